@@ -1,0 +1,57 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Layers (see docs/architecture.md): faces → AuditApp → AuditStore / Statistics / Reports → AuditCore.
+/// Nothing below a layer imports anything above it; SQL lives in AuditStore and Migrations/ only.
+let package = Package(
+    name: "vlm-audit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "vlm-audit", targets: ["vlm-audit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(
+            name: "PQ",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "AuditCore"),
+        .target(name: "Statistics"),
+        .target(
+            name: "AuditStore",
+            dependencies: [
+                "PQ", "AuditCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "Reports", dependencies: ["AuditCore"]),
+        .target(
+            name: "AuditApp",
+            dependencies: [
+                "AuditCore", "AuditStore", "Statistics", "Reports",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "vlm-audit",
+            dependencies: [
+                "AuditApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "TestSupport", dependencies: ["PQ", "AuditStore"], path: "Tests/TestSupport"),
+        .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"]),
+        .testTarget(name: "AuditCoreTests", dependencies: ["AuditCore"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditCore", "TestSupport"]),
+        .testTarget(name: "AuditAppTests", dependencies: ["AuditApp", "AuditStore", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import PQ
+
+/// The product's database: where it is, how to connect, and its schema.
+public struct AuditDatabase: Sendable {
+    /// Where the database lives.
+    public let location: DatabaseLocation
+    /// The migrations this binary applies.
+    public let migrator: Migrator
+    let logger: Logger
+
+    /// A database at `location`, migrated from `migrationsFolder`.
+    public init(location: DatabaseLocation, migrationsFolder: URL = Migrator.defaultFolder(), logger: Logger = Logger(label: "vlm-audit.store")) {
+        self.location = location
+        self.migrator = Migrator(folder: migrationsFolder)
+        self.logger = logger
+    }
+
+    /// The conninfo to hand to libpq; starts the embedded cluster on demand.
+    public func conninfo() throws -> String {
+        switch location {
+        case .external(let conninfo):
+            return conninfo
+        case .embedded(let cluster):
+            if try cluster.status() != .running { try cluster.start() }
+            return cluster.conninfo
+        }
+    }
+
+    /// A new connection (starting the embedded cluster first when needed).
+    public func connect() throws -> PQConnection {
+        try PQConnection(conninfo: conninfo(), logger: logger)
+    }
+
+    /// A pool of `size` connections; the embedded cluster is started now, not on first use.
+    public func makePool(size: Int) throws -> PQPool {
+        let conninfo = try conninfo()
+        let logger = logger
+        return PQPool(size: size) { try PQConnection(conninfo: conninfo, logger: logger) }
+    }
+
+    /// Applies pending migrations; returns the file names applied now.
+    @discardableResult
+    public func migrate(_ connection: PQConnection) throws -> [String] {
+        try migrator.migrate(connection)
+    }
+}

@@ -1,0 +1,154 @@
+import Crypto
+import Foundation
+import PQ
+
+/// Applies `Migrations/NNNN_name.sql` in order, each once, each in its own transaction, recorded in
+/// `schema_migrations` with its sha256; an applied file that has since changed is an error naming it.
+public struct Migrator: Sendable {
+    /// One migration file.
+    public struct Migration: Sendable, Equatable {
+        public let version: Int
+        public let name: String
+        public let sql: String
+        public let checksum: String
+    }
+
+    /// Why migrating stopped.
+    public enum Failure: Error, CustomStringConvertible {
+        case folderMissing(String)
+        case badFileName(String)
+        case duplicateVersion(Int)
+        case checksumChanged(file: String, applied: String, now: String)
+        case failed(file: String, PQError)
+
+        public var description: String {
+            switch self {
+            case .folderMissing(let path):
+                return "migrations folder not found: \(path) (pass --migrations PATH or set VLM_AUDIT_MIGRATIONS)"
+            case .badFileName(let name):
+                return "migration file \(name) is not named NNNN_name.sql"
+            case .duplicateVersion(let version):
+                return "two migration files share version \(version)"
+            case .checksumChanged(let file, let applied, let now):
+                return "migration \(file) was edited after it was applied (applied sha256 \(applied.prefix(12))…, "
+                    + "file now \(now.prefix(12))…); add a new migration instead of editing an applied one"
+            case .failed(let file, let error):
+                return "migration \(file) failed: \(error)"
+            }
+        }
+    }
+
+    /// The folder holding the migration files.
+    public let folder: URL
+
+    /// A migrator over `folder`.
+    public init(folder: URL) {
+        self.folder = folder
+    }
+
+    /// The migration files, in version order.
+    public func migrations() throws -> [Migration] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
+            throw Failure.folderMissing(folder.path)
+        }
+        var result: [Migration] = []
+        for name in names.sorted() where name.hasSuffix(".sql") {
+            guard let underscore = name.firstIndex(of: "_"), let version = Int(name[..<underscore]) else {
+                throw Failure.badFileName(name)
+            }
+            let data = try Data(contentsOf: folder.appendingPathComponent(name))
+            let checksum = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            result.append(Migration(version: version, name: name, sql: String(decoding: data, as: UTF8.self), checksum: checksum))
+        }
+        if let duplicate = Dictionary(grouping: result, by: \.version).first(where: { $0.value.count > 1 }) {
+            throw Failure.duplicateVersion(duplicate.key)
+        }
+        return result
+    }
+
+    /// Applies what is pending and returns the names applied now (empty when up to date).
+    ///
+    /// Concurrent runs are serialised by an advisory lock, so two processes never apply the same file.
+    @discardableResult
+    public func migrate(_ connection: PQConnection) throws -> [String] {
+        let files = try migrations()
+        let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL").bool(0, 0) ?? false
+        if !exists {
+            try connection.execute("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version integer PRIMARY KEY,
+                name text NOT NULL,
+                checksum text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """)
+        }
+        try connection.query("SELECT pg_advisory_lock($1)", [StoreLocks.migrations])
+        defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [StoreLocks.migrations]) }
+        let applied = try appliedChecksums(connection)
+        var appliedNow: [String] = []
+        for migration in files {
+            if let checksum = applied[migration.version] {
+                guard checksum == migration.checksum else {
+                    throw Failure.checksumChanged(file: migration.name, applied: checksum, now: migration.checksum)
+                }
+                continue
+            }
+            do {
+                try connection.transaction {
+                    try connection.execute(migration.sql)
+                    try connection.query(
+                        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                        [migration.version, migration.name, migration.checksum]
+                    )
+                }
+            } catch let error as PQError {
+                throw Failure.failed(file: migration.name, error)
+            }
+            appliedNow.append(migration.name)
+        }
+        return appliedNow
+    }
+
+    /// The migrations not yet applied (empty when the schema is current).
+    public func pending(_ connection: PQConnection) throws -> [String] {
+        let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL").bool(0, 0) ?? false
+        let applied = exists ? try appliedChecksums(connection) : [:]
+        return try migrations().filter { applied[$0.version] == nil }.map(\.name)
+    }
+
+    private func appliedChecksums(_ connection: PQConnection) throws -> [Int: String] {
+        let rows = try connection.query("SELECT version, checksum FROM schema_migrations")
+        var result: [Int: String] = [:]
+        for row in 0..<rows.rowCount {
+            result[rows.int(row, 0)!] = rows.string(row, 1)!
+        }
+        return result
+    }
+
+    /// The `Migrations/` folder: `VLM_AUDIT_MIGRATIONS`, then `./Migrations`, then beside the executable's
+    /// package, then the source tree this binary was built from.
+    public static func defaultFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let configured = environment["VLM_AUDIT_MIGRATIONS"], !configured.isEmpty {
+            return URL(fileURLWithPath: configured)
+        }
+        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Migrations")]
+        var executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        for _ in 0..<5 {
+            executable.deleteLastPathComponent()
+            candidates.append(executable.appendingPathComponent("Migrations"))
+        }
+        let sourceTree = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(sourceTree.appendingPathComponent("Migrations"))
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("0001_records.sql").path) }
+            ?? candidates[0]
+    }
+}
+
+/// Advisory lock keys used by the store (one namespace, documented in docs/storage.md).
+enum StoreLocks {
+    static let migrations: Int64 = 0x766c_6d61_0001
+    static let chain: Int64 = 0x766c_6d61_0002
+    static func recalibration(model: String) -> String { "vlm-audit.recalibrate.\(model)" }
+}

@@ -1,0 +1,71 @@
+/// Encodes rows in the text format of `COPY … FROM STDIN`: fields separated by tabs, rows by newlines,
+/// NULL as `\N`, and backslash, tab, newline and carriage return escaped.
+///
+/// ```swift
+/// var encoder = CopyRowEncoder()
+/// encoder.field("a\tb"); encoder.null(); encoder.field(1.5); encoder.endRow()
+/// ```
+public struct CopyRowEncoder: Sendable {
+    /// The encoded bytes so far.
+    public private(set) var bytes: [UInt8] = []
+    private var atRowStart = true
+
+    /// Creates an empty encoder, reserving `capacity` bytes.
+    public init(capacity: Int = 1 << 16) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Appends a text field (`nil` is NULL).
+    public mutating func field(_ text: String?) {
+        separate()
+        guard let text else {
+            appendNull()
+            return
+        }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+            case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+            default: bytes.append(byte)
+            }
+        }
+    }
+
+    /// Appends any encodable value through its text form (`nil` is NULL).
+    public mutating func field(_ value: (any PQEncodable)?) {
+        field(value?.pqText)
+    }
+
+    /// Appends a NULL field.
+    public mutating func null() {
+        separate()
+        appendNull()
+    }
+
+    /// Ends the current row.
+    public mutating func endRow() {
+        bytes.append(UInt8(ascii: "\n"))
+        atRowStart = true
+    }
+
+    /// Empties the buffer (keeping its capacity), typically after sending it.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        atRowStart = true
+    }
+
+    private mutating func separate() {
+        if atRowStart {
+            atRowStart = false
+        } else {
+            bytes.append(UInt8(ascii: "\t"))
+        }
+    }
+
+    private mutating func appendNull() {
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(UInt8(ascii: "N"))
+    }
+}

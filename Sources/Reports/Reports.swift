@@ -1,0 +1,4 @@
+import AuditCore
+
+/// Turns report models into files; never queries the database.
+public enum ReportRendering {}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import AuditApp
+import AuditStore
+import Foundation
+
+struct DatabaseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db",
+        abstract: "Manage the embedded local PostgreSQL cluster.",
+        subcommands: [Start.self, Stop.self, Status.self]
+    )
+
+    struct Start: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Initialise (if needed) and start the embedded cluster.")
+        @OptionGroup var options: DatabaseOptions
+
+        func run() throws {
+            let cluster = try embeddedCluster(options)
+            let started = try cluster.start()
+            printError(started ? "started: \(cluster.home.path)" : "already running: \(cluster.home.path)")
+        }
+    }
+
+    struct Stop: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the embedded cluster.")
+        @OptionGroup var options: DatabaseOptions
+
+        func run() throws {
+            let cluster = try embeddedCluster(options)
+            printError(try cluster.stop() ? "stopped" : "not running")
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show where the database is, whether it answers, and the schema's state.")
+        @OptionGroup var options: DatabaseOptions
+
+        func run() throws {
+            let report = options.app().databaseStatus()
+            print("database:   \(report.location)")
+            if let cluster = report.clusterStatus { print("cluster:    \(cluster)") }
+            guard let version = report.serverVersion else {
+                print("server:     not reachable")
+                throw ExitCode.failure
+            }
+            print("server:     PostgreSQL \(version)")
+            if let pending = report.pendingMigrations {
+                print("schema:     " + (pending.isEmpty ? "current" : "pending migrations: \(pending.joined(separator: ", "))"))
+            }
+            if let counts = report.counts {
+                print("records:    \(counts.predictions) predictions, \(counts.labels) labels, "
+                      + "\(counts.quarantined) quarantined, \(counts.batches) batches")
+            }
+        }
+    }
+}
+
+private func embeddedCluster(_ options: DatabaseOptions) throws -> EmbeddedCluster {
+    guard case .embedded(let cluster) = options.app().database.location else {
+        throw ValidationError("DATABASE_URL or PG* settings are set: the embedded cluster is not in use")
+    }
+    return cluster
+}
+
+/// Human text goes to stderr; stdout is for machine-readable output.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import AuditApp
+
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply the SQL files in Migrations/ in order, once each, checksummed.")
+    @OptionGroup var options: DatabaseOptions
+
+    func run() throws {
+        let app = options.app()
+        let connection = try app.database.connect()
+        let applied = try app.database.migrate(connection)
+        if applied.isEmpty {
+            printError("schema is current; nothing to apply")
+        } else {
+            for name in applied { print("applied \(name)") }
+        }
+    }
+}

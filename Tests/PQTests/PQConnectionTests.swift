@@ -1,0 +1,157 @@
+import Foundation
+import PQ
+import Testing
+import TestSupport
+
+@Suite("libpq wrapper against a real PostgreSQL")
+struct PQConnectionTests {
+    let conninfo: String
+
+    init() throws {
+        conninfo = try TestDatabase.createEmpty(prefix: "pq")
+    }
+
+    @Test("typed values round-trip as parameters")
+    func typedValues() throws {
+        let connection = try PQConnection(conninfo: conninfo)
+        let row = try connection.query(
+            "SELECT $1::text, $2::int8, $3::float8, $4::bool, $5::float8[], $6::text[], $7::timestamptz, $8::text, $9::jsonb",
+            ["héllo \"world\"", 9_007_199_254_740_993 as Int64, 0.1, true, [1.5, -2.25e-300, 3], ["a,b", "c\"d", "NULL", ""],
+             "2026-10-05T09:12:00.123456Z", nil, #"{"b": 1, "a": [true, null]}"#]
+        )
+        #expect(row.string(0, 0) == "héllo \"world\"")
+        #expect(row.int(0, 1) == 9_007_199_254_740_993)
+        #expect(row.double(0, 2) == 0.1)
+        #expect(row.bool(0, 3) == true)
+        #expect(row.doubles(0, 4) == [1.5, -2.25e-300, 3])
+        #expect(row.strings(0, 5) == ["a,b", "c\"d", "NULL", ""])
+        #expect(row.epochMicroseconds(0, 6) == 1_791_191_520_123_456)
+        #expect(row.isNull(0, 7))
+        #expect(row.string(0, 7) == nil)
+        #expect(row.string(0, 8) == #"{"a": [true, null], "b": 1}"#)
+    }
+
+    @Test("NULL array elements and non-finite doubles")
+    func nullsAndSpecials() throws {
+        let connection = try PQConnection(conninfo: conninfo)
+        let row = try connection.query("SELECT ARRAY[1, NULL, 'NaN', '-Infinity']::float8[], 'Infinity'::float8")
+        let values = try #require(row.doubles(0, 0))
+        #expect(values.count == 4)
+        #expect(values[0] == 1 && values[1] == nil && values[2]!.isNaN && values[3] == -.infinity)
+        #expect(row.double(0, 1) == .infinity)
+    }
+
+    @Test("a unique violation carries SQLSTATE 23505, message and detail")
+    func uniqueViolation() throws {
+        let connection = try PQConnection(conninfo: conninfo)
+        try connection.execute("CREATE TABLE unique_t (id int PRIMARY KEY)")
+        try connection.query("INSERT INTO unique_t VALUES ($1)", [1])
+        let error = try #require(throws: PQError.self) { try connection.query("INSERT INTO unique_t VALUES ($1)", [1]) }
+        #expect(error.sqlState == "23505")
+        #expect(error.isUniqueViolation)
+        #expect(error.message.contains("unique_t_pkey"))
+        #expect(error.detail == "Key (id)=(1) already exists.")
+        #expect(connection.isHealthy)
+    }
+
+    @Test("COPY round-trips awkward text: tabs, newlines, backslashes, unicode, empty vs NULL")
+    func copyRoundTrip() throws {
+        let connection = try PQConnection(conninfo: conninfo)
+        try connection.execute("CREATE TABLE copy_t (seq int, body text, score float8)")
+        let bodies: [String?] = ["a\tb", "line1\nline2\r\n", #"back\slash\\N"#, "\\N", "", nil, "ünïcødé ✓ 𝔘", "'; DROP TABLE copy_t; --"]
+        let copied = try connection.copyIn("COPY copy_t (seq, body, score) FROM STDIN") { stream in
+            var encoder = CopyRowEncoder()
+            for (index, body) in bodies.enumerated() {
+                encoder.field(index)
+                encoder.field(body)
+                encoder.field(index == 0 ? nil : Double(index) / 3)
+                encoder.endRow()
+            }
+            try stream.send(encoder.bytes)
+        }
+        #expect(copied == bodies.count)
+        let rows = try connection.query("SELECT body, score FROM copy_t ORDER BY seq")
+        #expect((0..<rows.rowCount).map { rows.string($0, 0) } == bodies)
+        #expect(rows.double(0, 1) == nil)
+        #expect(rows.double(1, 1) == 1.0 / 3)
+    }
+
+    @Test("a COPY aborted by the producer leaves nothing and the connection usable")
+    func copyAbort() throws {
+        struct Stop: Error {}
+        let connection = try PQConnection(conninfo: conninfo)
+        try connection.execute("CREATE TABLE copy_abort (v text)")
+        #expect(throws: Stop.self) {
+            try connection.copyIn("COPY copy_abort FROM STDIN") { stream in
+                try stream.send(Array("one\n".utf8))
+                throw Stop()
+            }
+        }
+        #expect(try connection.query("SELECT count(*) FROM copy_abort").int(0, 0) == 0)
+    }
+
+    @Test("a throwing transaction leaves nothing behind")
+    func transactionRollback() throws {
+        struct Boom: Error {}
+        let connection = try PQConnection(conninfo: conninfo)
+        try connection.execute("CREATE TABLE tx_t (v int)")
+        #expect(throws: Boom.self) {
+            try connection.transaction {
+                try connection.query("INSERT INTO tx_t VALUES (1)")
+                throw Boom()
+            }
+        }
+        #expect(try connection.query("SELECT count(*) FROM tx_t").int(0, 0) == 0)
+        try connection.transaction { try connection.query("INSERT INTO tx_t VALUES (2)") }
+        #expect(try connection.query("SELECT sum(v) FROM tx_t").int(0, 0) == 2)
+    }
+
+    @Test("a failing statement inside a transaction rolls it back")
+    func transactionFailingStatement() throws {
+        let connection = try PQConnection(conninfo: conninfo)
+        try connection.execute("CREATE TABLE tx_fail (v int PRIMARY KEY)")
+        #expect(throws: PQError.self) {
+            try connection.transaction {
+                try connection.query("INSERT INTO tx_fail VALUES (1)")
+                try connection.query("INSERT INTO tx_fail VALUES (1)")
+            }
+        }
+        #expect(try connection.query("SELECT count(*) FROM tx_fail").int(0, 0) == 0)
+    }
+
+    @Test("a wrong password gives a clear error that does not contain the password")
+    func wrongPassword() throws {
+        let admin = try PQConnection(conninfo: conninfo)
+        let role = TestDatabase.passwordRole
+        try admin.execute("""
+            DO $$ BEGIN
+                CREATE ROLE \(role) LOGIN PASSWORD 'right-secret';
+            EXCEPTION WHEN duplicate_object THEN NULL; END $$
+            """)
+        let secret = "wrong-secret-123"
+        let error = try #require(throws: PQError.self) {
+            try PQConnection(conninfo: conninfo + " user=\(role) password=\(secret)")
+        }
+        #expect(error.kind == .connection)
+        #expect(error.message.contains("password authentication failed for user \"\(role)\""))
+        #expect(!error.description.contains(secret))
+        let right = try PQConnection(conninfo: conninfo + " user=\(role) password=right-secret")
+        #expect(right.isHealthy)
+    }
+
+    @Test("an unreachable server fails fast with a connection error")
+    func unreachable() throws {
+        let error = try #require(throws: PQError.self) {
+            try PQConnection(conninfo: "host=/nonexistent-socket-dir dbname=x connect_timeout=2")
+        }
+        #expect(error.kind == .connection)
+        #expect(error.isConnectionLoss)
+    }
+
+    @Test("server notices go to the logger, not to a failure")
+    func notices() throws {
+        let connection = try PQConnection(conninfo: conninfo)
+        try connection.execute("DO $$ BEGIN RAISE NOTICE 'hello from the server'; END $$")
+        #expect(connection.isHealthy)
+    }
+}
