@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["PQ", "AuditStore"], path: "Tests/TestSupport"),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"]),
         .testTarget(name: "AuditCoreTests", dependencies: ["AuditCore"]),
-        .testTarget(name: "StatisticsTests", dependencies: ["Statistics"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "AuditCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditCore", "TestSupport"]),
         .testTarget(name: "AuditAppTests", dependencies: ["AuditApp", "AuditStore", "TestSupport"]),
     ],

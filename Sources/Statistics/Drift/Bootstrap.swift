@@ -1,0 +1,87 @@
+/// A small, portable pseudo-random generator: xoshiro256** seeded through SplitMix64.
+///
+/// Bit-for-bit the same on every platform, so seeded bootstrap intervals in reports are reproducible.
+public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    /// A generator whose four state words come from SplitMix64 started at `seed`.
+    public init(seed: UInt64) {
+        var splitMix = seed
+        func next() -> UInt64 {
+            splitMix &+= 0x9E37_79B9_7F4A_7C15
+            var z = splitMix
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        state = (next(), next(), next(), next())
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = rotate(state.1 &* 5, 7) &* 9
+        let t = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= t
+        state.3 = rotate(state.3, 45)
+        return result
+    }
+
+    /// A uniform integer in 0..<bound by Lemire's multiply-and-reject method (unbiased, portable).
+    public mutating func index(below bound: Int) -> Int {
+        let range = UInt64(bound)
+        var product = next().multipliedFullWidth(by: range)
+        if product.low < range {
+            let threshold = (0 &- range) % range
+            while product.low < threshold { product = next().multipliedFullWidth(by: range) }
+        }
+        return Int(product.high)
+    }
+
+    private func rotate(_ value: UInt64, _ count: UInt64) -> UInt64 {
+        (value << count) | (value >> (64 - count))
+    }
+}
+
+/// A percentile bootstrap interval.
+public struct BootstrapInterval: Sendable, Equatable, Codable {
+    public let estimate: Double
+    public let lower: Double
+    public let upper: Double
+}
+
+/// Seeded percentile bootstrap (docs/statistics.md): resample rows with replacement, recompute the statistic,
+/// take the 2.5 % and 97.5 % quantiles (NumPy `linear`) of the resampled values that are defined.
+public enum Bootstrap {
+    /// The interval of `statistic` over `count` rows; `statistic` receives the resampled row indices.
+    public static func interval(
+        count: Int, resamples: Int = 1000, seed: UInt64, level: Double = 0.95,
+        statistic: ([Int]) -> Double?
+    ) -> BootstrapInterval? {
+        guard count > 0, let estimate = statistic(Array(0..<count)) else { return nil }
+        var generator = Xoshiro256StarStar(seed: seed)
+        var values: [Double] = []
+        values.reserveCapacity(resamples)
+        var indices = [Int](repeating: 0, count: count)
+        for _ in 0..<resamples {
+            for position in 0..<count { indices[position] = generator.index(below: count) }
+            if let value = statistic(indices) { values.append(value) }
+        }
+        guard !values.isEmpty else { return nil }
+        values.sort()
+        let tail = (1 - level) / 2
+        return BootstrapInterval(
+            estimate: estimate,
+            lower: Descriptive.quantile(sorted: values, tail),
+            upper: Descriptive.quantile(sorted: values, 1 - tail))
+    }
+}
+
+extension Xoshiro256StarStar {
+    /// A uniform double in [0, 1): the top 53 bits of the next output times 2⁻⁵³.
+    public mutating func uniform() -> Double {
+        Double(next() >> 11) * 0x1p-53
+    }
+}

@@ -1,0 +1,98 @@
+import Statistics
+import Testing
+
+@Suite("drift, multiple testing, ranks, bootstrap and NOTA against reference values")
+struct DriftAndDescriptiveTests {
+    let fixture: [String: Any]
+
+    init() throws {
+        fixture = try Fixtures.load("drift_and_descriptive")
+    }
+
+    @Test("PSI edges and value, KS statistic and asymptotic p-value")
+    func drift() throws {
+        for case let row as [String: Any] in try #require(fixture["drift"] as? [Any]) {
+            let name = row["name"] as! String
+            let reference = row["reference"] as! [Double]
+            let current = row["current"] as! [Double]
+            let psi = try #require(DriftTests.psi(reference: reference, current: current))
+            #expect(psi.edges == row["edges"] as! [Double], "\(name) PSI edges")
+            expectClose(psi.psi, row["psi"], "\(name) PSI")
+            let ks = try #require(DriftTests.kolmogorovSmirnov(reference: reference, current: current))
+            #expect(ks.statistic == row["ks_statistic"] as! Double, "\(name) KS D")
+            expectClose(ks.pValue, row["ks_pvalue_asymptotic"], relative: 1e-9, absolute: 1e-10, "\(name) KS p")
+        }
+    }
+
+    @Test("Benjamini–Hochberg equals scipy false_discovery_control")
+    func benjaminiHochberg() throws {
+        let bh = try #require(fixture["bh"] as? [String: [Double]])
+        let adjusted = MultipleTesting.benjaminiHochberg(bh["p"]!)
+        for (value, expected) in zip(adjusted, bh["adjusted"]!) { expectClose(value, expected, "BH") }
+    }
+
+    @Test("Spearman's rho with ties equals scipy spearmanr")
+    func spearman() throws {
+        let row = try #require(fixture["spearman"] as? [String: Any])
+        expectClose(Descriptive.spearman(row["x"] as! [Double], row["y"] as! [Double]), row["rho"], "Spearman")
+    }
+
+    @Test("quantiles equal np.quantile bit for bit")
+    func quantiles() throws {
+        let row = try #require(fixture["quantile"] as? [String: Any])
+        let sample = (row["sample"] as! [Double]).sorted()
+        for (q, expected) in row["values"] as! [String: Double] {
+            #expect(Descriptive.quantile(sorted: sample, Double(q)!) == expected, "quantile \(q)")
+        }
+    }
+
+    @Test("the portable generator matches the Python reference implementation")
+    func generator() throws {
+        let row = try #require(fixture["xoshiro"] as? [String: Any])
+        var generator = Xoshiro256StarStar(seed: UInt64(row["seed"] as! Int))
+        let first = (row["first"] as! [String]).map { UInt64($0)! }
+        #expect((0..<first.count).map { _ in generator.next() } == first)
+        var indexGenerator = Xoshiro256StarStar(seed: UInt64(row["index_seed"] as! Int))
+        let indices = (row["bounds"] as! [Int]).map { indexGenerator.index(below: $0) }
+        #expect(indices == row["indices"] as! [Int])
+    }
+
+    @Test("seeded percentile bootstrap reproduces the reference interval")
+    func bootstrap() throws {
+        let row = try #require(fixture["bootstrap"] as? [String: Any])
+        let sample = row["sample"] as! [Double]
+        let interval = try #require(Bootstrap.interval(count: sample.count, resamples: row["resamples"] as! Int,
+                                                       seed: UInt64(row["seed"] as! Int)) { indices in
+            indices.reduce(0) { $0 + sample[$1] } / Double(indices.count)
+        })
+        expectClose(interval.estimate, row["estimate"], "bootstrap estimate")
+        expectClose(interval.lower, row["lower"], "bootstrap lower")
+        expectClose(interval.upper, row["upper"], "bootstrap upper")
+    }
+
+    @Test("NOTA pair statistics and fragility AUROC")
+    func nota() throws {
+        let row = try #require(fixture["nota"] as? [String: Any])
+        let cleanCorrect = (row["clean_correct"] as! [Int]).map { $0 == 1 }
+        let probeCorrect = (row["probe_correct"] as! [Int]).map { $0 == 1 }
+        let cleanConf = row["clean_conf"] as! [Double]
+        let probeConf = row["probe_conf"] as! [Double]
+        let cleanUncertainty = row["clean_uncertainty"] as! [Double]
+        let statistics = NotaStatistics(cleanCorrect: cleanCorrect, probeCorrect: probeCorrect, methods: [
+            "conf": PairedScores(clean: cleanConf, probe: probeConf, cleanValues: cleanConf, probeValues: probeConf, isCalibrationScore: true),
+            "unc": PairedScores(clean: cleanUncertainty.map { -$0 }, probe: cleanUncertainty.map { -$0 },
+                                cleanValues: cleanUncertainty, probeValues: cleanUncertainty, isCalibrationScore: false),
+        ])
+        let expected = row["expected"] as! [String: Any]
+        expectClose(statistics.cleanAccuracy, expected["clean_accuracy"], "clean accuracy")
+        expectClose(statistics.notaAccuracy, expected["nota_accuracy"], "NOTA accuracy")
+        #expect(statistics.collapses == expected["collapses"] as! Int)
+        let conf = try #require(statistics.methods["conf"])
+        expectClose(conf.meanConfidenceClean, expected["mean_conf_clean"], "mean confidence clean")
+        expectClose(conf.meanConfidenceNota, expected["mean_conf_nota"], "mean confidence NOTA")
+        expectClose(conf.calibrationGapNota, expected["calibration_gap"], "calibration gap")
+        expectClose(conf.eceNota, expected["ece_nota"], "ECE under NOTA")
+        expectClose(conf.fragilityAUROC, expected["fragility_conf"], "fragility AUROC (confidence)")
+        expectClose(statistics.methods["unc"]?.fragilityAUROC, expected["fragility_uncertainty"], "fragility AUROC (uncertainty)")
+    }
+}

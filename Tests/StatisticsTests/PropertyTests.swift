@@ -1,0 +1,78 @@
+import Statistics
+import Testing
+
+/// Properties that must hold whatever the data.
+@Suite("statistical properties")
+struct PropertyTests {
+    @Test("ECE of a perfectly calibrated large sample is small")
+    func calibratedSampleHasSmallECE() throws {
+        var random = Xoshiro256StarStar(seed: 1)
+        let scores = (0..<200_000).map { _ in random.uniform() }
+        let correct = scores.map { random.uniform() < $0 }
+        let ece = try #require(CalibrationMetrics.ece(scores: scores, correct: correct)?.ece)
+        #expect(ece < 0.01)
+        // And a miscalibrated one is not: accuracy is the score squared.
+        let overconfident = scores.map { random.uniform() < $0 * $0 }
+        #expect(try #require(CalibrationMetrics.ece(scores: scores, correct: overconfident)?.ece) > 0.1)
+    }
+
+    @Test("AUROC(s) = 1 − AUROC(−s) without ties")
+    func aurocAntisymmetry() throws {
+        var random = Xoshiro256StarStar(seed: 2)
+        let scores = (0..<5000).map { _ in random.uniform() }
+        let correct = scores.map { random.uniform() < 0.3 + 0.4 * $0 }
+        let forward = try #require(Discrimination.auroc(scores: scores, positive: correct))
+        let backward = try #require(Discrimination.auroc(scores: scores.map { -$0 }, positive: correct))
+        #expect(abs(forward + backward - 1) < 1e-12)
+        #expect(forward > 0.55)
+    }
+
+    @Test("AURC of the oracle ordering equals AURC-oracle")
+    func oracleOrdering() throws {
+        var random = Xoshiro256StarStar(seed: 3)
+        let correct = (0..<3001).map { _ in random.uniform() < 0.62 }
+        let oracleScores = correct.enumerated().map { Double($0.element ? 2 : 1) + Double($0.offset) * 1e-9 }
+        let aurc = try #require(Discrimination.aurc(scores: oracleScores, correct: correct))
+        let oracle = Discrimination.aurcOracle(total: correct.count, correctCount: correct.filter { $0 }.count)
+        #expect(abs(aurc - oracle) < 1e-12)
+    }
+
+    @Test("undefined metrics are nil, never a made-up 0.5")
+    func undefinedMetrics() {
+        #expect(Discrimination.auroc(scores: [0.1, 0.9], positive: [true, true]) == nil)
+        #expect(Discrimination.auprcError(scores: [0.1, 0.9], correct: [true, true]) == nil)
+        #expect(Discrimination.prr(scores: [0.1, 0.9], correct: [false, false]) == nil)
+        #expect(CalibrationMetrics.ece(scores: [], correct: []) == nil)
+    }
+
+    @Test("LTT: over 500 calibrate-then-deploy repetitions, accepted-set risk exceeds α in at most δ + 0.02")
+    func learnThenTestGuarantee() {
+        let alpha = 0.10
+        let delta = 0.05
+        var random = Xoshiro256StarStar(seed: 4)
+        func sample(_ n: Int) -> (scores: [Double], correct: [Bool]) {
+            // A model whose error probability falls with its score: P(error | s) = 0.45 (1 − s)².
+            let scores = (0..<n).map { _ in random.uniform() }
+            return (scores, scores.map { random.uniform() >= 0.45 * (1 - $0) * (1 - $0) })
+        }
+        var violations = 0
+        var thresholds = 0
+        for _ in 0..<500 {
+            let calibration = sample(1000)
+            let rule = EscalationThreshold.learnThenTest(scores: calibration.scores, correct: calibration.correct, alpha: alpha, delta: delta)
+            guard let tau = rule.threshold else { continue }
+            thresholds += 1
+            // The true accepted-set risk at τ, by numerical integration of the error model.
+            var errorMass = 0.0
+            let steps = 20_000
+            for step in 0..<steps {
+                let s = tau + (1 - tau) * (Double(step) + 0.5) / Double(steps)
+                errorMass += 0.45 * (1 - s) * (1 - s)
+            }
+            let trueRisk = errorMass / Double(steps)
+            if trueRisk > alpha { violations += 1 }
+        }
+        #expect(thresholds > 450, "LTT should find a threshold in almost every repetition")
+        #expect(Double(violations) / 500 <= delta + 0.02, "violations: \(violations) of 500")
+    }
+}
