@@ -118,11 +118,13 @@ CREATE TABLE quarantine (
     field         text,
     reason        text NOT NULL,
     raw           text NOT NULL,
+    raw_hash      text NOT NULL,
     row_hash      text NOT NULL,
     recorded_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
     UNIQUE (batch_id, batch_seq)
 );
 CREATE INDEX quarantine_recorded ON quarantine (recorded_at);
+CREATE INDEX quarantine_raw ON quarantine (raw_hash);
 
 -- Calibration versions: a temperature and an escalation threshold per model, with their evidence.
 -- A version never changes; its status is the newest of its calibration_events.

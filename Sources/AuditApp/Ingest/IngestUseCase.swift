@@ -1,0 +1,179 @@
+import AuditCore
+import AuditStore
+import Foundation
+import PQ
+import Statistics
+
+/// How to ingest.
+public struct IngestOptions: Sendable {
+    public var kind: RecordKind
+    /// The input format; nil guesses from each file name.
+    public var format: InputFormat?
+    /// Records per transaction; a batch lands completely or not at all.
+    public var batchSize: Int
+    /// Where to write every rejected record (JSON Lines), if anywhere.
+    public var rejectsPath: String?
+
+    public init(kind: RecordKind, format: InputFormat? = nil, batchSize: Int = 10_000, rejectsPath: String? = nil) {
+        self.kind = kind
+        self.format = format
+        self.batchSize = max(1, batchSize)
+        self.rejectsPath = rejectsPath
+    }
+}
+
+/// What an ingest run did, for the summary line and `--json`.
+public struct IngestSummary: Sendable, Codable, Equatable {
+    public var kind: String
+    public var files: Int = 0
+    public var read: Int = 0
+    public var inserted: Int = 0
+    public var duplicates: Int = 0
+    public var quarantined: Int = 0
+    public var alreadyQuarantined: Int = 0
+    public var batches: Int = 0
+    public var seconds: Double = 0
+    /// Rejections grouped by the field at fault (`record` when the whole record is), most frequent first.
+    public var topReasons: [ReasonCount] = []
+
+    /// How often records were rejected for one field, with the first reason seen as an example.
+    public struct ReasonCount: Sendable, Codable, Equatable {
+        public let field: String
+        public let count: Int
+        public let example: String
+    }
+
+    /// Records rejected this run, whether newly quarantined or already there.
+    public var rejected: Int { quarantined + alreadyQuarantined }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, files, read, inserted, duplicates, quarantined, batches, seconds
+        case alreadyQuarantined = "already_quarantined"
+        case topReasons = "top_reasons"
+    }
+}
+
+/// Progress of a running ingest, reported after every batch.
+public struct IngestProgress: Sendable {
+    public let source: String
+    public let read: Int
+    public let rejected: Int
+    public let seconds: Double
+}
+
+extension AuditApp {
+    /// Ingests prediction or label files (JSON Lines or CSV; `-` is standard input), batch by batch.
+    ///
+    /// Invalid records are quarantined with their reason and the valid ones still land; re-sending is harmless.
+    /// - Throws: for unreadable files or database failures; the batch in progress is rolled back whole.
+    public func ingest(paths: [String], options: IngestOptions, progress: (IngestProgress) -> Void = { _ in }) throws -> IngestSummary {
+        let connection = try migratedConnection()
+        let started = Date()
+        var summary = IngestSummary(kind: options.kind.rawValue)
+        var reasons: [String: (count: Int, example: String)] = [:]
+        let rejects = try options.rejectsPath.map { try RejectsFile(path: $0) }
+        for path in paths {
+            let sourceName = path == "-" ? "stdin" : path
+            var source = try RecordSource(path: path, format: options.format ?? .guess(path: path), kind: options.kind)
+            let writer = IngestBatchWriter(connection: connection, kind: options.kind, source: sourceName)
+            var pending: [IngestItem] = []
+            pending.reserveCapacity(options.batchSize)
+            func flush() throws {
+                guard !pending.isEmpty else { return }
+                let outcome = try writer.commit(pending)
+                summary.batches += 1
+                summary.inserted += outcome.inserted
+                summary.duplicates += outcome.duplicates
+                summary.quarantined += outcome.quarantined.count
+                summary.alreadyQuarantined += outcome.alreadyQuarantined
+                for rejection in outcome.rejections {
+                    reasons[rejection.field ?? "record", default: (0, rejection.reason)].count += 1
+                    try rejects?.write(rejection)
+                }
+                pending.removeAll(keepingCapacity: true)
+                progress(IngestProgress(source: sourceName, read: summary.read, rejected: summary.rejected,
+                                        seconds: Date().timeIntervalSince(started)))
+            }
+            while let raw = try source.next() {
+                summary.read += 1
+                pending.append(Self.validate(raw, kind: options.kind))
+                if pending.count >= options.batchSize { try flush() }
+            }
+            try flush()
+            summary.files += 1
+        }
+        summary.seconds = Date().timeIntervalSince(started)
+        summary.topReasons = reasons.sorted { $0.value.count > $1.value.count || ($0.value.count == $1.value.count && $0.key < $1.key) }
+            .prefix(8).map { IngestSummary.ReasonCount(field: $0.key, count: $0.value.count, example: $0.value.example) }
+        return summary
+    }
+
+    /// Validates one raw record and derives its UE scores.
+    static func validate(_ raw: RawRecord, kind: RecordKind) -> IngestItem {
+        switch raw.value {
+        case .failure(let rejection):
+            return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: .rejected(rejection))
+        case .success(let value):
+            switch kind {
+            case .predictions:
+                switch RecordValidator.prediction(value) {
+                case .success(var record):
+                    record.deriveScores()
+                    return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: .prediction(record))
+                case .failure(let rejection):
+                    return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: .rejected(rejection))
+                }
+            case .labels:
+                switch RecordValidator.label(value) {
+                case .success(let record):
+                    return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: .label(record))
+                case .failure(let rejection):
+                    return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: .rejected(rejection))
+                }
+            }
+        }
+    }
+}
+
+extension PredictionRecord {
+    /// The logits the statistics use: the logged logits, or ln max(p, 1e-12) of the logged probabilities.
+    public var statisticsLogits: [Double]? {
+        if let optionLogits { return optionLogits }
+        return optionProbs?.map(LogitRows.logit(ofProbability:))
+    }
+
+    /// Fills msp, margin and entropy at T = 1 from the logits or probabilities.
+    mutating func deriveScores() {
+        guard let logits = statisticsLogits else { return }
+        let scores = DerivedScores(logits: logits, predicted: predicted)
+        derived = (scores.msp, scores.margin, scores.entropy)
+    }
+}
+
+/// The `--rejects` file: one JSON object per rejected record.
+final class RejectsFile {
+    private let handle: FileHandle
+
+    init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw ByteLineReader.ReadError(description: "cannot create the rejects file \(path)")
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    }
+
+    deinit {
+        try? handle.close()
+    }
+
+    func write(_ record: QuarantinedRecord) throws {
+        let line = CanonicalJSON.text(.object(JSONObject([
+            ("source", .string(record.source)),
+            ("line", record.lineNumber.map { .integer(Int64($0)) } ?? .null),
+            ("prediction_id", record.predictionID.map { .string($0) } ?? .null),
+            ("field", record.field.map { .string($0) } ?? .null),
+            ("reason", .string(record.reason)),
+            ("raw", .string(record.raw)),
+        ])))
+        try handle.write(contentsOf: Data((line + "\n").utf8))
+    }
+}

@@ -1,0 +1,126 @@
+import AuditCore
+
+/// One record as read from an input, before validation.
+struct RawRecord {
+    let lineNumber: Int
+    /// The record's text as received (invalid UTF-8 and NUL replaced by U+FFFD so it can be stored).
+    let raw: String
+    /// The parsed JSON value, or why the text could not be read as a record.
+    let value: Result<JSONValue, RecordRejection>
+}
+
+/// The input formats of docs/formats.md.
+public enum InputFormat: String, Sendable, CaseIterable {
+    case jsonl, csv
+
+    /// The format a file name suggests (`.csv` → CSV, anything else JSON Lines).
+    public static func guess(path: String) -> InputFormat {
+        path.lowercased().hasSuffix(".csv") ? .csv : .jsonl
+    }
+}
+
+/// Turns a stream of lines into raw records, for JSON Lines or CSV.
+struct RecordSource {
+    private let lines: ByteLineReader
+    private let format: InputFormat
+    private let kind: RecordKind
+    private var csvHeader: [String]?
+
+    init(path: String, format: InputFormat, kind: RecordKind) throws {
+        lines = try ByteLineReader(path: path)
+        self.format = format
+        self.kind = kind
+    }
+
+    mutating func next() throws -> RawRecord? {
+        switch format {
+        case .jsonl: return try nextJSONLine()
+        case .csv: return try nextCSVRecord()
+        }
+    }
+
+    private mutating func nextJSONLine() throws -> RawRecord? {
+        while let line = try lines.next() {
+            if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            let raw = Self.storableText(line.bytes, truncated: line.truncatedBytes)
+            if line.truncatedBytes > 0 {
+                return RawRecord(lineNumber: line.number, raw: raw, value: .failure(RecordRejection(field: nil,
+                    reason: "line is longer than \(lines.maximumLineBytes) bytes (\(line.bytes.count + line.truncatedBytes)); stored truncated")))
+            }
+            do {
+                return RawRecord(lineNumber: line.number, raw: raw, value: .success(try JSONParser.parse(line.bytes)))
+            } catch {
+                return RawRecord(lineNumber: line.number, raw: raw, value: .failure(RecordRejection(
+                    predictionID: Self.guessIdentifier(raw), field: nil, reason: "line is not valid JSON: \(error)")))
+            }
+        }
+        return nil
+    }
+
+    private mutating func nextCSVRecord() throws -> RawRecord? {
+        while true {
+            guard let first = try lines.next() else { return nil }
+            var bytes = first.bytes
+            var truncated = first.truncatedBytes
+            // A quoted field may span lines: keep reading while a quote is open.
+            while CSVParser.hasOpenQuote(bytes), truncated == 0, let more = try lines.next() {
+                bytes.append(0x0A)
+                bytes.append(contentsOf: more.bytes)
+                truncated += more.truncatedBytes
+            }
+            if bytes.isEmpty { continue }
+            let raw = Self.storableText(bytes, truncated: truncated)
+            guard let header = csvHeader else {
+                switch CSVParser.fields(bytes) {
+                case .success(let names):
+                    csvHeader = names.map { $0.trimmingCharacters(in: " ") }
+                    continue
+                case .failure(let error):
+                    throw ByteLineReader.ReadError(description: "line \(first.number): the CSV header cannot be read: \(error)")
+                }
+            }
+            if truncated > 0 {
+                return RawRecord(lineNumber: first.number, raw: raw, value: .failure(RecordRejection(field: nil,
+                    reason: "record is longer than \(lines.maximumLineBytes) bytes; stored truncated")))
+            }
+            switch CSVParser.fields(bytes) {
+            case .failure(let error):
+                return RawRecord(lineNumber: first.number, raw: raw, value: .failure(RecordRejection(field: nil, reason: "\(error)")))
+            case .success(let cells):
+                return RawRecord(lineNumber: first.number, raw: raw, value: CSVParser.record(header: header, cells: cells))
+            }
+        }
+    }
+
+    /// Text that a PostgreSQL `text` column accepts: invalid UTF-8 and NUL become U+FFFD.
+    static func storableText(_ bytes: [UInt8], truncated: Int) -> String {
+        var text = String(decoding: bytes, as: UTF8.self)
+        if text.utf8.contains(0) { text = text.replacingOccurrences(ofScalar: "\u{0}", with: "\u{FFFD}") }
+        if truncated > 0 { text += " […\(truncated) more bytes not stored]" }
+        return text
+    }
+
+    /// A best-effort prediction_id from unparseable JSON, so that the reject can be traced.
+    static func guessIdentifier(_ raw: String) -> String? {
+        guard let range = raw.range(of: "\"prediction_id\"") else { return nil }
+        let rest = raw[range.upperBound...].drop { $0 == " " || $0 == ":" }
+        guard rest.first == "\"" else { return nil }
+        let value = rest.dropFirst().prefix { $0 != "\"" }
+        return value.isEmpty || value.count > RecordLimits.identifier ? nil : String(value)
+    }
+}
+
+extension String {
+    func trimmingCharacters(in character: Character) -> String {
+        var slice = Substring(self)
+        while slice.first == character { slice = slice.dropFirst() }
+        while slice.last == character { slice = slice.dropLast() }
+        return String(slice)
+    }
+
+    func replacingOccurrences(ofScalar scalar: Unicode.Scalar, with replacement: Unicode.Scalar) -> String {
+        var scalars = String.UnicodeScalarView()
+        for element in unicodeScalars { scalars.append(element == scalar ? replacement : element) }
+        return String(scalars)
+    }
+}

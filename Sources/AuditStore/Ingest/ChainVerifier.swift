@@ -1,0 +1,151 @@
+import AuditCore
+import PQ
+
+/// The result of recomputing the tamper-evident chain from the stored rows.
+public struct ChainReport: Sendable {
+    /// One discrepancy: the batch it was found in and, when a row is to blame, which one.
+    public struct Problem: Sendable, CustomStringConvertible {
+        public let batchID: Int64?
+        public let row: String?
+        public let message: String
+
+        public var description: String {
+            var text = batchID.map { "batch \($0)" } ?? "chain"
+            if let row { text += ", \(row)" }
+            return text + ": " + message
+        }
+    }
+
+    public let batches: Int
+    public let rows: Int
+    /// The newest batch's chain hash, its id and when it was ingested (RFC 3339); nil for an empty log.
+    public let head: (hash: String, batchID: Int64, ingestedAt: String)?
+    /// Every discrepancy found, the first broken link first.
+    public let problems: [Problem]
+
+    /// True when every row and every link verified.
+    public var intact: Bool { problems.isEmpty }
+}
+
+/// Recomputes every row hash, every batch's rows hash and every chain link (docs/hash-chain.md).
+///
+/// Detects rows edited, deleted, inserted or reordered (batch_seq changed, or moved between batches), also when
+/// a superuser disabled the append-only triggers, unless the attacker also rewrote every later chain hash, which
+/// the chain head quoted in printed monthly reports exposes.
+public enum ChainVerifier {
+    /// Verifies the whole log; reads it in pages so memory stays flat.
+    public static func verify(_ connection: PQConnection) throws -> ChainReport {
+        var problems: [ChainReport.Problem] = []
+        var previous = ChainHash.genesis
+        var head: (String, Int64, String)?
+        var batches = 0
+        var rows = 0
+        let headers = try connection.query("""
+            SELECT batch_id, kind, source, inserted_count, duplicate_count, rejected_count, rows_hash, prev_chain_hash,
+                   chain_hash, code_version, to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+            FROM ingest_batches ORDER BY batch_id
+            """)
+        var knownBatches = Set<Int64>()
+        for index in 0..<headers.rowCount {
+            batches += 1
+            let batchID = Int64(headers.int(index, 0)!)
+            knownBatches.insert(batchID)
+            let kind = headers.string(index, 1)!
+            let storedRowsHash = headers.string(index, 6)!
+            let storedPrevious = headers.string(index, 7)!
+            let storedChain = headers.string(index, 8)!
+            if storedPrevious != previous {
+                problems.append(.init(batchID: batchID, row: nil,
+                    message: "prev_chain_hash does not match the previous batch's chain hash (a batch was removed, inserted or edited)"))
+            }
+            let (hashes, rowProblems, recordCount, quarantineCount) = try recomputeRows(connection, batchID: batchID, kind: kind)
+            rows += hashes.count
+            problems += rowProblems
+            if recordCount != headers.int(index, 3)! || quarantineCount != headers.int(index, 5)! {
+                problems.append(.init(batchID: batchID, row: nil, message: "holds \(recordCount) records and \(quarantineCount) "
+                    + "quarantined rows, but was committed with \(headers.int(index, 3)!) and \(headers.int(index, 5)!) "
+                    + "(rows were deleted or inserted)"))
+            }
+            let rowsHash = ChainHash.rowsHash(hashes)
+            if rowsHash != storedRowsHash {
+                problems.append(.init(batchID: batchID, row: nil, message: "rows hash does not match its rows (rows edited, deleted, inserted or reordered)"))
+            }
+            let header = BatchHeader(
+                batchID: batchID, kind: kind, source: headers.string(index, 2)!, inserted: headers.int(index, 3)!,
+                duplicates: headers.int(index, 4)!, rejected: headers.int(index, 5)!, rowsHash: storedRowsHash,
+                codeVersion: headers.string(index, 9)!)
+            let chain = ChainHash.chainHash(previous: storedPrevious, header: header)
+            if chain != storedChain {
+                problems.append(.init(batchID: batchID, row: nil, message: "chain hash does not match the batch header (the header was edited)"))
+            }
+            previous = storedChain
+            head = (storedChain, batchID, headers.string(index, 10)!)
+        }
+        let orphans = try connection.query("""
+            SELECT 'prediction ' || prediction_id, batch_id FROM predictions WHERE batch_id <> ALL($1::bigint[])
+            UNION ALL SELECT 'label ' || label_id, batch_id FROM ground_truth WHERE batch_id <> ALL($1::bigint[])
+            UNION ALL SELECT 'quarantine ' || quarantine_id, batch_id FROM quarantine WHERE batch_id <> ALL($1::bigint[])
+            LIMIT 20
+            """, [Array(knownBatches)])
+        for index in 0..<orphans.rowCount {
+            problems.append(.init(batchID: Int64(orphans.int(index, 1)!), row: orphans.string(index, 0),
+                                  message: "row belongs to a batch that is not in the chain (inserted outside ingest)"))
+        }
+        return ChainReport(batches: batches, rows: rows, head: head.map { (hash: $0.0, batchID: $0.1, ingestedAt: $0.2) }, problems: problems)
+    }
+
+    private static func recomputeRows(_ connection: PQConnection, batchID: Int64, kind: String) throws
+        -> ([(seq: Int, tag: Character, hash: String)], [ChainReport.Problem], Int, Int)
+    {
+        var hashes: [(seq: Int, tag: Character, hash: String)] = []
+        var problems: [ChainReport.Problem] = []
+        var seenSeq = Set<Int>()
+        func check(seq: Int, tag: Character, stored: String, computed: String, name: String) {
+            if !seenSeq.insert(seq).inserted {
+                problems.append(.init(batchID: batchID, row: name, message: "batch_seq \(seq) is used twice (rows reordered or inserted)"))
+            }
+            if stored != computed {
+                problems.append(.init(batchID: batchID, row: name, message: "row content does not match its row hash (edited)"))
+            }
+            hashes.append((seq, tag, computed))
+        }
+        var recordCount = 0
+        if kind == RecordKind.predictions.rawValue {
+            let result = try connection.query("""
+                SELECT batch_seq, row_hash, \(RecordColumns.predictionSelectList) FROM predictions WHERE batch_id = $1 ORDER BY batch_seq
+                """, [batchID])
+            recordCount = result.rowCount
+            for row in 0..<result.rowCount {
+                let record = try RecordColumns.decodePrediction(result, row: row, base: 2)
+                check(seq: result.int(row, 0)!, tag: "P", stored: result.string(row, 1)!,
+                      computed: ChainHash.sha256(record.canonicalText), name: "prediction \(record.predictionID)")
+            }
+        } else {
+            let result = try connection.query("""
+                SELECT batch_seq, row_hash, prediction_id, label, reviewer, reviewed_at, note, label_id
+                FROM ground_truth WHERE batch_id = $1 ORDER BY batch_seq
+                """, [batchID])
+            recordCount = result.rowCount
+            for row in 0..<result.rowCount {
+                let record = LabelRecord(
+                    predictionID: result.string(row, 2)!, label: result.int(row, 3)!, reviewer: result.string(row, 4)!,
+                    reviewedAt: Timestamp(microseconds: result.epochMicroseconds(row, 5)!), note: result.string(row, 6))
+                check(seq: result.int(row, 0)!, tag: "L", stored: result.string(row, 1)!,
+                      computed: ChainHash.sha256(record.canonicalText), name: "label \(result.int(row, 7)!) of \(record.predictionID)")
+            }
+        }
+        let quarantined = try connection.query("""
+            SELECT batch_seq, row_hash, kind, source, line_number, prediction_id, field, reason, raw, quarantine_id
+            FROM quarantine WHERE batch_id = $1 ORDER BY batch_seq
+            """, [batchID])
+        for row in 0..<quarantined.rowCount {
+            let record = QuarantinedRecord(
+                kind: RecordKind(rawValue: quarantined.string(row, 2)!) ?? .predictions, source: quarantined.string(row, 3)!,
+                lineNumber: quarantined.int(row, 4), predictionID: quarantined.string(row, 5), field: quarantined.string(row, 6),
+                reason: quarantined.string(row, 7)!, raw: quarantined.string(row, 8)!)
+            check(seq: quarantined.int(row, 0)!, tag: "Q", stored: quarantined.string(row, 1)!,
+                  computed: ChainHash.sha256(record.canonicalText), name: "quarantine \(quarantined.int(row, 9)!)")
+        }
+        return (hashes, problems, recordCount, quarantined.rowCount)
+    }
+}

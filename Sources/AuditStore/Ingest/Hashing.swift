@@ -1,0 +1,66 @@
+import AuditCore
+import Crypto
+
+/// SHA-256 helpers for the tamper-evident chain (docs/hash-chain.md).
+public enum ChainHash {
+    /// The previous-hash of the first batch.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// Lower-case hex SHA-256 of the UTF-8 bytes of `text`.
+    public static func sha256(_ text: String) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array(text.utf8))
+        return hex(hasher.finalize())
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        for byte in digest {
+            bytes.append(digits[Int(byte >> 4)])
+            bytes.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// rows_hash: SHA-256 over `"<tag>:<row_hash>\n"` for every row of a batch in batch_seq order,
+    /// tag P (prediction), L (label) or Q (quarantine).
+    public static func rowsHash(_ rows: [(seq: Int, tag: Character, hash: String)]) -> String {
+        var hasher = SHA256()
+        for row in rows.sorted(by: { $0.seq < $1.seq }) {
+            hasher.update(data: Array("\(row.tag):\(row.hash)\n".utf8))
+        }
+        return hex(hasher.finalize())
+    }
+
+    /// chain_hash: SHA-256 of the previous chain hash, a newline, and the batch header's canonical JSON.
+    public static func chainHash(previous: String, header: BatchHeader) -> String {
+        sha256(previous + "\n" + header.canonicalText)
+    }
+}
+
+/// The hashed summary of one ingest batch.
+public struct BatchHeader: Sendable, Equatable {
+    public let batchID: Int64
+    public let kind: String
+    public let source: String
+    public let inserted: Int
+    public let duplicates: Int
+    public let rejected: Int
+    public let rowsHash: String
+    public let codeVersion: String
+
+    var canonicalText: String {
+        CanonicalJSON.text(.object(JSONObject([
+            ("batch_id", .integer(batchID)),
+            ("code_version", .string(codeVersion)),
+            ("duplicate_count", .integer(Int64(duplicates))),
+            ("inserted_count", .integer(Int64(inserted))),
+            ("kind", .string(kind)),
+            ("rejected_count", .integer(Int64(rejected))),
+            ("rows_hash", .string(rowsHash)),
+            ("source", .string(source)),
+        ])))
+    }
+}

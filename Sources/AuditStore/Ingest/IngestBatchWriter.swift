@@ -1,0 +1,392 @@
+import AuditCore
+import Foundation
+import PQ
+
+/// One record of a batch as the ingest pipeline hands it over: accepted by validation or rejected.
+public struct IngestItem: Sendable {
+    /// What validation made of the record.
+    public enum Outcome: Sendable {
+        case prediction(PredictionRecord)
+        case label(LabelRecord)
+        case rejected(RecordRejection)
+    }
+
+    /// The line where the record starts (1-based), when it came from a file.
+    public let lineNumber: Int?
+    /// The record as received.
+    public let raw: String
+    public let outcome: Outcome
+
+    public init(lineNumber: Int?, raw: String, outcome: Outcome) {
+        self.lineNumber = lineNumber
+        self.raw = raw
+        self.outcome = outcome
+    }
+}
+
+/// What one committed batch did.
+public struct BatchOutcome: Sendable {
+    public let batchID: Int64
+    public let inserted: Int
+    /// Identical records already stored: no-ops.
+    public let duplicates: Int
+    /// Records quarantined by this batch (validation rejects, conflicts, unknown predictions, …).
+    public let quarantined: [QuarantinedRecord]
+    /// Rejected records that were already in the quarantine with the same reason (re-sent): not stored twice.
+    public let alreadyQuarantined: Int
+    /// For each rejected input (in input order): its reason, whether newly quarantined or not.
+    public let rejections: [QuarantinedRecord]
+}
+
+/// Writes batches of records: COPY into a temporary staging table, then one set-based merge into the record
+/// tables, in one transaction per batch, chained by hash to the previous batch (docs/hash-chain.md).
+///
+/// A batch lands completely or not at all: a crash before COMMIT leaves nothing, and re-sending is harmless
+/// because identical records are recognised by their content hash.
+public final class IngestBatchWriter {
+    private let connection: PQConnection
+    private let kind: RecordKind
+    private let source: String
+    private var stagingReady = false
+
+    /// A writer for records of `kind` from `source` (a file name, `stdin`, or `http`).
+    public init(connection: PQConnection, kind: RecordKind, source: String) {
+        self.connection = connection
+        self.kind = kind
+        self.source = source
+    }
+
+    /// Commits one batch and reports what happened to every record.
+    public func commit(_ items: [IngestItem]) throws -> BatchOutcome {
+        try prepareStaging()
+        return try connection.transaction {
+            switch kind {
+            case .predictions: return try commitPredictions(items)
+            case .labels: return try commitLabels(items)
+            }
+        }
+    }
+
+    private func prepareStaging() throws {
+        guard !stagingReady else { return }
+        try connection.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS prediction_staging (
+                seq integer, prediction_id text, model text, model_version text, site text, occurred_at timestamptz,
+                case_ref text, image_ref text, attributes jsonb, question text, options text[],
+                option_logits double precision[], option_probs double precision[], predicted integer,
+                confidence jsonb, uncertainty jsonb, msp double precision, margin double precision,
+                entropy double precision, perturbation_kind text, perturbation_of text, label integer,
+                escalated boolean, calibration_version bigint, row_hash text
+            ) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS label_staging (
+                seq integer, prediction_id text, label integer, reviewer text, reviewed_at timestamptz, note text,
+                row_hash text
+            ) ON COMMIT DELETE ROWS;
+            """)
+        stagingReady = true
+    }
+
+    // MARK: - Predictions
+
+    private func commitPredictions(_ items: [IngestItem]) throws -> BatchOutcome {
+        var rejected: [(seq: Int, record: QuarantinedRecord)] = []
+        var accepted: [(seq: Int, record: PredictionRecord, hash: String, raw: String, line: Int?)] = []
+        var firstByID: [String: Int] = [:]
+        var duplicates = 0
+        for (seq, item) in items.enumerated() {
+            switch item.outcome {
+            case .prediction(let record):
+                let hash = ChainHash.sha256(record.canonicalText)
+                if let earlier = firstByID[record.predictionID] {
+                    if accepted[earlier].hash == hash {
+                        duplicates += 1
+                    } else {
+                        rejected.append((seq, quarantine(item, record.predictionID, "prediction_id",
+                                                         "duplicate prediction_id with different content (earlier in the same input)")))
+                    }
+                    continue
+                }
+                firstByID[record.predictionID] = accepted.count
+                accepted.append((seq, record, hash, item.raw, item.lineNumber))
+            case .rejected(let rejection):
+                rejected.append((seq, quarantine(item, rejection.predictionID, rejection.field, rejection.reason)))
+            case .label:
+                preconditionFailure("a label in a predictions batch")
+            }
+        }
+
+        try copyPredictions(accepted)
+        try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
+
+        // Existing rows with the same id: identical content is a no-op, anything else a conflict.
+        let existing = try connection.query("""
+            SELECT s.seq, p.row_hash = s.row_hash FROM prediction_staging s JOIN predictions p USING (prediction_id)
+            """)
+        var dropped = Set<Int>()
+        let positions = Dictionary(uniqueKeysWithValues: accepted.enumerated().map { ($0.element.seq, $0.offset) })
+        for row in 0..<existing.rowCount {
+            let seq = existing.int(row, 0)!
+            dropped.insert(seq)
+            if existing.bool(row, 1) == true {
+                duplicates += 1
+            } else {
+                let entry = accepted[positions[seq]!]
+                rejected.append((seq, quarantineRecord(entry.raw, entry.line, entry.record.predictionID, "prediction_id",
+                                                       "duplicate prediction_id with different content; the stored record is unchanged")))
+            }
+        }
+
+        // Method orientation: fixed on first sight, enforced afterwards.
+        let newRows = accepted.filter { !dropped.contains($0.seq) }
+        var orientation: [String: Orientation] = [:]
+        let methods = Set(newRows.flatMap { $0.record.confidence.map(\.method) + $0.record.uncertainty.map(\.method) })
+        if !methods.isEmpty {
+            let known = try connection.query("SELECT method, orientation FROM ue_methods WHERE method = ANY($1)", [Array(methods)])
+            for row in 0..<known.rowCount {
+                orientation[known.string(row, 0)!] = Orientation(rawValue: known.string(row, 1)!)
+            }
+        }
+        var newMethods: [(String, Orientation)] = []
+        for entry in newRows {
+            let used = entry.record.confidence.map { ($0.method, Orientation.confidence) }
+                + entry.record.uncertainty.map { ($0.method, Orientation.uncertainty) }
+            if let clash = used.first(where: { orientation[$0.0] != nil && orientation[$0.0] != $0.1 }) {
+                dropped.insert(entry.seq)
+                let field = clash.1 == .confidence ? "confidence.\(clash.0)" : "uncertainty.\(clash.0)"
+                rejected.append((entry.seq, quarantineRecord(entry.raw, entry.line, entry.record.predictionID, field,
+                    "method \(clash.0) is \(orientation[clash.0]!.rawValue)-oriented (fixed when first seen); it cannot appear under \(clash.1.rawValue)")))
+                continue
+            }
+            for (method, side) in used where orientation[method] == nil {
+                orientation[method] = side
+                newMethods.append((method, side))
+            }
+        }
+        if !newMethods.isEmpty {
+            try connection.query("""
+                INSERT INTO ue_methods (method, orientation) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING
+                """, [newMethods.map(\.0), newMethods.map(\.1.rawValue)])
+        }
+        if !dropped.isEmpty {
+            try connection.query("DELETE FROM prediction_staging WHERE seq = ANY($1::int[])", [dropped.map { $0 }])
+        }
+
+        let inserted = newRows.filter { !dropped.contains($0.seq) }
+        let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
+        let rows = inserted.map { (seq: $0.seq, tag: Character("P"), hash: $0.hash) }
+            + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: ChainHash.sha256($0.record.canonicalText)) }
+        let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates, rejected: fresh.count, rows: rows)
+        try connection.query("""
+            INSERT INTO predictions (prediction_id, batch_id, batch_seq, model, model_version, site, occurred_at, case_ref,
+                image_ref, attributes, question, options, option_logits, option_probs, predicted, confidence, uncertainty,
+                msp, margin, entropy, perturbation_kind, perturbation_of, label, escalated, calibration_version, row_hash)
+            SELECT prediction_id, $1, seq, model, model_version, site, occurred_at, case_ref, image_ref, attributes, question,
+                options, option_logits, option_probs, predicted, confidence, uncertainty, msp, margin, entropy,
+                perturbation_kind, perturbation_of, label, escalated, calibration_version, row_hash
+            FROM prediction_staging ORDER BY seq
+            """, [batchID])
+        try insertQuarantine(fresh, batchID: batchID)
+        return BatchOutcome(
+            batchID: batchID, inserted: inserted.count, duplicates: duplicates, quarantined: fresh.map(\.record),
+            alreadyQuarantined: repeated, rejections: rejected.sorted { $0.seq < $1.seq }.map(\.record))
+    }
+
+    private func copyPredictions(_ rows: [(seq: Int, record: PredictionRecord, hash: String, raw: String, line: Int?)]) throws {
+        guard !rows.isEmpty else { return }
+        try connection.copyIn("""
+            COPY prediction_staging (seq, prediction_id, model, model_version, site, occurred_at, case_ref, image_ref,
+                attributes, question, options, option_logits, option_probs, predicted, confidence, uncertainty, msp, margin,
+                entropy, perturbation_kind, perturbation_of, label, escalated, calibration_version, row_hash) FROM STDIN
+            """) { stream in
+            var encoder = CopyRowEncoder(capacity: 1 << 20)
+            for row in rows {
+                RecordColumns.encode(row.record, seq: row.seq, hash: row.hash, into: &encoder)
+                if encoder.bytes.count >= 1 << 20 {
+                    try stream.send(encoder.bytes)
+                    encoder.removeAll()
+                }
+            }
+            try stream.send(encoder.bytes)
+        }
+    }
+
+    // MARK: - Labels
+
+    private func commitLabels(_ items: [IngestItem]) throws -> BatchOutcome {
+        var rejected: [(seq: Int, record: QuarantinedRecord)] = []
+        var accepted: [(seq: Int, record: LabelRecord, hash: String, raw: String, line: Int?)] = []
+        var firstByKey: [String: Int] = [:]
+        var duplicates = 0
+        for (seq, item) in items.enumerated() {
+            switch item.outcome {
+            case .label(let record):
+                let hash = ChainHash.sha256(record.canonicalText)
+                let key = "\(record.predictionID)\u{1}\(record.reviewer)\u{1}\(record.reviewedAt.microseconds)"
+                if let earlier = firstByKey[key] {
+                    if accepted[earlier].hash == hash {
+                        duplicates += 1
+                    } else {
+                        rejected.append((seq, quarantine(item, record.predictionID, "label",
+                            "a different label by the same reviewer at the same reviewed_at appears earlier in the same input")))
+                    }
+                    continue
+                }
+                firstByKey[key] = accepted.count
+                accepted.append((seq, record, hash, item.raw, item.lineNumber))
+            case .rejected(let rejection):
+                rejected.append((seq, quarantine(item, rejection.predictionID, rejection.field, rejection.reason)))
+            case .prediction:
+                preconditionFailure("a prediction in a labels batch")
+            }
+        }
+        if !accepted.isEmpty {
+            try connection.copyIn("COPY label_staging (seq, prediction_id, label, reviewer, reviewed_at, note, row_hash) FROM STDIN") { stream in
+                var encoder = CopyRowEncoder()
+                for row in accepted {
+                    encoder.field(row.seq)
+                    encoder.field(row.record.predictionID)
+                    encoder.field(row.record.label)
+                    encoder.field(row.record.reviewer)
+                    encoder.field(row.record.reviewedAt.rfc3339)
+                    encoder.field(row.record.note)
+                    encoder.field(row.hash)
+                    encoder.endRow()
+                }
+                try stream.send(encoder.bytes)
+            }
+        }
+        try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
+        let status = try connection.query("""
+            SELECT s.seq,
+                   CASE WHEN p.prediction_id IS NULL THEN 'unknown'
+                        WHEN s.label >= cardinality(p.options) THEN 'range'
+                        WHEN g.label_id IS NOT NULL AND g.row_hash = s.row_hash THEN 'duplicate'
+                        WHEN g.label_id IS NOT NULL THEN 'conflict'
+                        ELSE 'new' END,
+                   cardinality(p.options)
+            FROM label_staging s
+            LEFT JOIN predictions p ON p.prediction_id = s.prediction_id
+            LEFT JOIN ground_truth g ON g.prediction_id = s.prediction_id AND g.reviewer = s.reviewer
+                                    AND g.reviewed_at = s.reviewed_at
+            """)
+        let positions = Dictionary(uniqueKeysWithValues: accepted.enumerated().map { ($0.element.seq, $0.offset) })
+        var dropped: [Int] = []
+        var inserted: [(seq: Int, hash: String)] = []
+        for row in 0..<status.rowCount {
+            let seq = status.int(row, 0)!
+            let entry = accepted[positions[seq]!]
+            let id = entry.record.predictionID
+            switch status.string(row, 1)! {
+            case "new":
+                inserted.append((seq, entry.hash))
+                continue
+            case "duplicate":
+                duplicates += 1
+            case "unknown":
+                rejected.append((seq, quarantineRecord(entry.raw, entry.line, id, "prediction_id",
+                    "label for unknown prediction \(id) (re-submit it once the prediction has arrived)")))
+            case "range":
+                rejected.append((seq, quarantineRecord(entry.raw, entry.line, id, "label",
+                    "label=\(entry.record.label) but prediction \(id) has only \(status.int(row, 2)!) options")))
+            default:
+                rejected.append((seq, quarantineRecord(entry.raw, entry.line, id, "label",
+                    "a different label by \(entry.record.reviewer) at the same reviewed_at is already stored; revisions need a new reviewed_at")))
+            }
+            dropped.append(seq)
+        }
+        if !dropped.isEmpty {
+            try connection.query("DELETE FROM label_staging WHERE seq = ANY($1::int[])", [dropped])
+        }
+        let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
+        let rows = inserted.map { (seq: $0.seq, tag: Character("L"), hash: $0.hash) }
+            + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: ChainHash.sha256($0.record.canonicalText)) }
+        let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates, rejected: fresh.count, rows: rows)
+        try connection.query("""
+            INSERT INTO ground_truth (prediction_id, label, reviewer, reviewed_at, note, batch_id, batch_seq, row_hash)
+            SELECT prediction_id, label, reviewer, reviewed_at, note, $1, seq, row_hash FROM label_staging ORDER BY seq
+            """, [batchID])
+        try insertQuarantine(fresh, batchID: batchID)
+        return BatchOutcome(
+            batchID: batchID, inserted: inserted.count, duplicates: duplicates, quarantined: fresh.map(\.record),
+            alreadyQuarantined: repeated, rejections: rejected.sorted { $0.seq < $1.seq }.map(\.record))
+    }
+
+    // MARK: - Quarantine and chain
+
+    private func quarantine(_ item: IngestItem, _ predictionID: String?, _ field: String?, _ reason: String) -> QuarantinedRecord {
+        quarantineRecord(item.raw, item.lineNumber, predictionID, field, reason)
+    }
+
+    private func quarantineRecord(_ raw: String, _ line: Int?, _ predictionID: String?, _ field: String?, _ reason: String) -> QuarantinedRecord {
+        QuarantinedRecord(kind: kind, source: source, lineNumber: line, predictionID: predictionID, field: field, reason: reason, raw: raw)
+    }
+
+    static func rawHash(kind: RecordKind, raw: String) -> String {
+        ChainHash.sha256(kind.rawValue + "\n" + raw)
+    }
+
+    /// Separates rejects already quarantined with the same reason (a re-sent file) from new ones.
+    private func splitAlreadyQuarantined(_ rejected: [(seq: Int, record: QuarantinedRecord)]) throws
+        -> ([(seq: Int, record: QuarantinedRecord)], Int)
+    {
+        guard !rejected.isEmpty else { return ([], 0) }
+        let hashes = rejected.map { Self.rawHash(kind: kind, raw: $0.record.raw) }
+        let stored = try connection.query("SELECT raw_hash, reason FROM quarantine WHERE raw_hash = ANY($1)", [hashes])
+        var seen = Set<String>()
+        for row in 0..<stored.rowCount { seen.insert(stored.string(row, 0)! + "\u{1}" + stored.string(row, 1)!) }
+        var fresh: [(seq: Int, record: QuarantinedRecord)] = []
+        var repeated = 0
+        for (index, entry) in rejected.enumerated() {
+            let key = hashes[index] + "\u{1}" + entry.record.reason
+            if seen.contains(key) {
+                repeated += 1
+            } else {
+                seen.insert(key)
+                fresh.append(entry)
+            }
+        }
+        return (fresh, repeated)
+    }
+
+    private func appendBatch(inserted: Int, duplicates: Int, rejected: Int, rows: [(seq: Int, tag: Character, hash: String)]) throws -> Int64 {
+        let head = try connection.query("SELECT chain_hash FROM ingest_batches ORDER BY batch_id DESC LIMIT 1")
+        let previous = head.rowCount > 0 ? head.string(0, 0)! : ChainHash.genesis
+        let batchID = Int64(try connection.query("SELECT nextval(pg_get_serial_sequence('ingest_batches', 'batch_id'))").int(0, 0)!)
+        let header = BatchHeader(
+            batchID: batchID, kind: kind.rawValue, source: source, inserted: inserted, duplicates: duplicates,
+            rejected: rejected, rowsHash: ChainHash.rowsHash(rows), codeVersion: vlmAuditVersion)
+        try connection.query("""
+            INSERT INTO ingest_batches (batch_id, kind, source, inserted_count, duplicate_count, rejected_count, rows_hash,
+                prev_chain_hash, chain_hash, code_version)
+            OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            """, [batchID, kind.rawValue, source, inserted, duplicates, rejected, header.rowsHash, previous,
+                  ChainHash.chainHash(previous: previous, header: header), vlmAuditVersion])
+        return batchID
+    }
+
+    private func insertQuarantine(_ rows: [(seq: Int, record: QuarantinedRecord)], batchID: Int64) throws {
+        guard !rows.isEmpty else { return }
+        try connection.copyIn("""
+            COPY quarantine (batch_id, batch_seq, kind, source, line_number, prediction_id, field, reason, raw, raw_hash, row_hash)
+            FROM STDIN
+            """) { stream in
+            var encoder = CopyRowEncoder()
+            for row in rows {
+                let record = row.record
+                encoder.field(batchID)
+                encoder.field(row.seq)
+                encoder.field(record.kind.rawValue)
+                encoder.field(record.source)
+                encoder.field(record.lineNumber)
+                encoder.field(record.predictionID)
+                encoder.field(record.field)
+                encoder.field(record.reason)
+                encoder.field(record.raw)
+                encoder.field(Self.rawHash(kind: kind, raw: record.raw))
+                encoder.field(ChainHash.sha256(record.canonicalText))
+                encoder.endRow()
+            }
+            try stream.send(encoder.bytes)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import AuditCore
+import PQ
+
+/// How a prediction record maps to the columns of `predictions`, both ways: encoding for COPY at ingest, and
+/// decoding for `verify`, which rebuilds the canonical form from the stored row alone.
+enum RecordColumns {
+    /// The columns `decodePrediction` reads, in order.
+    static let predictionSelectList = """
+        prediction_id, model, model_version, site, occurred_at, case_ref, image_ref, attributes, question, options,
+        option_logits, option_probs, predicted, confidence, uncertainty, msp, margin, entropy, perturbation_kind,
+        perturbation_of, label, escalated, calibration_version
+        """
+
+    static func encode(_ record: PredictionRecord, seq: Int, hash: String, into encoder: inout CopyRowEncoder) {
+        encoder.field(seq)
+        encoder.field(record.predictionID)
+        encoder.field(record.model)
+        encoder.field(record.modelVersion)
+        encoder.field(record.site)
+        encoder.field(record.occurredAt.rfc3339)
+        encoder.field(record.caseRef)
+        encoder.field(record.imageRef)
+        encoder.field(CanonicalJSON.text(.object(JSONObject(record.attributes.map { ($0.key, JSONValue.string($0.value)) }))))
+        encoder.field(record.question)
+        encoder.field(record.options)
+        encoder.field(record.optionLogits)
+        encoder.field(record.optionProbs)
+        encoder.field(record.predicted)
+        encoder.field(scoresJSON(record.confidence))
+        encoder.field(scoresJSON(record.uncertainty))
+        encoder.field(record.derived?.msp)
+        encoder.field(record.derived?.margin)
+        encoder.field(record.derived?.entropy)
+        encoder.field(record.perturbation?.kind)
+        encoder.field(record.perturbation?.of)
+        encoder.field(record.label)
+        encoder.field(record.escalated)
+        encoder.field(record.calibrationVersion)
+        encoder.field(hash)
+        encoder.endRow()
+    }
+
+    static func scoresJSON(_ scores: [(method: String, value: Double)]) -> String {
+        CanonicalJSON.text(.object(JSONObject(scores.map { ($0.method, JSONValue.number($0.value)) })))
+    }
+
+    /// Rebuilds a record from a row selected with `predictionSelectList` starting at column `base`.
+    static func decodePrediction(_ result: PQResult, row: Int, base: Int = 0) throws -> PredictionRecord {
+        func column(_ offset: Int) -> Int { base + offset }
+        func doubles(_ offset: Int) -> [Double]? { result.doubles(row, column(offset))?.map { $0 ?? .nan } }
+        let derived: (msp: Double, margin: Double, entropy: Double)?
+        if let msp = result.double(row, column(15)), let margin = result.double(row, column(16)), let entropy = result.double(row, column(17)) {
+            derived = (msp, margin, entropy)
+        } else {
+            derived = nil
+        }
+        let perturbation: Perturbation? = result.string(row, column(18)).map {
+            Perturbation(kind: $0, of: result.string(row, column(19)) ?? "")
+        }
+        return PredictionRecord(
+            predictionID: result.string(row, column(0)) ?? "",
+            model: result.string(row, column(1)) ?? "",
+            modelVersion: result.string(row, column(2)),
+            site: result.string(row, column(3)),
+            occurredAt: Timestamp(microseconds: result.epochMicroseconds(row, column(4)) ?? 0),
+            caseRef: result.string(row, column(5)),
+            imageRef: result.string(row, column(6)),
+            attributes: try jsonObject(result.string(row, column(7))).map { ($0.key, $0.value.stringValue ?? "") },
+            question: result.string(row, column(8)),
+            options: (result.strings(row, column(9)) ?? []).map { $0 ?? "" },
+            optionLogits: doubles(10),
+            optionProbs: doubles(11),
+            predicted: result.int(row, column(12)) ?? -1,
+            confidence: try jsonObject(result.string(row, column(13))).map { ($0.key, $0.value.doubleValue ?? .nan) },
+            uncertainty: try jsonObject(result.string(row, column(14))).map { ($0.key, $0.value.doubleValue ?? .nan) },
+            perturbation: perturbation,
+            label: result.int(row, column(20)),
+            escalated: result.bool(row, column(21)),
+            calibrationVersion: result.int(row, column(22)).map(Int64.init),
+            derived: derived)
+    }
+
+    static func jsonObject(_ text: String?) throws -> [(key: String, value: JSONValue)] {
+        guard let text else { return [] }
+        guard case .object(let object) = try JSONParser.parse(text, maximumDepth: 64) else { return [] }
+        return object.members
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import AuditApp
+import AuditCore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Bulk-load prediction records or clinician ground truth (JSON Lines or CSV).",
+        subcommands: [Predictions.self, Labels.self])
+
+    struct Arguments: ParsableArguments {
+        @Argument(help: "Files to load (.jsonl or .csv; - reads standard input).")
+        var files: [String]
+
+        @Option(help: "Input format: jsonl or csv (default: from each file's extension).")
+        var format: String?
+
+        @Option(name: .customLong("batch-size"), help: "Records per transaction.")
+        var batchSize = 10_000
+
+        @Option(help: "Also write every rejected record, with its reason, to this JSON Lines file.")
+        var rejects: String?
+
+        @Flag(help: "Print the summary as JSON on stdout.")
+        var json = false
+
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            guard !files.isEmpty else { throw ValidationError("name at least one file (or - for standard input)") }
+            if let format, InputFormat(rawValue: format) == nil {
+                throw ValidationError("--format must be jsonl or csv, not \(format)")
+            }
+            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        }
+
+        func run(kind: RecordKind) throws {
+            let options = IngestOptions(kind: kind, format: format.flatMap(InputFormat.init(rawValue:)), batchSize: batchSize, rejectsPath: rejects)
+            let onTerminal = isatty(2) == 1
+            let summary = try database.app().ingest(paths: files, options: options) { progress in
+                guard onTerminal else { return }
+                let rate = progress.seconds > 0 ? Double(progress.read) / progress.seconds : 0
+                FileHandle.standardError.write(Data("\r\(progress.source): \(progress.read) read, \(Int(rate)) rows/s, \(progress.rejected) rejected   ".utf8))
+            }
+            if onTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            }
+            printError("\(summary.kind): \(summary.read) read, \(summary.inserted) stored, \(summary.duplicates) already stored, "
+                + "\(summary.rejected) rejected (\(summary.quarantined) newly quarantined) in \(summary.batches) batches, "
+                + String(format: "%.1f s", summary.seconds))
+            for reason in summary.topReasons { printError("  \(reason.count) × \(reason.field), e.g. \(reason.example)") }
+            if summary.rejected > 0 { throw ExitCode.failure }
+        }
+    }
+
+    struct Predictions: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Load prediction records.")
+        @OptionGroup var arguments: Arguments
+        func run() throws { try arguments.run(kind: .predictions) }
+    }
+
+    struct Labels: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Load ground-truth records (labels).")
+        @OptionGroup var arguments: Arguments
+        func run() throws { try arguments.run(kind: .labels) }
+    }
+}
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check the tamper-evident chain; exit 1 naming the first bad batch and row if it is broken.")
+    @Flag(help: "Print the result as JSON on stdout.") var json = false
+    @OptionGroup var database: DatabaseOptions
+
+    func run() throws {
+        let report = try database.app().verify()
+        if json {
+            var object: [String: Any] = ["intact": report.intact, "batches": report.batches, "rows": report.rows,
+                                         "problems": report.problems.map(\.description)]
+            if let head = report.head {
+                object["head"] = ["hash": head.hash, "batch_id": head.batchID, "ingested_at": head.ingestedAt]
+            }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        }
+        if let head = report.head {
+            printError("chain head: \(head.hash) (batch \(head.batchID), \(head.ingestedAt))")
+        } else {
+            printError("chain head: none (the log is empty)")
+        }
+        guard report.intact else {
+            printError("BROKEN: \(report.problems.count) problem(s); first: \(report.problems[0])")
+            for problem in report.problems.dropFirst().prefix(9) { printError("  \(problem)") }
+            throw ExitCode.failure
+        }
+        printError("intact: \(report.batches) batches, \(report.rows) rows verified")
+    }
+}
