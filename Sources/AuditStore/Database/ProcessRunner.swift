@@ -4,41 +4,46 @@ import Glibc
 import Darwin
 #endif
 
-/// Runs a program to completion with `posix_spawn` and `waitpid`, capturing stdout and stderr together.
+/// Runs programs with `posix_spawn` and `waitpid`, capturing stdout and stderr together.
 ///
 /// Foundation's `Process` waits through a run loop, which can hang when called from the cooperative
-/// thread pool; this runner only blocks the calling thread.
-enum ProcessRunner {
-    struct Failure: Error, CustomStringConvertible {
+/// thread pool; this runner only blocks the calling thread. `package` access: the CLI tests use it too.
+package enum ProcessRunner {
+    package struct Failure: Error, CustomStringConvertible {
         let program: String
         let errno: Int32
-        var description: String { "cannot run \(program): \(String(cString: strerror(errno)))" }
+        package var description: String { "cannot run \(program): \(String(cString: strerror(errno)))" }
     }
 
-    static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// A program started in the background, its output going to a file.
+    package struct Child: Sendable {
+        package let processID: pid_t
+
+        /// Sends a signal (e.g. SIGKILL).
+        package func signal(_ number: Int32) { kill(processID, number) }
+
+        /// Waits for the exit and returns the status (128 + signal number when killed).
+        package func wait() -> Int32 {
+            var status: Int32 = 0
+            while waitpid(processID, &status, 0) < 0 && errno == EINTR {}
+            return ProcessRunner.exitCode(status)
+        }
+    }
+
+    /// Runs a program to completion; `environment` replaces the inherited one when given.
+    package static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { throw Failure(program: path, errno: errno) }
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
-        posix_spawn_file_actions_addclose(&actions, readEnd)
-        posix_spawn_file_actions_addclose(&actions, writeEnd)
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var processID: pid_t = 0
-        let spawned = posix_spawn(&processID, path, &actions, nil, argv, environ)
-        close(writeEnd)
-        guard spawned == 0 else {
+        let child: Child
+        do {
+            child = try spawn(path, arguments, environment: environment, outputDescriptor: writeEnd, closeInChild: readEnd)
+        } catch {
             close(readEnd)
-            throw Failure(program: path, errno: spawned)
+            close(writeEnd)
+            throw error
         }
-
+        close(writeEnd)
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -50,11 +55,43 @@ enum ProcessRunner {
             }
         }
         close(readEnd)
+        return (child.wait(), String(decoding: output, as: UTF8.self))
+    }
 
-        var status: Int32 = 0
-        while waitpid(processID, &status, 0) < 0 && errno == EINTR {}
-        let exited = (status & 0x7f) == 0
-        let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (code, String(decoding: output, as: UTF8.self))
+    /// Starts a program in the background with stdout and stderr appended to `outputPath`.
+    package static func start(_ path: String, _ arguments: [String], environment: [String: String]? = nil, outputPath: String) throws -> Child {
+        let descriptor = open(outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard descriptor >= 0 else { throw Failure(program: outputPath, errno: errno) }
+        defer { close(descriptor) }
+        return try spawn(path, arguments, environment: environment, outputDescriptor: descriptor, closeInChild: nil)
+    }
+
+    private static func spawn(
+        _ path: String, _ arguments: [String], environment: [String: String]?, outputDescriptor: Int32, closeInChild: Int32?
+    ) throws -> Child {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outputDescriptor, 1)
+        posix_spawn_file_actions_adddup2(&actions, outputDescriptor, 2)
+        if let closeInChild { posix_spawn_file_actions_addclose(&actions, closeInChild) }
+        posix_spawn_file_actions_addclose(&actions, outputDescriptor)
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { variables in
+            variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        }
+        defer { envp?.forEach { free($0) } }
+        var processID: pid_t = 0
+        let spawned = envp.map { posix_spawn(&processID, path, &actions, nil, argv, $0) }
+            ?? posix_spawn(&processID, path, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw Failure(program: path, errno: spawned) }
+        return Child(processID: processID)
+    }
+
+    static func exitCode(_ status: Int32) -> Int32 {
+        (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }

@@ -1,0 +1,99 @@
+import AuditApp
+import AuditCore
+import AuditStore
+import Foundation
+import PQ
+import Testing
+import TestSupport
+
+/// The command line end to end: the built executable, real files, a real database, exit codes and JSON.
+@Suite("command line", .serialized)
+struct CommandLineTests {
+    @Test("ingest exits 0 when all landed, 1 when some were quarantined, and --json prints the summary")
+    func ingestExitCodes() throws {
+        let conninfo = try TestDatabase.createEmpty(prefix: "cli")
+        let good = try SampleRecords.file([SampleRecords.prediction(id: "a"), SampleRecords.prediction(id: "b")])
+        let ok = try CLI.run(["ingest", "predictions", good], conninfo: conninfo)
+        #expect(ok.status == 0, "\(ok.output)")
+        #expect(ok.output.contains("2 stored"))
+
+        let mixed = try SampleRecords.file([SampleRecords.prediction(id: "c"), SampleRecords.prediction(id: "d", predicted: 8)])
+        let rejects = FileManager.default.temporaryDirectory.appendingPathComponent("rejects-\(UUID().uuidString).jsonl").path
+        let partial = try CLI.run(["ingest", "predictions", "--json", "--rejects", rejects, mixed], conninfo: conninfo)
+        #expect(partial.status == 1)
+        let jsonLine = try #require(partial.output.split(separator: "\n").first { $0.hasPrefix("{") })
+        let summary = try JSONDecoder().decode(IngestSummary.self, from: Data(jsonLine.utf8))
+        #expect(summary.inserted == 1 && summary.quarantined == 1)
+        #expect(summary.topReasons.first?.field == "predicted")
+        let rejected = try String(contentsOfFile: rejects, encoding: .utf8)
+        #expect(rejected.contains(#""reason":"predicted=8 but only 4 options""#) && rejected.contains(#""line":2"#))
+    }
+
+    @Test("verify exits 0 on an intact chain and 1 naming the batch and row after tampering")
+    func verifyExitCodes() throws {
+        let conninfo = try TestDatabase.createEmpty(prefix: "cli")
+        _ = try CLI.run(["ingest", "predictions", try SampleRecords.file([SampleRecords.prediction(id: "a")])], conninfo: conninfo)
+        let intact = try CLI.run(["verify", "--json"], conninfo: conninfo)
+        #expect(intact.status == 0, "\(intact.output)")
+        #expect(intact.output.contains(#""intact":true"#) && intact.output.contains("chain head: "))
+        let connection = try PQConnection(conninfo: conninfo)
+        try connection.execute("SET session_replication_role = replica; UPDATE predictions SET model = 'other'")
+        let broken = try CLI.run(["verify"], conninfo: conninfo)
+        #expect(broken.status == 1)
+        #expect(broken.output.contains("BROKEN") && broken.output.contains("batch 1, prediction a: row content does not match"))
+    }
+
+    @Test("usage errors exit 2", arguments: [["ingest", "predictions"], ["no-such-command"], ["ingest", "labels", "--batch-size", "0", "x.jsonl"]])
+    func usageErrors(arguments: [String]) throws {
+        let result = try CLI.run(arguments, conninfo: "host=/nonexistent")
+        #expect(result.status == 2, "\(result.output)")
+    }
+
+    @Test("a missing file fails with exit 1 and a clear message")
+    func missingFile() throws {
+        let conninfo = try TestDatabase.createEmpty(prefix: "cli")
+        let result = try CLI.run(["ingest", "predictions", "/no/such/file.jsonl"], conninfo: conninfo)
+        #expect(result.status == 1)
+        #expect(result.output.contains("cannot open /no/such/file.jsonl"))
+    }
+
+    @Test("standard input can be ingested with -")
+    func standardInput() throws {
+        let conninfo = try TestDatabase.createEmpty(prefix: "cli")
+        let path = try SampleRecords.file([SampleRecords.prediction(id: "s1")])
+        let result = try ProcessRunner.run("/bin/sh", ["-c", "\"$0\" ingest predictions - < \"$1\"", CLI.executable, path],
+                                           environment: CLI.environment(conninfo: conninfo))
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try RecordCounts.read(try PQConnection(conninfo: conninfo)).predictions == 1)
+    }
+
+    @Test("kill -9 in the middle of an ingest, then the same command again: exactly the right rows")
+    func crashSafety() throws {
+        let lines = (0..<20_000).map { index in
+            index % 97 == 5 ? SampleRecords.prediction(id: "r\(index)", predicted: 9) : SampleRecords.prediction(id: "r\(index)")
+        }
+        let path = try SampleRecords.file(lines)
+        let expectedGood = lines.count - (0..<20_000).filter { $0 % 97 == 5 }.count
+        var partialCounts: [Int] = []
+        for (round, delay) in [0.4, 0.9, 1.6].enumerated() {
+            let conninfo = try TestDatabase.createEmpty(prefix: "crash")
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString).log").path
+            let child = try CLI.start(["ingest", "predictions", "--batch-size", "500", path], conninfo: conninfo, log: log)
+            Thread.sleep(forTimeInterval: delay)
+            child.signal(SIGKILL)
+            #expect(child.wait() == 128 + SIGKILL, "round \(round): the ingest finished before it was killed")
+            partialCounts.append(try RecordCounts.read(try PQConnection(conninfo: conninfo)).predictions)
+            #expect(partialCounts.last! % 500 != 1 && partialCounts.last! < expectedGood, "round \(round): killed mid-ingest")
+            let rerun = try CLI.run(["ingest", "predictions", "--batch-size", "500", path], conninfo: conninfo)
+            #expect(rerun.status == 1, "round \(round): the rejects make the exit status 1")
+            let connection = try PQConnection(conninfo: conninfo)
+            let counts = try RecordCounts.read(connection)
+            #expect(counts.predictions == expectedGood, "round \(round)")
+            #expect(counts.quarantined == lines.count - expectedGood, "round \(round): each reject quarantined once")
+            let distinct = try connection.query("SELECT count(DISTINCT raw_hash) FROM quarantine").int(0, 0)
+            #expect(distinct == counts.quarantined)
+            #expect(try ChainVerifier.verify(connection).intact, "round \(round)")
+        }
+        #expect(partialCounts.contains { $0 > 0 }, "at least one kill should land after some batches committed: \(partialCounts)")
+    }
+}

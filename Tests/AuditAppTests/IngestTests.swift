@@ -1,0 +1,150 @@
+import AuditApp
+import AuditCore
+import AuditStore
+import Foundation
+import PQ
+import Testing
+import TestSupport
+
+/// The ingest use case against a real PostgreSQL, through files as users give them.
+@Suite("ingest")
+struct IngestTests {
+    let database: AuditDatabase
+    let app: AuditApp
+
+    init() throws {
+        database = try TestDatabase.createMigrated(prefix: "ing")
+        app = AuditApp(database: database)
+    }
+
+    func counts() throws -> RecordCounts { try RecordCounts.read(try database.connect()) }
+
+    @Test("a mixed file lands exactly its good rows and quarantines the rest with reasons")
+    func mixedFile() throws {
+        let lines = [
+            SampleRecords.prediction(id: "a"),
+            SampleRecords.prediction(id: "b", probabilities: [0.5, 0.5, 0.5, 0.5]),
+            "{broken json",
+            SampleRecords.prediction(id: "c", predicted: 9),
+            SampleRecords.prediction(id: "d"),
+            "",
+            SampleRecords.prediction(id: "e", at: "not a time"),
+        ]
+        let summary = try app.ingest(paths: [try SampleRecords.file(lines)], options: IngestOptions(kind: .predictions))
+        #expect(summary.read == 6, "the blank line is skipped")
+        #expect(summary.inserted == 2)
+        #expect(summary.quarantined == 4)
+        let connection = try database.connect()
+        let ids = try connection.query("SELECT prediction_id FROM predictions ORDER BY 1")
+        #expect((0..<ids.rowCount).map { ids.string($0, 0)! } == ["a", "d"])
+        let reasons = try connection.query("SELECT line_number, prediction_id, field, reason FROM quarantine ORDER BY line_number")
+        #expect(reasons.rowCount == 4)
+        #expect(reasons.int(0, 0) == 2 && reasons.string(0, 1) == "b" && reasons.string(0, 2) == "option_probs")
+        #expect(reasons.string(0, 3) == "option_probs sums to 2.0, not 1 ± 0.001")
+        #expect(reasons.int(1, 0) == 3 && reasons.string(1, 3)!.hasPrefix("line is not valid JSON"))
+        #expect(reasons.string(2, 3) == "predicted=9 but only 4 options")
+        #expect(reasons.int(3, 0) == 7 && reasons.string(3, 2) == "occurred_at")
+        #expect(try ChainVerifier.verify(connection).intact)
+    }
+
+    @Test("re-sending a file is a no-op: no duplicates, no errors, no second quarantine entry")
+    func resend() throws {
+        let path = try SampleRecords.file([SampleRecords.prediction(id: "a"), SampleRecords.prediction(id: "bad", predicted: 7)])
+        let first = try app.ingest(paths: [path], options: IngestOptions(kind: .predictions))
+        let second = try app.ingest(paths: [path], options: IngestOptions(kind: .predictions))
+        #expect(first.inserted == 1 && first.quarantined == 1)
+        #expect(second.inserted == 0 && second.duplicates == 1 && second.quarantined == 0 && second.alreadyQuarantined == 1)
+        let counts = try counts()
+        #expect(counts.predictions == 1 && counts.quarantined == 1)
+        #expect(try ChainVerifier.verify(try database.connect()).intact)
+    }
+
+    @Test("the same prediction_id with different content is a conflict; the stored record is untouched")
+    func conflict() throws {
+        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a", predicted: 0)])],
+                           options: IngestOptions(kind: .predictions))
+        let summary = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a", predicted: 1)])],
+                                     options: IngestOptions(kind: .predictions))
+        #expect(summary.quarantined == 1)
+        let connection = try database.connect()
+        #expect(try connection.query("SELECT predicted FROM predictions WHERE prediction_id = 'a'").int(0, 0) == 0)
+        let reason = try connection.query("SELECT reason FROM quarantine").string(0, 0)
+        #expect(reason == "duplicate prediction_id with different content; the stored record is unchanged")
+    }
+
+    @Test("a conflict inside one file: the first record wins, the second is quarantined")
+    func conflictWithinFile() throws {
+        let summary = try app.ingest(paths: [try SampleRecords.file([
+            SampleRecords.prediction(id: "a", predicted: 0), SampleRecords.prediction(id: "a", predicted: 0),
+            SampleRecords.prediction(id: "a", predicted: 2),
+        ])], options: IngestOptions(kind: .predictions))
+        #expect(summary.inserted == 1 && summary.duplicates == 1 && summary.quarantined == 1)
+    }
+
+    @Test("labels are revisions: all kept, the newest reviewed_at wins; unknown predictions wait in quarantine")
+    func labels() throws {
+        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a")])], options: IngestOptions(kind: .predictions))
+        let labelFile = try SampleRecords.file([
+            SampleRecords.label(id: "a", label: 0, reviewer: "rad-1", at: "2026-10-06T10:00:00Z"),
+            SampleRecords.label(id: "a", label: 2, reviewer: "rad-2", at: "2026-10-08T10:00:00Z"),
+            SampleRecords.label(id: "a", label: 1, reviewer: "rad-3", at: "2026-10-07T10:00:00Z"),
+            SampleRecords.label(id: "later", label: 1),
+            SampleRecords.label(id: "a", label: 9, reviewer: "rad-4"),
+        ])
+        let summary = try app.ingest(paths: [labelFile], options: IngestOptions(kind: .labels))
+        #expect(summary.inserted == 3 && summary.quarantined == 2)
+        let connection = try database.connect()
+        #expect(try connection.query("SELECT label FROM effective_labels WHERE prediction_id = 'a'").int(0, 0) == 2)
+        let reasons = try connection.query("SELECT reason FROM quarantine ORDER BY line_number")
+        #expect(reasons.string(0, 0) == "label for unknown prediction later (re-submit it once the prediction has arrived)")
+        #expect(reasons.string(1, 0) == "label=9 but prediction a has only 4 options")
+
+        // Once the prediction arrives, re-sending the same label file lands the waiting label and nothing twice.
+        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "later")])], options: IngestOptions(kind: .predictions))
+        let again = try app.ingest(paths: [labelFile], options: IngestOptions(kind: .labels))
+        #expect(again.inserted == 1 && again.duplicates == 3 && again.quarantined == 0 && again.alreadyQuarantined == 1)
+        #expect(try RecordCounts.read(connection).labels == 4)
+        #expect(try ChainVerifier.verify(connection).intact)
+    }
+
+    @Test("a method keeps the orientation it was first seen with")
+    func orientation() throws {
+        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a")])], options: IngestOptions(kind: .predictions))
+        let flipped = SampleRecords.prediction(id: "b").replacingOccurrences(of: #""confidence":{"verbalized":0.8}"#, with: #""uncertainty":{"verbalized":0.2}"#)
+        let summary = try app.ingest(paths: [try SampleRecords.file([flipped])], options: IngestOptions(kind: .predictions))
+        #expect(summary.quarantined == 1)
+        let reason = try database.connect().query("SELECT field, reason FROM quarantine")
+        #expect(reason.string(0, 0) == "uncertainty.verbalized")
+        #expect(reason.string(0, 1)!.contains("verbalized is confidence-oriented"))
+    }
+
+    @Test("CSV and JSON Lines give the same stored records")
+    func csv() throws {
+        let header = "prediction_id,model,occurred_at,options,option_probs,predicted,confidence,attributes"
+        let row = #"a,m1,2026-10-05T09:12:00Z,"[""option 0"",""option 1"",""option 2"",""option 3""]","[0.6,0.2,0.1,0.1]",0,"{""verbalized"":0.8}","{""modality"":""CT""}""#
+        let summary = try app.ingest(paths: [try SampleRecords.file([header, row], extension: "csv")], options: IngestOptions(kind: .predictions))
+        #expect(summary.inserted == 1)
+        let again = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a")])], options: IngestOptions(kind: .predictions))
+        #expect(again.duplicates == 1, "the JSON line is the same record as the CSV row")
+    }
+
+    @Test("batches of N rows: each is its own link in the chain")
+    func batches() throws {
+        let lines = (0..<25).map { SampleRecords.prediction(id: "r\($0)") }
+        let summary = try app.ingest(paths: [try SampleRecords.file(lines)], options: IngestOptions(kind: .predictions, batchSize: 10))
+        #expect(summary.batches == 3 && summary.inserted == 25)
+        let report = try ChainVerifier.verify(try database.connect())
+        #expect(report.intact && report.batches == 3 && report.rows == 25)
+    }
+
+    @Test("derived scores are computed at ingest from the probabilities")
+    func derivedScores() throws {
+        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a", predicted: 1, probabilities: [0.5, 0.3, 0.2])])],
+                           options: IngestOptions(kind: .predictions))
+        let row = try database.connect().query("SELECT msp, margin, entropy FROM predictions")
+        #expect(abs(row.double(0, 0)! - 0.3) < 1e-12)
+        #expect(abs(row.double(0, 1)! - 0.2) < 1e-12)
+        let entropy = -(0.5 * log(0.5) + 0.3 * log(0.3) + 0.2 * log(0.2))
+        #expect(abs(row.double(0, 2)! - entropy) < 1e-12)
+    }
+}

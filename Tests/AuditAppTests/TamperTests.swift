@@ -1,0 +1,61 @@
+import AuditApp
+import AuditStore
+import PQ
+import Testing
+import TestSupport
+
+/// `verify` must notice every kind of tampering, including by a superuser who switched the triggers off.
+@Suite("tamper evidence")
+struct TamperTests {
+    struct Scenario: CustomTestStringConvertible, Sendable {
+        let name: String
+        let sql: String
+        let expected: String
+        var testDescription: String { name }
+    }
+
+    static let scenarios: [Scenario] = [
+        .init(name: "edit a prediction", sql: "UPDATE predictions SET predicted = 1 WHERE prediction_id = 'p3'", expected: "prediction p3: row content does not match"),
+        .init(name: "edit a derived score", sql: "UPDATE predictions SET msp = 0.99 WHERE prediction_id = 'p2'", expected: "prediction p2: row content does not match"),
+        .init(name: "edit a label", sql: "UPDATE ground_truth SET label = 3 WHERE prediction_id = 'p1'", expected: "row content does not match"),
+        .init(name: "delete a prediction", sql: "DELETE FROM predictions WHERE prediction_id = 'p4'", expected: "rows were deleted or inserted"),
+        .init(name: "delete a quarantined record", sql: "DELETE FROM quarantine", expected: "rows were deleted or inserted"),
+        .init(name: "insert a prediction into a batch",
+              sql: "INSERT INTO predictions (prediction_id, batch_id, batch_seq, model, occurred_at, options, predicted, row_hash) SELECT 'x', batch_id, 99, 'm1', now(), ARRAY['a','b'], 0, row_hash FROM predictions WHERE prediction_id = 'p1'",
+              expected: "rows were deleted or inserted"),
+        .init(name: "insert a prediction outside any batch",
+              sql: "INSERT INTO predictions (prediction_id, batch_id, batch_seq, model, occurred_at, options, predicted, row_hash) VALUES ('ghost', 999, 0, 'm1', now(), ARRAY['a','b'], 0, 'h')",
+              expected: "prediction ghost: row belongs to a batch that is not in the chain"),
+        .init(name: "reorder two rows",
+              sql: "UPDATE predictions SET batch_seq = -1 WHERE prediction_id = 'p1'; UPDATE predictions SET batch_seq = 0 WHERE prediction_id = 'p2'; UPDATE predictions SET batch_seq = 1 WHERE prediction_id = 'p1'",
+              expected: "rows hash does not match its rows"),
+        .init(name: "edit a batch header", sql: "UPDATE ingest_batches SET source = 'elsewhere.jsonl' WHERE batch_id = 1", expected: "chain hash does not match the batch header"),
+        .init(name: "remove a whole batch from the middle",
+              sql: "DELETE FROM ground_truth WHERE batch_id = 1; DELETE FROM quarantine WHERE batch_id = 1; DELETE FROM predictions WHERE batch_id = 1; DELETE FROM ingest_batches WHERE batch_id = 1",
+              expected: "prev_chain_hash does not match"),
+    ]
+
+    @Test("verify detects tampering done with the triggers disabled", arguments: scenarios)
+    func detects(_ scenario: Scenario) throws {
+        let database = try TestDatabase.createMigrated(prefix: "tamper")
+        let app = AuditApp(database: database)
+        _ = try app.ingest(paths: [try SampleRecords.file([
+            SampleRecords.prediction(id: "p1"), SampleRecords.prediction(id: "p2"), SampleRecords.prediction(id: "bad", predicted: 9),
+        ])], options: IngestOptions(kind: .predictions))
+        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "p3"), SampleRecords.prediction(id: "p4")])],
+                           options: IngestOptions(kind: .predictions))
+        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.label(id: "p1", label: 0)])], options: IngestOptions(kind: .labels))
+        let connection = try database.connect()
+        #expect(try ChainVerifier.verify(connection).intact)
+
+        // A superuser bypasses the append-only triggers (and the foreign keys) this way.
+        try connection.execute("SET session_replication_role = replica")
+        try connection.execute(scenario.sql)
+        try connection.execute("SET session_replication_role = origin")
+
+        let report = try ChainVerifier.verify(connection)
+        #expect(!report.intact, "\(scenario.name) went unnoticed")
+        #expect(report.problems.contains { $0.description.contains(scenario.expected) },
+                "\(scenario.name): \(report.problems.map(\.description))")
+    }
+}

@@ -1,0 +1,136 @@
+import AuditStore
+import Foundation
+import PQ
+import Testing
+import TestSupport
+
+@Suite("migrations and the append-only schema")
+struct MigrationAndSchemaTests {
+    @Test("migrate applies every file once; a second run is a no-op")
+    func migrateTwice() throws {
+        let conninfo = try TestDatabase.createEmpty(prefix: "mig")
+        let connection = try PQConnection(conninfo: conninfo)
+        let migrator = Migrator(folder: TestDatabase.migrations)
+        let applied = try migrator.migrate(connection)
+        #expect(applied == (try migrator.migrations()).map(\.name))
+        #expect(applied.first == "0001_records.sql")
+        #expect(try migrator.migrate(connection).isEmpty)
+        #expect(try migrator.pending(connection).isEmpty)
+        let recorded = try connection.query("SELECT count(*) FROM schema_migrations").int(0, 0)
+        #expect(recorded == applied.count)
+    }
+
+    @Test("an applied migration that was edited is an error naming the file")
+    func editedMigration() throws {
+        let conninfo = try TestDatabase.createEmpty(prefix: "mig")
+        let connection = try PQConnection(conninfo: conninfo)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migrations-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "CREATE TABLE edited_t (a int);\n".write(to: folder.appendingPathComponent("0001_first.sql"), atomically: true, encoding: .utf8)
+        try Migrator(folder: folder).migrate(connection)
+        try "CREATE TABLE edited_t (a int, b int);\n".write(to: folder.appendingPathComponent("0001_first.sql"), atomically: true, encoding: .utf8)
+        let error = try #require(throws: Migrator.Failure.self) { try Migrator(folder: folder).migrate(connection) }
+        #expect(error.description.contains("0001_first.sql was edited after it was applied"))
+    }
+
+    @Test("a failing migration rolls back whole and is not recorded")
+    func failingMigration() throws {
+        let conninfo = try TestDatabase.createEmpty(prefix: "mig")
+        let connection = try PQConnection(conninfo: conninfo)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migrations-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "CREATE TABLE half_t (a int);\nSELECT no_such_function();\n".write(
+            to: folder.appendingPathComponent("0001_broken.sql"), atomically: true, encoding: .utf8)
+        let error = try #require(throws: Migrator.Failure.self) { try Migrator(folder: folder).migrate(connection) }
+        #expect(error.description.contains("0001_broken.sql failed"))
+        #expect(try connection.query("SELECT to_regclass('half_t') IS NULL").bool(0, 0) == true)
+        #expect(try connection.query("SELECT count(*) FROM schema_migrations").int(0, 0) == 0)
+    }
+
+    @Test("UPDATE, DELETE and TRUNCATE on record tables fail, even for the owner", arguments: [
+        "UPDATE predictions SET model = 'x'", "DELETE FROM predictions", "TRUNCATE quarantine", "TRUNCATE ground_truth",
+        "UPDATE ground_truth SET label = 0", "DELETE FROM quarantine", "UPDATE ingest_batches SET source = 'x'",
+        "DELETE FROM calibration_versions", "UPDATE calibration_events SET status = 'active'", "DELETE FROM ue_methods",
+    ])
+    func appendOnly(statement: String) throws {
+        let database = try TestDatabase.createMigrated(prefix: "ao")
+        let connection = try database.connect()
+        try seedOneOfEach(connection)
+        let error = try #require(throws: PQError.self) { try connection.query(statement) }
+        #expect(error.sqlState == "42501")
+        #expect(error.message.contains("append-only"))
+    }
+
+    @Test("the application role may insert and read but not change records")
+    func applicationRole() throws {
+        let database = try TestDatabase.createMigrated(prefix: "role")
+        let connection = try database.connect()
+        try seedOneOfEach(connection)
+        try connection.execute("SET ROLE vlm_audit_app")
+        #expect(try connection.query("SELECT count(*) FROM predictions").int(0, 0) == 1)
+        let error = try #require(throws: PQError.self) { try connection.query("ALTER TABLE predictions DISABLE TRIGGER ALL") }
+        #expect(error.sqlState == "42501")
+        #expect(throws: PQError.self) { try connection.query("UPDATE predictions SET model = 'x'") }
+    }
+
+    private func seedOneOfEach(_ connection: PQConnection) throws {
+        try connection.execute("""
+            INSERT INTO ingest_batches (kind, source, inserted_count, duplicate_count, rejected_count, rows_hash, prev_chain_hash, chain_hash, code_version)
+            VALUES ('predictions', 't', 1, 0, 0, 'r', 'p', 'c', 'test');
+            INSERT INTO predictions (prediction_id, batch_id, batch_seq, model, occurred_at, options, predicted, row_hash)
+            VALUES ('p1', 1, 0, 'm', now(), ARRAY['a','b'], 0, 'h');
+            INSERT INTO ground_truth (prediction_id, label, reviewer, reviewed_at, batch_id, batch_seq, row_hash)
+            VALUES ('p1', 0, 'r', now(), 1, 1, 'h');
+            INSERT INTO quarantine (batch_id, batch_seq, kind, source, reason, raw, raw_hash, row_hash)
+            VALUES (1, 2, 'predictions', 't', 'bad', '{}', 'x', 'h');
+            INSERT INTO calibration_versions (model, method, temperature, mode, target_risk, delta, coverage, guarantee_met,
+                window_from, window_to, n_fit, n_holdout, evidence, code_version, fitted_by, content_hash)
+            VALUES ('m', 'msp', 1.2, 'ltt', 0.1, 0.05, 0.5, true, now(), now(), 10, 2, '{}', 'test', 'test', 'h');
+            INSERT INTO calibration_events (version_id, model, status, actor, reason, prev_event_hash, event_hash)
+            VALUES (1, 'm', 'proposed', 'test', 'seed', 'p', 'e');
+            """)
+    }
+}
+
+@Suite("embedded cluster")
+struct EmbeddedClusterTests {
+    @Test("start, status, connect and stop a private cluster in a new folder")
+    func lifecycle() throws {
+        let home = URL(fileURLWithPath: "/tmp/vlm-audit-ec-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: home.path)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let cluster = EmbeddedCluster(home: home)
+        #expect(try cluster.status() == .notInitialized)
+        #expect(try cluster.start())
+        defer { _ = try? cluster.stop() }
+        #expect(try cluster.status() == .running)
+        #expect(try !cluster.start(), "a second start is a no-op")
+        let connection = try PQConnection(conninfo: cluster.conninfo)
+        #expect(try connection.query("SELECT current_database()").string(0, 0) == "vlm_audit")
+        #expect(try connection.query("SHOW listen_addresses").string(0, 0) == "", "no TCP port")
+        #expect(try cluster.stop())
+        #expect(try cluster.status() == .stopped)
+        #expect(!connection.isHealthy || (try? connection.query("SELECT 1")) == nil)
+    }
+
+    @Test("the location follows DATABASE_URL, then PG* settings, then the embedded cluster")
+    func resolution() {
+        if case .external(let conninfo) = DatabaseLocation.resolve(environment: ["DATABASE_URL": "postgresql://x/y", "PGHOST": "h"]) {
+            #expect(conninfo == "postgresql://x/y")
+        } else {
+            Issue.record("DATABASE_URL should win")
+        }
+        if case .external(let conninfo) = DatabaseLocation.resolve(environment: ["PGHOST": "db.internal"]) {
+            #expect(conninfo == "")
+        } else {
+            Issue.record("PGHOST should select libpq's environment rules")
+        }
+        if case .embedded(let cluster) = DatabaseLocation.resolve(environment: ["VLM_AUDIT_HOME": "/srv/audit"]) {
+            #expect(cluster.home.path == "/srv/audit")
+        } else {
+            Issue.record("no settings should select the embedded cluster")
+        }
+        #expect(!DatabaseLocation.external(conninfo: "postgresql://u:secret@h/d").safeDescription.contains("secret"))
+    }
+}
