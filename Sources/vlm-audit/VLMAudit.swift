@@ -15,7 +15,10 @@ struct VLMAudit: AsyncParsableCommand {
             Exit status: 0 success, 1 failure or check failed, 2 usage error.
             """,
         version: vlmAuditVersionString,
-        subcommands: [DatabaseCommand.self, MigrateCommand.self, IngestCommand.self, VerifyCommand.self, DemoCommand.self]
+        subcommands: [
+            DatabaseCommand.self, MigrateCommand.self, IngestCommand.self, VerifyCommand.self, EvaluateCommand.self,
+            RecalibrateCommand.self, CalibrationCommand.self, SimulateCommand.self, DemoCommand.self,
+        ]
     )
 
     /// Runs the command, mapping argument errors to exit status 2 as FORMATS.md specifies.

@@ -32,6 +32,12 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// The value of `key` when this is an object, else nil.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
     /// The JSON type name used in error messages.
     public var typeName: String {
         switch self {

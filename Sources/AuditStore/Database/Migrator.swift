@@ -150,5 +150,6 @@ public struct Migrator: Sendable {
 enum StoreLocks {
     static let migrations: Int64 = 0x766c_6d61_0001
     static let chain: Int64 = 0x766c_6d61_0002
+    static let calibrationEvents: Int64 = 0x766c_6d61_0003
     static func recalibration(model: String) -> String { "vlm-audit.recalibrate.\(model)" }
 }

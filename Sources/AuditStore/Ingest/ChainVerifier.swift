@@ -9,8 +9,14 @@ public struct ChainReport: Sendable {
         public let row: String?
         public let message: String
 
+        public init(batchID: Int64?, row: String?, message: String) {
+            self.batchID = batchID
+            self.row = row
+            self.message = message
+        }
+
         public var description: String {
-            var text = batchID.map { "batch \($0)" } ?? "chain"
+            var text = batchID.map { "batch \($0)" } ?? "calibration store"
             if let row { text += ", \(row)" }
             return text + ": " + message
         }
@@ -22,6 +28,13 @@ public struct ChainReport: Sendable {
     public let head: (hash: String, batchID: Int64, ingestedAt: String)?
     /// Every discrepancy found, the first broken link first.
     public let problems: [Problem]
+
+    public init(batches: Int, rows: Int, head: (hash: String, batchID: Int64, ingestedAt: String)?, problems: [Problem]) {
+        self.batches = batches
+        self.rows = rows
+        self.head = head
+        self.problems = problems
+    }
 
     /// True when every row and every link verified.
     public var intact: Bool { problems.isEmpty }

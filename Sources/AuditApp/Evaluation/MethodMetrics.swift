@@ -1,0 +1,124 @@
+import AuditCore
+import AuditStore
+import Statistics
+
+/// The metrics of one UE method over a set of labeled predictions (docs/statistics.md).
+struct MethodMetrics {
+    let orientation: Orientation
+    let n: Int
+    let auroc: Double?
+    let auprcError: Double?
+    let aurc: Double?
+    let prr: Double?
+    /// Present only for confidence methods whose values all lie in [0, 1].
+    let calibration: (ece: Double, mce: Double, ace: Double, brier: Double, reliability: [ReliabilityBin])?
+    let riskCoverage: [RiskCoveragePoint]
+
+    /// Metrics of raw `values` against `correct`.
+    init(values: [Double], correct: [Bool], orientation: Orientation, bins: Int = 15) {
+        self.orientation = orientation
+        n = values.count
+        let s = orientation == .confidence ? values : values.map { -$0 }
+        auroc = Discrimination.auroc(scores: s, positive: correct)
+        auprcError = Discrimination.auprcError(scores: s, correct: correct)
+        riskCoverage = Discrimination.riskCoverage(scores: s, correct: correct)
+        aurc = values.isEmpty ? nil : Discrimination.aurc(curve: riskCoverage)
+        prr = Discrimination.prr(scores: s, correct: correct)
+        if orientation == .confidence, !values.isEmpty, values.allSatisfy({ $0 >= 0 && $0 <= 1 }),
+            let ece = CalibrationMetrics.ece(scores: values, correct: correct, bins: bins),
+            let ace = CalibrationMetrics.ace(scores: values, correct: correct, bins: bins),
+            let brier = CalibrationMetrics.brierTopLabel(scores: values, correct: correct)
+        {
+            calibration = (ece.ece, ece.mce, ace, brier, CalibrationMetrics.reliability(scores: values, correct: correct, bins: bins))
+        } else {
+            calibration = nil
+        }
+    }
+
+    /// The `evaluate --json` entry of this method.
+    var json: JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("orientation", .string(orientation.rawValue)), ("n", .count(n)), ("auroc", .number(auroc)),
+            ("auprc_error", .number(auprcError)), ("aurc", .number(aurc)), ("prr", .number(prr)),
+        ]
+        if let calibration {
+            members += [
+                ("ece", .number(calibration.ece)), ("mce", .number(calibration.mce)), ("ace", .number(calibration.ace)),
+                ("brier", .number(calibration.brier)),
+                ("reliability", .array(calibration.reliability.map { bin in
+                    .object([("bin", .count(bin.bin)), ("n", .count(bin.n)), ("conf", .number(bin.conf)), ("acc", .number(bin.acc))])
+                })),
+            ]
+        }
+        return .object(members)
+    }
+}
+
+/// The predictions of one model arranged as the statistics want them.
+struct LabeledSet {
+    let rows: [ScoredPrediction]
+    let correct: [Bool]
+    let labels: [Int]
+
+    /// The labeled rows of `predictions` (clean or probes, as given).
+    init(_ predictions: [ScoredPrediction]) {
+        rows = predictions.filter { $0.label != nil }
+        correct = rows.map { $0.isCorrect! }
+        labels = rows.map { $0.label! }
+    }
+
+    var count: Int { rows.count }
+
+    var accuracy: Double? { correct.isEmpty ? nil : Double(correct.filter { $0 }.count) / Double(correct.count) }
+
+    /// Rows that have option logits or probabilities, as logits (probabilities: ln max(p, 1e-12)).
+    var withLogits: (logits: LogitRows, labels: [Int], predicted: [Int], correct: [Bool]) {
+        var logits = LogitRows(reservingRows: rows.count)
+        var labels: [Int] = []
+        var predicted: [Int] = []
+        var correct: [Bool] = []
+        for (index, row) in rows.enumerated() {
+            guard let rowLogits = row.statisticsLogits else { continue }
+            logits.append(rowLogits)
+            labels.append(self.labels[index])
+            predicted.append(row.predicted)
+            correct.append(self.correct[index])
+        }
+        return (logits, labels, predicted, correct)
+    }
+
+    /// The values of every method present on all of `rows` that carry it: derived msp/margin/entropy at
+    /// `temperature` from the option scores, client methods as stored.
+    func methodValues(temperature: Double = 1, orientations: [String: Orientation]) -> [String: (values: [Double], correct: [Bool], orientation: Orientation)] {
+        var result: [String: (values: [Double], correct: [Bool], orientation: Orientation)] = [:]
+        for (index, row) in rows.enumerated() {
+            if let logits = row.statisticsLogits {
+                let derived = DerivedScores(logits: logits, temperature: temperature, predicted: row.predicted)
+                for (method, value, orientation) in [("msp", derived.msp, Orientation.confidence), ("margin", derived.margin, .confidence),
+                                                     ("entropy", derived.entropy, .uncertainty)] {
+                    result[method, default: ([], [], orientation)].values.append(value)
+                    result[method]!.correct.append(correct[index])
+                }
+            }
+            for score in row.scores where score.value.isFinite {
+                let orientation = orientations[score.method] ?? .confidence
+                result[score.method, default: ([], [], orientation)].values.append(score.value)
+                result[score.method]!.correct.append(correct[index])
+            }
+        }
+        return result
+    }
+}
+
+extension ScoredPrediction {
+    /// The logits the statistics use: logged logits, or ln max(p, 1e-12) of logged probabilities.
+    var statisticsLogits: [Double]? {
+        if let optionLogits { return optionLogits }
+        return optionProbs?.map(LogitRows.logit(ofProbability:))
+    }
+
+    /// The calibrated msp at temperature T (nil without option scores).
+    func calibratedMSP(temperature: Double) -> Double? {
+        statisticsLogits.map { DerivedScores(logits: $0, temperature: temperature, predicted: predicted).msp }
+    }
+}

@@ -1,0 +1,262 @@
+import AuditCore
+import PQ
+
+/// A calibration version: a temperature and an escalation threshold for one model, with their evidence.
+public struct CalibrationVersion: Sendable {
+    public var versionID: Int64 = 0
+    public var model: String
+    /// The score the threshold applies to (e.g. `msp`, calibrated with `temperature`).
+    public var method: String
+    public var temperature: Double
+    /// τ: accept when the score ≥ τ; nil means no threshold passed, escalate everything.
+    public var threshold: Double?
+    /// `ltt` (Learn then Test) or `budget`.
+    public var mode: String
+    public var targetRisk: Double
+    public var delta: Double
+    public var coverage: Double
+    public var empiricalRisk: Double?
+    public var guaranteeMet: Bool
+    public var windowFrom: Timestamp
+    public var windowTo: Timestamp
+    public var nFit: Int
+    public var nHoldout: Int
+    /// Everything else: metrics before and after, per-slice hold-out metrics, policy, decision (canonical JSON).
+    public var evidence: JSONValue
+    public var codeVersion: String
+    public var fittedBy: String
+    public var createdAt: Timestamp?
+    /// The current status (from the newest event) and who set it, why, and when.
+    public var status: String?
+    public var statusActor: String?
+    public var statusReason: String?
+    public var statusAt: Timestamp?
+
+    public init(
+        model: String, method: String, temperature: Double, threshold: Double?, mode: String, targetRisk: Double, delta: Double,
+        coverage: Double, empiricalRisk: Double?, guaranteeMet: Bool, windowFrom: Timestamp, windowTo: Timestamp, nFit: Int,
+        nHoldout: Int, evidence: JSONValue, codeVersion: String, fittedBy: String
+    ) {
+        self.model = model
+        self.method = method
+        self.temperature = temperature
+        self.threshold = threshold
+        self.mode = mode
+        self.targetRisk = targetRisk
+        self.delta = delta
+        self.coverage = coverage
+        self.empiricalRisk = empiricalRisk
+        self.guaranteeMet = guaranteeMet
+        self.windowFrom = windowFrom
+        self.windowTo = windowTo
+        self.nFit = nFit
+        self.nHoldout = nHoldout
+        self.evidence = evidence
+        self.codeVersion = codeVersion
+        self.fittedBy = fittedBy
+    }
+
+    /// The canonical text hashed into `content_hash` (every stored field but the id and creation time).
+    public var canonicalText: String {
+        CanonicalJSON.text(.object(JSONObject([
+            ("code_version", .string(codeVersion)), ("coverage", .number(coverage)), ("delta", .number(delta)),
+            ("empirical_risk", empiricalRisk.map { .number($0) } ?? .null), ("evidence", evidence),
+            ("fitted_by", .string(fittedBy)), ("guarantee_met", .bool(guaranteeMet)), ("method", .string(method)),
+            ("mode", .string(mode)), ("model", .string(model)), ("n_fit", .integer(Int64(nFit))),
+            ("n_holdout", .integer(Int64(nHoldout))), ("target_risk", .number(targetRisk)),
+            ("temperature", .number(temperature)), ("threshold", threshold.map { .number($0) } ?? .null),
+            ("window_from", .string(windowFrom.rfc3339)), ("window_to", .string(windowTo.rfc3339)),
+        ])))
+    }
+}
+
+/// Why a calibration status change was refused.
+public struct CalibrationStoreError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+/// The calibration store: versions (never changed) and their append-only, hash-chained status events.
+public enum CalibrationStore {
+    /// The lock that keeps two schedulers from fitting the same model at once (held for the session).
+    public static func lockModel(_ connection: PQConnection, model: String) throws {
+        try connection.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [StoreLocks.recalibration(model: model)])
+    }
+
+    /// Releases ``lockModel(_:model:)``.
+    public static func unlockModel(_ connection: PQConnection, model: String) throws {
+        try connection.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [StoreLocks.recalibration(model: model)])
+    }
+
+    /// The version of `model` fitted on exactly this data with these settings, if one exists.
+    public static func version(_ connection: PQConnection, model: String, fingerprint: String) throws -> Int64? {
+        let result = try connection.query("""
+            SELECT version_id FROM calibration_versions WHERE model = $1 AND evidence->>'data_fingerprint' = $2
+            ORDER BY version_id DESC LIMIT 1
+            """, [model, fingerprint])
+        return result.rowCount > 0 ? Int64(result.int(0, 0)!) : nil
+    }
+
+    /// Stores a new version with its first status event (`proposed` or `active`), in one transaction.
+    /// Activating retires the model's previous active version in the same transaction.
+    public static func insert(_ connection: PQConnection, version: CalibrationVersion, status: String, actor: String, reason: String) throws -> Int64 {
+        try connection.transaction {
+            let result = try connection.query("""
+                INSERT INTO calibration_versions (model, method, temperature, threshold, mode, target_risk, delta, coverage,
+                    empirical_risk, guarantee_met, window_from, window_to, n_fit, n_holdout, evidence, code_version, fitted_by,
+                    content_hash)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING version_id
+                """, [version.model, version.method, version.temperature, version.threshold, version.mode, version.targetRisk,
+                      version.delta, version.coverage, version.empiricalRisk, version.guaranteeMet, version.windowFrom.rfc3339,
+                      version.windowTo.rfc3339, version.nFit, version.nHoldout, CanonicalJSON.text(version.evidence),
+                      version.codeVersion, version.fittedBy, ChainHash.sha256(version.canonicalText)])
+            let id = Int64(result.int(0, 0)!)
+            if status == "active" {
+                try retireActive(connection, model: version.model, actor: actor, reason: "superseded by version \(id)")
+            }
+            try appendEvent(connection, versionID: id, model: version.model, status: status, actor: actor, reason: reason)
+            return id
+        }
+    }
+
+    /// Makes `versionID` the model's active version (also a rollback to an earlier one); retires the current one.
+    public static func activate(_ connection: PQConnection, versionID: Int64, actor: String, reason: String) throws {
+        try connection.transaction {
+            guard let version = try load(connection, versionID: versionID) else {
+                throw CalibrationStoreError(description: "no calibration version \(versionID)")
+            }
+            guard version.status != "active" else {
+                throw CalibrationStoreError(description: "version \(versionID) is already active for \(version.model)")
+            }
+            guard version.status != "rejected" else {
+                throw CalibrationStoreError(description: "version \(versionID) was rejected; fit a new one instead of activating it")
+            }
+            try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", [version.model])
+            try retireActive(connection, model: version.model, actor: actor, reason: "superseded by version \(versionID)")
+            try appendEvent(connection, versionID: versionID, model: version.model, status: "active", actor: actor, reason: reason)
+        }
+    }
+
+    /// Rejects a proposed version.
+    public static func reject(_ connection: PQConnection, versionID: Int64, actor: String, reason: String) throws {
+        try connection.transaction {
+            guard let version = try load(connection, versionID: versionID) else {
+                throw CalibrationStoreError(description: "no calibration version \(versionID)")
+            }
+            guard version.status == "proposed" else {
+                throw CalibrationStoreError(description: "version \(versionID) is \(version.status ?? "unknown"); only a proposed version can be rejected")
+            }
+            try appendEvent(connection, versionID: versionID, model: version.model, status: "rejected", actor: actor, reason: reason)
+        }
+    }
+
+    private static func retireActive(_ connection: PQConnection, model: String, actor: String, reason: String) throws {
+        let active = try connection.query("SELECT version_id FROM calibration_status WHERE model = $1 AND status = 'active'", [model])
+        for row in 0..<active.rowCount {
+            try appendEvent(connection, versionID: Int64(active.int(row, 0)!), model: model, status: "retired", actor: actor, reason: reason)
+        }
+    }
+
+    private static func appendEvent(_ connection: PQConnection, versionID: Int64, model: String, status: String, actor: String, reason: String) throws {
+        try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.calibrationEvents])
+        let head = try connection.query("SELECT event_hash FROM calibration_events ORDER BY event_id DESC LIMIT 1")
+        let previous = head.rowCount > 0 ? head.string(0, 0)! : ChainHash.genesis
+        let canonical = CanonicalJSON.text(.object(JSONObject([
+            ("actor", .string(actor)), ("model", .string(model)), ("reason", .string(reason)), ("status", .string(status)),
+            ("version_id", .integer(versionID)),
+        ])))
+        try connection.query("""
+            INSERT INTO calibration_events (version_id, model, status, actor, reason, prev_event_hash, event_hash)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """, [versionID, model, status, actor, reason, previous, ChainHash.sha256(previous + "\n" + canonical)])
+    }
+
+    /// Versions, newest first, optionally of one model.
+    public static func list(_ connection: PQConnection, model: String? = nil) throws -> [CalibrationVersion] {
+        try select(connection, where: "($1::text IS NULL OR v.model = $1)", [model])
+    }
+
+    /// One version with its status.
+    public static func load(_ connection: PQConnection, versionID: Int64) throws -> CalibrationVersion? {
+        try select(connection, where: "v.version_id = $1", [versionID]).first
+    }
+
+    /// The model's active version.
+    public static func active(_ connection: PQConnection, model: String) throws -> CalibrationVersion? {
+        try select(connection, where: "v.model = $1 AND s.status = 'active'", [model]).first
+    }
+
+    /// Status events, oldest first, optionally only those recorded in [from, to).
+    public static func events(_ connection: PQConnection, from: Timestamp? = nil, to: Timestamp? = nil)
+        throws -> [(versionID: Int64, model: String, status: String, actor: String, reason: String, at: Timestamp)]
+    {
+        let result = try connection.query("""
+            SELECT version_id, model, status, actor, reason, (extract(epoch FROM recorded_at) * 1000000)::int8
+            FROM calibration_events
+            WHERE ($1::timestamptz IS NULL OR recorded_at >= $1) AND ($2::timestamptz IS NULL OR recorded_at < $2)
+            ORDER BY event_id
+            """, [from?.rfc3339, to?.rfc3339])
+        return (0..<result.rowCount).map { row in
+            (Int64(result.int(row, 0)!), result.string(row, 1)!, result.string(row, 2)!, result.string(row, 3)!,
+             result.string(row, 4)!, Timestamp(microseconds: Int64(result.int(row, 5)!)))
+        }
+    }
+
+    /// Recomputes every version's content hash and the event chain; returns the problems found.
+    public static func verify(_ connection: PQConnection) throws -> [String] {
+        var problems: [String] = []
+        let stored = try connection.query("SELECT version_id, content_hash FROM calibration_versions ORDER BY version_id")
+        let versions = Dictionary(uniqueKeysWithValues: try list(connection).map { ($0.versionID, $0) })
+        for row in 0..<stored.rowCount {
+            let id = Int64(stored.int(row, 0)!)
+            if let version = versions[id], ChainHash.sha256(version.canonicalText) != stored.string(row, 1)! {
+                problems.append("calibration version \(id): content does not match its hash (edited)")
+            }
+        }
+        let events = try connection.query("""
+            SELECT event_id, version_id, model, status, actor, reason, prev_event_hash, event_hash FROM calibration_events ORDER BY event_id
+            """)
+        var previous = ChainHash.genesis
+        for row in 0..<events.rowCount {
+            let canonical = CanonicalJSON.text(.object(JSONObject([
+                ("actor", .string(events.string(row, 4)!)), ("model", .string(events.string(row, 2)!)),
+                ("reason", .string(events.string(row, 5)!)), ("status", .string(events.string(row, 3)!)),
+                ("version_id", .integer(Int64(events.int(row, 1)!))),
+            ])))
+            if events.string(row, 6)! != previous || events.string(row, 7)! != ChainHash.sha256(previous + "\n" + canonical) {
+                problems.append("calibration event \(events.int(row, 0)!): does not match the event chain (edited, removed or inserted)")
+            }
+            previous = events.string(row, 7)!
+        }
+        return problems
+    }
+
+    private static func select(_ connection: PQConnection, where condition: String, _ parameters: [(any PQEncodable)?]) throws -> [CalibrationVersion] {
+        let result = try connection.query("""
+            SELECT v.version_id, v.model, v.method, v.temperature, v.threshold, v.mode, v.target_risk, v.delta, v.coverage,
+                   v.empirical_risk, v.guarantee_met, (extract(epoch FROM v.window_from) * 1000000)::int8,
+                   (extract(epoch FROM v.window_to) * 1000000)::int8, v.n_fit, v.n_holdout, v.evidence::text, v.code_version,
+                   v.fitted_by, (extract(epoch FROM v.created_at) * 1000000)::int8, s.status, s.actor, s.reason,
+                   (extract(epoch FROM s.recorded_at) * 1000000)::int8
+            FROM calibration_versions v LEFT JOIN calibration_status s USING (version_id)
+            WHERE \(condition)
+            ORDER BY v.version_id DESC
+            """, parameters)
+        return try (0..<result.rowCount).map { row in
+            var version = CalibrationVersion(
+                model: result.string(row, 1)!, method: result.string(row, 2)!, temperature: result.double(row, 3)!,
+                threshold: result.double(row, 4), mode: result.string(row, 5)!, targetRisk: result.double(row, 6)!,
+                delta: result.double(row, 7)!, coverage: result.double(row, 8)!, empiricalRisk: result.double(row, 9),
+                guaranteeMet: result.bool(row, 10)!, windowFrom: Timestamp(microseconds: Int64(result.int(row, 11)!)),
+                windowTo: Timestamp(microseconds: Int64(result.int(row, 12)!)), nFit: result.int(row, 13)!,
+                nHoldout: result.int(row, 14)!, evidence: try JSONParser.parse(result.string(row, 15)!, maximumDepth: 64),
+                codeVersion: result.string(row, 16)!, fittedBy: result.string(row, 17)!)
+            version.versionID = Int64(result.int(row, 0)!)
+            version.createdAt = Timestamp(microseconds: Int64(result.int(row, 18)!))
+            version.status = result.string(row, 19)
+            version.statusActor = result.string(row, 20)
+            version.statusReason = result.string(row, 21)
+            version.statusAt = result.int(row, 22).map { Timestamp(microseconds: Int64($0)) }
+            return version
+        }
+    }
+}

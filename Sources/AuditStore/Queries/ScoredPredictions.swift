@@ -1,0 +1,122 @@
+import AuditCore
+import PQ
+
+/// One stored prediction with what the statistics need: option scores, the effective label, every UE score.
+public struct ScoredPrediction: Sendable {
+    public let predictionID: String
+    public let model: String
+    public let occurredAt: Timestamp
+    public let site: String?
+    public let attributes: [(key: String, value: String)]
+    public let optionCount: Int
+    public let predicted: Int
+    public let optionLogits: [Double]?
+    public let optionProbs: [Double]?
+    /// The effective label: newest clinician review, else a label logged with the prediction.
+    public let label: Int?
+    /// When the effective clinician label was recorded (nil for logged labels).
+    public let labelRecordedAt: Timestamp?
+    /// Client-supplied scores (confidence and uncertainty), by method.
+    public let scores: [(method: String, value: Double)]
+    public let escalated: Bool?
+    public let perturbationKind: String?
+    public let perturbationOf: String?
+    public let ingestedAt: Timestamp
+
+    /// True for a stress-test probe (never mixed into clean metrics).
+    public var isProbe: Bool { perturbationOf != nil }
+
+    /// True when the prediction has an effective label and it equals the predicted option.
+    public var isCorrect: Bool? { label.map { $0 == predicted } }
+
+    /// A slicing attribute by name; `site` is read from its own field.
+    public func attribute(_ name: String) -> String? {
+        if name == "site" { return site }
+        return attributes.first { $0.key == name }?.value
+    }
+}
+
+/// The read queries that feed the statistics.
+public enum ScoredPredictionQueries {
+    /// Predictions of `model` with from ≤ occurred_at < to (either bound optional), ordered by (occurred_at,
+    /// prediction_id); probes included when `includeProbes`.
+    public static func load(
+        _ connection: PQConnection, model: String, from: Timestamp? = nil, to: Timestamp? = nil,
+        includeProbes: Bool = true, labeledOnly: Bool = false
+    ) throws -> [ScoredPrediction] {
+        let result = try connection.query("""
+            SELECT p.prediction_id, p.model, (extract(epoch FROM p.occurred_at) * 1000000)::int8, p.site, p.attributes,
+                   cardinality(p.options), p.predicted, p.option_logits, p.option_probs,
+                   coalesce(g.label, p.label), (extract(epoch FROM g.recorded_at) * 1000000)::int8,
+                   p.confidence || p.uncertainty, p.escalated, p.perturbation_kind, p.perturbation_of,
+                   (extract(epoch FROM p.ingested_at) * 1000000)::int8
+            FROM predictions p
+            LEFT JOIN LATERAL (
+                SELECT label, recorded_at FROM ground_truth gt WHERE gt.prediction_id = p.prediction_id
+                ORDER BY reviewed_at DESC, label_id DESC LIMIT 1
+            ) g ON true
+            WHERE p.model = $1
+              AND ($2::timestamptz IS NULL OR p.occurred_at >= $2)
+              AND ($3::timestamptz IS NULL OR p.occurred_at < $3)
+              AND ($4 OR p.perturbation_of IS NULL)
+              AND (NOT $5 OR coalesce(g.label, p.label) IS NOT NULL)
+            ORDER BY p.occurred_at, p.prediction_id
+            """, [model, from?.rfc3339, to?.rfc3339, includeProbes, labeledOnly])
+        var rows: [ScoredPrediction] = []
+        rows.reserveCapacity(result.rowCount)
+        for row in 0..<result.rowCount {
+            rows.append(ScoredPrediction(
+                predictionID: result.string(row, 0)!,
+                model: result.string(row, 1)!,
+                occurredAt: Timestamp(microseconds: Int64(result.int(row, 2)!)),
+                site: result.string(row, 3),
+                attributes: try RecordColumns.jsonObject(result.string(row, 4)).map { ($0.key, $0.value.stringValue ?? "") },
+                optionCount: result.int(row, 5)!,
+                predicted: result.int(row, 6)!,
+                optionLogits: result.doubles(row, 7)?.map { $0 ?? .nan },
+                optionProbs: result.doubles(row, 8)?.map { $0 ?? .nan },
+                label: result.int(row, 9),
+                labelRecordedAt: result.int(row, 10).map { Timestamp(microseconds: Int64($0)) },
+                scores: try RecordColumns.jsonObject(result.string(row, 11)).map { ($0.key, $0.value.doubleValue ?? .nan) },
+                escalated: result.bool(row, 12),
+                perturbationKind: result.string(row, 13),
+                perturbationOf: result.string(row, 14),
+                ingestedAt: Timestamp(microseconds: Int64(result.int(row, 15)!))))
+        }
+        return rows
+    }
+
+    /// The clean predictions that the given probes were derived from (for NOTA pairs).
+    public static func loadByID(_ connection: PQConnection, model: String, ids: [String]) throws -> [ScoredPrediction] {
+        guard !ids.isEmpty else { return [] }
+        let wanted = Set(ids)
+        return try load(connection, model: model, includeProbes: false).filter { wanted.contains($0.predictionID) }
+    }
+
+    /// Every model with predictions, with counts.
+    public static func models(_ connection: PQConnection) throws -> [(model: String, predictions: Int, labeled: Int, first: Timestamp, last: Timestamp)] {
+        let result = try connection.query("""
+            SELECT p.model, count(*), count(e.label),
+                   (extract(epoch FROM min(p.occurred_at)) * 1000000)::int8, (extract(epoch FROM max(p.occurred_at)) * 1000000)::int8
+            FROM predictions p LEFT JOIN effective_labels e USING (prediction_id)
+            GROUP BY p.model ORDER BY p.model
+            """)
+        return (0..<result.rowCount).map { row in
+            (result.string(row, 0)!, result.int(row, 1)!, result.int(row, 2)!,
+             Timestamp(microseconds: Int64(result.int(row, 3)!)), Timestamp(microseconds: Int64(result.int(row, 4)!)))
+        }
+    }
+
+    /// The orientation of every known UE method.
+    public static func orientations(_ connection: PQConnection) throws -> [String: Orientation] {
+        let result = try connection.query("SELECT method, orientation FROM ue_methods")
+        var map: [String: Orientation] = [:]
+        for row in 0..<result.rowCount { map[result.string(row, 0)!] = Orientation(rawValue: result.string(row, 1)!) }
+        return map
+    }
+
+    /// The database clock, so that "now" is the server's, not the client's.
+    public static func now(_ connection: PQConnection) throws -> Timestamp {
+        Timestamp(microseconds: Int64(try connection.query("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8").int(0, 0)!))
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import AuditApp
+
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Write realistic synthetic hospital prediction logs and delayed clinician labels (see docs/simulator.md).")
+    @Option(help: "Folder to write into.") var out: String
+    @Option(help: "Number of models in the fleet.") var models = 12
+    @Option(name: .customLong("per-model"), help: "Clean predictions per model over all months.") var perModel = 5000
+    @Option(help: "Number of months.") var months = 3
+    @Option(help: "First month, YYYY-MM.") var start = "2026-09"
+    @Option(help: "Random seed (same seed, same files).") var seed: UInt64 = 1
+    @Flag(name: .customLong("no-drift"), help: "Leave out the drift event of the last month.") var noDrift = false
+
+    func validate() throws {
+        guard models > 0, perModel > 0, months > 0 else { throw ValidationError("--models, --per-model and --months must be positive") }
+    }
+
+    func run() throws {
+        var options = SimulationOptions()
+        options.models = models
+        options.perModel = perModel
+        options.months = months
+        options.start = start
+        options.seed = seed
+        options.driftEvent = !noDrift
+        var simulator = FleetSimulator(options: options)
+        let output = try simulator.write(to: out)
+        for file in output.predictionFiles { print(file) }
+        print(output.labelFile)
+        printError("\(output.predictions) predictions, \(output.probes) NOTA probes, \(output.labels) labels (as of \(output.now.day)); manifest: \(output.manifest)")
+    }
+}
