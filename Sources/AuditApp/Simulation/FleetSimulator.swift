@@ -34,10 +34,10 @@ public struct SimulationOutput: Sendable {
 
 /// A deterministic generator of realistic prediction logs and delayed clinician labels.
 ///
-/// Each model m has an ability a_m; each item a difficulty d (slice offsets plus noise); the chance the model
-/// is right is q = σ(1.8 (a_m − d)). The model's internal evidence u = logit(q) + N(0, σ_m), with σ_m growing as the
-/// model gets weaker, so uncertainty separates right from wrong less well where accuracy is low. The option
-/// probability of the answer is σ(κ_m u), κ_m > 1 making the model overconfident (it needs T > 1).
+/// Each model m has an ability a_m; each item a difficulty d (slice offsets plus noise). The model's latent
+/// beliefs ℓ put its answer ahead of the runner-up by softplus(1.8 (a_m − d) + noise); the truth is drawn from
+/// softmax(ℓ), so the beliefs are calibrated by construction, and weaker models have flatter, less separating
+/// beliefs. The logged logits are κ_m ℓ: κ_m > 1 makes the model overconfident (temperature scaling finds T ≈ κ_m).
 public struct FleetSimulator {
     static let modelNames = [
         "llava-med-7b", "med-flamingo-9b", "radfm-14b", "biomedgpt-10b", "qwen2-vl-med-7b", "pathchat-13b",
@@ -137,10 +137,11 @@ public struct FleetSimulator {
 
         init(index: Int, count: Int) {
             let rank = count > 1 ? Double(index) / Double(count - 1) : 0.5
-            ability = 1.5 - 1.9 * rank
-            noise = 0.4 + 1.4 * rank
-            // Most models are overconfident; every fourth one is underconfident.
-            overconfidence = index % 4 == 3 ? 0.6 : 1.3 + 0.5 * Double(index % 3)
+            ability = 1.6 - 2.0 * rank
+            noise = 0.3 + 0.5 * rank
+            // κ: most models are overconfident (their logged logits are their beliefs × 1.4 to 2.2); every fourth
+            // one is underconfident (× 0.6). Temperature scaling should find T ≈ κ.
+            overconfidence = index % 4 == 3 ? 0.6 : 1.4 + 0.4 * Double(index % 3)
             optionCount = index % 2 == 0 ? 4 : 5
         }
     }
@@ -150,6 +151,7 @@ public struct FleetSimulator {
         let model: String
         let occurredAt: Timestamp
         let options: [String]
+        let logits: [Double]
         let probabilities: [Double]
         let predicted: Int
         let truth: Int
@@ -167,7 +169,7 @@ public struct FleetSimulator {
                 ("image_ref", .string("sha256:\(ChainHash.sha256("image:" + id))")),
                 ("attributes", .object(attributes.map { ($0.0, .string($0.1)) })),
                 ("options", .array(options.map { .string($0) })),
-                ("option_probs", .array(probabilities.map { .number(($0 * 1e9).rounded() / 1e9) })),
+                ("option_logits", .array(logits.map { .number($0) })),
                 ("predicted", .count(predicted)), ("escalated", .bool(escalated)),
                 ("confidence", .object([("verbalized", .number(clientScores.verbalized)), ("p_true", .number(clientScores.pTrue)),
                                         ("consistency", .number(clientScores.consistency))])),
@@ -225,35 +227,34 @@ public struct FleetSimulator {
     private mutating func simulate(id: String, model: String, profile: ModelProfile, at occurredAt: Timestamp, drifting: Bool) -> SimulatedPrediction {
         var site = Self.sites[random.index(below: Self.sites.count)]
         var modalityIndex = random.index(below: Self.modalities.count)
-        var drift = 0.0
+        var hiddenShift = false
         if drifting && site == "site-b" {
-            // The new scanner at site-b: far more MR studies, and harder ones.
+            // The new scanner at site-b: far more MR studies, on which the model is wrong more often than it knows.
             if random.uniform() < 0.6 { modalityIndex = 1 }
-            drift = 0.9
+            hiddenShift = true
         }
         if drifting && random.uniform() < 0.1 { site = "site-b" }
         let questionIndex = random.index(below: Self.questionTypes.count)
-        let difficulty = Self.modalityDifficulty[modalityIndex] + Self.questionDifficulty[questionIndex] + drift + 0.7 * normal()
-        let chance = 1 / (1 + exp(-1.8 * (profile.ability - difficulty)))
-        let correct = random.uniform() < chance
-        let evidence = log(chance / (1 - chance)) + profile.noise * normal()
+        let difficulty = Self.modalityDifficulty[modalityIndex] + Self.questionDifficulty[questionIndex] + 0.7 * normal()
+        let strength = 1.8 * (profile.ability - difficulty) + profile.noise * normal()
         let k = profile.optionCount
-        let truth = random.index(below: k)
-        let predicted = correct ? truth : (truth + 1 + random.index(below: k - 1)) % k
-        let top = 1 / (1 + exp(-(profile.overconfidence * evidence + 0.4)))
-        var rest = (0..<(k - 1)).map { _ in 0.2 + random.uniform() }
-        let restTotal = rest.reduce(0, +)
-        rest = rest.map { $0 / restTotal * (1 - top) }
-        var probabilities: [Double] = []
-        var restIndex = 0
-        for option in 0..<k {
-            if option == predicted {
-                probabilities.append(top)
-            } else {
-                probabilities.append(rest[restIndex])
-                restIndex += 1
-            }
+        // The model's latent, calibrated beliefs ℓ: the answer leads the others by softplus(strength).
+        var latent = (0..<k).map { _ in 0.7 * normal() }
+        let predicted = random.index(below: k)
+        let runnerUp = latent.indices.filter { $0 != predicted }.map { latent[$0] }.max()!
+        latent[predicted] = runnerUp + log1p(exp(strength))
+        var truthWeights = softmax(latent)
+        if hiddenShift {
+            truthWeights[predicted] *= 0.45
+            let total = truthWeights.reduce(0, +)
+            truthWeights = truthWeights.map { $0 / total }
         }
+        let truth = sample(truthWeights)
+        // What the model logs: its beliefs sharpened (κ > 1, overconfident) or flattened (κ < 1).
+        let logits = latent.map { (($0 * profile.overconfidence) * 1e6).rounded() / 1e6 }
+        let probabilities = softmax(logits)
+        let top = probabilities[predicted]
+        let evidence = log(softmax(latent)[predicted] / (1 - softmax(latent)[predicted]))
         let sigmoidEvidence = 1 / (1 + exp(-evidence))
         let verbalized = min(1, max(0, ((1 / (1 + exp(-(1.5 * evidence + 1.2)))) * 10).rounded() / 10))
         let pTrue = 1 / (1 + exp(-(0.8 * evidence + 0.7 * normal())))
@@ -265,10 +266,26 @@ public struct FleetSimulator {
         return SimulatedPrediction(
             id: id, model: model, occurredAt: occurredAt,
             options: (0..<k).map { "option \(Character(UnicodeScalar(65 + $0)!))" },
-            probabilities: probabilities, predicted: predicted, truth: truth, escalated: top < 0.6, evidence: evidence,
+            logits: logits, probabilities: probabilities, predicted: predicted, truth: truth, escalated: top < 0.6, evidence: evidence,
             attributes: [("modality", Self.modalities[modalityIndex]), ("region", region), ("question_type", Self.questionTypes[questionIndex])],
             site: site,
             clientScores: (verbalized, pTrue, semanticEntropy, Double(successes) / 10, sequenceNLL))
+    }
+
+    private func softmax(_ values: [Double]) -> [Double] {
+        let maximum = values.max()!
+        let weights = values.map { exp($0 - maximum) }
+        let total = weights.reduce(0, +)
+        return weights.map { $0 / total }
+    }
+
+    private mutating func sample(_ weights: [Double]) -> Int {
+        var draw = random.uniform()
+        for (index, weight) in weights.enumerated() {
+            draw -= weight
+            if draw < 0 { return index }
+        }
+        return weights.count - 1
     }
 
     /// Label delay, about a week (log-normal); 90 % of escalated cases are reviewed, 30 % of the rest (audit).
