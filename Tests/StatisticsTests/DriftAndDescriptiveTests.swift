@@ -96,3 +96,20 @@ struct DriftAndDescriptiveTests {
         expectClose(statistics.methods["unc"]?.fragilityAUROC, expected["fragility_uncertainty"], "fragility AUROC (uncertainty)")
     }
 }
+
+@Suite("proportion and category tests against SciPy")
+struct ProportionTestsReference {
+    @Test("two-proportion z-test and χ² homogeneity p-values")
+    func pValues() throws {
+        let fixture = try Fixtures.load("drift_and_descriptive")
+        for case let row as [String: Any] in try #require(fixture["proportions"] as? [Any]) {
+            let p = ProportionTests.twoSidedPValue(successes1: row["s1"] as! Int, trials1: row["n1"] as! Int,
+                                                   successes2: row["s2"] as! Int, trials2: row["n2"] as! Int)
+            expectClose(p, row["p"], relative: 1e-9, absolute: 1e-14, "z-test \(row)")
+        }
+        for case let row as [String: Any] in try #require(fixture["categories"] as? [Any]) {
+            let p = ProportionTests.categoriesPValue(reference: row["reference"] as! [String], current: row["current"] as! [String])
+            expectClose(p, row["p"], relative: 1e-9, absolute: 1e-14, "χ² test")
+        }
+    }
+}

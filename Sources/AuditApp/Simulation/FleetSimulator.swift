@@ -245,7 +245,7 @@ public struct FleetSimulator {
         latent[predicted] = runnerUp + log1p(exp(strength))
         var truthWeights = softmax(latent)
         if hiddenShift {
-            truthWeights[predicted] *= 0.45
+            truthWeights[predicted] *= 0.25
             let total = truthWeights.reduce(0, +)
             truthWeights = truthWeights.map { $0 / total }
         }

@@ -16,7 +16,7 @@ public struct ChainReport: Sendable {
         }
 
         public var description: String {
-            var text = batchID.map { "batch \($0)" } ?? "calibration store"
+            var text = batchID.map { "batch \($0)" } ?? "stored findings"
             if let row { text += ", \(row)" }
             return text + ": " + message
         }

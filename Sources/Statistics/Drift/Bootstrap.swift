@@ -50,6 +50,12 @@ public struct BootstrapInterval: Sendable, Equatable, Codable {
     public let estimate: Double
     public let lower: Double
     public let upper: Double
+
+    public init(estimate: Double, lower: Double, upper: Double) {
+        self.estimate = estimate
+        self.lower = lower
+        self.upper = upper
+    }
 }
 
 /// Seeded percentile bootstrap (docs/statistics.md): resample rows with replacement, recompute the statistic,

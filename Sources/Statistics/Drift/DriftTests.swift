@@ -138,3 +138,17 @@ public enum MultipleTesting {
         return adjusted
     }
 }
+
+/// Tests of a difference between two proportions.
+public enum ProportionTests {
+    /// Two-sided pooled z-test of p₁ = p₂ (= `2 * scipy.stats.norm.sf(|z|)` with z = (p₁ − p₂)/√(p(1−p)(1/n₁ + 1/n₂)));
+    /// nil when a sample is empty or the pooled proportion is 0 or 1.
+    public static func twoSidedPValue(successes1: Int, trials1: Int, successes2: Int, trials2: Int) -> Double? {
+        guard trials1 > 0, trials2 > 0 else { return nil }
+        let pooled = Double(successes1 + successes2) / Double(trials1 + trials2)
+        guard pooled > 0, pooled < 1 else { return nil }
+        let difference = Double(successes1) / Double(trials1) - Double(successes2) / Double(trials2)
+        let standardError = (pooled * (1 - pooled) * (1 / Double(trials1) + 1 / Double(trials2))).squareRoot()
+        return erfc(abs(difference / standardError) / 2.0.squareRoot())
+    }
+}

@@ -1,0 +1,61 @@
+import AuditApp
+import AuditCore
+import AuditStore
+import Foundation
+import Testing
+import TestSupport
+
+/// Drift scenarios with a known truth, through the real ingest path.
+@Suite("drift")
+struct DriftScenarioTests {
+    /// A fleet simulated over three months; calibrated on the first two; the third is the current window.
+    static func fleet(seed: UInt64, drift: Bool) throws -> (AuditApp, DriftOptions) {
+        let app = AuditApp(database: try TestDatabase.createMigrated(prefix: "drift"))
+        var options = SimulationOptions()
+        options.models = 3
+        options.perModel = 2400
+        options.months = 3
+        options.seed = seed
+        options.driftEvent = drift
+        var simulator = FleetSimulator(options: options)
+        let output = try simulator.write(to: FileManager.default.temporaryDirectory.appendingPathComponent("drift-\(UUID().uuidString)").path)
+        _ = try app.ingest(paths: output.predictionFiles, options: IngestOptions(kind: .predictions))
+        _ = try app.ingest(paths: [output.labelFile], options: IngestOptions(kind: .labels))
+        let monthTwoEnd = try #require(Timestamp.monthBounds("2026-10")).end
+        var calibration = RecalibrationOptions()
+        calibration.asOf = monthTwoEnd
+        calibration.minimumFit = 0
+        _ = try app.recalibrate(models: nil, options: calibration)
+        var driftOptions = DriftOptions()
+        driftOptions.current = (monthTwoEnd, output.now)
+        driftOptions.resamples = 300
+        return (app, driftOptions)
+    }
+
+    @Test("a new scanner at one site: ALERT, explained by accuracy and the site's modality mix, and stored")
+    func scannerEvent() throws {
+        let (app, options) = try Self.fleet(seed: 11, drift: true)
+        let runs = try app.drift(models: nil, options: options)
+        #expect(runs.count == 3)
+        #expect(runs.contains { $0.status == "ALERT" }, "\(runs.map(\.status))")
+        let findings = runs.flatMap { run -> [JSONValue] in
+            if case .array(let list)? = run.findings["findings"] { return list } else { return [] }
+        }
+        let messages = findings.filter { $0["severity"] != .string("OK") }.compactMap { $0["message"]?.stringValue }
+        #expect(messages.contains { $0.hasPrefix("site-b: accuracy ") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("site-b: modality mix changed") }, "\(messages)")
+        // The accuracy drop came with unchanged confidence: label-free checks alone cannot see it.
+        let accuracyFinding = try #require(findings.first { $0["check"] == .string("accuracy") && $0["severity"] == .string("ALERT") })
+        #expect(accuracyFinding["label_free"] == .bool(false))
+        let stored = try app.latestDrift()
+        #expect(Set(stored.map(\.runID)) == Set(runs.map(\.runID)))
+        #expect(try app.verify().intact)
+    }
+
+    @Test("no drift: no ALERT on any model", arguments: [21, 22] as [UInt64])
+    func noDrift(seed: UInt64) throws {
+        let (app, options) = try Self.fleet(seed: seed, drift: false)
+        let runs = try app.drift(models: nil, options: options)
+        #expect(runs.allSatisfy { $0.status != "ALERT" }, "\(runs.map { ($0.model, $0.status, CanonicalJSON.text($0.findings["findings"] ?? .null)) })")
+    }
+}
