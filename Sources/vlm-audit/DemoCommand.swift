@@ -1,21 +1,62 @@
 import ArgumentParser
 import AuditApp
+import Foundation
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the whole loop on the embedded cluster with simulated data.")
-    @OptionGroup var options: DatabaseOptions
+        abstract: "The whole loop on the embedded cluster with simulated data: simulate, ingest, recalibrate, drift, report, verify.")
+    @Option(help: "Number of models in the simulated fleet.") var models = 12
+    @Option(name: .customLong("per-model"), help: "Clean predictions per model over the three months.") var perModel = 5000
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Folder for the simulated hospital files.") var data = ".vlm-audit/demo-data"
+    @Option(help: "Folder for the report.") var out = "Reports"
+    @OptionGroup var database: DatabaseOptions
 
     func run() throws {
-        let app = options.app()
-        printError("database: \(app.database.location.safeDescription)")
-        let connection = try app.database.connect()
-        let applied = try app.database.migrate(connection)
-        printError(applied.isEmpty ? "schema: current" : "schema: applied \(applied.joined(separator: ", "))")
-        let status = app.databaseStatus()
-        if let counts = status.counts {
-            print("records: \(counts.predictions) predictions, \(counts.labels) labels, \(counts.quarantined) quarantined")
+        var options = DemoOptions()
+        options.simulation.models = models
+        options.simulation.perModel = perModel
+        options.simulation.seed = seed
+        options.dataFolder = data
+        options.reportFolder = out
+        let started = Date()
+        let summary = try database.app().demo(options: options) { printError("• " + $0) }
+        let report = summary.model
+        print("")
+        print("Monthly report \(summary.month) — per model:")
+        print("model".padding(toLength: 18, withPad: " ", startingAt: 0) + "accuracy   T       τ (accept msp ≥)   escalated   drift")
+        for model in report.models {
+            let tau = model.calibrationVersion == nil ? "no calibration" : (model.threshold.map { String(format: "%.4f", $0) } ?? "+inf: escalate all")
+            print(model.model.padding(toLength: 18, withPad: " ", startingAt: 0)
+                  + pad(model.accuracy.map { String(format: "%.3f", $0) } ?? "–", 11)
+                  + pad(model.temperature.map { String(format: "%.3f", $0) } ?? "–", 8)
+                  + pad(tau, 19) + pad(model.escalationRate.map { String(format: "%.1f %%", $0 * 100) } ?? "–", 12)
+                  + (model.driftStatus ?? "–"))
         }
+        print("")
+        print("The seed's findings on this fleet:")
+        print("  UE quality tracks accuracy: Spearman ρ(accuracy, msp AUROC) = \(report.fleet.spearman.map { String(format: "%.3f", $0) } ?? "n/a")")
+        let nota = report.models.compactMap(\.nota)
+        let pairs = nota.reduce(0) { $0 + $1.pairs }
+        let meanClean = nota.compactMap(\.cleanAccuracy).reduce(0, +) / Double(max(nota.count, 1))
+        let meanNota = nota.compactMap(\.notaAccuracy).reduce(0, +) / Double(max(nota.count, 1))
+        let mspShift = nota.compactMap { entry in entry.methods.first { $0.method == "msp" }.flatMap { m in m.meanClean.flatMap { c in m.meanNota.map { c - $0 } } } }
+        let fragility = nota.compactMap { entry in entry.methods.first { $0.method == "msp" }?.fragility }
+        print("  NOTA collapse: accuracy \(String(format: "%.1f %%", meanClean * 100)) clean → \(String(format: "%.1f %%", meanNota * 100)) under NOTA "
+              + "(\(pairs) pairs), mean msp drops only \(String(format: "%.3f", mspShift.reduce(0, +) / Double(max(mspShift.count, 1))))")
+        print("  Clean uncertainty anticipates collapse: fragility AUROC (msp) mean \(String(format: "%.3f", fragility.reduce(0, +) / Double(max(fragility.count, 1)))), "
+              + "above 0.5 for \(fragility.filter { $0 > 0.5 }.count) of \(fragility.count) models")
+        print("")
+        print("verify: \(summary.verifyIntact ? "intact" : "BROKEN"); chain head \(summary.chainHead ?? "none")")
+        print("report: \(summary.report.markdown)")
+        print("        \(summary.report.html)")
+        print("        \(summary.report.json)")
+        printError(String(format: "demo finished in %.1f s", Date().timeIntervalSince(started)))
+        if !summary.verifyIntact { throw ExitCode.failure }
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text.padding(toLength: width, withPad: " ", startingAt: 0)
     }
 }

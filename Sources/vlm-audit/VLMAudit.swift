@@ -17,7 +17,7 @@ struct VLMAudit: AsyncParsableCommand {
         version: vlmAuditVersionString,
         subcommands: [
             DatabaseCommand.self, MigrateCommand.self, IngestCommand.self, VerifyCommand.self, EvaluateCommand.self,
-            RecalibrateCommand.self, CalibrationCommand.self, DriftCommand.self, SimulateCommand.self, DemoCommand.self,
+            RecalibrateCommand.self, CalibrationCommand.self, DriftCommand.self, ReportCommand.self, SimulateCommand.self, DemoCommand.self,
         ]
     )
 

@@ -16,6 +16,8 @@ struct ModelEvaluation {
     let nllBefore: Double?
     let nllAfter: Double?
     let nota: NotaStatistics?
+    /// Clean msp (T = 1) and whether the probe collapsed, for NOTA pairs whose clean answer was right.
+    let fragilityPairs: [(cleanMSP: Double, collapsed: Bool)]
 
     /// The `evaluate --json` document (docs/formats.md).
     var json: JSONValue {
@@ -100,9 +102,14 @@ extension AuditApp {
         }
         let probes = predictions.filter { $0.perturbationKind == "nota" && $0.label != nil }
         let nota = notaStatistics(probes: probes, cleanLookup: cleanLookup, orientations: orientations)
+        let pairs = probes.compactMap { probe -> (cleanMSP: Double, collapsed: Bool)? in
+            guard let of = probe.perturbationOf, let clean = cleanLookup[of], clean.isCorrect == true, let probeOK = probe.isCorrect,
+                let msp = clean.calibratedMSP(temperature: 1) else { return nil }
+            return (msp, !probeOK)
+        }
         return ModelEvaluation(
             model: model, from: from, to: to, clean: clean, labeled: labeled, methods: methods, activeVersion: active,
-            calibratedMethods: calibratedMethods, nllBefore: nllBefore, nllAfter: nllAfter, nota: nota)
+            calibratedMethods: calibratedMethods, nllBefore: nllBefore, nllAfter: nllAfter, nota: nota, fragilityPairs: pairs)
     }
 
     /// NOTA statistics over (clean, probe) pairs where both are labeled; nil when there are none.

@@ -1,0 +1,246 @@
+import AuditCore
+import AuditStore
+import Foundation
+import PQ
+import Reports
+import Statistics
+
+/// Where a written report went.
+public struct WrittenReport: Sendable {
+    public let folder: String
+    public let markdown: String
+    public let html: String
+    public let json: String
+}
+
+extension AuditApp {
+    /// Builds the monthly safety report of `month` (`YYYY-MM`) and writes report.md, report.html and report.json
+    /// into `outFolder/YYYY-MM/`.
+    public func writeMonthlyReport(month: String, outFolder: String) throws -> WrittenReport {
+        let report = try monthlyReport(month: month)
+        let folder = (outFolder as NSString).appendingPathComponent(month)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let paths = ["report.md", "report.html", "report.json"].map { (folder as NSString).appendingPathComponent($0) }
+        try MarkdownRenderer.render(report).write(toFile: paths[0], atomically: true, encoding: .utf8)
+        try HTMLRenderer.render(report).write(toFile: paths[1], atomically: true, encoding: .utf8)
+        try (CanonicalJSON.text(report.json) + "\n").write(toFile: paths[2], atomically: true, encoding: .utf8)
+        return WrittenReport(folder: folder, markdown: paths[0], html: paths[1], json: paths[2])
+    }
+
+    /// The report model of `month`.
+    public func monthlyReport(month: String) throws -> MonthlyReport {
+        guard let (start, end) = Timestamp.monthBounds(month) else {
+            throw SimulationError(description: "--month must be YYYY-MM, not \(month)")
+        }
+        let connection = try migratedConnection()
+        let integrity = try verify()
+        let orientations = try ScoredPredictionQueries.orientations(connection)
+        let drift = Dictionary(uniqueKeysWithValues: try DriftStore.latest(connection).map { ($0.model, $0) })
+        var sections: [ModelSection] = []
+        var totals = (predictions: 0, labeled: 0, probes: 0)
+        for entry in try ScoredPredictionQueries.models(connection) {
+            let rows = try ScoredPredictionQueries.load(connection, model: entry.model, from: start, to: end)
+            guard !rows.isEmpty else { continue }
+            let active = try CalibrationStore.active(connection, model: entry.model)
+            let evaluation = Self.evaluation(
+                model: entry.model, from: start, to: end, predictions: rows, orientations: orientations, active: active,
+                cleanLookup: try cleanPredictionsOfProbes(connection, model: entry.model, probes: rows.filter(\.isProbe)))
+            totals.predictions += evaluation.clean.count
+            totals.labeled += evaluation.labeled.count
+            totals.probes += rows.count - evaluation.clean.count
+            sections.append(Self.modelSection(evaluation, active: active, drift: drift[entry.model]))
+        }
+        let points = sections.compactMap { section -> (model: String, accuracy: Double, auroc: Double)? in
+            guard let accuracy = section.accuracy, let auroc = section.methods.first(where: { $0.method == "msp" })?.auroc else { return nil }
+            return (section.model, accuracy, auroc)
+        }
+        let spearman = points.count >= 3 ? Descriptive.spearman(points.map(\.accuracy), points.map(\.auroc)) : nil
+        let versions = Dictionary(uniqueKeysWithValues: try CalibrationStore.list(connection).map { ($0.versionID, $0) })
+        let changes = try CalibrationStore.events(connection, from: start, to: end).map { event in
+            CalibrationChange(version: event.versionID, model: event.model, status: event.status, actor: event.actor, reason: event.reason,
+                              at: String(event.at.rfc3339.prefix(19)) + "Z", temperature: versions[event.versionID]?.temperature,
+                              threshold: versions[event.versionID]?.threshold)
+        }
+        let driftSummaries = drift.values.sorted { $0.model < $1.model }.map { run -> DriftSummary in
+            var findings: [(severity: String, message: String, action: String?)] = []
+            if case .array(let list)? = run.findings["findings"] {
+                for finding in list where finding["severity"] != .string("OK") {
+                    findings.append((finding["severity"]?.stringValue ?? "", finding["message"]?.stringValue ?? "", finding["action"]?.stringValue))
+                }
+            }
+            return DriftSummary(model: run.model, status: run.status, findings: findings)
+        }
+        return MonthlyReport(
+            month: month, chainHead: integrity.head?.hash, chainHeadBatch: integrity.head?.batchID, chainHeadTime: integrity.head?.ingestedAt,
+            integrityIntact: integrity.intact, integrityProblems: integrity.problems.map(\.description),
+            fleet: FleetSummary(predictions: totals.predictions, labeled: totals.labeled, probes: totals.probes, points: points, spearman: spearman),
+            models: sections, calibrationChanges: changes, driftRuns: driftSummaries,
+            dataQuality: DataQuality(
+                quarantinedByReason: try DataQualityQueries.quarantinedByField(connection, from: start, to: end),
+                unknownPredictionLabels: try DataQualityQueries.unknownPredictionLabels(connection, from: start, to: end),
+                lateLabels: try DataQualityQueries.lateLabels(connection, from: start, to: end)))
+    }
+
+    static func modelSection(_ evaluation: ModelEvaluation, active: CalibrationVersion?, drift: DriftRun?) -> ModelSection {
+        var section = ModelSection(model: evaluation.model)
+        let labeled = evaluation.labeled
+        section.predictions = evaluation.clean.count
+        section.labeled = labeled.count
+        section.accuracy = labeled.accuracy
+        if let interval = Bootstrap.interval(count: labeled.count, seed: stableSeed(evaluation.model), statistic: { indices in
+            Double(indices.filter { labeled.correct[$0] }.count) / Double(indices.count)
+        }) {
+            section.accuracyLower = interval.lower
+            section.accuracyUpper = interval.upper
+        }
+        let delays = labeled.rows.compactMap { row in
+            row.labelRecordedAt.map { Double($0.microseconds - row.occurredAt.microseconds) / 86_400e6 }
+        }.sorted()
+        section.medianLabelDelayDays = delays.isEmpty ? nil : Descriptive.quantile(sorted: delays, 0.5)
+        section.calibrationVersion = active?.versionID
+        section.temperature = active?.temperature
+        section.threshold = active?.threshold
+        section.alpha = active?.targetRisk
+        if let active {
+            if let tau = active.threshold {
+                let scored = evaluation.clean.compactMap { $0.calibratedMSP(temperature: active.temperature) }
+                section.escalationRate = scored.isEmpty ? nil : Double(scored.filter { $0 < tau }.count) / Double(scored.count)
+                let accepted = labeled.rows.indices.filter { (labeled.rows[$0].calibratedMSP(temperature: active.temperature) ?? -1) >= tau }
+                let missed = accepted.filter { !labeled.correct[$0] }.count
+                section.missedErrors = missed
+                section.acceptedErrorRate = accepted.isEmpty ? nil : Double(missed) / Double(accepted.count)
+            } else {
+                section.escalationRate = 1
+                section.missedErrors = 0
+            }
+        } else {
+            let logged = evaluation.clean.compactMap(\.escalated)
+            section.escalationRate = logged.isEmpty ? nil : Double(logged.filter { $0 }.count) / Double(logged.count)
+        }
+        section.driftStatus = drift?.status
+        section.methods = evaluation.methods.keys.sorted().map { name in
+            let metrics = evaluation.methods[name]!
+            return MethodRow(method: name, orientation: metrics.orientation.rawValue, n: metrics.n, auroc: metrics.auroc,
+                             auprcError: metrics.auprcError, aurc: metrics.aurc, prr: metrics.prr, eceBefore: metrics.calibration?.ece,
+                             eceAfter: evaluation.calibratedMethods[name]?.calibration?.ece)
+        }
+        if let msp = evaluation.methods["msp"] {
+            section.reliabilityBefore = (msp.calibration?.reliability ?? []).map { ReliabilityPoint(confidence: $0.conf, accuracy: $0.acc, n: $0.n) }
+            section.riskCoverage = downsample(msp.riskCoverage).map { CurvePoint(x: $0.coverage, y: $0.risk) }
+        }
+        section.reliabilityAfter = (evaluation.calibratedMethods["msp"]?.calibration?.reliability ?? []).map {
+            ReliabilityPoint(confidence: $0.conf, accuracy: $0.acc, n: $0.n)
+        }
+        section.slices = slices(labeled, modelAccuracy: labeled.accuracy)
+        if let nota = evaluation.nota {
+            let threshold = fragilityThreshold(evaluation.fragilityPairs)
+            let fragile = threshold.map { tau in evaluation.clean.filter { ($0.calibratedMSP(temperature: 1) ?? 1) < tau }.count } ?? 0
+            section.nota = NotaSection(
+                pairs: nota.pairs, cleanAccuracy: nota.cleanAccuracy, notaAccuracy: nota.notaAccuracy, collapses: nota.collapses,
+                methods: nota.methods.keys.sorted().map { name in
+                    let method = nota.methods[name]!
+                    return (name, method.meanConfidenceClean, method.meanConfidenceNota, method.calibrationGapNota, method.eceNota, method.fragilityAUROC)
+                },
+                fragileLive: fragile, fragilityThreshold: threshold)
+        }
+        section.verdict = verdict(section)
+        return section
+    }
+
+    /// Per-slice accuracy and msp AUROC; flagged when accuracy is below the model's and AUROC is weak.
+    static func slices(_ labeled: LabeledSet, modelAccuracy: Double?) -> [SliceRow] {
+        var rows: [SliceRow] = []
+        var names = Set<String>(["site"])
+        for row in labeled.rows { for attribute in row.attributes { names.insert(attribute.key) } }
+        for name in names.sorted() {
+            let groups = Dictionary(grouping: labeled.rows.indices) { labeled.rows[$0].attribute(name) }
+            for (value, indices) in groups.sorted(by: { ($0.key ?? "") < ($1.key ?? "") }) {
+                guard let value else { continue }
+                let correct = indices.map { labeled.correct[$0] }
+                let accuracy = Double(correct.filter { $0 }.count) / Double(correct.count)
+                let scores = indices.compactMap { labeled.rows[$0].calibratedMSP(temperature: 1) }
+                let auroc = scores.count == correct.count ? Discrimination.auroc(scores: scores, positive: correct) : nil
+                let flagged = indices.count >= 30 && accuracy < (modelAccuracy ?? 0) - 0.05 && (auroc ?? 0.5) < 0.65
+                rows.append(SliceRow(attribute: name, value: value, n: indices.count, accuracy: accuracy, auroc: auroc, flagged: flagged))
+            }
+        }
+        return rows
+    }
+
+    /// The msp below which a clean prediction is flagged fragile: the threshold on clean msp that best separates
+    /// collapses from survivals among NOTA pairs whose clean answer was right (maximum Youden's J = TPR − FPR).
+    static func fragilityThreshold(_ pairs: [(cleanMSP: Double, collapsed: Bool)]) -> Double? {
+        let collapses = pairs.filter(\.collapsed).count
+        let survivals = pairs.count - collapses
+        guard collapses > 0, survivals > 0 else { return nil }
+        let sorted = pairs.sorted { $0.cleanMSP < $1.cleanMSP }
+        var best: (j: Double, threshold: Double)?
+        var flaggedCollapses = 0
+        var flaggedSurvivals = 0
+        var index = 0
+        while index < sorted.count {
+            // Flag everything strictly below this candidate.
+            let candidate = sorted[index].cleanMSP
+            let j = Double(flaggedCollapses) / Double(collapses) - Double(flaggedSurvivals) / Double(survivals)
+            if best == nil || j > best!.j { best = (j, candidate) }
+            while index < sorted.count && sorted[index].cleanMSP == candidate {
+                if sorted[index].collapsed { flaggedCollapses += 1 } else { flaggedSurvivals += 1 }
+                index += 1
+            }
+        }
+        return best?.threshold
+    }
+
+    /// One plain-language paragraph per model.
+    static func verdict(_ section: ModelSection) -> String {
+        var sentences: [String] = []
+        if let accuracy = section.accuracy {
+            sentences.append("Accuracy \(percent(accuracy)) on \(section.labeled) labeled predictions.")
+        } else {
+            sentences.append("No clinician labels yet; accuracy unknown.")
+        }
+        if let version = section.calibrationVersion {
+            if let threshold = section.threshold {
+                var text = "Calibration version \(version) accepts calibrated msp ≥ \(format(threshold)) and escalates \(percent(section.escalationRate))"
+                if let error = section.acceptedErrorRate, let alpha = section.alpha {
+                    text += "; accepted answers erred \(percent(error)) against the guaranteed \(percent(alpha))"
+                    text += error > alpha ? " (above α: review)" : " (within α)"
+                }
+                sentences.append(text + ".")
+            } else {
+                sentences.append("No threshold meets the guarantee: every prediction is escalated to a clinician.")
+            }
+        } else {
+            sentences.append("No active calibration: every answer needs clinician review.")
+        }
+        if let auroc = section.methods.first(where: { $0.method == "msp" })?.auroc {
+            let quality = auroc >= 0.8 ? "well" : (auroc >= 0.65 ? "moderately" : "poorly")
+            sentences.append("Its uncertainty separates right from wrong \(quality) (msp AUROC \(format(auroc))).")
+        }
+        if let nota = section.nota, let clean = nota.cleanAccuracy, let probe = nota.notaAccuracy,
+            let msp = nota.methods.first(where: { $0.method == "msp" }), let before = msp.meanClean, let after = msp.meanNota
+        {
+            sentences.append("Under NOTA probes accuracy falls from \(percent(clean)) to \(percent(probe)) while mean msp moves only "
+                             + "\(format(before)) → \(format(after)).")
+        }
+        if let drift = section.driftStatus, drift != "OK" { sentences.append("Drift status \(drift): see section 6.") }
+        return sentences.joined(separator: " ")
+    }
+
+    /// At most 60 points of a curve, evenly spaced, always with the last.
+    static func downsample(_ curve: [RiskCoveragePoint]) -> [RiskCoveragePoint] {
+        guard curve.count > 60 else { return curve }
+        let step = Double(curve.count - 1) / 59
+        return (0..<60).map { curve[Int((Double($0) * step).rounded())] }
+    }
+
+    /// A seed that depends only on the model's name (FNV-1a), so bootstrap intervals are reproducible.
+    static func stableSeed(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return hash
+    }
+}

@@ -1,0 +1,235 @@
+import AuditCore
+
+/// Everything the monthly safety report shows, as plain values: the app builds it, the renderers draw it.
+public struct MonthlyReport: Sendable {
+    public var month: String
+    /// The newest ingest batch at report time: printed so that the report anchors history outside the database.
+    public var chainHead: String?
+    public var chainHeadBatch: Int64?
+    public var chainHeadTime: String?
+    public var integrityIntact: Bool
+    public var integrityProblems: [String]
+    public var fleet: FleetSummary
+    public var models: [ModelSection]
+    public var calibrationChanges: [CalibrationChange]
+    public var driftRuns: [DriftSummary]
+    public var dataQuality: DataQuality
+
+    public init(month: String, chainHead: String?, chainHeadBatch: Int64?, chainHeadTime: String?, integrityIntact: Bool,
+                integrityProblems: [String], fleet: FleetSummary, models: [ModelSection], calibrationChanges: [CalibrationChange],
+                driftRuns: [DriftSummary], dataQuality: DataQuality) {
+        self.month = month
+        self.chainHead = chainHead
+        self.chainHeadBatch = chainHeadBatch
+        self.chainHeadTime = chainHeadTime
+        self.integrityIntact = integrityIntact
+        self.integrityProblems = integrityProblems
+        self.fleet = fleet
+        self.models = models
+        self.calibrationChanges = calibrationChanges
+        self.driftRuns = driftRuns
+        self.dataQuality = dataQuality
+    }
+}
+
+/// The fleet at a glance, and the seed's finding measured on this hospital's data.
+public struct FleetSummary: Sendable {
+    public var predictions: Int
+    public var labeled: Int
+    public var probes: Int
+    /// Accuracy vs msp AUROC per model.
+    public var points: [(model: String, accuracy: Double, auroc: Double)]
+    /// Spearman's ρ between model accuracy and msp AUROC (nil with fewer than three models).
+    public var spearman: Double?
+
+    public init(predictions: Int, labeled: Int, probes: Int, points: [(model: String, accuracy: Double, auroc: Double)], spearman: Double?) {
+        self.predictions = predictions
+        self.labeled = labeled
+        self.probes = probes
+        self.points = points
+        self.spearman = spearman
+    }
+}
+
+/// One model's section.
+public struct ModelSection: Sendable {
+    public var model: String
+    public var predictions: Int
+    public var labeled: Int
+    public var medianLabelDelayDays: Double?
+    public var accuracy: Double?
+    public var accuracyLower: Double?
+    public var accuracyUpper: Double?
+    public var escalationRate: Double?
+    public var acceptedErrorRate: Double?
+    public var alpha: Double?
+    /// Accepted (not escalated) and wrong: errors that reached patients' records unreviewed.
+    public var missedErrors: Int?
+    public var calibrationVersion: Int64?
+    public var temperature: Double?
+    public var threshold: Double?
+    public var driftStatus: String?
+    public var verdict: String
+    public var methods: [MethodRow]
+    public var reliabilityBefore: [ReliabilityPoint]
+    public var reliabilityAfter: [ReliabilityPoint]
+    public var riskCoverage: [CurvePoint]
+    public var slices: [SliceRow]
+    public var nota: NotaSection?
+
+    public init(model: String) {
+        self.model = model
+        predictions = 0
+        labeled = 0
+        verdict = ""
+        methods = []
+        reliabilityBefore = []
+        reliabilityAfter = []
+        riskCoverage = []
+        slices = []
+    }
+}
+
+/// One UE method's quality.
+public struct MethodRow: Sendable {
+    public var method: String
+    public var orientation: String
+    public var n: Int
+    public var auroc: Double?
+    public var auprcError: Double?
+    public var aurc: Double?
+    public var prr: Double?
+    public var eceBefore: Double?
+    public var eceAfter: Double?
+
+    public init(method: String, orientation: String, n: Int, auroc: Double?, auprcError: Double?, aurc: Double?, prr: Double?,
+                eceBefore: Double?, eceAfter: Double?) {
+        self.method = method
+        self.orientation = orientation
+        self.n = n
+        self.auroc = auroc
+        self.auprcError = auprcError
+        self.aurc = aurc
+        self.prr = prr
+        self.eceBefore = eceBefore
+        self.eceAfter = eceAfter
+    }
+}
+
+/// A reliability-diagram bin.
+public struct ReliabilityPoint: Sendable {
+    public var confidence: Double
+    public var accuracy: Double
+    public var n: Int
+
+    public init(confidence: Double, accuracy: Double, n: Int) {
+        self.confidence = confidence
+        self.accuracy = accuracy
+        self.n = n
+    }
+}
+
+/// A point of a curve (risk–coverage).
+public struct CurvePoint: Sendable {
+    public var x: Double
+    public var y: Double
+
+    public init(x: Double, y: Double) {
+        self.x = x
+        self.y = y
+    }
+}
+
+/// Accuracy and UE quality of one slice.
+public struct SliceRow: Sendable {
+    public var attribute: String
+    public var value: String
+    public var n: Int
+    public var accuracy: Double?
+    public var auroc: Double?
+    /// Accuracy below the model's and AUROC weak: uncertainty is least reliable here.
+    public var flagged: Bool
+
+    public init(attribute: String, value: String, n: Int, accuracy: Double?, auroc: Double?, flagged: Bool) {
+        self.attribute = attribute
+        self.value = value
+        self.n = n
+        self.accuracy = accuracy
+        self.auroc = auroc
+        self.flagged = flagged
+    }
+}
+
+/// NOTA stress tests of one model.
+public struct NotaSection: Sendable {
+    public var pairs: Int
+    public var cleanAccuracy: Double?
+    public var notaAccuracy: Double?
+    public var collapses: Int
+    public var methods: [(method: String, meanClean: Double?, meanNota: Double?, gap: Double?, eceNota: Double?, fragility: Double?)]
+    /// Live clean predictions of the month whose msp is below the fragility threshold.
+    public var fragileLive: Int
+    public var fragilityThreshold: Double?
+
+    public init(pairs: Int, cleanAccuracy: Double?, notaAccuracy: Double?, collapses: Int,
+                methods: [(method: String, meanClean: Double?, meanNota: Double?, gap: Double?, eceNota: Double?, fragility: Double?)],
+                fragileLive: Int, fragilityThreshold: Double?) {
+        self.pairs = pairs
+        self.cleanAccuracy = cleanAccuracy
+        self.notaAccuracy = notaAccuracy
+        self.collapses = collapses
+        self.methods = methods
+        self.fragileLive = fragileLive
+        self.fragilityThreshold = fragilityThreshold
+    }
+}
+
+/// A calibration status change in the month.
+public struct CalibrationChange: Sendable {
+    public var version: Int64
+    public var model: String
+    public var status: String
+    public var actor: String
+    public var reason: String
+    public var at: String
+    public var temperature: Double?
+    public var threshold: Double?
+
+    public init(version: Int64, model: String, status: String, actor: String, reason: String, at: String, temperature: Double?, threshold: Double?) {
+        self.version = version
+        self.model = model
+        self.status = status
+        self.actor = actor
+        self.reason = reason
+        self.at = at
+        self.temperature = temperature
+        self.threshold = threshold
+    }
+}
+
+/// A model's drift status and its non-OK findings.
+public struct DriftSummary: Sendable {
+    public var model: String
+    public var status: String
+    public var findings: [(severity: String, message: String, action: String?)]
+
+    public init(model: String, status: String, findings: [(severity: String, message: String, action: String?)]) {
+        self.model = model
+        self.status = status
+        self.findings = findings
+    }
+}
+
+/// Data quality of the month.
+public struct DataQuality: Sendable {
+    public var quarantinedByReason: [(field: String, count: Int, example: String)]
+    public var unknownPredictionLabels: Int
+    /// Labels recorded more than 30 days after their prediction.
+    public var lateLabels: Int
+
+    public init(quarantinedByReason: [(field: String, count: Int, example: String)], unknownPredictionLabels: Int, lateLabels: Int) {
+        self.quarantinedByReason = quarantinedByReason
+        self.unknownPredictionLabels = unknownPredictionLabels
+        self.lateLabels = lateLabels
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import AuditApp
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Safety reports.", subcommands: [Monthly.self])
+
+    struct Monthly: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The monthly safety report: Reports/YYYY-MM/report.md, report.html (self-contained) and report.json.")
+        @Option(help: "The month, YYYY-MM.") var month: String
+        @Option(help: "The folder to write into.") var out = "Reports"
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            let parts = month.split(separator: "-")
+            guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let number = Int(parts[1]), (1...12).contains(number) else {
+                throw ValidationError("--month must be YYYY-MM, not \(month)")
+            }
+        }
+
+        func run() throws {
+            let written = try database.app().writeMonthlyReport(month: month, outFolder: out)
+            print(written.markdown)
+            print(written.html)
+            print(written.json)
+        }
+    }
+}
