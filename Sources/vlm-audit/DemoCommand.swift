@@ -21,13 +21,15 @@ struct DemoCommand: ParsableCommand {
         options.dataFolder = data
         options.reportFolder = out
         let started = Date()
-        let summary = try database.app().demo(options: options) { printError("• " + $0) }
+        let summary = try database.app().demo(options: options) {
+            printError(String(format: "• [%5.1f s] ", Date().timeIntervalSince(started)) + $0)
+        }
         let report = summary.model
         print("")
         print("Monthly report \(summary.month) — per model:")
         print("model".padding(toLength: 18, withPad: " ", startingAt: 0) + "accuracy   T       τ (accept msp ≥)   escalated   drift")
         for model in report.models {
-            let tau = model.calibrationVersion == nil ? "no calibration" : (model.threshold.map { String(format: "%.4f", $0) } ?? "+inf: escalate all")
+            let tau = model.calibrationVersion == nil ? "none active" : (model.threshold.map { String(format: "%.4f", $0) } ?? "+inf: escalate all")
             print(model.model.padding(toLength: 18, withPad: " ", startingAt: 0)
                   + pad(model.accuracy.map { String(format: "%.3f", $0) } ?? "–", 11)
                   + pad(model.temperature.map { String(format: "%.3f", $0) } ?? "–", 8)

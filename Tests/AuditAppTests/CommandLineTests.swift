@@ -100,4 +100,35 @@ struct CommandLineTests {
         }
         #expect(partialCounts.contains { $0 > 0 }, "at least one kill should land after some batches committed: \(partialCounts)")
     }
+
+    @Test("a small demo from a clean working folder writes the report, reproduces the seed's findings and verifies")
+    func demo() throws {
+        let conninfo = try TestDatabase.createEmpty(prefix: "demo")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let arguments = ["demo", "--models", "5", "--per-model", "600", "--data", folder + "/data", "--out", folder + "/Reports"]
+        let first = try CLI.run(arguments, conninfo: conninfo)
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("verify: intact"))
+        let reportFolder = folder + "/Reports/2026-11"
+        for name in ["report.md", "report.html", "report.json"] {
+            #expect(FileManager.default.fileExists(atPath: reportFolder + "/" + name), "\(name) missing")
+        }
+        let json = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: reportFolder + "/report.json"))), maximumDepth: 64)
+        guard case .array(let models)? = json["models"] else { Issue.record("no models in the report"); return }
+        #expect(models.count == 5)
+        #expect(json["integrity"]?["intact"] == .bool(true))
+        let rho = try #require(json["fleet"]?["spearman_accuracy_auroc"]?.doubleValue)
+        #expect(rho > 0, "UE quality should track accuracy: ρ = \(rho)")
+        for model in models {
+            let nota = try #require(model["nota"])
+            let clean = try #require(nota["clean_accuracy"]?.doubleValue)
+            let probe = try #require(nota["nota_accuracy"]?.doubleValue)
+            #expect(probe < clean, "NOTA accuracy should collapse")
+        }
+        // Re-running is safe: nothing is stored twice and the chain stays intact.
+        let second = try CLI.run(arguments, conninfo: conninfo)
+        #expect(second.status == 0, "\(second.output)")
+        #expect(second.output.contains("0 new") && second.output.contains("verify: intact"))
+    }
 }

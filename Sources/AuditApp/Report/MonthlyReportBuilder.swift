@@ -94,7 +94,7 @@ extension AuditApp {
             section.accuracyUpper = interval.upper
         }
         let delays = labeled.rows.compactMap { row in
-            row.labelRecordedAt.map { Double($0.microseconds - row.occurredAt.microseconds) / 86_400e6 }
+            row.labelReviewedAt.map { Double($0.microseconds - row.occurredAt.microseconds) / 86_400e6 }
         }.sorted()
         section.medianLabelDelayDays = delays.isEmpty ? nil : Descriptive.quantile(sorted: delays, 0.5)
         section.calibrationVersion = active?.versionID

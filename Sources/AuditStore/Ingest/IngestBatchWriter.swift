@@ -69,8 +69,13 @@ public final class IngestBatchWriter {
 
     private func prepareStaging() throws {
         guard !stagingReady else { return }
+        // The staging tables live as long as the session; a second writer on the same connection reuses them.
+        if try connection.query("SELECT to_regclass('pg_temp.label_staging') IS NOT NULL").bool(0, 0) == true {
+            stagingReady = true
+            return
+        }
         try connection.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS prediction_staging (
+            CREATE TEMP TABLE prediction_staging (
                 seq integer, prediction_id text, model text, model_version text, site text, occurred_at timestamptz,
                 case_ref text, image_ref text, attributes jsonb, question text, options text[],
                 option_logits double precision[], option_probs double precision[], predicted integer,
@@ -78,7 +83,7 @@ public final class IngestBatchWriter {
                 entropy double precision, perturbation_kind text, perturbation_of text, label integer,
                 escalated boolean, calibration_version bigint, row_hash text
             ) ON COMMIT DELETE ROWS;
-            CREATE TEMP TABLE IF NOT EXISTS label_staging (
+            CREATE TEMP TABLE label_staging (
                 seq integer, prediction_id text, label integer, reviewer text, reviewed_at timestamptz, note text,
                 row_hash text
             ) ON COMMIT DELETE ROWS;

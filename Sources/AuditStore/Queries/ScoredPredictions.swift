@@ -14,8 +14,8 @@ public struct ScoredPrediction: Sendable {
     public let optionProbs: [Double]?
     /// The effective label: newest clinician review, else a label logged with the prediction.
     public let label: Int?
-    /// When the effective clinician label was recorded (nil for logged labels).
-    public let labelRecordedAt: Timestamp?
+    /// When the effective clinician label was reviewed (nil for labels logged with the prediction).
+    public let labelReviewedAt: Timestamp?
     /// Client-supplied scores (confidence and uncertainty), by method.
     public let scores: [(method: String, value: Double)]
     public let escalated: Bool?
@@ -47,12 +47,12 @@ public enum ScoredPredictionQueries {
         let result = try connection.query("""
             SELECT p.prediction_id, p.model, (extract(epoch FROM p.occurred_at) * 1000000)::int8, p.site, p.attributes,
                    cardinality(p.options), p.predicted, p.option_logits, p.option_probs,
-                   coalesce(g.label, p.label), (extract(epoch FROM g.recorded_at) * 1000000)::int8,
+                   coalesce(g.label, p.label), (extract(epoch FROM g.reviewed_at) * 1000000)::int8,
                    p.confidence || p.uncertainty, p.escalated, p.perturbation_kind, p.perturbation_of,
                    (extract(epoch FROM p.ingested_at) * 1000000)::int8
             FROM predictions p
             LEFT JOIN LATERAL (
-                SELECT label, recorded_at FROM ground_truth gt WHERE gt.prediction_id = p.prediction_id
+                SELECT label, reviewed_at FROM ground_truth gt WHERE gt.prediction_id = p.prediction_id
                 ORDER BY reviewed_at DESC, label_id DESC LIMIT 1
             ) g ON true
             WHERE p.model = $1
@@ -76,7 +76,7 @@ public enum ScoredPredictionQueries {
                 optionLogits: result.doubles(row, 7)?.map { $0 ?? .nan },
                 optionProbs: result.doubles(row, 8)?.map { $0 ?? .nan },
                 label: result.int(row, 9),
-                labelRecordedAt: result.int(row, 10).map { Timestamp(microseconds: Int64($0)) },
+                labelReviewedAt: result.int(row, 10).map { Timestamp(microseconds: Int64($0)) },
                 scores: try RecordColumns.jsonObject(result.string(row, 11)).map { ($0.key, $0.value.doubleValue ?? .nan) },
                 escalated: result.bool(row, 12),
                 perturbationKind: result.string(row, 13),
