@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditApp
+import Foundation
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,6 +25,7 @@ struct ReportCommand: ParsableCommand {
             print(written.markdown)
             print(written.html)
             print(written.json)
+            printError(String(format: "report written: database %.1f s, computation and rendering %.1f s", written.databaseSeconds, written.computeSeconds))
         }
     }
 }

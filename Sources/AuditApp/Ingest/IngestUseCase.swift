@@ -33,6 +33,8 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var alreadyQuarantined: Int = 0
     public var batches: Int = 0
     public var seconds: Double = 0
+    /// Seconds per phase: `read_validate` (reading, parsing, validating, deriving scores), `hash`, `copy`, `merge`.
+    public var timings: [String: Double] = [:]
     /// Rejections grouped by the field at fault (`record` when the whole record is), most frequent first.
     public var topReasons: [ReasonCount] = []
 
@@ -47,7 +49,7 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var rejected: Int { quarantined + alreadyQuarantined }
 
     enum CodingKeys: String, CodingKey {
-        case kind, files, read, inserted, duplicates, quarantined, batches, seconds
+        case kind, files, read, inserted, duplicates, quarantined, batches, seconds, timings
         case alreadyQuarantined = "already_quarantined"
         case topReasons = "top_reasons"
     }
@@ -86,6 +88,7 @@ extension AuditApp {
                 summary.duplicates += outcome.duplicates
                 summary.quarantined += outcome.quarantined.count
                 summary.alreadyQuarantined += outcome.alreadyQuarantined
+                summary.timings.merge(outcome.timings, uniquingKeysWith: +)
                 for rejection in outcome.rejections {
                     reasons[rejection.field ?? "record", default: (0, rejection.reason)].count += 1
                     try rejects?.write(rejection)
@@ -94,11 +97,17 @@ extension AuditApp {
                 progress(IngestProgress(source: sourceName, read: summary.read, rejected: summary.rejected,
                                         seconds: Date().timeIntervalSince(started)))
             }
+            var reading = Date()
             while let raw = try source.next() {
                 summary.read += 1
                 pending.append(Self.validate(raw, kind: options.kind))
-                if pending.count >= options.batchSize { try flush() }
+                if pending.count >= options.batchSize {
+                    summary.timings["read_validate", default: 0] += Date().timeIntervalSince(reading)
+                    try flush()
+                    reading = Date()
+                }
             }
+            summary.timings["read_validate", default: 0] += Date().timeIntervalSince(reading)
             try flush()
             summary.files += 1
         }

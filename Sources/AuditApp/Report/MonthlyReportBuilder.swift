@@ -11,40 +11,58 @@ public struct WrittenReport: Sendable {
     public let markdown: String
     public let html: String
     public let json: String
+    /// Seconds spent reading from the database, and computing and rendering.
+    public let databaseSeconds: Double
+    public let computeSeconds: Double
 }
 
 extension AuditApp {
     /// Builds the monthly safety report of `month` (`YYYY-MM`) and writes report.md, report.html and report.json
     /// into `outFolder/YYYY-MM/`.
     public func writeMonthlyReport(month: String, outFolder: String) throws -> WrittenReport {
-        let report = try monthlyReport(month: month)
+        let started = Date()
+        var databaseSeconds = 0.0
+        let report = try monthlyReport(month: month, databaseSeconds: &databaseSeconds)
         let folder = (outFolder as NSString).appendingPathComponent(month)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let paths = ["report.md", "report.html", "report.json"].map { (folder as NSString).appendingPathComponent($0) }
         try MarkdownRenderer.render(report).write(toFile: paths[0], atomically: true, encoding: .utf8)
         try HTMLRenderer.render(report).write(toFile: paths[1], atomically: true, encoding: .utf8)
         try (CanonicalJSON.text(report.json) + "\n").write(toFile: paths[2], atomically: true, encoding: .utf8)
-        return WrittenReport(folder: folder, markdown: paths[0], html: paths[1], json: paths[2])
+        return WrittenReport(folder: folder, markdown: paths[0], html: paths[1], json: paths[2], databaseSeconds: databaseSeconds,
+                             computeSeconds: Date().timeIntervalSince(started) - databaseSeconds)
     }
 
     /// The report model of `month`.
     public func monthlyReport(month: String) throws -> MonthlyReport {
+        var ignored = 0.0
+        return try monthlyReport(month: month, databaseSeconds: &ignored)
+    }
+
+    /// The report model of `month`, adding the time spent in database reads to `databaseSeconds`.
+    func monthlyReport(month: String, databaseSeconds: inout Double) throws -> MonthlyReport {
+        func read<T>(_ body: () throws -> T) rethrows -> T {
+            let started = Date()
+            defer { databaseSeconds += Date().timeIntervalSince(started) }
+            return try body()
+        }
         guard let (start, end) = Timestamp.monthBounds(month) else {
             throw SimulationError(description: "--month must be YYYY-MM, not \(month)")
         }
         let connection = try migratedConnection()
-        let integrity = try verify()
+        let integrity = try read { try verify() }
         let orientations = try ScoredPredictionQueries.orientations(connection)
         let drift = Dictionary(uniqueKeysWithValues: try DriftStore.latest(connection).map { ($0.model, $0) })
         var sections: [ModelSection] = []
         var totals = (predictions: 0, labeled: 0, probes: 0)
         for entry in try ScoredPredictionQueries.models(connection) {
-            let rows = try ScoredPredictionQueries.load(connection, model: entry.model, from: start, to: end)
+            let rows = try read { try ScoredPredictionQueries.load(connection, model: entry.model, from: start, to: end) }
             guard !rows.isEmpty else { continue }
-            let active = try CalibrationStore.active(connection, model: entry.model)
+            let active = try read { try CalibrationStore.active(connection, model: entry.model) }
+            let cleanLookup = try read { try cleanPredictionsOfProbes(connection, model: entry.model, probes: rows.filter(\.isProbe)) }
             let evaluation = Self.evaluation(
                 model: entry.model, from: start, to: end, predictions: rows, orientations: orientations, active: active,
-                cleanLookup: try cleanPredictionsOfProbes(connection, model: entry.model, probes: rows.filter(\.isProbe)))
+                cleanLookup: cleanLookup)
             totals.predictions += evaluation.clean.count
             totals.labeled += evaluation.labeled.count
             totals.probes += rows.count - evaluation.clean.count

@@ -36,6 +36,8 @@ public struct BatchOutcome: Sendable {
     public let alreadyQuarantined: Int
     /// For each rejected input (in input order): its reason, whether newly quarantined or not.
     public let rejections: [QuarantinedRecord]
+    /// Seconds spent per phase: `hash`, `copy` (into staging), `merge` (classification, insert, quarantine, chain).
+    public var timings: [String: Double] = [:]
 }
 
 /// Writes batches of records: COPY into a temporary staging table, then one set-based merge into the record
@@ -59,12 +61,27 @@ public final class IngestBatchWriter {
     /// Commits one batch and reports what happened to every record.
     public func commit(_ items: [IngestItem]) throws -> BatchOutcome {
         try prepareStaging()
-        return try connection.transaction {
+        phases = [:]
+        let started = DispatchTime.now()
+        var outcome = try connection.transaction {
             switch kind {
             case .predictions: return try commitPredictions(items)
             case .labels: return try commitLabels(items)
             }
         }
+        let total = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        phases["merge"] = total - (phases["hash"] ?? 0) - (phases["copy"] ?? 0)
+        outcome.timings = phases
+        return outcome
+    }
+
+    private var phases: [String: Double] = [:]
+
+    /// Runs `body`, adding its duration to the named phase.
+    private func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
+        let started = DispatchTime.now()
+        defer { phases[phase, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
+        return try body()
     }
 
     private func prepareStaging() throws {
@@ -101,7 +118,7 @@ public final class IngestBatchWriter {
         for (seq, item) in items.enumerated() {
             switch item.outcome {
             case .prediction(let record):
-                let hash = ChainHash.sha256(record.canonicalText)
+                let hash = timed("hash") { ChainHash.sha256(record.canonicalText) }
                 if let earlier = firstByID[record.predictionID] {
                     if accepted[earlier].hash == hash {
                         duplicates += 1
@@ -120,7 +137,7 @@ public final class IngestBatchWriter {
             }
         }
 
-        try copyPredictions(accepted)
+        try timed("copy") { try copyPredictions(accepted) }
         try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
 
         // Existing rows with the same id: identical content is a no-op, anything else a conflict.
@@ -225,7 +242,7 @@ public final class IngestBatchWriter {
         for (seq, item) in items.enumerated() {
             switch item.outcome {
             case .label(let record):
-                let hash = ChainHash.sha256(record.canonicalText)
+                let hash = timed("hash") { ChainHash.sha256(record.canonicalText) }
                 let key = "\(record.predictionID)\u{1}\(record.reviewer)\u{1}\(record.reviewedAt.microseconds)"
                 if let earlier = firstByKey[key] {
                     if accepted[earlier].hash == hash {

@@ -39,10 +39,10 @@ public struct ScoredPrediction: Sendable {
 /// The read queries that feed the statistics.
 public enum ScoredPredictionQueries {
     /// Predictions of `model` with from ≤ occurred_at < to (either bound optional), ordered by (occurred_at,
-    /// prediction_id); probes included when `includeProbes`.
+    /// prediction_id); probes included when `includeProbes`; only `ids` when given.
     public static func load(
         _ connection: PQConnection, model: String, from: Timestamp? = nil, to: Timestamp? = nil,
-        includeProbes: Bool = true, labeledOnly: Bool = false
+        includeProbes: Bool = true, labeledOnly: Bool = false, ids: [String]? = nil
     ) throws -> [ScoredPrediction] {
         let result = try connection.query("""
             SELECT p.prediction_id, p.model, (extract(epoch FROM p.occurred_at) * 1000000)::int8, p.site, p.attributes,
@@ -60,8 +60,9 @@ public enum ScoredPredictionQueries {
               AND ($3::timestamptz IS NULL OR p.occurred_at < $3)
               AND ($4 OR p.perturbation_of IS NULL)
               AND (NOT $5 OR coalesce(g.label, p.label) IS NOT NULL)
+              AND ($6::text[] IS NULL OR p.prediction_id = ANY($6))
             ORDER BY p.occurred_at, p.prediction_id
-            """, [model, from?.rfc3339, to?.rfc3339, includeProbes, labeledOnly])
+            """, [model, from?.rfc3339, to?.rfc3339, includeProbes, labeledOnly, ids])
         var rows: [ScoredPrediction] = []
         rows.reserveCapacity(result.rowCount)
         for row in 0..<result.rowCount {
@@ -89,8 +90,7 @@ public enum ScoredPredictionQueries {
     /// The clean predictions that the given probes were derived from (for NOTA pairs).
     public static func loadByID(_ connection: PQConnection, model: String, ids: [String]) throws -> [ScoredPrediction] {
         guard !ids.isEmpty else { return [] }
-        let wanted = Set(ids)
-        return try load(connection, model: model, includeProbes: false).filter { wanted.contains($0.predictionID) }
+        return try load(connection, model: model, includeProbes: false, ids: ids)
     }
 
     /// Every model with predictions, with counts.

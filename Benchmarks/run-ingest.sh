@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Ingest speed: the same prediction records loaded by `vlm-audit ingest` (JSON Lines: parse, validate, derive scores,
+# hash, COPY into staging, set-based merge, chain) and by `psql \copy` (CSV into an equivalent plain table with no
+# keys, triggers or checks), side by side on one throwaway cluster. Prints rows/s, the ratio and where the time goes.
+# Usage: Benchmarks/run-ingest.sh [per-model]   (12 models; the default 76 000 per model gives about 1 M records)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+per_model=${1:-76000}
+swift build -c release --product vlm-audit >/dev/null
+bin=$PWD/.build/release/vlm-audit
+work=$(mktemp -d /tmp/vlm-audit-bench.XXXXXX)
+chmod 755 "$work"
+export VLM_AUDIT_HOME=$work/home
+unset DATABASE_URL PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD
+trap '"$bin" db stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+"$bin" simulate --out "$work/data" --per-model "$per_model" --months 1 --no-drift >/dev/null 2>&1
+cat "$work"/data/predictions-*.jsonl > "$work/all.jsonl"
+rows=$(wc -l < "$work/all.jsonl")
+python3 - "$work/all.jsonl" "$work/all.csv" <<'PY'
+import csv, json, sys
+def array(values, quote=False):
+    if values is None: return None
+    return "{" + ",".join(('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"') if quote else repr(float(v)) for v in values) + "}"
+columns = ["prediction_id", "model", "model_version", "site", "occurred_at", "case_ref", "image_ref", "attributes", "question",
+           "options", "option_logits", "option_probs", "predicted", "confidence", "uncertainty", "perturbation_kind",
+           "perturbation_of", "label", "escalated", "calibration_version"]
+with open(sys.argv[1]) as source, open(sys.argv[2], "w", newline="") as target:
+    out = csv.writer(target)
+    out.writerow(columns)
+    for line in source:
+        r = json.loads(line)
+        p = r.get("perturbation") or {}
+        out.writerow([r["prediction_id"], r["model"], r.get("model_version"), r.get("site"), r["occurred_at"], r.get("case_ref"),
+                      r.get("image_ref"), json.dumps(r.get("attributes", {})), r.get("question"), array(r["options"], True),
+                      array(r.get("option_logits")), array(r.get("option_probs")), r["predicted"], json.dumps(r.get("confidence", {})),
+                      json.dumps(r.get("uncertainty", {})), p.get("kind"), p.get("of"), r.get("label"), r.get("escalated"),
+                      r.get("calibration_version")])
+PY
+
+"$bin" migrate >/dev/null 2>&1
+socket=$(ls -d "$VLM_AUDIT_HOME"/run 2>/dev/null || ls -d /tmp/vlm-audit-*-run | head -1)
+psql=(psql -X -q -h "$socket" -U vlm_audit -d vlm_audit -v ON_ERROR_STOP=1)
+"${psql[@]}" -c "CREATE TABLE plain_predictions (prediction_id text, model text, model_version text, site text,
+    occurred_at timestamptz, case_ref text, image_ref text, attributes jsonb, question text, options text[],
+    option_logits float8[], option_probs float8[], predicted int, confidence jsonb, uncertainty jsonb,
+    perturbation_kind text, perturbation_of text, label int, escalated boolean, calibration_version bigint)"
+
+start=$(date +%s%N)
+"${psql[@]}" -c "\\copy plain_predictions FROM '$work/all.csv' CSV HEADER"
+copy_nanoseconds=$(( $(date +%s%N) - start ))
+
+start=$(date +%s%N)
+summary=$("$bin" ingest predictions --json --batch-size 20000 "$work/all.jsonl" 2>/dev/null)
+ingest_nanoseconds=$(( $(date +%s%N) - start ))
+
+python3 - "$rows" "$copy_nanoseconds" "$ingest_nanoseconds" "$summary" <<'PY'
+import json, sys
+rows, copy_s, ingest_s, summary = int(sys.argv[1]), int(sys.argv[2]) / 1e9, int(sys.argv[3]) / 1e9, json.loads(sys.argv[4])
+print(f"records: {rows:,} (stored {summary['inserted']:,})")
+print(f"psql \\copy (CSV, plain table): {copy_s:8.2f} s  {rows / copy_s:>10,.0f} rows/s")
+print(f"vlm-audit ingest (JSON Lines):   {ingest_s:8.2f} s  {rows / ingest_s:>10,.0f} rows/s")
+print(f"ratio ingest / \\copy: {copy_s / ingest_s:.2f}x   (target >= 0.8x)")
+timings = summary.get("timings", {})
+total = sum(timings.values()) or 1
+print("where vlm-audit's time goes: " + ", ".join(f"{k} {v:.2f} s ({100 * v / total:.0f} %)" for k, v in sorted(timings.items(), key=lambda kv: -kv[1])))
+PY

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Drift false-alarm rate: simulate fleets WITHOUT drift under N seeds (default 50), calibrate on the first two months,
+# check the third, and count ALERTs per model. The target is at most 5 % per model.
+# Usage: scripts/drift-false-alarms.sh [seeds] [models] [per-model]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seeds=${1:-50}
+models=${2:-3}
+per_model=${3:-2400}
+swift build -c release --product vlm-audit >/dev/null
+bin=$PWD/.build/release/vlm-audit
+work=$(mktemp -d /tmp/vlm-audit-drift.XXXXXX)
+chmod 755 "$work"
+export VLM_AUDIT_HOME=$work/home
+unset DATABASE_URL PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD
+trap 'VLM_AUDIT_HOME=$work/home "$bin" db stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+"$bin" db start >/dev/null 2>&1
+socket=$(ls -d "$VLM_AUDIT_HOME"/run 2>/dev/null || ls -d /tmp/vlm-audit-*-run | head -1)
+alerts=0
+runs=0
+for seed in $(seq 1 "$seeds"); do
+    psql -X -q -h "$socket" -U vlm_audit -d postgres -c "CREATE DATABASE seed_$seed" >/dev/null
+    export DATABASE_URL="host=$socket dbname=seed_$seed user=vlm_audit"
+    "$bin" simulate --out "$work/data-$seed" --models "$models" --per-model "$per_model" --seed "$seed" --no-drift >/dev/null 2>&1
+    "$bin" ingest predictions "$work"/data-"$seed"/predictions-*.jsonl >/dev/null 2>&1
+    "$bin" ingest labels "$work/data-$seed/labels.jsonl" >/dev/null 2>&1
+    "$bin" recalibrate --all --as-of 2026-11-01 --min-fit 0 >/dev/null 2>&1
+    statuses=$("$bin" drift --current 2026-11-01..2026-12-04 --json 2>/dev/null | python3 -c "import json,sys; print(' '.join(r['status'] for r in json.load(sys.stdin)))")
+    for status in $statuses; do
+        runs=$((runs + 1))
+        [ "$status" = "ALERT" ] && alerts=$((alerts + 1))
+    done
+    echo "seed $seed: $statuses"
+    rm -rf "$work/data-$seed"
+done
+python3 -c "import sys; a, r = int(sys.argv[1]), int(sys.argv[2]); print(f'false alarms: {a} ALERT of {r} model-checks = {100 * a / r:.1f} % (target <= 5 % per model)'); sys.exit(0 if a / r <= 0.05 else 1)" "$alerts" "$runs"
