@@ -2,15 +2,18 @@
 -- Rows are never updated or deleted: corrections are new rows (label revisions, calibration events).
 -- Timestamps of record come from the database clock. See docs/storage.md and docs/hash-chain.md.
 
--- Roles: the application writes and reads records; it can never change them.
+-- Roles: the application writes and reads records; it can never change them. Roles are cluster-wide, so two
+-- databases migrating at once may race to create them: the loser's error is expected and ignored.
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vlm_audit_app') THEN
+    BEGIN
         CREATE ROLE vlm_audit_app NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vlm_audit_reader') THEN
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+    BEGIN
         CREATE ROLE vlm_audit_reader NOLOGIN;
-    END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
 END
 $$;
 
