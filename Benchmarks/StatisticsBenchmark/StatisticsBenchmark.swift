@@ -34,14 +34,9 @@ struct StatisticsBenchmark {
         var msp = [Double](repeating: 0, count: rows)
         for index in 0..<rows { msp[index] = DerivedScores(logits: logits[index], predicted: predicted[index]).msp }
         let correct = (0..<rows).map { predicted[$0] == labels[$0] }
-        let ece = CalibrationMetrics.ece(scores: msp, correct: correct)!
-        let ace = CalibrationMetrics.ace(scores: msp, correct: correct)!
-        let brier = CalibrationMetrics.brierTopLabel(scores: msp, correct: correct)!
-        let auroc = Discrimination.auroc(scores: msp, positive: correct)!
-        let auprc = Discrimination.auprcError(scores: msp, correct: correct)!
-        let aurc = Discrimination.aurc(scores: msp, correct: correct)!
-        let prr = Discrimination.prr(scores: msp, correct: correct)!
+        let set = MetricSet(scores: msp, correct: correct, calibrationScores: msp)
         let metricsSeconds = Date().timeIntervalSince(metricsStart)
+        let calibration = set.calibration!
 
         let fitStart = Date()
         let fit = TemperatureScaling.fit(logits: logits, labels: labels)!
@@ -49,8 +44,8 @@ struct StatisticsBenchmark {
 
         let result: [String: Any] = [
             "rows": rows, "metrics_seconds": metricsSeconds, "fit_seconds": fitSeconds,
-            "ece": ece.ece, "mce": ece.mce, "ace": ace, "brier": brier, "auroc": auroc, "auprc_error": auprc, "aurc": aurc,
-            "prr": prr, "temperature": fit.temperature,
+            "ece": calibration.ece, "mce": calibration.mce, "ace": calibration.ace, "brier": calibration.brier,
+            "auroc": set.auroc!, "auprc_error": set.auprcError!, "aurc": set.aurc!, "prr": set.prr!, "temperature": fit.temperature,
             "resident_megabytes": residentMegabytes(),
         ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))

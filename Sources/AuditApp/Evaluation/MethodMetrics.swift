@@ -14,25 +14,19 @@ struct MethodMetrics {
     let calibration: (ece: Double, mce: Double, ace: Double, brier: Double, reliability: [ReliabilityBin])?
     let riskCoverage: [RiskCoveragePoint]
 
-    /// Metrics of raw `values` against `correct`.
+    /// Metrics of raw `values` against `correct`, from one sort of the scores.
     init(values: [Double], correct: [Bool], orientation: Orientation, bins: Int = 15) {
         self.orientation = orientation
-        n = values.count
-        let s = orientation == .confidence ? values : values.map { -$0 }
-        auroc = Discrimination.auroc(scores: s, positive: correct)
-        auprcError = Discrimination.auprcError(scores: s, correct: correct)
-        riskCoverage = Discrimination.riskCoverage(scores: s, correct: correct)
-        aurc = values.isEmpty ? nil : Discrimination.aurc(curve: riskCoverage)
-        prr = Discrimination.prr(scores: s, correct: correct)
-        if orientation == .confidence, !values.isEmpty, values.allSatisfy({ $0 >= 0 && $0 <= 1 }),
-            let ece = CalibrationMetrics.ece(scores: values, correct: correct, bins: bins),
-            let ace = CalibrationMetrics.ace(scores: values, correct: correct, bins: bins),
-            let brier = CalibrationMetrics.brierTopLabel(scores: values, correct: correct)
-        {
-            calibration = (ece.ece, ece.mce, ace, brier, CalibrationMetrics.reliability(scores: values, correct: correct, bins: bins))
-        } else {
-            calibration = nil
-        }
+        let isCalibrationScore = orientation == .confidence && values.allSatisfy { $0 >= 0 && $0 <= 1 }
+        let set = MetricSet(scores: orientation == .confidence ? values : values.map { -$0 }, correct: correct,
+                            calibrationScores: isCalibrationScore ? values : nil, bins: bins)
+        n = set.n
+        auroc = set.auroc
+        auprcError = set.auprcError
+        aurc = set.aurc
+        prr = set.prr
+        riskCoverage = set.riskCoverage
+        calibration = set.calibration
     }
 
     /// The `evaluate --json` entry of this method.

@@ -54,8 +54,13 @@ public enum CalibrationMetrics {
 
     /// ACE: equal-mass groups as `np.array_split` makes them after a stable ascending sort, then the ECE formula.
     public static func ace(scores: [Double], correct: [Bool], bins: Int = 15) -> Double? {
+        ace(scores: scores, correct: correct, ranking: ScoreRanking(scores), bins: bins)
+    }
+
+    /// ACE with a precomputed ranking (its ascending order keeps ties in record order, as ACE requires).
+    public static func ace(scores: [Double], correct: [Bool], ranking: ScoreRanking, bins: Int = 15) -> Double? {
         guard !scores.isEmpty else { return nil }
-        let order = scores.indices.sorted { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+        let order = ranking.ascending
         let total = scores.count
         let baseSize = total / bins
         let larger = total % bins

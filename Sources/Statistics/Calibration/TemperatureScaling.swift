@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 
 /// The fitted temperature of one model and what it did to the negative log-likelihood.
 public struct TemperatureFit: Sendable, Equatable, Codable {
@@ -28,22 +29,15 @@ public enum TemperatureScaling {
     public static func fit(logits: LogitRows, labels: [Int], tolerance: Double = 1e-10) -> TemperatureFit? {
         precondition(logits.count == labels.count, "logits and labels differ in length")
         guard logits.count > 0 else { return nil }
+        let problem = CentredLogits(logits: logits, labels: labels)
         var low = betaRange.lowerBound
         var high = betaRange.upperBound
-        let nllBefore = objective(logits: logits, labels: labels, beta: 1).value
-        let atLow = objective(logits: logits, labels: labels, beta: low)
-        if atLow.gradient >= 0 {
-            return TemperatureFit(temperature: 1 / low, nllBefore: nllBefore, nllAfter: atLow.value, iterations: 0, atBound: true)
-        }
-        let atHigh = objective(logits: logits, labels: labels, beta: high)
-        if atHigh.gradient <= 0 {
-            return TemperatureFit(temperature: 1 / high, nllBefore: nllBefore, nllAfter: atHigh.value, iterations: 0, atBound: true)
-        }
+        let nllBefore = problem.evaluate(beta: 1).value
         var beta = 1.0
+        var point = problem.evaluate(beta: beta)
         var iterations = 0
         while iterations < 500 {
             iterations += 1
-            let point = objective(logits: logits, labels: labels, beta: beta)
             if point.gradient == 0 { break }
             if point.gradient > 0 { high = beta } else { low = beta }
             var next = beta - point.gradient / point.curvature
@@ -52,43 +46,105 @@ public enum TemperatureScaling {
             }
             let step = abs(next - beta)
             beta = next
+            point = problem.evaluate(beta: beta)
             if step < tolerance || high - low < tolerance { break }
         }
-        let nllAfter = objective(logits: logits, labels: labels, beta: beta).value
-        return TemperatureFit(temperature: 1 / beta, nllBefore: nllBefore, nllAfter: nllAfter, iterations: iterations, atBound: false)
+        // The minimum lies on a bound when the objective still falls towards it.
+        for bound in [betaRange.lowerBound, betaRange.upperBound] where abs(beta - bound) < 1e-6 {
+            let atBound = problem.evaluate(beta: bound)
+            if (bound == betaRange.lowerBound && atBound.gradient >= 0) || (bound == betaRange.upperBound && atBound.gradient <= 0) {
+                return TemperatureFit(temperature: 1 / bound, nllBefore: nllBefore, nllAfter: atBound.value, iterations: iterations, atBound: true)
+            }
+        }
+        return TemperatureFit(temperature: 1 / beta, nllBefore: nllBefore, nllAfter: point.value, iterations: iterations, atBound: false)
     }
 
     /// The objective f(β) = (1/N) Σ [LSE(β z_i) − β z_{i,y_i}] with its first and second derivatives.
     public static func objective(logits: LogitRows, labels: [Int], beta: Double) -> (value: Double, gradient: Double, curvature: Double) {
-        var value = 0.0
-        var gradient = 0.0
-        var curvature = 0.0
-        let values = logits.values
-        let offsets = logits.offsets
-        values.withUnsafeBufferPointer { z in
+        CentredLogits(logits: logits, labels: labels).evaluate(beta: beta)
+    }
+}
+
+/// Logits minus each row's maximum (max(βz) = β·max z for β > 0, so this is done once per fit), evaluated in a
+/// fixed number of chunks in parallel; the fixed chunking keeps the summation order, and so the result, the same
+/// on every machine.
+struct CentredLogits: @unchecked Sendable {
+    // @unchecked Sendable: every stored array is immutable after init and only read by the chunks.
+    let centred: [Double]
+    let offsets: [Int]
+    let trueLogit: [Double]
+    static let chunks = 8
+
+    init(logits: LogitRows, labels: [Int]) {
+        var centred = [Double](repeating: 0, count: logits.values.count)
+        var trueLogit = [Double](repeating: 0, count: labels.count)
+        logits.values.withUnsafeBufferPointer { z in
             for row in 0..<labels.count {
-                let start = offsets[row]
-                let end = offsets[row + 1]
+                let start = logits.offsets[row]
+                let end = logits.offsets[row + 1]
                 var maximum = -Double.infinity
                 for index in start..<end where z[index] > maximum { maximum = z[index] }
-                var total = 0.0
-                var weighted = 0.0
-                var weightedSquares = 0.0
-                for index in start..<end {
-                    let centred = z[index] - maximum
-                    let weight = exp(beta * centred)
-                    total += weight
-                    weighted += weight * centred
-                    weightedSquares += weight * centred * centred
-                }
-                let mean = weighted / total
-                let trueLogit = z[start + labels[row]] - maximum
-                value += log(total) - beta * trueLogit
-                gradient += mean - trueLogit
-                curvature += max(weightedSquares / total - mean * mean, 0)
+                for index in start..<end { centred[index] = z[index] - maximum }
+                trueLogit[row] = z[start + labels[row]] - maximum
             }
         }
-        let n = Double(labels.count)
-        return (value / n, gradient / n, curvature / n)
+        self.centred = centred
+        self.offsets = logits.offsets
+        self.trueLogit = trueLogit
     }
+
+    func evaluate(beta: Double) -> (value: Double, gradient: Double, curvature: Double) {
+        let rows = trueLogit.count
+        let chunkSize = (rows + Self.chunks - 1) / Self.chunks
+        var partials = [(Double, Double, Double)](repeating: (0, 0, 0), count: Self.chunks)
+        partials.withUnsafeMutableBufferPointer { results in
+            let output = UncheckedBuffer(results)
+            DispatchQueue.concurrentPerform(iterations: Self.chunks) { chunk in
+                let first = chunk * chunkSize
+                let last = min(rows, first + chunkSize)
+                var value = 0.0
+                var gradient = 0.0
+                var curvature = 0.0
+                centred.withUnsafeBufferPointer { c in
+                    offsets.withUnsafeBufferPointer { o in
+                        trueLogit.withUnsafeBufferPointer { t in
+                            guard first < last else { return }
+                            for row in first..<last {
+                                var total = 0.0
+                                var weighted = 0.0
+                                var weightedSquares = 0.0
+                                for index in o[row]..<o[row + 1] {
+                                    let x = c[index]
+                                    let weight = exp(beta * x)
+                                    total += weight
+                                    weighted += weight * x
+                                    weightedSquares += weight * x * x
+                                }
+                                let mean = weighted / total
+                                value += log(total) - beta * t[row]
+                                gradient += mean - t[row]
+                                curvature += max(weightedSquares / total - mean * mean, 0)
+                            }
+                        }
+                    }
+                }
+                output.buffer[chunk] = (value, gradient, curvature)
+            }
+        }
+        let n = Double(rows)
+        var sum = (0.0, 0.0, 0.0)
+        for partial in partials {
+            sum.0 += partial.0
+            sum.1 += partial.1
+            sum.2 += partial.2
+        }
+        return (sum.0 / n, sum.1 / n, sum.2 / n)
+    }
+}
+
+/// Lets each parallel chunk write its own slot of a buffer.
+private struct UncheckedBuffer: @unchecked Sendable {
+    // @unchecked Sendable: chunk k writes only buffer[k], and the buffer outlives concurrentPerform.
+    let buffer: UnsafeMutableBufferPointer<(Double, Double, Double)>
+    init(_ buffer: UnsafeMutableBufferPointer<(Double, Double, Double)>) { self.buffer = buffer }
 }

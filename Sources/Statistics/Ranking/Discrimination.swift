@@ -7,16 +7,55 @@ public struct RiskCoveragePoint: Sendable, Equatable, Codable {
     public let errors: Int
 }
 
+/// The ascending order of a set of scores, ties kept in record order: computed once, shared by every ranking metric.
+public struct ScoreRanking: Sendable {
+    /// Row indices sorted by (score, index).
+    public let ascending: [Int]
+
+    /// Sorts `scores` with a stable least-significant-digit radix sort on order-preserving 64-bit keys
+    /// (four 16-bit passes over contiguous (key, index) pairs), so ties stay in record order and the cost is linear.
+    public init(_ scores: [Double]) {
+        let count = scores.count
+        var items = [(key: UInt64, index: Int)](repeating: (0, 0), count: count)
+        for index in 0..<count {
+            let value = scores[index] == 0 ? 0 : scores[index]  // −0.0 and +0.0 are one score
+            let bits = value.bitPattern
+            items[index] = (bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63), index)
+        }
+        var scratch = items
+        var counts = [Int](repeating: 0, count: 65_537)
+        for pass in 0..<4 {
+            let shift = UInt64(pass * 16)
+            for bucket in counts.indices { counts[bucket] = 0 }
+            for item in items { counts[Int((item.key >> shift) & 0xFFFF) + 1] += 1 }
+            if counts[1...].contains(count) { continue }  // every key shares this digit: the pass changes nothing
+            for bucket in 1..<counts.count { counts[bucket] += counts[bucket - 1] }
+            for item in items {
+                let bucket = Int((item.key >> shift) & 0xFFFF)
+                scratch[counts[bucket]] = item
+                counts[bucket] += 1
+            }
+            swap(&items, &scratch)
+        }
+        ascending = items.map(\.index)
+    }
+}
+
 /// Discrimination and selective-prediction metrics of a ranking score s (higher = more trust).
 public enum Discrimination {
     /// AUROC: P(a random correct prediction scores higher than a random incorrect one), ties counting ½
     /// (= sklearn `roc_auc_score(c, s)`). nil when all rows are correct or all incorrect. O(N log N).
     public static func auroc(scores: [Double], positive: [Bool]) -> Double? {
+        auroc(scores: scores, positive: positive, ranking: ScoreRanking(scores))
+    }
+
+    /// AUROC with a precomputed ranking of `scores`.
+    public static func auroc(scores: [Double], positive: [Bool], ranking: ScoreRanking) -> Double? {
         precondition(scores.count == positive.count, "scores and outcomes differ in length")
         let positives = positive.reduce(0) { $0 + ($1 ? 1 : 0) }
         let negatives = scores.count - positives
         guard positives > 0, negatives > 0 else { return nil }
-        let order = scores.indices.sorted { scores[$0] < scores[$1] }
+        let order = ranking.ascending
         var rankSumOfPositives = 0.0
         var start = 0
         while start < order.count {
@@ -34,40 +73,42 @@ public enum Discrimination {
         return (rankSumOfPositives - p * (p + 1) / 2) / (p * Double(negatives))
     }
 
-    /// Average precision of `scores` for detecting `positive` rows (= sklearn `average_precision_score`);
-    /// nil when there are no positives.
-    public static func averagePrecision(scores: [Double], positive: [Bool]) -> Double? {
-        let totalPositives = positive.reduce(0) { $0 + ($1 ? 1 : 0) }
-        guard totalPositives > 0 else { return nil }
-        let order = scores.indices.sorted { scores[$0] > scores[$1] }
-        var truePositives = 0
-        var seen = 0
+    /// AUPRC-error: average precision of −s for detecting errors; nil when there are no errors.
+    public static func auprcError(scores: [Double], correct: [Bool]) -> Double? {
+        auprcError(scores: scores, correct: correct, ranking: ScoreRanking(scores))
+    }
+
+    /// AUPRC-error with a precomputed ranking: descending −s is ascending s, ties grouped.
+    public static func auprcError(scores: [Double], correct: [Bool], ranking: ScoreRanking) -> Double? {
+        let totalErrors = correct.reduce(0) { $0 + ($1 ? 0 : 1) }
+        guard totalErrors > 0 else { return nil }
+        let order = ranking.ascending
+        var errors = 0
         var previousRecall = 0.0
         var precisionSum = 0.0
         var start = 0
         while start < order.count {
             var end = start
             while end < order.count && scores[order[end]] == scores[order[start]] {
-                if positive[order[end]] { truePositives += 1 }
+                if !correct[order[end]] { errors += 1 }
                 end += 1
             }
-            seen = end
-            let recall = Double(truePositives) / Double(totalPositives)
-            precisionSum += (recall - previousRecall) * Double(truePositives) / Double(seen)
+            let recall = Double(errors) / Double(totalErrors)
+            precisionSum += (recall - previousRecall) * Double(errors) / Double(end)
             previousRecall = recall
             start = end
         }
         return precisionSum
     }
 
-    /// AUPRC-error: average precision of −s for detecting errors; nil when there are no errors.
-    public static func auprcError(scores: [Double], correct: [Bool]) -> Double? {
-        averagePrecision(scores: scores.map { -$0 }, positive: correct.map { !$0 })
-    }
-
     /// The risk–coverage curve over the distinct scores in descending order; ties are never split.
     public static func riskCoverage(scores: [Double], correct: [Bool]) -> [RiskCoveragePoint] {
-        let order = scores.indices.sorted { scores[$0] > scores[$1] }
+        riskCoverage(scores: scores, correct: correct, ranking: ScoreRanking(scores))
+    }
+
+    /// The risk–coverage curve with a precomputed ranking (walked from the highest score down).
+    public static func riskCoverage(scores: [Double], correct: [Bool], ranking: ScoreRanking) -> [RiskCoveragePoint] {
+        let order = Array(ranking.ascending.reversed())
         let total = Double(scores.count)
         var curve: [RiskCoveragePoint] = []
         var accepted = 0
@@ -93,6 +134,49 @@ public enum Discrimination {
         return aurc(curve: riskCoverage(scores: scores, correct: correct))
     }
 
+    /// AURC and a risk–coverage curve thinned to at most `maximumPoints` points (the last point always kept),
+    /// in one pass over the ranking, without materialising a point per distinct score.
+    public static func aurcAndCurve(scores: [Double], correct: [Bool], ranking: ScoreRanking, maximumPoints: Int = 101)
+        -> (aurc: Double?, curve: [RiskCoveragePoint])
+    {
+        guard !scores.isEmpty else { return (nil, []) }
+        let order = ranking.ascending
+        let total = Double(scores.count)
+        var area = 0.0
+        var previousCoverage = 0.0
+        var accepted = 0
+        var errors = 0
+        var position = order.count - 1
+        var curve: [RiskCoveragePoint] = []
+        let spacing = max(1, scores.count / max(maximumPoints - 1, 1))
+        var nextKept = spacing
+        while position >= 0 {
+            let threshold = scores[order[position]]
+            while position >= 0 && scores[order[position]] == threshold {
+                if !correct[order[position]] { errors += 1 }
+                accepted += 1
+                position -= 1
+            }
+            let coverage = Double(accepted) / total
+            let risk = Double(errors) / Double(accepted)
+            area += risk * (coverage - previousCoverage)
+            previousCoverage = coverage
+            if accepted >= nextKept || position < 0 {
+                curve.append(RiskCoveragePoint(threshold: threshold, coverage: coverage, risk: risk, accepted: accepted, errors: errors))
+                while nextKept <= accepted { nextKept += spacing }
+            }
+        }
+        return (area, curve)
+    }
+
+    /// PRR from AURC: (AURC-random − AURC) / (AURC-random − AURC-oracle); nil without errors or correct rows.
+    public static func prr(correct: [Bool], aurc: Double) -> Double? {
+        let correctCount = correct.reduce(0) { $0 + ($1 ? 1 : 0) }
+        guard correctCount > 0, correctCount < correct.count else { return nil }
+        let random = 1 - Double(correctCount) / Double(correct.count)
+        return (random - aurc) / (random - aurcOracle(total: correct.count, correctCount: correctCount))
+    }
+
     /// AURC of an already computed curve.
     public static func aurc(curve: [RiskCoveragePoint]) -> Double {
         var area = 0.0
@@ -116,10 +200,14 @@ public enum Discrimination {
 
     /// PRR = (AURC-random − AURC) / (AURC-random − AURC-oracle); nil without errors or without correct rows.
     public static func prr(scores: [Double], correct: [Bool]) -> Double? {
+        prr(correct: correct, curve: riskCoverage(scores: scores, correct: correct))
+    }
+
+    /// PRR from an already computed risk–coverage curve.
+    public static func prr(correct: [Bool], curve: [RiskCoveragePoint]) -> Double? {
         let correctCount = correct.reduce(0) { $0 + ($1 ? 1 : 0) }
-        guard correctCount > 0, correctCount < correct.count, let aurc = aurc(scores: scores, correct: correct) else {
-            return nil
-        }
+        guard correctCount > 0, correctCount < correct.count else { return nil }
+        let aurc = aurc(curve: curve)
         let random = 1 - Double(correctCount) / Double(correct.count)
         let oracle = aurcOracle(total: correct.count, correctCount: correctCount)
         return (random - aurc) / (random - oracle)

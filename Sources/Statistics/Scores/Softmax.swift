@@ -53,8 +53,39 @@ public struct DerivedScores: Sendable, Equatable {
         self.entropy = entropy
     }
 
-    /// Scores from logits at temperature T.
-    public init<C: Collection>(logits: C, temperature: Double = 1, predicted: Int) where C.Element == Double {
-        self.init(probabilities: Softmax.probabilities(logits, temperature: temperature), predicted: predicted)
+    /// Scores from logits at temperature T, without allocating: with c_k = (z_k − max z)/T and S = Σ exp(c_k),
+    /// msp = exp(c_ŷ)/S, margin = (exp(c₍₁₎) − exp(c₍₂₎))/S and entropy = ln S − Σ exp(c_k) c_k / S.
+    public init(logits: [Double], temperature: Double = 1, predicted: Int) {
+        self.init(logits: logits[...], temperature: temperature, predicted: predicted)
+    }
+
+    /// Scores from one row of logits (a slice of ``LogitRows``), at temperature T.
+    public init(logits: ArraySlice<Double>, temperature: Double = 1, predicted: Int) {
+        let beta = 1 / temperature
+        var maximum = -Double.infinity
+        for value in logits where value > maximum { maximum = value }
+        var total = 0.0
+        var weighted = 0.0
+        var first = -Double.infinity
+        var second = -Double.infinity
+        var predictedWeight = 0.0
+        let start = logits.startIndex
+        for index in logits.indices {
+            let offset = index - start
+            let centred = beta * (logits[index] - maximum)
+            let weight = exp(centred)
+            total += weight
+            if weight > 0 { weighted += weight * centred }
+            if offset == predicted { predictedWeight = weight }
+            if weight > first {
+                second = first
+                first = weight
+            } else if weight > second {
+                second = weight
+            }
+        }
+        msp = predictedWeight / total
+        margin = logits.count > 1 ? (first - second) / total : first / total
+        entropy = log(total) - weighted / total
     }
 }
