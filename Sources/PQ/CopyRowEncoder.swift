@@ -22,15 +22,53 @@ public struct CopyRowEncoder: Sendable {
             appendNull()
             return
         }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\"))
-            case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
-            case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
-            case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
-            default: bytes.append(byte)
-            }
+        for byte in text.utf8 { appendEscaped(byte) }
+    }
+
+    @inline(__always)
+    private mutating func appendEscaped(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\"))
+        case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+        case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+        case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+        default: bytes.append(byte)
         }
+    }
+
+    /// Appends a text field given as UTF-8 bytes (already valid UTF-8), escaping as COPY requires.
+    public mutating func field(utf8 bytes: [UInt8]) {
+        separate()
+        for byte in bytes { appendEscaped(byte) }
+    }
+
+    /// Appends a `float8[]` field written directly (`{1.5,-2.0}`; `nil` is NULL).
+    public mutating func field(doubles values: [Double]?) {
+        separate()
+        guard let values else { return appendNull() }
+        bytes.append(UInt8(ascii: "{"))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: value.pqText.utf8)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends a `text[]` field written directly, every element quoted (`{"a","b \"c\""}`).
+    public mutating func field(texts values: [String]) {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                // Array-literal escaping (backslash before " and \), then COPY escaping of the result.
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { appendEscaped(UInt8(ascii: "\\")) }
+                appendEscaped(byte)
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
+        bytes.append(UInt8(ascii: "}"))
     }
 
     /// Appends any encodable value through its text form (`nil` is NULL).

@@ -151,3 +151,18 @@ struct LabelValidatorTests {
         #expect(record.reviewedAt.rfc3339 == "2026-10-05T09:12:00.500000Z")
     }
 }
+
+@Suite("canonical form")
+struct CanonicalFormTests {
+    @Test("the direct writer is byte-identical to the canonical JSON of the record's value tree", arguments: [
+        predictionJSON(),
+        predictionJSON(["perturbation": #"{"kind":"nota","of":"p-0"}"#, "label": "2", "escalated": "false", "calibration_version": "7",
+                        "question": #""tab\there \"quoted\" back\\slash \u0001 ünï""#, "site": #""a""#, "model_version": #""v1""#]),
+        predictionJSON(["option_probs": nil, "option_logits": "[-10000, 1e-05, 3.25, 1e16]", "attributes": nil, "confidence": nil]),
+    ])
+    func writerMatchesTree(json: String) throws {
+        var record = try RecordValidator.prediction(try JSONParser.parse(json)).get()
+        record.derived = (0.123456789, 1e-7, 2.5)
+        #expect(record.canonicalText == CanonicalJSON.text(record.canonicalValue))
+    }
+}

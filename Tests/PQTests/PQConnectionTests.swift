@@ -76,6 +76,32 @@ struct PQConnectionTests {
         #expect(rows.double(1, 1) == 1.0 / 3)
     }
 
+    @Test("COPY array and raw UTF-8 fields round-trip awkward elements")
+    func copyArrays() throws {
+        let connection = try PQConnection(conninfo: conninfo)
+        try connection.execute("CREATE TABLE copy_arrays (texts text[], numbers float8[], document jsonb)")
+        let texts = ["plain", "comma, inside", "quote \"here\"", #"back\slash"#, "tab\tand\nnewline", "", "NULL", "ünïcødé {braces}"]
+        let numbers = [1.5, -2.25e-300, 1e16, 0.1]
+        try connection.copyIn("COPY copy_arrays FROM STDIN") { stream in
+            var encoder = CopyRowEncoder()
+            encoder.field(texts: texts)
+            encoder.field(doubles: numbers)
+            encoder.field(utf8: Array(#"{"a": "x\ty \\ z"}"#.utf8))
+            encoder.endRow()
+            encoder.field(texts: [])
+            encoder.field(doubles: nil)
+            encoder.null()
+            encoder.endRow()
+            try stream.send(encoder.bytes)
+        }
+        let rows = try connection.query("SELECT texts, numbers, document->>'a' FROM copy_arrays ORDER BY cardinality(texts) DESC")
+        #expect(rows.strings(0, 0) == texts.map { Optional($0) })
+        #expect(rows.doubles(0, 1) == numbers.map { Optional($0) })
+        #expect(rows.string(0, 2) == "x\ty \\ z")
+        #expect(rows.strings(1, 0) == [])
+        #expect(rows.isNull(1, 1) && rows.isNull(1, 2))
+    }
+
     @Test("a COPY aborted by the producer leaves nothing and the connection usable")
     func copyAbort() throws {
         struct Stop: Error {}

@@ -4,12 +4,58 @@
 /// so that `verify` can rebuild it from the stored row alone and compare.
 extension PredictionRecord {
     /// The canonical JSON text of this record.
-    public var canonicalText: String {
-        var members: [(key: String, value: JSONValue)] = [
+    public var canonicalText: String { String(decoding: canonicalBytes, as: UTF8.self) }
+
+    /// The canonical JSON of this record as UTF-8 bytes, written directly (keys in sorted order).
+    public var canonicalBytes: [UInt8] {
+        var writer = CanonicalWriter(capacity: 768)
+        writer.beginObject()
+        writer.key("attributes")
+        writer.beginObject()
+        for attribute in attributes {
+            writer.key(attribute.key)
+            writer.string(attribute.value)
+        }
+        writer.endObject()
+        writer.key("calibration_version"); writer.integer(calibrationVersion)
+        writer.key("case_ref"); writer.string(caseRef)
+        writer.key("confidence"); Self.write(confidence, to: &writer)
+        writer.key("derived_entropy"); writer.number(derived?.entropy)
+        writer.key("derived_margin"); writer.number(derived?.margin)
+        writer.key("derived_msp"); writer.number(derived?.msp)
+        writer.key("escalated"); writer.bool(escalated)
+        writer.key("image_ref"); writer.string(imageRef)
+        writer.key("label"); writer.integer(label.map(Int64.init))
+        writer.key("model"); writer.string(model)
+        writer.key("model_version"); writer.string(modelVersion)
+        writer.key("occurred_at"); writer.string(occurredAt.rfc3339)
+        writer.key("option_logits"); Self.write(optionLogits, to: &writer)
+        writer.key("option_probs"); Self.write(optionProbs, to: &writer)
+        writer.key("options")
+        writer.beginArray()
+        for option in options { writer.string(option) }
+        writer.endArray()
+        writer.key("perturbation_kind"); writer.string(perturbation?.kind)
+        writer.key("perturbation_of"); writer.string(perturbation?.of)
+        writer.key("predicted"); writer.integer(Int64(predicted))
+        writer.key("prediction_id"); writer.string(predictionID)
+        writer.key("question"); writer.string(question)
+        writer.key("site"); writer.string(site)
+        writer.key("uncertainty"); Self.write(uncertainty, to: &writer)
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// The canonical JSON value of this record, built as a tree: the reference the direct writer is tested against.
+    public var canonicalValue: JSONValue {
+        .object(JSONObject([
             ("attributes", .object(JSONObject(attributes.map { ($0.key, JSONValue.string($0.value)) }))),
             ("calibration_version", calibrationVersion.map { .integer($0) } ?? .null),
             ("case_ref", optionalString(caseRef)),
             ("confidence", scoreObject(confidence)),
+            ("derived_entropy", derived.map { .number($0.entropy) } ?? .null),
+            ("derived_margin", derived.map { .number($0.margin) } ?? .null),
+            ("derived_msp", derived.map { .number($0.msp) } ?? .null),
             ("escalated", escalated.map { .bool($0) } ?? .null),
             ("image_ref", optionalString(imageRef)),
             ("label", label.map { .integer(Int64($0)) } ?? .null),
@@ -26,11 +72,23 @@ extension PredictionRecord {
             ("question", optionalString(question)),
             ("site", optionalString(site)),
             ("uncertainty", scoreObject(uncertainty)),
-        ]
-        members.append(("derived_entropy", derived.map { .number($0.entropy) } ?? .null))
-        members.append(("derived_margin", derived.map { .number($0.margin) } ?? .null))
-        members.append(("derived_msp", derived.map { .number($0.msp) } ?? .null))
-        return CanonicalJSON.text(.object(JSONObject(members)))
+        ]))
+    }
+
+    private static func write(_ scores: [(method: String, value: Double)], to writer: inout CanonicalWriter) {
+        writer.beginObject()
+        for score in scores {
+            writer.key(score.method)
+            writer.number(score.value)
+        }
+        writer.endObject()
+    }
+
+    private static func write(_ values: [Double]?, to writer: inout CanonicalWriter) {
+        guard let values else { return writer.null() }
+        writer.beginArray()
+        for value in values { writer.number(value) }
+        writer.endArray()
     }
 }
 

@@ -131,7 +131,7 @@ public enum ChainVerifier {
             for row in 0..<result.rowCount {
                 let record = try RecordColumns.decodePrediction(result, row: row, base: 2)
                 check(seq: result.int(row, 0)!, tag: "P", stored: result.string(row, 1)!,
-                      computed: ChainHash.sha256(record.canonicalText), name: "prediction \(record.predictionID)")
+                      computed: ChainHash.sha256(bytes: record.canonicalBytes), name: "prediction \(record.predictionID)")
             }
         } else {
             let result = try connection.query("""

@@ -8,8 +8,13 @@ public enum ChainHash {
 
     /// Lower-case hex SHA-256 of the UTF-8 bytes of `text`.
     public static func sha256(_ text: String) -> String {
+        sha256(bytes: Array(text.utf8))
+    }
+
+    /// Lower-case hex SHA-256 of `bytes`.
+    public static func sha256(bytes: [UInt8]) -> String {
         var hasher = SHA256()
-        hasher.update(data: Array(text.utf8))
+        hasher.update(data: bytes)
         return hex(hasher.finalize())
     }
 

@@ -118,7 +118,7 @@ public final class IngestBatchWriter {
         for (seq, item) in items.enumerated() {
             switch item.outcome {
             case .prediction(let record):
-                let hash = timed("hash") { ChainHash.sha256(record.canonicalText) }
+                let hash = timed("hash") { ChainHash.sha256(bytes: record.canonicalBytes) }
                 if let earlier = firstByID[record.predictionID] {
                     if accepted[earlier].hash == hash {
                         duplicates += 1

@@ -20,14 +20,21 @@ enum RecordColumns {
         encoder.field(record.occurredAt.rfc3339)
         encoder.field(record.caseRef)
         encoder.field(record.imageRef)
-        encoder.field(CanonicalJSON.text(.object(JSONObject(record.attributes.map { ($0.key, JSONValue.string($0.value)) }))))
+        var attributes = CanonicalWriter(capacity: 128)
+        attributes.beginObject()
+        for attribute in record.attributes {
+            attributes.key(attribute.key)
+            attributes.string(attribute.value)
+        }
+        attributes.endObject()
+        encoder.field(utf8: attributes.bytes)
         encoder.field(record.question)
-        encoder.field(record.options)
-        encoder.field(record.optionLogits)
-        encoder.field(record.optionProbs)
+        encoder.field(texts: record.options)
+        encoder.field(doubles: record.optionLogits)
+        encoder.field(doubles: record.optionProbs)
         encoder.field(record.predicted)
-        encoder.field(scoresJSON(record.confidence))
-        encoder.field(scoresJSON(record.uncertainty))
+        encoder.field(utf8: scoresJSON(record.confidence))
+        encoder.field(utf8: scoresJSON(record.uncertainty))
         encoder.field(record.derived?.msp)
         encoder.field(record.derived?.margin)
         encoder.field(record.derived?.entropy)
@@ -40,8 +47,15 @@ enum RecordColumns {
         encoder.endRow()
     }
 
-    static func scoresJSON(_ scores: [(method: String, value: Double)]) -> String {
-        CanonicalJSON.text(.object(JSONObject(scores.map { ($0.method, JSONValue.number($0.value)) })))
+    static func scoresJSON(_ scores: [(method: String, value: Double)]) -> [UInt8] {
+        var writer = CanonicalWriter(capacity: 128)
+        writer.beginObject()
+        for score in scores {
+            writer.key(score.method)
+            writer.number(score.value)
+        }
+        writer.endObject()
+        return writer.bytes
     }
 
     /// Rebuilds a record from a row selected with `predictionSelectList` starting at column `base`.
