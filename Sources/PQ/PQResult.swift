@@ -1,4 +1,9 @@
 import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The rows of a completed query, with typed access by row and column.
 ///
@@ -69,10 +74,28 @@ public final class PQResult: @unchecked Sendable {
         withBytes(row, column) { bytes in bytes.first == UInt8(ascii: "t") }
     }
 
-    /// A one-dimensional `float8[]` value; NULL elements read as `nil`.
+    /// A one-dimensional `float8[]` value; NULL elements read as `nil`. Parsed in place with `strtod`.
     public func doubles(_ row: Int, _ column: Int) -> [Double?]? {
-        guard let text = string(row, column) else { return nil }
-        return PQArrayParser.elements(of: text).map { $0.flatMap(PQResult.parseDouble) }
+        guard !isNull(row, column), let raw = PQgetvalue(handle, Int32(row), Int32(column)) else { return nil }
+        var values: [Double?] = []
+        var cursor = raw
+        guard cursor.pointee == CChar(UInt8(ascii: "{")) else { return [] }
+        cursor += 1
+        if cursor.pointee == CChar(UInt8(ascii: "}")) { return [] }
+        while true {
+            if strncmp(cursor, "NULL", 4) == 0 {
+                values.append(nil)
+                cursor += 4
+            } else {
+                var end: UnsafeMutablePointer<CChar>?
+                let value = strtod(cursor, &end)
+                guard let end, end != cursor else { return values }
+                values.append(value)
+                cursor = end
+            }
+            guard cursor.pointee == CChar(UInt8(ascii: ",")) else { return values }
+            cursor += 1
+        }
     }
 
     /// A one-dimensional `text[]` value; NULL elements read as `nil`.
