@@ -5,6 +5,11 @@ import PQ
 import Reports
 import Statistics
 
+/// Why a report could not be built.
+public struct ReportError: Error, CustomStringConvertible {
+    public let description: String
+}
+
 /// Where a written report went.
 public struct WrittenReport: Sendable {
     public let folder: String
@@ -47,7 +52,7 @@ extension AuditApp {
             return try body()
         }
         guard let (start, end) = Timestamp.monthBounds(month) else {
-            throw SimulationError(description: "--month must be YYYY-MM, not \(month)")
+            throw ReportError(description: "--month must be YYYY-MM, not \(month)")
         }
         let connection = try migratedConnection()
         let integrity = try read { try verify() }
