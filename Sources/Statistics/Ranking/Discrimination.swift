@@ -12,10 +12,15 @@ public struct ScoreRanking: Sendable {
     /// Row indices sorted by (score, index).
     public let ascending: [Int]
 
-    /// Sorts `scores` with a stable least-significant-digit radix sort on order-preserving 64-bit keys
-    /// (four 16-bit passes over contiguous (key, index) pairs), so ties stay in record order and the cost is linear.
+    /// Sorts `scores` by (score, index): a comparison sort for small inputs, and for large ones a stable
+    /// least-significant-digit radix sort on order-preserving 64-bit keys (four 16-bit passes over contiguous
+    /// (key, index) pairs), whose cost is linear but has a fixed 4 × 65 536-bucket overhead.
     public init(_ scores: [Double]) {
         let count = scores.count
+        if count < 16_384 {
+            ascending = scores.indices.sorted { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+            return
+        }
         var items = [(key: UInt64, index: Int)](repeating: (0, 0), count: count)
         for index in 0..<count {
             let value = scores[index] == 0 ? 0 : scores[index]  // −0.0 and +0.0 are one score
