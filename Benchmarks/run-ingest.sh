@@ -6,13 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 per_model=${1:-76000}
-swift build -c release --product vlm-audit >/dev/null
-bin=$PWD/.build/release/vlm-audit
-work=$(mktemp -d /tmp/vlm-audit-bench.XXXXXX)
-chmod 755 "$work"
-export VLM_AUDIT_HOME=$work/home
-unset DATABASE_URL PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD
-trap '"$bin" db stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+source scripts/lib/throwaway-cluster.sh
 
 "$bin" simulate --out "$work/data" --per-model "$per_model" --months 1 --no-drift >/dev/null 2>&1
 cat "$work"/data/predictions-*.jsonl > "$work/all.jsonl"
@@ -39,7 +33,7 @@ with open(sys.argv[1]) as source, open(sys.argv[2], "w", newline="") as target:
 PY
 
 "$bin" migrate >/dev/null 2>&1
-socket=$(ls -d "$VLM_AUDIT_HOME"/run 2>/dev/null || ls -d /tmp/vlm-audit-*-run | head -1)
+socket=$(cluster_socket)
 psql=(psql -X -q -h "$socket" -U vlm_audit -d vlm_audit -v ON_ERROR_STOP=1)
 "${psql[@]}" -c "CREATE TABLE plain_predictions (prediction_id text, model text, model_version text, site text,
     occurred_at timestamptz, case_ref text, image_ref text, attributes jsonb, question text, options text[],

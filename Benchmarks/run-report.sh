@@ -6,13 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 per_model=${1:-100000}
-swift build -c release --product vlm-audit >/dev/null
-bin=$PWD/.build/release/vlm-audit
-work=$(mktemp -d /tmp/vlm-audit-bench.XXXXXX)
-chmod 755 "$work"
-export VLM_AUDIT_HOME=$work/home
-unset DATABASE_URL PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD
-trap '"$bin" db stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+source scripts/lib/throwaway-cluster.sh
 "$bin" simulate --out "$work/data" --per-model "$per_model" --months 1 --start 2026-11 --no-drift >/dev/null 2>&1
 echo "setting up: ingesting $(cat "$work"/data/predictions-*.jsonl | wc -l) predictions and their labels …"
 "$bin" ingest predictions --batch-size 50000 "$work"/data/predictions-*.jsonl >/dev/null 2>&1

@@ -7,15 +7,9 @@ cd "$(dirname "$0")/.."
 seeds=${1:-50}
 models=${2:-3}
 per_model=${3:-2400}
-swift build -c release --product vlm-audit >/dev/null
-bin=$PWD/.build/release/vlm-audit
-work=$(mktemp -d /tmp/vlm-audit-drift.XXXXXX)
-chmod 755 "$work"
-export VLM_AUDIT_HOME=$work/home
-unset DATABASE_URL PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD
-trap 'VLM_AUDIT_HOME=$work/home "$bin" db stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+source scripts/lib/throwaway-cluster.sh
 "$bin" db start >/dev/null 2>&1
-socket=$(ls -d "$VLM_AUDIT_HOME"/run 2>/dev/null || ls -d /tmp/vlm-audit-*-run | head -1)
+socket=$(cluster_socket)
 alerts=0
 runs=0
 for seed in $(seq 1 "$seeds"); do
