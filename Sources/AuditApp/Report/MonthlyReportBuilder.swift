@@ -16,6 +16,8 @@ public struct WrittenReport: Sendable {
     public let markdown: String
     public let html: String
     public let json: String
+    /// The report model that was rendered.
+    public let report: MonthlyReport
     /// Seconds spent reading from the database, and computing and rendering.
     public let databaseSeconds: Double
     public let computeSeconds: Double
@@ -34,7 +36,7 @@ extension AuditApp {
         try MarkdownRenderer.render(report).write(toFile: paths[0], atomically: true, encoding: .utf8)
         try HTMLRenderer.render(report).write(toFile: paths[1], atomically: true, encoding: .utf8)
         try (CanonicalJSON.text(report.json) + "\n").write(toFile: paths[2], atomically: true, encoding: .utf8)
-        return WrittenReport(folder: folder, markdown: paths[0], html: paths[1], json: paths[2], databaseSeconds: databaseSeconds,
+        return WrittenReport(folder: folder, markdown: paths[0], html: paths[1], json: paths[2], report: report, databaseSeconds: databaseSeconds,
                              computeSeconds: Date().timeIntervalSince(started) - databaseSeconds)
     }
 

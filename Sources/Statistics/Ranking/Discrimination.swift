@@ -205,16 +205,6 @@ public enum Discrimination {
 
     /// PRR = (AURC-random − AURC) / (AURC-random − AURC-oracle); nil without errors or without correct rows.
     public static func prr(scores: [Double], correct: [Bool]) -> Double? {
-        prr(correct: correct, curve: riskCoverage(scores: scores, correct: correct))
-    }
-
-    /// PRR from an already computed risk–coverage curve.
-    public static func prr(correct: [Bool], curve: [RiskCoveragePoint]) -> Double? {
-        let correctCount = correct.reduce(0) { $0 + ($1 ? 1 : 0) }
-        guard correctCount > 0, correctCount < correct.count else { return nil }
-        let aurc = aurc(curve: curve)
-        let random = 1 - Double(correctCount) / Double(correct.count)
-        let oracle = aurcOracle(total: correct.count, correctCount: correctCount)
-        return (random - aurc) / (random - oracle)
+        prr(correct: correct, aurc: aurc(curve: riskCoverage(scores: scores, correct: correct)))
     }
 }
