@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Layers (see docs/architecture.md): faces → AuditApp → AuditStore / Statistics / Reports → AuditCore.
+/// Layers (see docs/architecture.md): faces (vlm-audit, AuditServer) → AuditApp → AuditStore / Statistics / Reports → AuditCore.
 /// Nothing below a layer imports anything above it; SQL lives in AuditStore and Migrations/ only.
 let package = Package(
     name: "vlm-audit",
@@ -13,6 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The HTTP service. Hummingbird's default traits (swift-configuration, full Foundation) are not needed.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -38,11 +43,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "AuditServer",
+            dependencies: [
+                "AuditApp", "AuditCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "vlm-audit",
             dependencies: [
-                "AuditApp",
+                "AuditApp", "AuditServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -52,6 +70,7 @@ let package = Package(
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "AuditCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditCore", "TestSupport"]),
         .testTarget(name: "AuditAppTests", dependencies: ["AuditApp", "AuditStore", "TestSupport"]),
+        .testTarget(name: "AuditServerTests", dependencies: ["AuditServer", "AuditApp", "AuditCore", "PQ", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,6 +9,8 @@ public struct AuditApp: Sendable {
     /// The database every use case works on.
     public let database: AuditDatabase
     let logger: Logger
+    /// A pool connection lent to this copy of the application by ``AuditService`` (already migrated).
+    private var borrowed: BorrowedConnection?
 
     /// The application over `database`.
     public init(database: AuditDatabase, logger: Logger = Logger(label: "vlm-audit")) {
@@ -24,8 +26,29 @@ public struct AuditApp: Sendable {
 
     /// A connection to a database whose schema is current (pending migrations are applied first).
     public func migratedConnection() throws -> PQConnection {
+        if let borrowed { return borrowed.connection }
         let connection = try database.connect()
         try database.migrate(connection)
         return connection
+    }
+}
+
+extension AuditApp {
+    /// A copy of the application whose use cases all run on `connection` (which must be migrated).
+    func borrowing(_ connection: PQConnection) -> AuditApp {
+        var copy = self
+        copy.borrowed = BorrowedConnection(connection)
+        return copy
+    }
+}
+
+/// A connection lent by a pool worker for the duration of one job.
+private final class BorrowedConnection: @unchecked Sendable {
+    // @unchecked Sendable: the borrowing copy of AuditApp lives only inside the pool job that lent the connection,
+    // on that job's thread.
+    let connection: PQConnection
+
+    init(_ connection: PQConnection) {
+        self.connection = connection
     }
 }

@@ -19,9 +19,18 @@ public final class PQConnection {
     /// `~/.pgpass`, service files) exactly as `psql` does.
     ///
     /// - Throws: ``PQError`` of kind `.connection` with libpq's message (which never includes a password).
-    public init(conninfo: String, applicationName: String = "vlm-audit", logger: Logger = Logger(label: "vlm-audit.pq")) throws {
-        let keywords = ["dbname", "fallback_application_name"]
-        let values = [conninfo, applicationName]
+    ///
+    /// `connectTimeoutSeconds`, when given, bounds the time spent connecting unless the conninfo sets its own.
+    public init(conninfo: String, applicationName: String = "vlm-audit", connectTimeoutSeconds: Int? = nil,
+                logger: Logger = Logger(label: "vlm-audit.pq")) throws
+    {
+        // Keywords before dbname are overridden by the conninfo's own settings.
+        var keywords = ["dbname", "fallback_application_name"]
+        var values = [conninfo, applicationName]
+        if let connectTimeoutSeconds {
+            keywords.insert("connect_timeout", at: 0)
+            values.insert(String(connectTimeoutSeconds), at: 0)
+        }
         let connection = withCStringArray(keywords) { keywordPointers in
             withCStringArray(values) { valuePointers in
                 PQconnectdbParams(keywordPointers, valuePointers, 1)

@@ -322,3 +322,11 @@ func format(_ value: Double) -> String {
 func percent(_ value: Double?) -> String {
     value.map { String(format: "%.1f %%", $0 * 100) } ?? "n/a"
 }
+
+extension DriftRun {
+    /// The stored findings document with the run's id and the time it was stored.
+    public var json: JSONValue {
+        guard case .object(let object) = findings else { return findings }
+        return .object(JSONObject([("run_id", .integer(runID)), ("recorded_at", .text(recordedAt?.rfc3339))] + object.members))
+    }
+}

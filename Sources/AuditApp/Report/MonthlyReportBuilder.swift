@@ -40,6 +40,16 @@ extension AuditApp {
                              computeSeconds: Date().timeIntervalSince(started) - databaseSeconds)
     }
 
+    /// The report of `month` rendered in one format (the HTTP service builds it on request).
+    public func renderedMonthlyReport(month: String, format: ReportFormat) throws -> String {
+        let report = try monthlyReport(month: month)
+        switch format {
+        case .json: return CanonicalJSON.text(report.json) + "\n"
+        case .html: return HTMLRenderer.render(report)
+        case .markdown: return MarkdownRenderer.render(report)
+        }
+    }
+
     /// The report model of `month`.
     public func monthlyReport(month: String) throws -> MonthlyReport {
         var ignored = 0.0

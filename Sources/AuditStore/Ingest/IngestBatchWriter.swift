@@ -36,8 +36,35 @@ public struct BatchOutcome: Sendable {
     public let alreadyQuarantined: Int
     /// For each rejected input (in input order): its reason, whether newly quarantined or not.
     public let rejections: [QuarantinedRecord]
+    /// What happened to each input record, in input order.
+    public let statuses: [ItemStatus]
     /// Seconds spent per phase: `hash`, `copy` (into staging), `merge` (classification, insert, quarantine, chain).
     public var timings: [String: Double] = [:]
+
+    /// What happened to one input record.
+    public enum ItemStatus: Sendable {
+        case inserted
+        /// An identical record was already stored (or came earlier in the same input): nothing changed.
+        case duplicate
+        /// Quarantined, or already in the quarantine with the same reason.
+        case rejected(QuarantinedRecord)
+    }
+
+    init(batchID: Int64, count: Int, inserted: Int, duplicates: [Int], rejected: [(seq: Int, record: QuarantinedRecord)],
+         fresh: [(seq: Int, record: QuarantinedRecord)], alreadyQuarantined: Int)
+    {
+        self.batchID = batchID
+        self.inserted = inserted
+        self.duplicates = duplicates.count
+        self.quarantined = fresh.map(\.record)
+        self.alreadyQuarantined = alreadyQuarantined
+        let ordered = rejected.sorted { $0.seq < $1.seq }
+        rejections = ordered.map(\.record)
+        var statuses = [ItemStatus](repeating: .inserted, count: count)
+        for seq in duplicates { statuses[seq] = .duplicate }
+        for entry in ordered { statuses[entry.seq] = .rejected(entry.record) }
+        self.statuses = statuses
+    }
 }
 
 /// Writes batches of records: COPY into a temporary staging table, then one set-based merge into the record
@@ -114,14 +141,14 @@ public final class IngestBatchWriter {
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
         var accepted: [(seq: Int, record: PredictionRecord, hash: String, raw: String, line: Int?)] = []
         var firstByID: [String: Int] = [:]
-        var duplicates = 0
+        var duplicates: [Int] = []
         for (seq, item) in items.enumerated() {
             switch item.outcome {
             case .prediction(let record):
                 let hash = timed("hash") { ChainHash.sha256(bytes: record.canonicalBytes) }
                 if let earlier = firstByID[record.predictionID] {
                     if accepted[earlier].hash == hash {
-                        duplicates += 1
+                        duplicates.append(seq)
                     } else {
                         rejected.append((seq, quarantine(item, record.predictionID, "prediction_id",
                                                          "duplicate prediction_id with different content (earlier in the same input)")))
@@ -150,7 +177,7 @@ public final class IngestBatchWriter {
             let seq = existing.int(row, 0)!
             dropped.insert(seq)
             if existing.bool(row, 1) == true {
-                duplicates += 1
+                duplicates.append(seq)
             } else {
                 let entry = accepted[positions[seq]!]
                 rejected.append((seq, quarantineRecord(entry.raw, entry.line, entry.record.predictionID, "prediction_id",
@@ -197,7 +224,7 @@ public final class IngestBatchWriter {
         let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
         let rows = inserted.map { (seq: $0.seq, tag: Character("P"), hash: $0.hash) }
             + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: ChainHash.sha256($0.record.canonicalText)) }
-        let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates, rejected: fresh.count, rows: rows)
+        let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
         try connection.query("""
             INSERT INTO predictions (prediction_id, batch_id, batch_seq, model, model_version, site, occurred_at, case_ref,
                 image_ref, attributes, question, options, option_logits, option_probs, predicted, confidence, uncertainty,
@@ -208,9 +235,8 @@ public final class IngestBatchWriter {
             FROM prediction_staging ORDER BY seq
             """, [batchID])
         try insertQuarantine(fresh, batchID: batchID)
-        return BatchOutcome(
-            batchID: batchID, inserted: inserted.count, duplicates: duplicates, quarantined: fresh.map(\.record),
-            alreadyQuarantined: repeated, rejections: rejected.sorted { $0.seq < $1.seq }.map(\.record))
+        return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
+                            rejected: rejected, fresh: fresh, alreadyQuarantined: repeated)
     }
 
     private func copyPredictions(_ rows: [(seq: Int, record: PredictionRecord, hash: String, raw: String, line: Int?)]) throws {
@@ -238,7 +264,7 @@ public final class IngestBatchWriter {
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
         var accepted: [(seq: Int, record: LabelRecord, hash: String, raw: String, line: Int?)] = []
         var firstByKey: [String: Int] = [:]
-        var duplicates = 0
+        var duplicates: [Int] = []
         for (seq, item) in items.enumerated() {
             switch item.outcome {
             case .label(let record):
@@ -246,7 +272,7 @@ public final class IngestBatchWriter {
                 let key = "\(record.predictionID)\u{1}\(record.reviewer)\u{1}\(record.reviewedAt.microseconds)"
                 if let earlier = firstByKey[key] {
                     if accepted[earlier].hash == hash {
-                        duplicates += 1
+                        duplicates.append(seq)
                     } else {
                         rejected.append((seq, quarantine(item, record.predictionID, "label",
                             "a different label by the same reviewer at the same reviewed_at appears earlier in the same input")))
@@ -303,7 +329,7 @@ public final class IngestBatchWriter {
                 inserted.append((seq, entry.hash))
                 continue
             case "duplicate":
-                duplicates += 1
+                duplicates.append(seq)
             case "unknown":
                 rejected.append((seq, quarantineRecord(entry.raw, entry.line, id, "prediction_id",
                     "label for unknown prediction \(id) (re-submit it once the prediction has arrived)")))
@@ -322,15 +348,14 @@ public final class IngestBatchWriter {
         let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
         let rows = inserted.map { (seq: $0.seq, tag: Character("L"), hash: $0.hash) }
             + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: ChainHash.sha256($0.record.canonicalText)) }
-        let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates, rejected: fresh.count, rows: rows)
+        let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
         try connection.query("""
             INSERT INTO ground_truth (prediction_id, label, reviewer, reviewed_at, note, batch_id, batch_seq, row_hash)
             SELECT prediction_id, label, reviewer, reviewed_at, note, $1, seq, row_hash FROM label_staging ORDER BY seq
             """, [batchID])
         try insertQuarantine(fresh, batchID: batchID)
-        return BatchOutcome(
-            batchID: batchID, inserted: inserted.count, duplicates: duplicates, quarantined: fresh.map(\.record),
-            alreadyQuarantined: repeated, rejections: rejected.sorted { $0.seq < $1.seq }.map(\.record))
+        return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
+                            rejected: rejected, fresh: fresh, alreadyQuarantined: repeated)
     }
 
     // MARK: - Quarantine and chain

@@ -107,6 +107,11 @@ public enum ScoredPredictionQueries {
         }
     }
 
+    /// True when `model` has at least one stored prediction.
+    public static func modelExists(_ connection: PQConnection, model: String) throws -> Bool {
+        try connection.query("SELECT EXISTS (SELECT 1 FROM predictions WHERE model = $1)", [model]).bool(0, 0) == true
+    }
+
     /// The orientation of every known UE method.
     public static func orientations(_ connection: PQConnection) throws -> [String: Orientation] {
         let result = try connection.query("SELECT method, orientation FROM ue_methods")

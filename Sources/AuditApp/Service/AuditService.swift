@@ -1,0 +1,159 @@
+import AuditCore
+import AuditStore
+import Dispatch
+import Foundation
+import PQ
+import Synchronization
+
+/// The application as a long-running service: use cases run asynchronously on a pool of database connections.
+///
+/// The HTTP face calls only this type. Every method runs its blocking database work on a pool thread, never on
+/// Swift's cooperative pool. While PostgreSQL is unreachable, calls fail fast with an error for which
+/// ``AuditService/isUnavailable(_:)`` is true, and the pool reconnects by itself when the server returns.
+public final class AuditService: Sendable {
+    /// The application whose use cases are served.
+    public let app: AuditApp
+    private let pool: PQPool
+    private let schemaReady = Mutex(false)
+    private let tokenCache = Mutex<[String: CachedCaller]>([:])
+    /// How long a token look-up is remembered; a revocation takes effect within this time.
+    public let tokenCacheSeconds: Double
+    /// Jobs allowed to wait for a connection before new calls are refused as busy.
+    public let maximumQueue: Int
+
+    private struct CachedCaller {
+        let caller: Caller?
+        let until: UInt64
+    }
+
+    /// A service over `app`'s database with `connections` pooled connections.
+    ///
+    /// Each connection gets a statement timeout, so no request can hold a connection for long; connecting
+    /// gives up after `connectTimeoutSeconds`.
+    public init(app: AuditApp, connections: Int = 4, statementTimeoutSeconds: Int = 30, connectTimeoutSeconds: Int = 5,
+                maximumQueue: Int = 512, tokenCacheSeconds: Double = 5) throws
+    {
+        self.app = app
+        self.tokenCacheSeconds = tokenCacheSeconds
+        self.maximumQueue = maximumQueue
+        // Resolved once: the embedded cluster is started now, and not restarted behind an operator who stops it.
+        let conninfo = try app.database.conninfo()
+        pool = PQPool(size: connections) {
+            let connection = try PQConnection(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds)
+            try connection.execute("SET statement_timeout = '\(statementTimeoutSeconds)s'")
+            return connection
+        }
+    }
+
+    /// Closes the pool once the calls in flight are done.
+    public func shutdown() {
+        pool.shutdown()
+    }
+
+    /// Connections busy and calls waiting for one.
+    public var poolUsage: (size: Int, busy: Int, waiting: Int) {
+        let usage = pool.usage
+        return (pool.size, usage.busy, usage.waiting)
+    }
+
+    /// True when `error` means the database is unreachable or the service is saturated: retry later (HTTP 503).
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        if error is ServiceBusy { return true }
+        guard let error = error as? PQError else { return false }
+        return error.kind == .connection || error.isConnectionLoss
+            || ["57P01", "57P02", "57P03", "53300", "57014"].contains(error.sqlState ?? "")
+    }
+
+    /// Thrown when too many calls already wait for a connection.
+    public struct ServiceBusy: Error, CustomStringConvertible {
+        public var description: String { "the service is busy; retry shortly" }
+    }
+
+    /// Runs `body` with a copy of the application bound to one pooled, migrated connection.
+    func run<T: Sendable>(_ body: @escaping @Sendable (AuditApp) throws -> T) async throws -> T {
+        guard pool.usage.waiting < maximumQueue else { throw ServiceBusy() }
+        return try await pool.withConnection { [self] connection in
+            if !schemaReady.withLock({ $0 }) {
+                try app.database.migrate(connection)
+                schemaReady.withLock { $0 = true }
+            }
+            return try body(app.borrowing(connection))
+        }
+    }
+
+    // MARK: - Use cases
+
+    /// Readiness: the database answers and its schema is current.
+    public func readiness() async -> Readiness {
+        do {
+            return try await run { app in
+                let pending = try app.database.migrator.pending(app.migratedConnection())
+                return pending.isEmpty ? Readiness(ready: true, reason: nil)
+                    : Readiness(ready: false, reason: "pending migrations: \(pending.joined(separator: ", "))")
+            }
+        } catch {
+            app.logger.warning("not ready: \(error)")
+            return Readiness(ready: false, reason: Self.isUnavailable(error) ? "database unavailable" : "database check failed")
+        }
+    }
+
+    /// The caller holding the bearer token `secret`, or nil (unknown, revoked or malformed). Remembered briefly.
+    public func caller(secret: String) async throws -> Caller? {
+        let key = APITokens.hash(secret)
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let cached = tokenCache.withLock({ $0[key] }), cached.until > now { return cached.caller }
+        let caller = try await run { app in try AuditApp.caller(secret: secret, on: app.migratedConnection()) }
+        let until = now + UInt64(tokenCacheSeconds * 1e9)
+        tokenCache.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[key] = CachedCaller(caller: caller, until: until)
+        }
+        return caller
+    }
+
+    /// Ingests records received over the network (already parsed), as one batch.
+    public func ingest(_ values: [JSONValue], kind: RecordKind, source: String) async throws -> HTTPIngestResult {
+        try await run { app in try app.ingest(values: values, kind: kind, source: source) }
+    }
+
+    /// Every model with its counts and active calibration.
+    public func models() async throws -> [ModelOverview] {
+        try await run { app in try app.modelOverviews() }
+    }
+
+    /// The model's active calibration, if any.
+    public func activeCalibration(model: String) async throws -> CalibrationVersion? {
+        try await run { app in try app.activeCalibration(model: model) }
+    }
+
+    /// The `evaluate --json` document of a model and window; nil when the model has no predictions at all.
+    public func evaluation(model: String, from: Timestamp?, to: Timestamp?) async throws -> JSONValue? {
+        try await run { app in
+            guard try app.modelExists(model) else { return nil }
+            return try app.evaluate(model: model, from: from, to: to)
+        }
+    }
+
+    /// The newest stored drift findings of a model (empty when none were stored).
+    public func latestDrift(model: String) async throws -> [DriftRun] {
+        try await run { app in try app.latestDrift(model: model) }
+    }
+
+    /// The monthly report of `month` (YYYY-MM) rendered as JSON or HTML.
+    public func monthlyReport(month: String, format: ReportFormat) async throws -> String {
+        try await run { app in try app.renderedMonthlyReport(month: month, format: format) }
+    }
+}
+
+/// Whether the service can take requests, and why not.
+public struct Readiness: Sendable {
+    public let ready: Bool
+    public let reason: String?
+}
+
+extension AuditService {
+    /// Runs a recalibration of every model (the in-service scheduler's job).
+    public func recalibrateAll(options: RecalibrationOptions) async throws -> [RecalibrationOutcome] {
+        try await run { app in try app.recalibrate(models: nil, options: options) }
+    }
+}

@@ -1,0 +1,83 @@
+import AuditCore
+import AuditStore
+
+/// What one ingest request did, record by record.
+public struct HTTPIngestResult: Sendable {
+    public let batchID: Int64
+    public let inserted: Int
+    public let duplicates: Int
+    public let rejected: Int
+    /// One outcome per record, in request order.
+    public let outcomes: [RecordOutcome]
+
+    /// What happened to one record of a request.
+    public struct RecordOutcome: Sendable {
+        public enum Status: String, Sendable {
+            case inserted, duplicate, rejected
+        }
+
+        public let status: Status
+        public let predictionID: String?
+        public let field: String?
+        public let reason: String?
+    }
+
+    /// The response document: counts and per-record results.
+    public var json: JSONValue {
+        .object([
+            ("batch_id", .integer(batchID)), ("inserted", .count(inserted)), ("duplicates", .count(duplicates)),
+            ("rejected", .count(rejected)),
+            ("results", .array(outcomes.enumerated().map { index, outcome in
+                outcome.json(index: index)
+            })),
+        ])
+    }
+}
+
+extension HTTPIngestResult.RecordOutcome {
+    /// The outcome as `{index, status, prediction_id, field?, reason?}`.
+    public func json(index: Int?) -> JSONValue {
+        var members: [(String, JSONValue)] = []
+        if let index { members.append(("index", .count(index))) }
+        members.append(("status", .string(status.rawValue)))
+        members.append(("prediction_id", .text(predictionID)))
+        if status == .rejected {
+            members.append(("field", .text(field)))
+            members.append(("reason", .text(reason)))
+        }
+        return .object(members)
+    }
+}
+
+extension AuditApp {
+    /// Ingests already-parsed records (one request of the HTTP service) as one batch: the same validation,
+    /// quarantine, idempotency and hash chain as file ingest.
+    public func ingest(values: [JSONValue], kind: RecordKind, source: String) throws -> HTTPIngestResult {
+        let items = values.map { value in
+            Self.validate(RawRecord(lineNumber: nil, raw: CanonicalJSON.text(value), value: .success(value)), kind: kind)
+        }
+        let writer = IngestBatchWriter(connection: try migratedConnection(), kind: kind, source: source)
+        let outcome = try writer.commit(items)
+        let outcomes = zip(items, outcome.statuses).map { item, status -> HTTPIngestResult.RecordOutcome in
+            switch status {
+            case .inserted: return .init(status: .inserted, predictionID: item.predictionID, field: nil, reason: nil)
+            case .duplicate: return .init(status: .duplicate, predictionID: item.predictionID, field: nil, reason: nil)
+            case .rejected(let record):
+                return .init(status: .rejected, predictionID: record.predictionID ?? item.predictionID, field: record.field, reason: record.reason)
+            }
+        }
+        return HTTPIngestResult(batchID: outcome.batchID, inserted: outcome.inserted, duplicates: outcome.duplicates,
+                                rejected: outcome.rejections.count, outcomes: outcomes)
+    }
+}
+
+extension IngestItem {
+    /// The record's prediction id, when it could be read.
+    var predictionID: String? {
+        switch outcome {
+        case .prediction(let record): return record.predictionID
+        case .label(let record): return record.predictionID
+        case .rejected(let rejection): return rejection.predictionID
+        }
+    }
+}

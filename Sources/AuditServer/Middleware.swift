@@ -1,0 +1,60 @@
+import AuditApp
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Answers every error as the API's JSON error document; database outages become 503 with `Retry-After`.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = AuditRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return try error.response(from: request, context: context)
+        } catch let error as HTTPError {
+            let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed" : "http_error"
+            let message = error.status == .notFound ? "no such resource" : (error.body ?? error.status.reasonPhrase)
+            return try APIError(error.status, code: code, message: message).response(from: request, context: context)
+        } catch is NIOTooManyBytesError {
+            return try APIError.tooLarge.response(from: request, context: context)
+        } catch {
+            if AuditService.isUnavailable(error) {
+                context.logger.warning("database unavailable: \(error)")
+                return try APIError.unavailable("the database is unavailable; retry shortly").response(from: request, context: context)
+            }
+            context.logger.error("request failed: \(error)")
+            return try APIError(.internalServerError, code: "internal", message: "internal error; the server log has the details")
+                .response(from: request, context: context)
+        }
+    }
+}
+
+/// Reads `Authorization: Bearer …` and puts the caller into the context; open paths need no token.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = AuditRequestContext
+    let service: AuditService
+    let openPaths: Set<String>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if openPaths.contains(request.uri.path) { return try await next(request, context) }
+        guard let header = request.headers[.authorization], header.count > 7,
+              header.prefix(7).lowercased() == "bearer "
+        else { throw APIError.unauthorized }
+        let secret = String(header.dropFirst(7)).trimmingSpaces
+        guard let caller = try await service.caller(secret: secret) else { throw APIError.unauthorized }
+        var context = context
+        context.caller = caller
+        return try await next(request, context)
+    }
+}
+
+extension APIError {
+    static let tooLarge = APIError(.contentTooLarge, code: "too_large", message: "the request body is larger than the server accepts")
+}
+
+extension String {
+    var trimmingSpaces: String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}

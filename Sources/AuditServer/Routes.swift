@@ -1,0 +1,161 @@
+import AuditApp
+import AuditCore
+import Hummingbird
+import NIOCore
+
+/// The `/v1` endpoints, `/healthz`, `/readyz` and `/metrics` (docs/http-api.md, openapi.yaml).
+struct Routes: Sendable {
+    let service: AuditService
+    let limits: ServerLimits
+
+    func register(on router: Router<AuditRequestContext>) {
+        router.get("/healthz") { _, _ in Response.json(.object([("status", .string("ok"))])) }
+        router.get("/readyz") { _, _ in
+            let readiness = await service.readiness()
+            return Response.json(.object([("ready", .bool(readiness.ready)), ("reason", .text(readiness.reason))]),
+                                 status: readiness.ready ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, context in
+            if !limits.publicMetrics { try context.require(.read) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: ServerMetrics.exposition(service: service))))
+        }
+        let v1 = router.group("v1")
+        v1.post("predictions") { request, context in try await ingest(.predictions, request, context) }
+        v1.post("labels") { request, context in try await ingest(.labels, request, context) }
+        v1.get("models") { _, context in
+            try context.require(.read)
+            let models = try await service.models()
+            return Response.json(.object([("models", .array(models.map(\.json)))]))
+        }
+        v1.get("models/:model/calibration") { request, context in try await calibration(request, context) }
+        v1.get("models/:model/evaluation") { request, context in try await evaluation(request, context) }
+        v1.get("models/:model/drift") { _, context in
+            try context.require(.read)
+            let model = try context.parameters.require("model")
+            guard let run = try await service.latestDrift(model: model).first else {
+                throw APIError.notFound("no drift check is stored for model \(model); run vlm-audit drift")
+            }
+            return Response.json(run.json)
+        }
+        v1.get("reports/:month") { request, context in try await report(request, context) }
+    }
+
+    // MARK: - Ingest
+
+    private func ingest(_ kind: RecordKind, _ request: Request, _ context: AuditRequestContext) async throws -> Response {
+        try context.require(kind == .predictions ? .ingest : .label)
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maximumBodyBytes {
+            throw APIError.tooLarge
+        }
+        let body = try await request.body.collect(upTo: limits.maximumBodyBytes)
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(Array(body.readableBytesView))
+        } catch {
+            throw APIError(.badRequest, code: "invalid_json", message: "the body is not valid JSON: \(error)")
+        }
+        let single: Bool
+        let records: [JSONValue]
+        switch value {
+        case .object:
+            (single, records) = (true, [value])
+        case .array(let items):
+            guard !items.isEmpty else { throw APIError.badRequest("the array holds no records") }
+            guard items.count <= limits.maximumBatchRecords else {
+                throw APIError(.contentTooLarge, code: "too_many_records",
+                               message: "\(items.count) records in one request; at most \(limits.maximumBatchRecords) are accepted")
+            }
+            (single, records) = (false, items)
+        default:
+            throw APIError.badRequest("the body must be one record (an object) or an array of records")
+        }
+        let caller = context.caller!
+        let result = try await service.ingest(records, kind: kind, source: "http:\(caller.name)")
+        ServerMetrics.recordOutcomes(kind: kind.rawValue, inserted: result.inserted, duplicates: result.duplicates, rejected: result.rejected)
+        guard single else { return Response.json(result.json) }
+        let outcome = result.outcomes[0]
+        switch outcome.status {
+        case .inserted: return Response.json(outcome.json(index: nil), status: .created)
+        case .duplicate: return Response.json(outcome.json(index: nil), status: .ok)
+        case .rejected:
+            return Response.json(.object([
+                ("code", .string("invalid_record")), ("message", .text(outcome.reason)), ("field", .text(outcome.field)),
+                ("prediction_id", .text(outcome.predictionID)),
+            ]), status: .unprocessableContent)
+        }
+    }
+
+    // MARK: - Reads
+
+    private func calibration(_ request: Request, _ context: AuditRequestContext) async throws -> Response {
+        try context.require(.read)
+        let model = try context.parameters.require("model")
+        guard let version = try await service.activeCalibration(model: model) else {
+            throw APIError(.notFound, code: "no_active_calibration",
+                           message: "model \(model) has no active calibration: escalate every case until one is activated")
+        }
+        let document = JSONValue.object([
+            ("model", .string(version.model)), ("version", .integer(version.versionID)), ("method", .string(version.method)),
+            ("temperature", .number(version.temperature)), ("threshold", .number(version.threshold)),
+            ("escalates_everything", .bool(version.threshold == nil)), ("target_risk", .number(version.targetRisk)),
+            ("delta", .number(version.delta)), ("valid_from", .text(version.statusAt?.rfc3339)),
+        ])
+        let etag = "\"" + String(APITokens.hash(CanonicalJSON.text(document)).prefix(32)) + "\""
+        let headers: HTTPFields = [.eTag: etag, .cacheControl: "no-cache"]
+        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { String($0).trimmingSpaces == etag || $0 == "*" }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        return Response.json(document, headers: headers)
+    }
+
+    private func evaluation(_ request: Request, _ context: AuditRequestContext) async throws -> Response {
+        try context.require(.read)
+        let model = try context.parameters.require("model")
+        let from = try instant(request, "from")
+        let to = try instant(request, "to")
+        if let from, let to, from >= to { throw APIError.badRequest("from must be before to", field: "from") }
+        guard let document = try await service.evaluation(model: model, from: from, to: to) else {
+            throw APIError.notFound("model \(model) has no predictions")
+        }
+        return Response.json(document)
+    }
+
+    private func report(_ request: Request, _ context: AuditRequestContext) async throws -> Response {
+        try context.require(.read)
+        let month = try context.parameters.require("month")
+        guard Timestamp.monthBounds(month) != nil else {
+            throw APIError.badRequest("the month must be YYYY-MM, not \(month)", field: "month")
+        }
+        let wantsHTML = request.uri.queryParameters["format"].map { $0 == "html" }
+            ?? (request.headers[.accept]?.contains("text/html") == true)
+        let text = try await service.monthlyReport(month: month, format: wantsHTML ? .html : .json)
+        return wantsHTML ? Response.text(text, contentType: "text/html; charset=utf-8")
+            : Response.text(text, contentType: "application/json")
+    }
+
+    /// An optional RFC 3339 query parameter.
+    private func instant(_ request: Request, _ name: String) throws -> Timestamp? {
+        guard let text = request.uri.queryParameters[Substring(name)].map(String.init), !text.isEmpty else { return nil }
+        guard let instant = Timestamp(rfc3339: text) else {
+            throw APIError.badRequest("\(name) must be an RFC 3339 timestamp such as 2026-11-01T00:00:00Z", field: name)
+        }
+        return instant
+    }
+}
+
+/// What the server accepts.
+public struct ServerLimits: Sendable {
+    /// Largest request body, in bytes.
+    public var maximumBodyBytes: Int
+    /// Most records in one POST.
+    public var maximumBatchRecords: Int
+    /// Serve `/metrics` without a token.
+    public var publicMetrics: Bool
+
+    public init(maximumBodyBytes: Int = 32 << 20, maximumBatchRecords: Int = 10_000, publicMetrics: Bool = false) {
+        self.maximumBodyBytes = maximumBodyBytes
+        self.maximumBatchRecords = maximumBatchRecords
+        self.publicMetrics = publicMetrics
+    }
+}

@@ -1,0 +1,54 @@
+import AuditCore
+import PQ
+
+/// A stored API token (never the token itself: only its hash is kept).
+public struct StoredToken: Sendable, Equatable {
+    public let id: Int64
+    public let name: String
+    public let scopes: [String]
+    public let createdAt: Timestamp
+    public let revokedAt: Timestamp?
+}
+
+/// The API tokens table: insert, look up by hash, list, revoke (append-only; a revocation is a row of its own).
+public enum TokenStore {
+    /// Stores a token's hash with its name and scopes and returns the new token's id.
+    public static func insert(_ connection: PQConnection, name: String, scopes: [String], tokenHash: String) throws -> Int64 {
+        Int64(try connection.query(
+            "INSERT INTO api_tokens (name, scopes, token_hash) VALUES ($1, $2, $3) RETURNING token_id",
+            [name, scopes, tokenHash]).int(0, 0)!)
+    }
+
+    /// The unrevoked token with this hash, if any.
+    public static func find(_ connection: PQConnection, tokenHash: String) throws -> StoredToken? {
+        let result = try connection.query(select + " WHERE t.token_hash = $1 AND r.token_id IS NULL", [tokenHash])
+        return result.rowCount == 0 ? nil : token(result, row: 0)
+    }
+
+    /// Every token, revoked ones included, oldest first.
+    public static func list(_ connection: PQConnection) throws -> [StoredToken] {
+        let result = try connection.query(select + " ORDER BY t.token_id")
+        return (0..<result.rowCount).map { token(result, row: $0) }
+    }
+
+    /// Revokes a token by id; returns false when no such unrevoked token exists.
+    @discardableResult
+    public static func revoke(_ connection: PQConnection, id: Int64, reason: String) throws -> Bool {
+        try connection.query("""
+            INSERT INTO api_token_revocations (token_id, reason)
+            SELECT token_id, $2 FROM api_tokens WHERE token_id = $1 ON CONFLICT (token_id) DO NOTHING
+            """, [id, reason]).affectedRows == 1
+    }
+
+    private static let select = """
+        SELECT t.token_id, t.name, t.scopes, t.created_at, r.revoked_at
+        FROM api_tokens t LEFT JOIN api_token_revocations r USING (token_id)
+        """
+
+    private static func token(_ result: PQResult, row: Int) -> StoredToken {
+        StoredToken(
+            id: Int64(result.int(row, 0)!), name: result.string(row, 1)!, scopes: (result.strings(row, 2) ?? []).compactMap { $0 },
+            createdAt: Timestamp(microseconds: result.epochMicroseconds(row, 3)!),
+            revokedAt: result.epochMicroseconds(row, 4).map { Timestamp(microseconds: $0) })
+    }
+}
