@@ -57,6 +57,16 @@ public struct AuditHTTPServer: Sendable {
         return router
     }
 
+    /// Every route as `METHOD /path/{parameter}`, the notation of the OpenAPI document (docs/openapi.json).
+    public var routeList: [String] {
+        makeRouter().routes.map { route in
+            let path = "/" + route.path.description.split(separator: "/").map { part in
+                part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
+            }.joined(separator: "/")
+            return "\(route.method) \(path)"
+        }.sorted()
+    }
+
     /// Serves until SIGTERM or SIGINT (or the task is cancelled), then stops accepting, lets in-flight requests
     /// finish, and closes the database pool. `onListening` receives the bound port.
     public func run(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint], onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {

@@ -127,8 +127,11 @@ struct Routes: Sendable {
         guard Timestamp.monthBounds(month) != nil else {
             throw APIError.badRequest("the month must be YYYY-MM, not \(month)", field: "month")
         }
-        let wantsHTML = request.uri.queryParameters["format"].map { $0 == "html" }
-            ?? (request.headers[.accept]?.contains("text/html") == true)
+        let format = request.uri.queryParameters["format"].map(String.init)
+        guard format == nil || format == "json" || format == "html" else {
+            throw APIError.badRequest("format must be json or html", field: "format")
+        }
+        let wantsHTML = format.map { $0 == "html" } ?? (request.headers[.accept]?.contains("text/html") == true)
         let text = try await service.monthlyReport(month: month, format: wantsHTML ? .html : .json)
         return wantsHTML ? Response.text(text, contentType: "text/html; charset=utf-8")
             : Response.text(text, contentType: "application/json")

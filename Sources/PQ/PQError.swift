@@ -20,10 +20,15 @@ public struct PQError: Error, CustomStringConvertible, Sendable {
     public let detail: String?
     /// The server's HINT field, if any.
     public let hint: String?
+    /// True when the connection was found broken after the failure (the server went away mid-session).
+    public let connectionBroken: Bool
 
     /// Creates an error from its parts.
-    public init(kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil, hint: String? = nil) {
+    public init(kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil, hint: String? = nil,
+                connectionBroken: Bool = false)
+    {
         self.kind = kind
+        self.connectionBroken = connectionBroken
         self.sqlState = sqlState
         self.message = message
         self.detail = detail
@@ -32,7 +37,7 @@ public struct PQError: Error, CustomStringConvertible, Sendable {
 
     /// True for errors after which the connection itself is unusable (server gone, network cut).
     public var isConnectionLoss: Bool {
-        if kind == .connection { return true }
+        if kind == .connection || connectionBroken { return true }
         guard let state = sqlState else { return false }
         // Class 08 (connection exception), 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now).
         return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
@@ -64,7 +69,9 @@ public struct PQError: Error, CustomStringConvertible, Sendable {
             sqlState: field(Int32(UInt8(ascii: "C"))),
             message: message,
             detail: field(Int32(UInt8(ascii: "D"))),
-            hint: field(Int32(UInt8(ascii: "H")))
+            hint: field(Int32(UInt8(ascii: "H"))),
+            // A server that went away mid-session often sends no SQLSTATE; the connection's state tells.
+            connectionBroken: connection.map { PQstatus($0) == CONNECTION_BAD } ?? false
         )
     }
 }

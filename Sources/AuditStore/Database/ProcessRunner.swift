@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -32,8 +33,17 @@ package enum ProcessRunner {
 
     /// Runs a program to completion; `environment` replaces the inherited one when given.
     package static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+        // Close-on-exec: a program spawned concurrently by another thread (a server, say) must not inherit the
+        // write end, or this read would wait for that program to exit. dup2 in the child clears the flag on 1 and 2.
+        // Glibc's module lacks pipe2, so the flag is set under the lock every spawn takes.
         var pipeEnds: [Int32] = [0, 0]
-        guard pipe(&pipeEnds) == 0 else { throw Failure(program: path, errno: errno) }
+        let made = spawnLock.withLock { _ in
+            guard pipe(&pipeEnds) == 0 else { return false }
+            _ = fcntl(pipeEnds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC)
+            return true
+        }
+        guard made else { throw Failure(program: path, errno: errno) }
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
         let child: Child
         do {
@@ -60,7 +70,7 @@ package enum ProcessRunner {
 
     /// Starts a program in the background with stdout and stderr appended to `outputPath`.
     package static func start(_ path: String, _ arguments: [String], environment: [String: String]? = nil, outputPath: String) throws -> Child {
-        let descriptor = open(outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        let descriptor = open(outputPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw Failure(program: outputPath, errno: errno) }
         defer { close(descriptor) }
         return try spawn(path, arguments, environment: environment, outputDescriptor: descriptor, closeInChild: nil)
@@ -85,11 +95,16 @@ package enum ProcessRunner {
         }
         defer { envp?.forEach { free($0) } }
         var processID: pid_t = 0
-        let spawned = envp.map { posix_spawn(&processID, path, &actions, nil, argv, $0) }
-            ?? posix_spawn(&processID, path, &actions, nil, argv, environ)
+        let spawned = spawnLock.withLock { _ in
+            envp.map { posix_spawn(&processID, path, &actions, nil, argv, $0) }
+                ?? posix_spawn(&processID, path, &actions, nil, argv, environ)
+        }
         guard spawned == 0 else { throw Failure(program: path, errno: spawned) }
         return Child(processID: processID)
     }
+
+    /// Serialises pipe creation and spawning, so no child inherits a pipe before it is marked close-on-exec.
+    private static let spawnLock = Mutex(())
 
     static func exitCode(_ status: Int32) -> Int32 {
         (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
