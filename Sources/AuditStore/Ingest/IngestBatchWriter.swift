@@ -119,14 +119,6 @@ public final class IngestBatchWriter {
             return
         }
         try connection.execute("""
-            CREATE TEMP TABLE prediction_staging (
-                seq integer, prediction_id text, model text, model_version text, site text, occurred_at timestamptz,
-                case_ref text, image_ref text, attributes jsonb, question text, options text[],
-                option_logits double precision[], option_probs double precision[], predicted integer,
-                confidence jsonb, uncertainty jsonb, msp double precision, margin double precision,
-                entropy double precision, perturbation_kind text, perturbation_of text, label integer,
-                escalated boolean, calibration_version bigint, row_hash text
-            ) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE label_staging (
                 seq integer, prediction_id text, label integer, reviewer text, reviewed_at timestamptz, note text,
                 row_hash text
@@ -164,24 +156,25 @@ public final class IngestBatchWriter {
             }
         }
 
-        try timed("copy") { try copyPredictions(accepted) }
+        // Every insert into predictions happens under this lock, so the look-up below cannot miss a concurrent insert.
         try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
 
         // Existing rows with the same id: identical content is a no-op, anything else a conflict.
-        let existing = try connection.query("""
-            SELECT s.seq, p.row_hash = s.row_hash FROM prediction_staging s JOIN predictions p USING (prediction_id)
-            """)
         var dropped = Set<Int>()
-        let positions = Dictionary(uniqueKeysWithValues: accepted.enumerated().map { ($0.element.seq, $0.offset) })
-        for row in 0..<existing.rowCount {
-            let seq = existing.int(row, 0)!
-            dropped.insert(seq)
-            if existing.bool(row, 1) == true {
-                duplicates.append(seq)
-            } else {
-                let entry = accepted[positions[seq]!]
-                rejected.append((seq, quarantineRecord(entry.raw, entry.line, entry.record.predictionID, "prediction_id",
-                                                       "duplicate prediction_id with different content; the stored record is unchanged")))
+        if !accepted.isEmpty {
+            let existing = try connection.query(
+                "SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = ANY($1::text[])",
+                [accepted.map(\.record.predictionID)])
+            let positions = Dictionary(uniqueKeysWithValues: accepted.enumerated().map { ($0.element.record.predictionID, $0.offset) })
+            for row in 0..<existing.rowCount {
+                let entry = accepted[positions[existing.string(row, 0)!]!]
+                dropped.insert(entry.seq)
+                if existing.string(row, 1) == entry.hash {
+                    duplicates.append(entry.seq)
+                } else {
+                    rejected.append((entry.seq, quarantineRecord(entry.raw, entry.line, entry.record.predictionID, "prediction_id",
+                                                                 "duplicate prediction_id with different content; the stored record is unchanged")))
+                }
             }
         }
 
@@ -216,39 +209,24 @@ public final class IngestBatchWriter {
                 INSERT INTO ue_methods (method, orientation) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING
                 """, [newMethods.map(\.0), newMethods.map(\.1.rawValue)])
         }
-        if !dropped.isEmpty {
-            try connection.query("DELETE FROM prediction_staging WHERE seq = ANY($1::int[])", [dropped.map { $0 }])
-        }
-
         let inserted = newRows.filter { !dropped.contains($0.seq) }
         let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
         let rows = inserted.map { (seq: $0.seq, tag: Character("P"), hash: $0.hash) }
             + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: ChainHash.sha256($0.record.canonicalText)) }
         let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
-        try connection.query("""
-            INSERT INTO predictions (prediction_id, batch_id, batch_seq, model, model_version, site, occurred_at, case_ref,
-                image_ref, attributes, question, options, option_logits, option_probs, predicted, confidence, uncertainty,
-                msp, margin, entropy, perturbation_kind, perturbation_of, label, escalated, calibration_version, row_hash)
-            SELECT prediction_id, $1, seq, model, model_version, site, occurred_at, case_ref, image_ref, attributes, question,
-                options, option_logits, option_probs, predicted, confidence, uncertainty, msp, margin, entropy,
-                perturbation_kind, perturbation_of, label, escalated, calibration_version, row_hash
-            FROM prediction_staging ORDER BY seq
-            """, [batchID])
+        try timed("copy") { try copyPredictions(inserted, batchID: batchID) }
         try insertQuarantine(fresh, batchID: batchID)
         return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
                             rejected: rejected, fresh: fresh, alreadyQuarantined: repeated)
     }
 
-    private func copyPredictions(_ rows: [(seq: Int, record: PredictionRecord, hash: String, raw: String, line: Int?)]) throws {
+    /// Streams the new rows straight into `predictions` (the batch row exists already: same transaction).
+    private func copyPredictions(_ rows: [(seq: Int, record: PredictionRecord, hash: String, raw: String, line: Int?)], batchID: Int64) throws {
         guard !rows.isEmpty else { return }
-        try connection.copyIn("""
-            COPY prediction_staging (seq, prediction_id, model, model_version, site, occurred_at, case_ref, image_ref,
-                attributes, question, options, option_logits, option_probs, predicted, confidence, uncertainty, msp, margin,
-                entropy, perturbation_kind, perturbation_of, label, escalated, calibration_version, row_hash) FROM STDIN
-            """) { stream in
+        try connection.copyIn("COPY predictions (\(RecordColumns.predictionCopyList)) FROM STDIN") { stream in
             var encoder = CopyRowEncoder(capacity: 1 << 20)
             for row in rows {
-                RecordColumns.encode(row.record, seq: row.seq, hash: row.hash, into: &encoder)
+                RecordColumns.encode(row.record, batchID: batchID, seq: row.seq, hash: row.hash, into: &encoder)
                 if encoder.bytes.count >= 1 << 20 {
                     try stream.send(encoder.bytes)
                     encoder.removeAll()

@@ -11,7 +11,15 @@ enum RecordColumns {
         perturbation_of, label, escalated, calibration_version
         """
 
-    static func encode(_ record: PredictionRecord, seq: Int, hash: String, into encoder: inout CopyRowEncoder) {
+    /// The `predictions` columns `encode` writes, in order (for `COPY predictions (…)`).
+    static let predictionCopyList = """
+        batch_id, batch_seq, prediction_id, model, model_version, site, occurred_at, case_ref, image_ref, attributes, question,
+        options, option_logits, option_probs, predicted, confidence, uncertainty, msp, margin, entropy, perturbation_kind,
+        perturbation_of, label, escalated, calibration_version, row_hash
+        """
+
+    static func encode(_ record: PredictionRecord, batchID: Int64, seq: Int, hash: String, into encoder: inout CopyRowEncoder) {
+        encoder.field(batchID)
         encoder.field(seq)
         encoder.field(record.predictionID)
         encoder.field(record.model)
