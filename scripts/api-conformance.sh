@@ -26,6 +26,12 @@ for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" && break; sleep
 url=$(grep -o "http://[0-9.:]*" "$work/serve.log" | head -1)
 echo "server at $url"
 
+status=0
 schemathesis run docs/openapi.json --url "$url" -H "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,ignored_auth \
-    --max-examples "$examples" --generation-deterministic --workers 2
+    --max-examples "$examples" --generation-deterministic --workers 2 || status=$?
+if grep -q "request failed" "$work/serve.log"; then
+    echo "server errors logged:"
+    grep -A2 "request failed" "$work/serve.log" | head -40
+fi
+exit $status

@@ -124,7 +124,7 @@ struct Routes: Sendable {
     private func report(_ request: Request, _ context: AuditRequestContext) async throws -> Response {
         try context.require(.read)
         let month = try context.parameters.require("month")
-        guard Timestamp.monthBounds(month) != nil else {
+        guard let bounds = Timestamp.monthBounds(month), Timestamp.plausibleRange.contains(bounds.0) else {
             throw APIError.badRequest("the month must be YYYY-MM, not \(month)", field: "month")
         }
         let format = request.uri.queryParameters["format"].map(String.init)

@@ -63,7 +63,7 @@ extension AuditApp {
             defer { databaseSeconds += Date().timeIntervalSince(started) }
             return try body()
         }
-        guard let (start, end) = Timestamp.monthBounds(month) else {
+        guard let (start, end) = Timestamp.monthBounds(month), Timestamp.plausibleRange.contains(start) else {
             throw ReportError(description: "--month must be YYYY-MM, not \(month)")
         }
         let connection = try migratedConnection()

@@ -5,6 +5,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public let microseconds: Int64
 
     /// The instant `microseconds` after the epoch.
+    /// The instants a clinical record may carry: 1900-01-01 up to (not including) 10000-01-01, UTC.
+    public static let plausibleRange = Timestamp(microseconds: -2_208_988_800_000_000)..<Timestamp(microseconds: 253_402_300_800_000_000)
+
     public init(microseconds: Int64) {
         self.microseconds = microseconds
     }

@@ -49,6 +49,7 @@ public enum RecordValidator {
         guard case .object(let object) = value else {
             return .failure(RecordRejection(field: nil, reason: "a record must be a JSON object, not \(value.typeName)"))
         }
+        if let rejection = nulRejection(value, object) { return .failure(rejection) }
         var reader = FieldReader(object: object)
         do {
             reader.predictionID = try reader.identifier("prediction_id")
@@ -106,6 +107,7 @@ public enum RecordValidator {
         guard case .object(let object) = value else {
             return .failure(RecordRejection(field: nil, reason: "a record must be a JSON object, not \(value.typeName)"))
         }
+        if let rejection = nulRejection(value, object) { return .failure(rejection) }
         var reader = FieldReader(object: object)
         do {
             reader.predictionID = try reader.identifier("prediction_id")
@@ -147,6 +149,37 @@ public enum RecordValidator {
 }
 
 /// Reads typed fields out of one JSON object, throwing a ``RecordRejection`` that names the field.
+/// Rejects a record holding U+0000 anywhere, naming the prediction when its id is clean.
+func nulRejection(_ value: JSONValue, _ object: JSONObject) -> RecordRejection? {
+    guard let field = firstNUL(in: value) else { return nil }
+    var identifier: String?
+    if case .string(let text)? = object["prediction_id"], !text.unicodeScalars.contains("\u{0}") { identifier = text }
+    return RecordRejection(predictionID: identifier, field: field, reason: "\(field) contains a NUL character (U+0000), which cannot be stored")
+}
+
+/// The path of the first key or string holding U+0000 (PostgreSQL text cannot), or nil.
+func firstNUL(in value: JSONValue, path: String = "") -> String? {
+    switch value {
+    case .string(let text):
+        return text.unicodeScalars.contains("\u{0}") ? (path.isEmpty ? "record" : path) : nil
+    case .array(let elements):
+        for (index, element) in elements.enumerated() {
+            if let found = firstNUL(in: element, path: "\(path)[\(index)]") { return found }
+        }
+        return nil
+    case .object(let object):
+        for member in object.members {
+            let name = member.key.unicodeScalars.contains("\u{0}") ? "(a key with U+0000)" : member.key
+            let child = path.isEmpty ? name : "\(path).\(name)"
+            if name != member.key { return child }
+            if let found = firstNUL(in: member.value, path: child) { return found }
+        }
+        return nil
+    case .null, .bool, .integer, .number:
+        return nil
+    }
+}
+
 struct FieldReader {
     let object: JSONObject
     var predictionID: String?
@@ -200,6 +233,9 @@ struct FieldReader {
         }
         guard let timestamp = Timestamp(rfc3339: text) else {
             throw RecordRejection(field: field, reason: "\(field) is not an RFC 3339 timestamp with a time zone: \"\(text)\"")
+        }
+        guard Timestamp.plausibleRange.contains(timestamp) else {
+            throw RecordRejection(field: field, reason: "\(field) must lie in the years 1900 to 9999, not \"\(text)\"")
         }
         return timestamp
     }
