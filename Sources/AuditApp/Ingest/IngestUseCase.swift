@@ -119,25 +119,28 @@ extension AuditApp {
 
     /// Validates one raw record and derives its UE scores.
     static func validate(_ raw: RawRecord, kind: RecordKind) -> IngestItem {
-        switch raw.value {
+        IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: outcome(of: raw.value, kind: kind))
+    }
+
+    /// What validation makes of a parsed record (or of a text that could not be parsed).
+    static func outcome(of value: Result<JSONValue, RecordRejection>, kind: RecordKind) -> IngestItem.Outcome {
+        switch value {
         case .failure(let rejection):
-            return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: .rejected(rejection))
+            return .rejected(rejection)
         case .success(let value):
             switch kind {
             case .predictions:
                 switch RecordValidator.prediction(value) {
                 case .success(var record):
                     record.deriveScores()
-                    return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: .prediction(record))
+                    return .prediction(record)
                 case .failure(let rejection):
-                    return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: .rejected(rejection))
+                    return .rejected(rejection)
                 }
             case .labels:
                 switch RecordValidator.label(value) {
-                case .success(let record):
-                    return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: .label(record))
-                case .failure(let rejection):
-                    return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: .rejected(rejection))
+                case .success(let record): return .label(record)
+                case .failure(let rejection): return .rejected(rejection)
                 }
             }
         }

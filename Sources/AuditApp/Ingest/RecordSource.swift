@@ -2,7 +2,7 @@ import AuditCore
 
 /// One record as read from an input, before validation.
 struct RawRecord {
-    let lineNumber: Int?
+    let lineNumber: Int
     /// The record's text as received (invalid UTF-8 and NUL replaced by U+FFFD so it can be stored).
     let raw: String
     /// The parsed JSON value, or why the text could not be read as a record.

@@ -53,9 +53,7 @@ extension AuditApp {
     /// Ingests already-parsed records (one request of the HTTP service) as one batch: the same validation,
     /// quarantine, idempotency and hash chain as file ingest.
     public func ingest(values: [JSONValue], kind: RecordKind, source: String) throws -> HTTPIngestResult {
-        let items = values.map { value in
-            Self.validate(RawRecord(lineNumber: nil, raw: CanonicalJSON.text(value), value: .success(value)), kind: kind)
-        }
+        let items = values.map { value in IngestItem(value: value, outcome: Self.outcome(of: .success(value), kind: kind)) }
         let writer = IngestBatchWriter(connection: try migratedConnection(), kind: kind, source: source)
         let outcome = try writer.commit(items)
         let outcomes = zip(items, outcome.statuses).map { item, status -> HTTPIngestResult.RecordOutcome in

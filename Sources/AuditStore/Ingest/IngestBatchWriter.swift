@@ -13,13 +13,27 @@ public struct IngestItem: Sendable {
 
     /// The line where the record starts (1-based), when it came from a file.
     public let lineNumber: Int?
-    /// The record as received.
-    public let raw: String
+    private let rawText: String?
+    private let rawValue: JSONValue?
     public let outcome: Outcome
 
+    /// The record as received: the text of its line, or the canonical JSON of a record that arrived parsed.
+    /// Only rejected records need it, so a parsed record's text is made on demand.
+    public var raw: String { rawText ?? CanonicalJSON.text(rawValue ?? .null) }
+
+    /// A record read as text (a file's line).
     public init(lineNumber: Int?, raw: String, outcome: Outcome) {
         self.lineNumber = lineNumber
-        self.raw = raw
+        self.rawText = raw
+        self.rawValue = nil
+        self.outcome = outcome
+    }
+
+    /// A record that arrived already parsed (an element of an HTTP request's body).
+    public init(value: JSONValue, outcome: Outcome) {
+        self.lineNumber = nil
+        self.rawText = nil
+        self.rawValue = value
         self.outcome = outcome
     }
 }
@@ -131,7 +145,7 @@ public final class IngestBatchWriter {
 
     private func commitPredictions(_ items: [IngestItem]) throws -> BatchOutcome {
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
-        var accepted: [(seq: Int, record: PredictionRecord, hash: String, raw: String, line: Int?)] = []
+        var accepted: [(seq: Int, record: PredictionRecord, hash: String, item: IngestItem)] = []
         var firstByID: [String: Int] = [:]
         var duplicates: [Int] = []
         for (seq, item) in items.enumerated() {
@@ -148,7 +162,7 @@ public final class IngestBatchWriter {
                     continue
                 }
                 firstByID[record.predictionID] = accepted.count
-                accepted.append((seq, record, hash, item.raw, item.lineNumber))
+                accepted.append((seq, record, hash, item))
             case .rejected(let rejection):
                 rejected.append((seq, quarantine(item, rejection.predictionID, rejection.field, rejection.reason)))
             case .label:
@@ -172,7 +186,7 @@ public final class IngestBatchWriter {
                 if existing.string(row, 1) == entry.hash {
                     duplicates.append(entry.seq)
                 } else {
-                    rejected.append((entry.seq, quarantineRecord(entry.raw, entry.line, entry.record.predictionID, "prediction_id",
+                    rejected.append((entry.seq, quarantine(entry.item, entry.record.predictionID, "prediction_id",
                                                                  "duplicate prediction_id with different content; the stored record is unchanged")))
                 }
             }
@@ -195,7 +209,7 @@ public final class IngestBatchWriter {
             if let clash = used.first(where: { orientation[$0.0] != nil && orientation[$0.0] != $0.1 }) {
                 dropped.insert(entry.seq)
                 let field = clash.1 == .confidence ? "confidence.\(clash.0)" : "uncertainty.\(clash.0)"
-                rejected.append((entry.seq, quarantineRecord(entry.raw, entry.line, entry.record.predictionID, field,
+                rejected.append((entry.seq, quarantine(entry.item, entry.record.predictionID, field,
                     "method \(clash.0) is \(orientation[clash.0]!.rawValue)-oriented (fixed when first seen); it cannot appear under \(clash.1.rawValue)")))
                 continue
             }
@@ -221,7 +235,7 @@ public final class IngestBatchWriter {
     }
 
     /// Streams the new rows straight into `predictions` (the batch row exists already: same transaction).
-    private func copyPredictions(_ rows: [(seq: Int, record: PredictionRecord, hash: String, raw: String, line: Int?)], batchID: Int64) throws {
+    private func copyPredictions(_ rows: [(seq: Int, record: PredictionRecord, hash: String, item: IngestItem)], batchID: Int64) throws {
         guard !rows.isEmpty else { return }
         try connection.copyIn("COPY predictions (\(RecordColumns.predictionCopyList)) FROM STDIN") { stream in
             var encoder = CopyRowEncoder(capacity: 1 << 20)
@@ -240,7 +254,7 @@ public final class IngestBatchWriter {
 
     private func commitLabels(_ items: [IngestItem]) throws -> BatchOutcome {
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
-        var accepted: [(seq: Int, record: LabelRecord, hash: String, raw: String, line: Int?)] = []
+        var accepted: [(seq: Int, record: LabelRecord, hash: String, item: IngestItem)] = []
         var firstByKey: [String: Int] = [:]
         var duplicates: [Int] = []
         for (seq, item) in items.enumerated() {
@@ -258,7 +272,7 @@ public final class IngestBatchWriter {
                     continue
                 }
                 firstByKey[key] = accepted.count
-                accepted.append((seq, record, hash, item.raw, item.lineNumber))
+                accepted.append((seq, record, hash, item))
             case .rejected(let rejection):
                 rejected.append((seq, quarantine(item, rejection.predictionID, rejection.field, rejection.reason)))
             case .prediction:
@@ -309,13 +323,13 @@ public final class IngestBatchWriter {
             case "duplicate":
                 duplicates.append(seq)
             case "unknown":
-                rejected.append((seq, quarantineRecord(entry.raw, entry.line, id, "prediction_id",
+                rejected.append((seq, quarantine(entry.item, id, "prediction_id",
                     "label for unknown prediction \(id) (re-submit it once the prediction has arrived)")))
             case "range":
-                rejected.append((seq, quarantineRecord(entry.raw, entry.line, id, "label",
+                rejected.append((seq, quarantine(entry.item, id, "label",
                     "label=\(entry.record.label) but prediction \(id) has only \(status.int(row, 2)!) options")))
             default:
-                rejected.append((seq, quarantineRecord(entry.raw, entry.line, id, "label",
+                rejected.append((seq, quarantine(entry.item, id, "label",
                     "a different label by \(entry.record.reviewer) at the same reviewed_at is already stored; revisions need a new reviewed_at")))
             }
             dropped.append(seq)
