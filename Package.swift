@@ -75,9 +75,11 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// Benchmarks are built only when asked for, so ordinary builds never pay for them (Benchmarks/README.md).
+// Benchmarks and the leak-check stress loop are built only when asked for, so ordinary builds never pay for them
+// (Benchmarks/README.md).
 if Context.environment["VLM_AUDIT_BENCHMARKS"] != nil {
     package.targets += [
         .executableTarget(name: "StatisticsBenchmark", dependencies: ["Statistics"], path: "Benchmarks/StatisticsBenchmark"),
+        .executableTarget(name: "pq-stress", dependencies: ["PQ"], path: "Benchmarks/PQStress"),
     ]
 }

@@ -12,6 +12,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "First month, YYYY-MM.") var start = "2026-09"
     @Option(help: "Random seed (same seed, same files).") var seed: UInt64 = 1
     @Flag(name: .customLong("no-drift"), help: "Leave out the drift event of the last month.") var noDrift = false
+    @Option(name: .customLong("first-model-change"),
+            help: "What happens to the first model in the last month: none, confidence-inflation or new-model-version.")
+    var firstModelChange = "none"
 
     func validate() throws {
         guard models > 0, perModel > 0, months > 0 else { throw ValidationError("--models, --per-model and --months must be positive") }
@@ -25,6 +28,10 @@ struct SimulateCommand: ParsableCommand {
         options.start = start
         options.seed = seed
         options.driftEvent = !noDrift
+        guard let change = SimulationOptions.ModelChange(rawValue: firstModelChange) else {
+            throw ValidationError("--first-model-change must be none, confidence-inflation or new-model-version")
+        }
+        options.firstModelChange = change
         var simulator = FleetSimulator(options: options)
         let output = try simulator.write(to: out)
         for file in output.predictionFiles { print(file) }

@@ -9,7 +9,7 @@ import TestSupport
 @Suite("drift")
 struct DriftScenarioTests {
     /// A fleet simulated over three months; calibrated on the first two; the third is the current window.
-    static func fleet(seed: UInt64, drift: Bool) throws -> (AuditApp, DriftOptions) {
+    static func fleet(seed: UInt64, drift: Bool, change: SimulationOptions.ModelChange = .none) throws -> (AuditApp, DriftOptions) {
         let app = AuditApp(database: try TestDatabase.createMigrated(prefix: "drift"))
         var options = SimulationOptions()
         options.models = 3
@@ -17,6 +17,7 @@ struct DriftScenarioTests {
         options.months = 3
         options.seed = seed
         options.driftEvent = drift
+        options.firstModelChange = change
         var simulator = FleetSimulator(options: options)
         let output = try simulator.write(to: FileManager.default.temporaryDirectory.appendingPathComponent("drift-\(UUID().uuidString)").path)
         _ = try app.ingest(paths: output.predictionFiles, options: IngestOptions(kind: .predictions))
@@ -50,6 +51,40 @@ struct DriftScenarioTests {
         let stored = try app.latestDrift()
         #expect(Set(stored.map(\.runID)) == Set(runs.map(\.runID)))
         #expect(try app.verify().intact)
+    }
+
+    /// The non-OK findings of a run, as (check, subject, severity, label_free).
+    static func raised(_ run: DriftRun) -> [(check: String, subject: String, severity: String, labelFree: Bool)] {
+        guard case .array(let list)? = run.findings["findings"] else { return [] }
+        return list.compactMap { finding in
+            guard let severity = finding["severity"]?.stringValue, severity != "OK" else { return nil }
+            return (finding["check"]?.stringValue ?? "", finding["subject"]?.stringValue ?? "", severity, finding["label_free"] == .bool(true))
+        }
+    }
+
+    @Test("confidence inflation without an accuracy change: label-free score checks raise it, accuracy stays OK")
+    func confidenceInflation() throws {
+        let (app, options) = try Self.fleet(seed: 31, drift: false, change: .confidenceInflation)
+        let runs = try app.drift(models: nil, options: options)
+        let inflated = try #require(runs.first { $0.model == FleetSimulator.names(count: 3)[0] })
+        let raised = Self.raised(inflated)
+        #expect(inflated.status == "ALERT", "\(raised)")
+        #expect(raised.contains { $0.check == "score distribution" && $0.subject == "msp" && $0.labelFree }, "\(raised)")
+        #expect(!raised.contains { $0.check == "accuracy" }, "accuracy did not change: \(raised)")
+        // The untouched models stay quiet.
+        #expect(runs.filter { $0.model != inflated.model }.allSatisfy { $0.status != "ALERT" }, "\(runs.map { ($0.model, Self.raised($0)) })")
+    }
+
+    @Test("a new, weaker model version: named by the label-free version check, confirmed by the labels' accuracy drop")
+    func newModelVersion() throws {
+        let (app, options) = try Self.fleet(seed: 41, drift: false, change: .newModelVersion)
+        let runs = try app.drift(models: nil, options: options)
+        let changed = try #require(runs.first { $0.model == FleetSimulator.names(count: 3)[0] })
+        let raised = Self.raised(changed)
+        #expect(changed.status == "ALERT", "\(raised)")
+        #expect(raised.contains { $0.check == "model version" && $0.subject == "2026.12" && $0.labelFree }, "\(raised)")
+        #expect(raised.contains { $0.check == "accuracy" && $0.severity == "ALERT" && !$0.labelFree }, "\(raised)")
+        #expect(runs.filter { $0.model != changed.model }.allSatisfy { Self.raised($0).allSatisfy { $0.check != "model version" } })
     }
 
     @Test("no drift: no ALERT on any model", arguments: [21, 22] as [UInt64])

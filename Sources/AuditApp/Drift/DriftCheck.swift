@@ -162,6 +162,19 @@ extension AuditApp {
             }
         }
 
+        // Label-free: a model version that served none of the reference window. The active calibration (and its
+        // guarantee) was fitted on other weights, so it says nothing about this version.
+        let referenceVersions = Set(reference.compactMap(\.modelVersion))
+        let newVersions = Dictionary(grouping: current.compactMap(\.modelVersion).filter { !referenceVersions.contains($0) }, by: { $0 })
+        for (version, rows) in newVersions.sorted(by: { $0.key < $1.key }) {
+            let share = Double(rows.count) / Double(current.count)
+            findings.append(DriftFinding(
+                severity: "WARN", check: "model version", subject: version,
+                message: "new model version \(version) served \(percent(share)) of the current window; the active calibration was fitted on "
+                    + (referenceVersions.sorted().joined(separator: ", ").nilIfEmpty ?? "unversioned predictions"),
+                action: "recalibrate for model version \(version) before trusting its threshold", statistic: share, pValue: nil, labelFree: true))
+        }
+
         // Label-free: confidence-based estimated accuracy of the unlabeled current predictions.
         let referenceLabeled = LabeledSet(reference)
         let unlabeled = current.filter { $0.label == nil }.compactMap { $0.calibratedMSP(temperature: temperature) }
@@ -329,4 +342,9 @@ extension DriftRun {
         guard case .object(let object) = findings else { return findings }
         return .object(JSONObject([("run_id", .integer(runID)), ("recorded_at", .text(recordedAt?.rfc3339))] + object.members))
     }
+}
+
+extension String {
+    /// nil for the empty string.
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

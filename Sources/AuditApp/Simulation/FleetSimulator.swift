@@ -16,6 +16,17 @@ public struct SimulationOptions: Sendable {
     public var probeShare = 0.15
     /// Whether the last month carries the drift event (a new scanner at site-b).
     public var driftEvent = true
+    /// A change to the first model in the last month, for drift scenarios (docs/simulator.md).
+    public var firstModelChange: ModelChange = .none
+
+    /// What can happen to one model in the last month.
+    public enum ModelChange: String, Sendable, CaseIterable {
+        case none
+        /// Logged logits twice as sharp (and verbalized confidence up by 0.1): scores rise, accuracy does not.
+        case confidenceInflation = "confidence-inflation"
+        /// A new model version (`2026.12`) that is markedly weaker (ability − 1.2) and no better calibrated.
+        case newModelVersion = "new-model-version"
+    }
 
     public init() {}
 }
@@ -99,7 +110,8 @@ public struct FleetSimulator {
                 for item in 0..<perMonth {
                     let id = "\(model)-\(month)-\(item)"
                     let occurred = Timestamp(microseconds: start.microseconds + Int64(random.uniform() * Double(end.microseconds - start.microseconds - 1)))
-                    let prediction = simulate(id: id, model: model, profile: profile, at: occurred, drifting: drifting)
+                    let change = monthIndex == options.months - 1 && modelIndex == 0 ? options.firstModelChange : .none
+                    let prediction = simulate(id: id, model: model, profile: profile, at: occurred, drifting: drifting, change: change)
                     lines.append(prediction.line)
                     predictionCount += 1
                     let delay = randomDelay(escalated: prediction.escalated)
@@ -121,6 +133,7 @@ public struct FleetSimulator {
             ("seed", .integer(Int64(options.seed))), ("start", .string(options.start)), ("months", .count(options.months)),
             ("per_model", .count(options.perModel)), ("now", .string(now.rfc3339)),
             ("drift_event", .string(options.driftEvent ? "last month: a new scanner at site-b shifts the modality mix towards MR and makes its cases harder" : "none")),
+            ("first_model_change", .string(options.firstModelChange.rawValue)),
             ("models", .array(manifestModels)),
         ])
         try (CanonicalJSON.text(manifest) + "\n").write(toFile: manifestPath, atomically: true, encoding: .utf8)
@@ -159,11 +172,12 @@ public struct FleetSimulator {
         let evidence: Double
         let attributes: [(String, String)]
         let site: String
+        let modelVersion: String
         let clientScores: (verbalized: Double, pTrue: Double, semanticEntropy: Double, consistency: Double, sequenceNLL: Double)
 
         var line: String {
             let record = JSONValue.object([
-                ("prediction_id", .string(id)), ("model", .string(model)), ("model_version", .string("2026.09")),
+                ("prediction_id", .string(id)), ("model", .string(model)), ("model_version", .string(modelVersion)),
                 ("site", .string(site)), ("occurred_at", .string(occurredAt.rfc3339)),
                 ("case_ref", .string("case-\(ChainHash.sha256("case:" + id).prefix(12))")),
                 ("image_ref", .string("sha256:\(ChainHash.sha256("image:" + id))")),
@@ -207,7 +221,7 @@ public struct FleetSimulator {
             let rest = (1 - top) / Double(probs.count - 1)
             probs = probs.indices.map { $0 == probePredicted ? top : rest }
             let record = JSONValue.object([
-                ("prediction_id", .string(id + "-nota")), ("model", .string(model)), ("model_version", .string("2026.09")),
+                ("prediction_id", .string(id + "-nota")), ("model", .string(model)), ("model_version", .string(modelVersion)),
                 ("site", .string(site)), ("occurred_at", .string(occurredAt.adding(seconds: 60).rfc3339)),
                 ("attributes", .object(attributes.map { ($0.0, .string($0.1)) })),
                 ("options", .array(probeOptions.map { .string($0) })),
@@ -224,7 +238,8 @@ public struct FleetSimulator {
         }
     }
 
-    private mutating func simulate(id: String, model: String, profile: ModelProfile, at occurredAt: Timestamp, drifting: Bool) -> SimulatedPrediction {
+    private mutating func simulate(id: String, model: String, profile: ModelProfile, at occurredAt: Timestamp, drifting: Bool,
+                                   change: SimulationOptions.ModelChange) -> SimulatedPrediction {
         var site = Self.sites[random.index(below: Self.sites.count)]
         var modalityIndex = random.index(below: Self.modalities.count)
         var hiddenShift = false
@@ -236,7 +251,8 @@ public struct FleetSimulator {
         if drifting && random.uniform() < 0.1 { site = "site-b" }
         let questionIndex = random.index(below: Self.questionTypes.count)
         let difficulty = Self.modalityDifficulty[modalityIndex] + Self.questionDifficulty[questionIndex] + 0.7 * normal()
-        let strength = 1.8 * (profile.ability - difficulty) + profile.noise * normal()
+        let ability = profile.ability - (change == .newModelVersion ? 1.2 : 0)
+        let strength = 1.8 * (ability - difficulty) + profile.noise * normal()
         let k = profile.optionCount
         // The model's latent, calibrated beliefs ℓ: the answer leads the others by softplus(strength).
         var latent = (0..<k).map { _ in 0.7 * normal() }
@@ -251,12 +267,13 @@ public struct FleetSimulator {
         }
         let truth = sample(truthWeights)
         // What the model logs: its beliefs sharpened (κ > 1, overconfident) or flattened (κ < 1).
-        let logits = latent.map { (($0 * profile.overconfidence) * 1e6).rounded() / 1e6 }
+        let sharpening = profile.overconfidence * (change == .confidenceInflation ? 2 : 1)
+        let logits = latent.map { (($0 * sharpening) * 1e6).rounded() / 1e6 }
         let probabilities = softmax(logits)
         let top = probabilities[predicted]
         let evidence = log(softmax(latent)[predicted] / (1 - softmax(latent)[predicted]))
         let sigmoidEvidence = 1 / (1 + exp(-evidence))
-        let verbalized = min(1, max(0, ((1 / (1 + exp(-(1.5 * evidence + 1.2)))) * 10).rounded() / 10))
+        let verbalized = min(1, max(0, ((1 / (1 + exp(-(1.5 * evidence + 1.2)))) * 10).rounded() / 10 + (change == .confidenceInflation ? 0.1 : 0)))
         let pTrue = 1 / (1 + exp(-(0.8 * evidence + 0.7 * normal())))
         let semanticEntropy = max(0, 1.2 - 0.45 * evidence + 0.5 * normal())
         var successes = 0
@@ -268,7 +285,7 @@ public struct FleetSimulator {
             options: (0..<k).map { "option \(Character(UnicodeScalar(65 + $0)!))" },
             logits: logits, probabilities: probabilities, predicted: predicted, truth: truth, escalated: top < 0.6, evidence: evidence,
             attributes: [("modality", Self.modalities[modalityIndex]), ("region", region), ("question_type", Self.questionTypes[questionIndex])],
-            site: site,
+            site: site, modelVersion: change == .newModelVersion ? "2026.12" : "2026.09",
             clientScores: (verbalized, pTrue, semanticEntropy, Double(successes) / 10, sequenceNLL))
     }
 

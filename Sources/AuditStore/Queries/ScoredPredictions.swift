@@ -22,6 +22,8 @@ public struct ScoredPrediction: Sendable {
     public let perturbationKind: String?
     public let perturbationOf: String?
     public let ingestedAt: Timestamp
+    /// The weights / prompt version that served the prediction, when logged.
+    public let modelVersion: String?
 
     /// True for a stress-test probe (never mixed into clean metrics).
     public var isProbe: Bool { perturbationOf != nil }
@@ -49,7 +51,7 @@ public enum ScoredPredictionQueries {
                    cardinality(p.options), p.predicted, p.option_logits, p.option_probs,
                    coalesce(g.label, p.label), (extract(epoch FROM g.reviewed_at) * 1000000)::int8,
                    p.confidence || p.uncertainty, p.escalated, p.perturbation_kind, p.perturbation_of,
-                   (extract(epoch FROM p.ingested_at) * 1000000)::int8
+                   (extract(epoch FROM p.ingested_at) * 1000000)::int8, p.model_version
             FROM predictions p
             LEFT JOIN LATERAL (
                 SELECT label, reviewed_at FROM ground_truth gt WHERE gt.prediction_id = p.prediction_id
@@ -82,7 +84,8 @@ public enum ScoredPredictionQueries {
                 escalated: result.bool(row, 12),
                 perturbationKind: result.string(row, 13),
                 perturbationOf: result.string(row, 14),
-                ingestedAt: Timestamp(microseconds: Int64(result.int(row, 15)!))))
+                ingestedAt: Timestamp(microseconds: Int64(result.int(row, 15)!)),
+                modelVersion: result.string(row, 16)))
         }
         return rows
     }
