@@ -33,7 +33,8 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var alreadyQuarantined: Int = 0
     public var batches: Int = 0
     public var seconds: Double = 0
-    /// Seconds per phase: `read_validate` (reading, parsing, validating, deriving scores), `hash`, `copy`, `merge`.
+    /// Seconds per phase: `read_validate` (reading, parsing, validating, deriving scores and hashing, on a reader thread
+    /// that overlaps the others), `copy`, `merge`; so the phases can add up to more than `seconds`.
     public var timings: [String: Double] = [:]
     /// Rejections grouped by the field at fault (`record` when the whole record is), most frequent first.
     public var topReasons: [ReasonCount] = []
@@ -76,45 +77,65 @@ extension AuditApp {
         let rejects = try options.rejectsPath.map { try RejectsFile(path: $0) }
         for path in paths {
             let sourceName = path == "-" ? "stdin" : path
-            var source = try RecordSource(path: path, format: options.format ?? .guess(path: path), kind: options.kind)
             let writer = IngestBatchWriter(connection: connection, kind: options.kind, source: sourceName)
-            var pending: [IngestItem] = []
-            pending.reserveCapacity(options.batchSize)
-            func flush() throws {
-                guard !pending.isEmpty else { return }
-                let outcome = try writer.commit(pending)
-                summary.batches += 1
-                summary.inserted += outcome.inserted
-                summary.duplicates += outcome.duplicates
-                summary.quarantined += outcome.quarantined.count
-                summary.alreadyQuarantined += outcome.alreadyQuarantined
-                summary.timings.merge(outcome.timings, uniquingKeysWith: +)
-                for rejection in outcome.rejections {
-                    reasons[rejection.field ?? "record", default: (0, rejection.reason)].count += 1
-                    try rejects?.write(rejection)
+            let pipeline = Self.readBatches(path: path, options: options)
+            do {
+                while let batch = try pipeline.next() {
+                    summary.read += batch.items.count
+                    summary.timings["read_validate", default: 0] += batch.seconds
+                    let outcome = try writer.commit(batch.items)
+                    summary.batches += 1
+                    summary.inserted += outcome.inserted
+                    summary.duplicates += outcome.duplicates
+                    summary.quarantined += outcome.quarantined.count
+                    summary.alreadyQuarantined += outcome.alreadyQuarantined
+                    summary.timings.merge(outcome.timings, uniquingKeysWith: +)
+                    for rejection in outcome.rejections {
+                        reasons[rejection.field ?? "record", default: (0, rejection.reason)].count += 1
+                        try rejects?.write(rejection)
+                    }
+                    progress(IngestProgress(source: sourceName, read: summary.read, rejected: summary.rejected,
+                                            seconds: Date().timeIntervalSince(started)))
                 }
-                pending.removeAll(keepingCapacity: true)
-                progress(IngestProgress(source: sourceName, read: summary.read, rejected: summary.rejected,
-                                        seconds: Date().timeIntervalSince(started)))
+            } catch {
+                pipeline.cancel()
+                throw error
             }
-            var reading = Date()
-            while let raw = try source.next() {
-                summary.read += 1
-                pending.append(Self.validate(raw, kind: options.kind))
-                if pending.count >= options.batchSize {
-                    summary.timings["read_validate", default: 0] += Date().timeIntervalSince(reading)
-                    try flush()
-                    reading = Date()
-                }
-            }
-            summary.timings["read_validate", default: 0] += Date().timeIntervalSince(reading)
-            try flush()
             summary.files += 1
         }
         summary.seconds = Date().timeIntervalSince(started)
         summary.topReasons = reasons.sorted { $0.value.count > $1.value.count || ($0.value.count == $1.value.count && $0.key < $1.key) }
             .prefix(8).map { IngestSummary.ReasonCount(field: $0.key, count: $0.value.count, example: $0.value.example) }
         return summary
+    }
+
+    /// Records read, validated and hashed ahead, one batch at a time, with the seconds that took.
+    struct ReadBatch: Sendable {
+        let items: [IngestItem]
+        let seconds: Double
+    }
+
+    /// Reads `path` on a thread of its own (parse, validate, derive, hash) while the caller commits earlier batches.
+    static func readBatches(path: String, options: IngestOptions) -> BatchPipeline<ReadBatch> {
+        let (kind, batchSize, format) = (options.kind, options.batchSize, options.format ?? .guess(path: path))
+        return BatchPipeline { emit in
+            var source = try RecordSource(path: path, format: format, kind: kind)
+            var pending: [IngestItem] = []
+            pending.reserveCapacity(batchSize)
+            var reading = DispatchTime.now()
+            func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - reading.uptimeNanoseconds) / 1e9 }
+            while let raw = try source.next() {
+                var item = validate(raw, kind: kind)
+                item.rowHash = IngestBatchWriter.rowHash(of: item.outcome)
+                pending.append(item)
+                if pending.count >= batchSize {
+                    guard emit(ReadBatch(items: pending, seconds: seconds())) else { return }
+                    pending.removeAll(keepingCapacity: true)
+                    reading = DispatchTime.now()
+                }
+            }
+            if !pending.isEmpty { _ = emit(ReadBatch(items: pending, seconds: seconds())) }
+        }
     }
 
     /// Validates one raw record and derives its UE scores.

@@ -16,6 +16,8 @@ public struct IngestItem: Sendable {
     private let rawText: String?
     private let rawValue: JSONValue?
     public let outcome: Outcome
+    /// The row hash, when computed ahead (on the reader thread); the writer computes it otherwise.
+    public var rowHash: String?
 
     /// The record as received: the text of its line, or the canonical JSON of a record that arrived parsed.
     /// Only rejected records need it, so a parsed record's text is made on demand.
@@ -52,7 +54,7 @@ public struct BatchOutcome: Sendable {
     public let rejections: [QuarantinedRecord]
     /// What happened to each input record, in input order.
     public let statuses: [ItemStatus]
-    /// Seconds spent per phase: `hash`, `copy` (into staging), `merge` (classification, insert, quarantine, chain).
+    /// Seconds spent per phase: `hash`, `copy` (new rows into their table), `merge` (look-up, classification, quarantine, chain).
     public var timings: [String: Double] = [:]
 
     /// What happened to one input record.
@@ -81,8 +83,9 @@ public struct BatchOutcome: Sendable {
     }
 }
 
-/// Writes batches of records: COPY into a temporary staging table, then one set-based merge into the record
-/// tables, in one transaction per batch, chained by hash to the previous batch (docs/hash-chain.md).
+/// Writes batches of records: predictions are looked up by id and the new ones streamed by COPY into `predictions`;
+/// labels go through a temporary staging table and one set-based merge; both in one transaction per batch, chained by
+/// hash to the previous batch (docs/hash-chain.md).
 ///
 /// A batch lands completely or not at all: a crash before COMMIT leaves nothing, and re-sending is harmless
 /// because identical records are recognised by their content hash.
@@ -97,6 +100,15 @@ public final class IngestBatchWriter {
         self.connection = connection
         self.kind = kind
         self.source = source
+    }
+
+    /// The hash a valid record is stored and chained with (nil for a rejected one).
+    public static func rowHash(of outcome: IngestItem.Outcome) -> String? {
+        switch outcome {
+        case .prediction(let record): return ChainHash.sha256(bytes: record.canonicalBytes)
+        case .label(let record): return ChainHash.sha256(record.canonicalText)
+        case .rejected: return nil
+        }
     }
 
     /// Commits one batch and reports what happened to every record.
@@ -151,7 +163,7 @@ public final class IngestBatchWriter {
         for (seq, item) in items.enumerated() {
             switch item.outcome {
             case .prediction(let record):
-                let hash = timed("hash") { ChainHash.sha256(bytes: record.canonicalBytes) }
+                let hash = item.rowHash ?? timed("hash") { ChainHash.sha256(bytes: record.canonicalBytes) }
                 if let earlier = firstByID[record.predictionID] {
                     if accepted[earlier].hash == hash {
                         duplicates.append(seq)
@@ -260,7 +272,7 @@ public final class IngestBatchWriter {
         for (seq, item) in items.enumerated() {
             switch item.outcome {
             case .label(let record):
-                let hash = timed("hash") { ChainHash.sha256(record.canonicalText) }
+                let hash = item.rowHash ?? timed("hash") { ChainHash.sha256(record.canonicalText) }
                 let key = "\(record.predictionID)\u{1}\(record.reviewer)\u{1}\(record.reviewedAt.microseconds)"
                 if let earlier = firstByKey[key] {
                     if accepted[earlier].hash == hash {
