@@ -64,7 +64,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "TestSupport", dependencies: ["PQ", "AuditStore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PQ", "AuditStore", "AuditApp"], path: "Tests/TestSupport"),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"]),
         .testTarget(name: "AuditCoreTests", dependencies: ["AuditCore"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "AuditCore"], resources: [.copy("Fixtures")]),

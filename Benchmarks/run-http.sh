@@ -23,11 +23,11 @@ socket=$(cluster_socket)
 count() { psql -X -qAt -h "$socket" -U vlm_audit -d vlm_audit -c "SELECT count(*) FROM predictions WHERE model LIKE '$1'"; }
 
 echo "== batched ingestion: $batch records per request, 2 threads × 4 connections, ${seconds}s"
-TOKEN=$token BATCH=$batch RUN=batch wrk -t2 -c4 -d"${seconds}s" --timeout 30s -s Benchmarks/http/batch.lua "$url" > "$work/batch.txt"
+TOKEN=$token BATCH=$batch RUN=batch wrk -t2 -c4 -d"${seconds}s" --timeout 30s -s Benchmarks/http/ingest.lua "$url" > "$work/batch.txt"
 cat "$work/batch.txt"
 requests=$(awk '/requests in/ {print $1}' "$work/batch.txt")
 errors=$(awk '/Non-2xx/ {print $NF}' "$work/batch.txt"); errors=${errors:-0}
-stored=$(count 'bench-m%')
+stored=$(count 'bench-m_')
 python3 - "$requests" "$batch" "$seconds" "$stored" "$errors" <<'PY'
 import sys
 requests, batch, seconds, stored, errors = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -36,9 +36,9 @@ print(f"batched: {stored / seconds:,.0f} predictions/s stored (target 20,000)")
 PY
 
 echo "== single records at a fixed offered rate: 4 connections, each pausing 20 ms (≈ 190 requests/s offered)"
-TOKEN=$token RUN=single DELAY_MS=20 wrk -t2 -c4 -d"${seconds}s" --latency --timeout 10s -s Benchmarks/http/single.lua "$url" > "$work/single.txt"
+TOKEN=$token BATCH=1 RUN=single DELAY_MS=20 wrk -t2 -c4 -d"${seconds}s" --latency --timeout 10s -s Benchmarks/http/ingest.lua "$url" > "$work/single.txt"
 grep -E "requests in|Requests/sec|50%|90%|99%|Non-2xx" "$work/single.txt"
-echo "single: $(count 'bench-single') rows stored"
+echo "single: $(count 'bench-m9') rows stored"
 
 echo "== PostgreSQL restarted (fast) while a retrying client posts 40 000 records in batches of 200"
 python3 Benchmarks/http/retrying_client.py "$url" "$token" 40000 200 "$(date +%s)" > "$work/retry.json" &

@@ -1,13 +1,26 @@
 import AuditStore
 
 extension AuditApp {
-    /// Recomputes the tamper-evident chain of the record tables the calibration store's and drift findings' hashes.
-    public func verify() throws -> ChainReport {
+    /// Recomputes the tamper-evident chain of the record tables, the calibration event chain and the stored hashes of
+    /// calibration versions and drift findings.
+    ///
+    /// A superuser could delete the newest links of a chain, or rewrite a chain from some point on, and leave it
+    /// internally consistent; `anchors` (chain heads printed earlier by `verify` or in a monthly report, kept outside
+    /// the database) catch that: each must still be a link of the records chain or of the calibration event chain.
+    public func verify(anchors: [String] = []) throws -> ChainReport {
         let connection = try migratedConnection()
         let records = try ChainVerifier.verify(connection)
-        let calibration = try (CalibrationStore.verify(connection) + DriftStore.verify(connection)).map {
+        var problems = records.problems + (try CalibrationStore.verify(connection) + DriftStore.verify(connection)).map {
             ChainReport.Problem(batchID: nil, row: nil, message: $0)
         }
-        return ChainReport(batches: records.batches, rows: records.rows, head: records.head, problems: records.problems + calibration)
+        for anchor in anchors {
+            let hash = anchor.lowercased()
+            if try !ChainVerifier.contains(connection, chainHash: hash) && !CalibrationStore.containsEvent(connection, hash: hash) {
+                problems.append(ChainReport.Problem(batchID: nil, row: nil, message:
+                    "anchor \(hash) is no longer a link of the records or calibration chain: history was truncated or rewritten after it was taken"))
+            }
+        }
+        return ChainReport(batches: records.batches, rows: records.rows, head: records.head, problems: problems,
+                           calibrationHead: try CalibrationStore.eventChainHead(connection))
     }
 }

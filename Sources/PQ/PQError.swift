@@ -70,11 +70,19 @@ public struct PQError: Error, CustomStringConvertible, Sendable {
             message: message,
             detail: field(Int32(UInt8(ascii: "D"))),
             hint: field(Int32(UInt8(ascii: "H"))),
-            // A server that went away mid-session often sends no SQLSTATE; the connection's state tells.
+            // A server that went away mid-session sends no SQLSTATE; the connection's state, or failing that libpq's
+            // own message for a lost connection, tells.
             connectionBroken: connection.map { PQstatus($0) == CONNECTION_BAD } ?? false
+                || (field(Int32(UInt8(ascii: "C"))) == nil && lostConnectionMessages.contains { message.contains($0) })
         )
     }
 }
+
+/// libpq's client-side messages for a connection that is gone (they carry no SQLSTATE).
+private let lostConnectionMessages = [
+    "server closed the connection unexpectedly", "no connection to the server", "terminating connection",
+    "could not receive data from server", "could not send data to server", "connection to server",
+]
 
 extension String {
     func trimmingTrailingNewlines() -> String {

@@ -79,16 +79,21 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check the tamper-evident chain; exit 1 naming the first bad batch and row if it is broken.")
     @Flag(help: "Print the result as JSON on stdout.") var json = false
+    @Option(name: .customLong("anchor"), help: ArgumentHelp(
+        "A chain head printed earlier (by verify or a monthly report) that must still be in the chain; repeatable.",
+        discussion: "Catches a superuser who deleted the newest links or rewrote the chain from some point on."))
+    var anchors: [String] = []
     @OptionGroup var database: DatabaseOptions
 
     func run() throws {
-        let report = try database.app().verify()
+        let report = try database.app().verify(anchors: anchors)
         if json {
             var object: [String: Any] = ["intact": report.intact, "batches": report.batches, "rows": report.rows,
                                          "problems": report.problems.map(\.description)]
             if let head = report.head {
                 object["head"] = ["hash": head.hash, "batch_id": head.batchID, "ingested_at": head.ingestedAt]
             }
+            if let calibrationHead = report.calibrationHead { object["calibration_head"] = calibrationHead }
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         }
         if let head = report.head {
@@ -96,6 +101,7 @@ struct VerifyCommand: ParsableCommand {
         } else {
             printError("chain head: none (the log is empty)")
         }
+        if let calibrationHead = report.calibrationHead { printError("calibration chain head: \(calibrationHead)") }
         guard report.intact else {
             printError("BROKEN: \(report.problems.count) problem(s); first: \(report.problems[0])")
             for problem in report.problems.dropFirst().prefix(9) { printError("  \(problem)") }

@@ -12,17 +12,13 @@ struct CalibrationTests {
     /// A simulated fleet of `models` models ingested through the real path; returns the app and the simulated "now".
     static func simulatedFleet(models: Int = 4, perModel: Int = 1500, seed: UInt64 = 3) throws -> (AuditApp, Timestamp) {
         let app = AuditApp(database: try TestDatabase.createMigrated(prefix: "cal"))
-        var options = SimulationOptions()
-        options.models = models
-        options.perModel = perModel
-        options.months = 2
-        options.seed = seed
-        options.driftEvent = false
-        var simulator = FleetSimulator(options: options)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sim-\(UUID().uuidString)").path
-        let output = try simulator.write(to: folder)
-        _ = try app.ingest(paths: output.predictionFiles, options: IngestOptions(kind: .predictions))
-        _ = try app.ingest(paths: [output.labelFile], options: IngestOptions(kind: .labels))
+        let output = try SimulatedFleet.ingest(into: app) { options in
+            options.models = models
+            options.perModel = perModel
+            options.months = 2
+            options.seed = seed
+            options.driftEvent = false
+        }
         return (app, output.now)
     }
 

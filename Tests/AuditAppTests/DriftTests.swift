@@ -11,17 +11,14 @@ struct DriftScenarioTests {
     /// A fleet simulated over three months; calibrated on the first two; the third is the current window.
     static func fleet(seed: UInt64, drift: Bool, change: SimulationOptions.ModelChange = .none) throws -> (AuditApp, DriftOptions) {
         let app = AuditApp(database: try TestDatabase.createMigrated(prefix: "drift"))
-        var options = SimulationOptions()
-        options.models = 3
-        options.perModel = 2400
-        options.months = 3
-        options.seed = seed
-        options.driftEvent = drift
-        options.firstModelChange = change
-        var simulator = FleetSimulator(options: options)
-        let output = try simulator.write(to: FileManager.default.temporaryDirectory.appendingPathComponent("drift-\(UUID().uuidString)").path)
-        _ = try app.ingest(paths: output.predictionFiles, options: IngestOptions(kind: .predictions))
-        _ = try app.ingest(paths: [output.labelFile], options: IngestOptions(kind: .labels))
+        let output = try SimulatedFleet.ingest(into: app) { options in
+            options.models = 3
+            options.perModel = 2400
+            options.months = 3
+            options.seed = seed
+            options.driftEvent = drift
+            options.firstModelChange = change
+        }
         let monthTwoEnd = try #require(Timestamp.monthBounds("2026-10")).end
         var calibration = RecalibrationOptions()
         calibration.asOf = monthTwoEnd

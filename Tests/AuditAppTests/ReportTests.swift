@@ -10,15 +10,12 @@ import TestSupport
 struct ReportTests {
     static func fleet(models: Int) throws -> AuditApp {
         let app = AuditApp(database: try TestDatabase.createMigrated(prefix: "report"))
-        var options = SimulationOptions()
-        options.models = models
-        options.perModel = 900
-        options.months = 2
-        options.seed = 5
-        var simulator = FleetSimulator(options: options)
-        let output = try simulator.write(to: FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)").path)
-        _ = try app.ingest(paths: output.predictionFiles, options: IngestOptions(kind: .predictions))
-        _ = try app.ingest(paths: [output.labelFile], options: IngestOptions(kind: .labels))
+        try SimulatedFleet.ingest(into: app) { options in
+            options.models = models
+            options.perModel = 900
+            options.months = 2
+            options.seed = 5
+        }
         var calibration = RecalibrationOptions()
         calibration.asOf = Timestamp.monthBounds("2026-10")!.start
         calibration.minimumFit = 0

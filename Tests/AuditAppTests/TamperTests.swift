@@ -59,3 +59,32 @@ struct TamperTests {
                 "\(scenario.name): \(report.problems.map(\.description))")
     }
 }
+
+/// Truncating the newest links leaves a chain that is consistent in itself; an anchor taken earlier exposes it.
+@Suite("tamper evidence: anchors")
+struct AnchorTests {
+    @Test("deleting the newest batch with its rows, or the newest calibration event, is caught by an earlier anchor")
+    func truncationNeedsAnAnchor() throws {
+        let database = try TestDatabase.createMigrated(prefix: "anchor")
+        let app = AuditApp(database: database)
+        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a1")])], options: IngestOptions(kind: .predictions))
+        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a2")])], options: IngestOptions(kind: .predictions))
+        let before = try app.verify()
+        let recordsHead = try #require(before.head?.hash)
+        let connection = try database.connect()
+
+        try connection.execute("""
+            SET session_replication_role = replica;
+            DELETE FROM predictions WHERE batch_id = (SELECT max(batch_id) FROM ingest_batches);
+            DELETE FROM ingest_batches WHERE batch_id = (SELECT max(batch_id) FROM ingest_batches);
+            SET session_replication_role = origin;
+            """)
+        // Without an anchor the shorter chain is consistent: this is the limit of any self-contained hash chain.
+        #expect(try app.verify().intact)
+        let anchored = try app.verify(anchors: [recordsHead])
+        #expect(!anchored.intact)
+        #expect(anchored.problems.contains { $0.message.contains("anchor \(recordsHead) is no longer a link") })
+        // An anchor that is still in the chain passes.
+        #expect(try app.verify(anchors: [try #require(app.verify().head?.hash)]).intact)
+    }
+}

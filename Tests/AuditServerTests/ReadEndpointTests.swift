@@ -10,17 +10,13 @@ import TestSupport
 struct ReadEndpointTests {
     /// Two simulated models, ingested, recalibrated (activated) and drift-checked.
     static func populate(_ app: AuditApp) throws -> Timestamp {
-        var options = SimulationOptions()
-        options.models = 2
-        options.perModel = 800
-        options.months = 2
-        options.seed = 11
-        options.driftEvent = false
-        var simulator = FleetSimulator(options: options)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sim-\(UUID().uuidString)").path
-        let output = try simulator.write(to: folder)
-        _ = try app.ingest(paths: output.predictionFiles, options: IngestOptions(kind: .predictions))
-        _ = try app.ingest(paths: [output.labelFile], options: IngestOptions(kind: .labels))
+        let output = try SimulatedFleet.ingest(into: app) { options in
+            options.models = 2
+            options.perModel = 800
+            options.months = 2
+            options.seed = 11
+            options.driftEvent = false
+        }
         var recalibration = RecalibrationOptions()
         recalibration.asOf = output.now
         recalibration.targetRisk = 0.4 // the simulated models are about 60 % accurate

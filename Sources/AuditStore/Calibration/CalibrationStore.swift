@@ -202,6 +202,17 @@ public enum CalibrationStore {
     }
 
     /// Recomputes every version's content hash and the event chain; returns the problems found.
+    /// The newest event's hash: the head of the calibration event chain (nil when no event exists).
+    public static func eventChainHead(_ connection: PQConnection) throws -> String? {
+        let result = try connection.query("SELECT event_hash FROM calibration_events ORDER BY event_id DESC LIMIT 1")
+        return result.rowCount == 0 ? nil : result.string(0, 0)
+    }
+
+    /// True when some calibration event has `hash` as its event hash.
+    public static func containsEvent(_ connection: PQConnection, hash: String) throws -> Bool {
+        try connection.query("SELECT EXISTS (SELECT 1 FROM calibration_events WHERE event_hash = $1)", [hash]).bool(0, 0) == true
+    }
+
     public static func verify(_ connection: PQConnection) throws -> [String] {
         var problems: [String] = []
         let stored = try connection.query("SELECT version_id, content_hash FROM calibration_versions ORDER BY version_id")

@@ -28,12 +28,17 @@ public struct ChainReport: Sendable {
     public let head: (hash: String, batchID: Int64, ingestedAt: String)?
     /// Every discrepancy found, the first broken link first.
     public let problems: [Problem]
+    /// The newest calibration event's hash (the head of the calibration event chain); nil when there is none.
+    public var calibrationHead: String?
 
-    public init(batches: Int, rows: Int, head: (hash: String, batchID: Int64, ingestedAt: String)?, problems: [Problem]) {
+    public init(batches: Int, rows: Int, head: (hash: String, batchID: Int64, ingestedAt: String)?, problems: [Problem],
+                calibrationHead: String? = nil)
+    {
         self.batches = batches
         self.rows = rows
         self.head = head
         self.problems = problems
+        self.calibrationHead = calibrationHead
     }
 
     /// True when every row and every link verified.
@@ -46,6 +51,11 @@ public struct ChainReport: Sendable {
 /// a superuser disabled the append-only triggers, unless the attacker also rewrote every later chain hash, which
 /// the chain head quoted in printed monthly reports exposes.
 public enum ChainVerifier {
+    /// True when some batch of the log has `hash` as its chain hash (an anchor taken earlier is still there).
+    public static func contains(_ connection: PQConnection, chainHash hash: String) throws -> Bool {
+        try connection.query("SELECT EXISTS (SELECT 1 FROM ingest_batches WHERE chain_hash = $1)", [hash]).bool(0, 0) == true
+    }
+
     /// Verifies the whole log; reads it in pages so memory stays flat.
     public static func verify(_ connection: PQConnection) throws -> ChainReport {
         var problems: [ChainReport.Problem] = []
