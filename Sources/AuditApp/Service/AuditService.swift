@@ -99,6 +99,7 @@ public final class AuditService: Sendable {
 
     /// The caller holding the bearer token `secret`, or nil (unknown, revoked or malformed). Remembered briefly.
     public func caller(secret: String) async throws -> Caller? {
+        guard APITokens.isWellFormed(secret) else { return nil } // no database round trip for garbage
         let key = APITokens.hash(secret)
         let now = DispatchTime.now().uptimeNanoseconds
         if let cached = tokenCache.withLock({ $0[key] }), cached.until > now { return cached.caller }
