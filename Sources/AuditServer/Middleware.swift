@@ -1,4 +1,5 @@
 import AuditApp
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -41,7 +42,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization], header.count > 7,
               header.prefix(7).lowercased() == "bearer "
         else { throw APIError.unauthorized }
-        let secret = String(header.dropFirst(7)).trimmingSpaces
+        let secret = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
         guard let caller = try await service.caller(secret: secret) else { throw APIError.unauthorized }
         var context = context
         context.caller = caller
@@ -51,10 +52,4 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
 extension APIError {
     static let tooLarge = APIError(.contentTooLarge, code: "too_large", message: "the request body is larger than the server accepts")
-}
-
-extension String {
-    var trimmingSpaces: String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-    }
 }

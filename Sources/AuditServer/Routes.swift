@@ -1,5 +1,6 @@
 import AuditApp
 import AuditCore
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -103,7 +104,7 @@ struct Routes: Sendable {
         ])
         let etag = "\"" + String(APITokens.hash(CanonicalJSON.text(document)).prefix(32)) + "\""
         let headers: HTTPFields = [.eTag: etag, .cacheControl: "no-cache"]
-        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { String($0).trimmingSpaces == etag || $0 == "*" }) {
+        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }) {
             return Response(status: .notModified, headers: headers)
         }
         return Response.json(document, headers: headers)

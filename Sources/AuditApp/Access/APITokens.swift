@@ -1,5 +1,6 @@
 import AuditCore
 import AuditStore
+import Foundation
 import PQ
 
 /// A token as shown once, at creation: the secret itself is never stored.
@@ -47,18 +48,8 @@ public enum APITokens {
 
     /// Base64url without padding.
     static func base64URL(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            let chunk = bytes[index..<min(index + 3, bytes.count)]
-            var value: UInt32 = 0
-            for (offset, byte) in chunk.enumerated() { value |= UInt32(byte) << (16 - 8 * offset) }
-            for position in 0..<(chunk.count + 1) {
-                out.append(base64URLAlphabet[Int((value >> (18 - 6 * position)) & 63)])
-            }
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }
 
@@ -81,11 +72,9 @@ extension AuditApp {
         try TokenStore.revoke(migratedConnection(), id: id, reason: reason)
     }
 
-    /// The caller holding `secret`, or nil when the token is unknown, revoked or malformed.
+    /// The caller holding `secret` (already checked well-formed), or nil when the token is unknown or revoked.
     static func caller(secret: String, on connection: PQConnection) throws -> Caller? {
-        guard APITokens.isWellFormed(secret), let token = try TokenStore.find(connection, tokenHash: APITokens.hash(secret)) else {
-            return nil
-        }
+        guard let token = try TokenStore.find(connection, tokenHash: APITokens.hash(secret)) else { return nil }
         return Caller(tokenID: token.id, name: token.name, scopes: token.scopes.compactMap(AccessScope.init(rawValue:)))
     }
 }

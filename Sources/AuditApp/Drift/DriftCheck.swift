@@ -171,7 +171,7 @@ extension AuditApp {
             findings.append(DriftFinding(
                 severity: "WARN", check: "model version", subject: version,
                 message: "new model version \(version) served \(percent(share)) of the current window; the active calibration was fitted on "
-                    + (referenceVersions.sorted().joined(separator: ", ").nilIfEmpty ?? "unversioned predictions"),
+                    + (referenceVersions.isEmpty ? "unversioned predictions" : referenceVersions.sorted().joined(separator: ", ")),
                 action: "recalibrate for model version \(version) before trusting its threshold", statistic: share, pValue: nil, labelFree: true))
         }
 
@@ -342,9 +342,4 @@ extension DriftRun {
         guard case .object(let object) = findings else { return findings }
         return .object(JSONObject([("run_id", .integer(runID)), ("recorded_at", .text(recordedAt?.rfc3339))] + object.members))
     }
-}
-
-extension String {
-    /// nil for the empty string.
-    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

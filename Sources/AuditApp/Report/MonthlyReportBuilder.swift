@@ -23,6 +23,11 @@ public struct WrittenReport: Sendable {
     public let computeSeconds: Double
 }
 
+/// The formats a monthly report can be rendered in.
+public enum ReportFormat: Sendable {
+    case json, html, markdown
+}
+
 extension AuditApp {
     /// Builds the monthly safety report of `month` (`YYYY-MM`) and writes report.md, report.html and report.json
     /// into `outFolder/YYYY-MM/`.

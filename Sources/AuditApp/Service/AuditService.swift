@@ -60,8 +60,8 @@ public final class AuditService: Sendable {
     public static func isUnavailable(_ error: any Error) -> Bool {
         if error is ServiceBusy { return true }
         guard let error = error as? PQError else { return false }
-        return error.kind == .connection || error.isConnectionLoss
-            || ["57P01", "57P02", "57P03", "53300", "57014"].contains(error.sqlState ?? "")
+        // Beyond a lost connection: too many connections (53300), statement timeout (57014).
+        return error.isConnectionLoss || ["53300", "57014"].contains(error.sqlState ?? "")
     }
 
     /// Thrown when too many calls already wait for a connection.

@@ -22,11 +22,6 @@ public struct ModelOverview: Sendable {
     }
 }
 
-/// The formats a monthly report can be served in.
-public enum ReportFormat: Sendable {
-    case json, html, markdown
-}
-
 extension AuditApp {
     /// Every model with its counts and active calibration.
     public func modelOverviews() throws -> [ModelOverview] {

@@ -113,7 +113,7 @@ public final class IngestBatchWriter {
 
     /// Commits one batch and reports what happened to every record.
     public func commit(_ items: [IngestItem]) throws -> BatchOutcome {
-        try prepareStaging()
+        if kind == .labels { try prepareStaging() } // predictions are COPYed straight into their table
         phases = [:]
         let started = DispatchTime.now()
         var outcome = try connection.transaction {
