@@ -177,7 +177,9 @@ public struct EmbeddedCluster: Sendable {
     func run(binary: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let path = try Self.serverBinary(binary)
         if runsAsServiceUser {
-            return try Self.execute("/sbin/runuser", ["-u", "postgres", "--", path] + arguments)
+            // From "/": the caller's working folder may be closed to the postgres user, and psql's warning about it
+            // would otherwise be mixed into the output that is parsed.
+            return try Self.execute("/sbin/runuser", ["-u", "postgres", "--", "/usr/bin/env", "-C", "/", path] + arguments)
         }
         return try Self.execute(path, arguments)
     }
