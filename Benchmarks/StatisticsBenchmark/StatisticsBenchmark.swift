@@ -31,9 +31,9 @@ struct StatisticsBenchmark {
         try labels.map(Int64.init).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: folder + "/labels.i64")) }
 
         let metricsStart = Date()
-        var msp = [Double](repeating: 0, count: rows)
-        for index in 0..<rows { msp[index] = DerivedScores(logits: logits[index], predicted: predicted[index]).msp }
-        let correct = (0..<rows).map { predicted[$0] == labels[$0] }
+        let msp = DerivedScores.msp(of: logits, predicted: predicted)
+        var correct = [Bool](repeating: false, count: rows)
+        for index in 0..<rows { correct[index] = predicted[index] == labels[index] }
         let set = MetricSet(scores: msp, correct: correct, calibrationScores: msp)
         let metricsSeconds = Date().timeIntervalSince(metricsStart)
         let calibration = set.calibration!

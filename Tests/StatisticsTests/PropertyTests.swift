@@ -27,6 +27,39 @@ struct PropertyTests {
         #expect(forward > 0.55)
     }
 
+    @Test("the ranking of a large set (radix sort on two cores) is the stable comparison sort", arguments: [16_384, 100_001])
+    func largeRankingIsStableSort(count: Int) {
+        var random = Xoshiro256StarStar(seed: 4)
+        let specials: [Double] = [0, -0.0, 1, -1, 1e300, -1e300, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 0.8]
+        let scores = (0..<count).map { _ -> Double in
+            switch random.index(below: 4) {
+            case 0: specials[random.index(below: specials.count)]
+            case 1: Double(random.index(below: 11)) / 10  // discrete verbalized scores: many ties
+            default: (random.uniform() - 0.5) * 1e4
+            }
+        }
+        let ranking = ScoreRanking(scores)
+        let expected = scores.indices.sorted { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+        #expect(ranking.ascending == expected)
+        #expect(ranking.sortedScores == expected.map { scores[$0] })
+        #expect(!ranking.sortedScores.contains { $0 == 0 && $0.sign == .minus })
+    }
+
+    @Test("msp of a whole set equals msp row by row")
+    func batchMSPEqualsRowByRow() {
+        var random = Xoshiro256StarStar(seed: 5)
+        var logits = LogitRows()
+        var predicted: [Int] = []
+        for _ in 0..<70_001 {
+            let row = (0..<(2 + random.index(below: 5))).map { _ in (random.uniform() - 0.5) * 20 }
+            logits.append(row)
+            predicted.append(random.index(below: row.count))
+        }
+        let batch = DerivedScores.msp(of: logits, predicted: predicted, temperature: 1.7)
+        let single = (0..<logits.count).map { DerivedScores(logits: logits[$0], temperature: 1.7, predicted: predicted[$0]).msp }
+        #expect(batch == single)
+    }
+
     @Test("AURC of the oracle ordering equals AURC-oracle")
     func oracleOrdering() throws {
         var random = Xoshiro256StarStar(seed: 3)

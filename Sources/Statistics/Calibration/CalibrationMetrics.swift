@@ -33,11 +33,15 @@ public enum CalibrationMetrics {
         var counts = [Int](repeating: 0, count: bins)
         var scoreSums = [Double](repeating: 0, count: bins)
         var correctCounts = [Int](repeating: 0, count: bins)
-        for index in scores.indices {
-            let bin = bin(of: scores[index], edges: edges, bins: bins)
-            counts[bin] += 1
-            scoreSums[bin] += scores[index]
-            if correct[index] { correctCounts[bin] += 1 }
+        scores.withUnsafeBufferPointer { scores in
+            correct.withUnsafeBufferPointer { correct in
+                for index in scores.indices {
+                    let bin = bin(of: scores[index], edges: edges, bins: bins)
+                    counts[bin] += 1
+                    scoreSums[bin] += scores[index]
+                    if correct[index] { correctCounts[bin] += 1 }
+                }
+            }
         }
         return (0..<bins).compactMap { bin in
             guard counts[bin] > 0 else { return nil }
@@ -59,29 +63,38 @@ public enum CalibrationMetrics {
 
     /// ACE with a precomputed ranking (its ascending order keeps ties in record order, as ACE requires).
     public static func ace(scores: [Double], correct: [Bool], ranking: ScoreRanking, bins: Int = 15) -> Double? {
-        guard !scores.isEmpty else { return nil }
-        let order = ranking.ascending
-        let total = scores.count
+        ace(RankedOutcomes(ranking: ranking, outcomes: correct), bins: bins)
+    }
+
+    /// ACE over ranked outcomes (outcome = correct): consecutive groups of ⌈N/B⌉ or ⌊N/B⌋ rows.
+    static func ace(_ ranked: RankedOutcomes, bins: Int = 15) -> Double? {
+        guard ranked.count > 0 else { return nil }
+        let total = ranked.count
         let baseSize = total / bins
         let larger = total % bins
         var start = 0
         var groups: [ReliabilityBin] = []
-        for group in 0..<bins {
-            let size = baseSize + (group < larger ? 1 : 0)
-            guard size > 0 else { continue }
-            var scoreSum = 0.0
-            var correctCount = 0
-            for position in start..<(start + size) {
-                scoreSum += scores[order[position]]
-                if correct[order[position]] { correctCount += 1 }
+        ranked.scores.withUnsafeBufferPointer { scores in
+            ranked.outcomes.withUnsafeBufferPointer { correct in
+                for group in 0..<bins {
+                    let size = baseSize + (group < larger ? 1 : 0)
+                    guard size > 0 else { continue }
+                    var scoreSum = 0.0
+                    var correctCount = 0
+                    for position in start..<(start + size) {
+                        scoreSum += scores[position]
+                        if correct[position] { correctCount += 1 }
+                    }
+                    groups.append(ReliabilityBin(bin: group, n: size, conf: scoreSum / Double(size), acc: Double(correctCount) / Double(size)))
+                    start += size
+                }
             }
-            groups.append(ReliabilityBin(bin: group, n: size, conf: scoreSum / Double(size), acc: Double(correctCount) / Double(size)))
-            start += size
         }
         return summarize(groups, total: total).ece
     }
 
-    private static func summarize(_ bins: [ReliabilityBin], total: Int) -> (ece: Double, mce: Double) {
+    /// ECE and MCE of reliability bins that hold `total` rows in all.
+    static func summarize(_ bins: [ReliabilityBin], total: Int) -> (ece: Double, mce: Double) {
         var ece = 0.0
         var mce = 0.0
         for bin in bins {

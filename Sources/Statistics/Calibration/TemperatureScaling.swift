@@ -141,10 +141,3 @@ struct CentredLogits: @unchecked Sendable {
         return (sum.0 / n, sum.1 / n, sum.2 / n)
     }
 }
-
-/// Lets each parallel chunk write its own slot of a buffer.
-private struct UncheckedBuffer: @unchecked Sendable {
-    // @unchecked Sendable: chunk k writes only buffer[k], and the buffer outlives concurrentPerform.
-    let buffer: UnsafeMutableBufferPointer<(Double, Double, Double)>
-    init(_ buffer: UnsafeMutableBufferPointer<(Double, Double, Double)>) { self.buffer = buffer }
-}

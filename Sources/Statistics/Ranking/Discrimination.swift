@@ -7,42 +7,40 @@ public struct RiskCoveragePoint: Sendable, Equatable, Codable {
     public let errors: Int
 }
 
-/// The ascending order of a set of scores, ties kept in record order: computed once, shared by every ranking metric.
-public struct ScoreRanking: Sendable {
-    /// Row indices sorted by (score, index).
-    public let ascending: [Int]
+/// Scores in ascending order with each row's outcome beside it: every ranking metric is one sequential walk over it.
+struct RankedOutcomes {
+    let scores: [Double]
+    let outcomes: [Bool]
+    let positives: Int
 
-    /// Sorts `scores` by (score, index): a comparison sort for small inputs, and for large ones a stable
-    /// least-significant-digit radix sort on order-preserving 64-bit keys (four 16-bit passes over contiguous
-    /// (key, index) pairs), whose cost is linear but has a fixed 4 × 65 536-bucket overhead.
-    public init(_ scores: [Double]) {
-        let count = scores.count
-        if count < 16_384 {
-            ascending = scores.indices.sorted { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
-            return
-        }
-        var items = [(key: UInt64, index: Int)](repeating: (0, 0), count: count)
-        for index in 0..<count {
-            let value = scores[index] == 0 ? 0 : scores[index]  // −0.0 and +0.0 are one score
-            let bits = value.bitPattern
-            items[index] = (bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63), index)
-        }
-        var scratch = items
-        var counts = [Int](repeating: 0, count: 65_537)
-        for pass in 0..<4 {
-            let shift = UInt64(pass * 16)
-            for bucket in counts.indices { counts[bucket] = 0 }
-            for item in items { counts[Int((item.key >> shift) & 0xFFFF) + 1] += 1 }
-            if counts[1...].contains(count) { continue }  // every key shares this digit: the pass changes nothing
-            for bucket in 1..<counts.count { counts[bucket] += counts[bucket - 1] }
-            for item in items {
-                let bucket = Int((item.key >> shift) & 0xFFFF)
-                scratch[counts[bucket]] = item
-                counts[bucket] += 1
+    init(ranking: ScoreRanking, outcomes: [Bool]) {
+        precondition(ranking.ascending.count == outcomes.count, "scores and outcomes differ in length")
+        scores = ranking.sortedScores
+        self.outcomes = ranking.inOrder(outcomes)
+        positives = outcomes.reduce(0) { $0 + ($1 ? 1 : 0) }
+    }
+
+    var count: Int { scores.count }
+
+    /// Calls `body(end, positivesInGroup)` for each group of equal scores, from the lowest; `end` is one past the group.
+    @inline(__always)
+    func forEachTieGroupAscending(_ body: (_ start: Int, _ end: Int, _ positivesInGroup: Int) -> Void) {
+        scores.withUnsafeBufferPointer { scores in
+            outcomes.withUnsafeBufferPointer { outcomes in
+                var start = 0
+                while start < scores.count {
+                    var end = start
+                    var positivesInGroup = 0
+                    let score = scores[start]
+                    while end < scores.count && scores[end] == score {
+                        if outcomes[end] { positivesInGroup += 1 }
+                        end += 1
+                    }
+                    body(start, end, positivesInGroup)
+                    start = end
+                }
             }
-            swap(&items, &scratch)
         }
-        ascending = items.map(\.index)
     }
 }
 
@@ -57,22 +55,17 @@ public enum Discrimination {
     /// AUROC with a precomputed ranking of `scores`.
     public static func auroc(scores: [Double], positive: [Bool], ranking: ScoreRanking) -> Double? {
         precondition(scores.count == positive.count, "scores and outcomes differ in length")
-        let positives = positive.reduce(0) { $0 + ($1 ? 1 : 0) }
-        let negatives = scores.count - positives
+        return auroc(RankedOutcomes(ranking: ranking, outcomes: positive))
+    }
+
+    /// AUROC over ranked outcomes (positive = outcome true): the Mann–Whitney rank sum with average ranks for ties.
+    static func auroc(_ ranked: RankedOutcomes) -> Double? {
+        let positives = ranked.positives
+        let negatives = ranked.count - positives
         guard positives > 0, negatives > 0 else { return nil }
-        let order = ranking.ascending
         var rankSumOfPositives = 0.0
-        var start = 0
-        while start < order.count {
-            var end = start
-            var positivesInGroup = 0
-            while end < order.count && scores[order[end]] == scores[order[start]] {
-                if positive[order[end]] { positivesInGroup += 1 }
-                end += 1
-            }
-            let averageRank = Double(start + 1 + end) / 2
-            rankSumOfPositives += averageRank * Double(positivesInGroup)
-            start = end
+        ranked.forEachTieGroupAscending { start, end, positivesInGroup in
+            rankSumOfPositives += Double(start + 1 + end) / 2 * Double(positivesInGroup)
         }
         let p = Double(positives)
         return (rankSumOfPositives - p * (p + 1) / 2) / (p * Double(negatives))
@@ -85,23 +78,21 @@ public enum Discrimination {
 
     /// AUPRC-error with a precomputed ranking: descending −s is ascending s, ties grouped.
     public static func auprcError(scores: [Double], correct: [Bool], ranking: ScoreRanking) -> Double? {
-        let totalErrors = correct.reduce(0) { $0 + ($1 ? 0 : 1) }
+        auprcError(RankedOutcomes(ranking: ranking, outcomes: correct))
+    }
+
+    /// AUPRC-error over ranked outcomes (outcome = correct).
+    static func auprcError(_ ranked: RankedOutcomes) -> Double? {
+        let totalErrors = ranked.count - ranked.positives
         guard totalErrors > 0 else { return nil }
-        let order = ranking.ascending
         var errors = 0
         var previousRecall = 0.0
         var precisionSum = 0.0
-        var start = 0
-        while start < order.count {
-            var end = start
-            while end < order.count && scores[order[end]] == scores[order[start]] {
-                if !correct[order[end]] { errors += 1 }
-                end += 1
-            }
+        ranked.forEachTieGroupAscending { start, end, correctInGroup in
+            errors += end - start - correctInGroup
             let recall = Double(errors) / Double(totalErrors)
             precisionSum += (recall - previousRecall) * Double(errors) / Double(end)
             previousRecall = recall
-            start = end
         }
         return precisionSum
     }
@@ -113,24 +104,33 @@ public enum Discrimination {
 
     /// The risk–coverage curve with a precomputed ranking (walked from the highest score down).
     public static func riskCoverage(scores: [Double], correct: [Bool], ranking: ScoreRanking) -> [RiskCoveragePoint] {
-        let order = Array(ranking.ascending.reversed())
-        let total = Double(scores.count)
         var curve: [RiskCoveragePoint] = []
+        walkDescending(RankedOutcomes(ranking: ranking, outcomes: correct)) { curve.append($0) }
+        return curve
+    }
+
+    /// Calls `body` with the risk–coverage point of each distinct score, from the highest down.
+    @inline(__always)
+    static func walkDescending(_ ranked: RankedOutcomes, _ body: (RiskCoveragePoint) -> Void) {
+        let total = Double(ranked.count)
         var accepted = 0
         var errors = 0
-        var start = 0
-        while start < order.count {
-            let threshold = scores[order[start]]
-            while accepted < order.count && scores[order[accepted]] == threshold {
-                if !correct[order[accepted]] { errors += 1 }
-                accepted += 1
+        ranked.scores.withUnsafeBufferPointer { scores in
+            ranked.outcomes.withUnsafeBufferPointer { correct in
+                var position = scores.count - 1
+                while position >= 0 {
+                    let threshold = scores[position]
+                    while position >= 0 && scores[position] == threshold {
+                        if !correct[position] { errors += 1 }
+                        accepted += 1
+                        position -= 1
+                    }
+                    body(RiskCoveragePoint(
+                        threshold: threshold, coverage: Double(accepted) / total,
+                        risk: Double(errors) / Double(accepted), accepted: accepted, errors: errors))
+                }
             }
-            curve.append(RiskCoveragePoint(
-                threshold: threshold, coverage: Double(accepted) / total,
-                risk: Double(errors) / Double(accepted), accepted: accepted, errors: errors))
-            start = accepted
         }
-        return curve
     }
 
     /// AURC = Σ_k r_k (cov_k − cov_{k−1}); nil when empty.
@@ -144,42 +144,38 @@ public enum Discrimination {
     public static func aurcAndCurve(scores: [Double], correct: [Bool], ranking: ScoreRanking, maximumPoints: Int = 101)
         -> (aurc: Double?, curve: [RiskCoveragePoint])
     {
-        guard !scores.isEmpty else { return (nil, []) }
-        let order = ranking.ascending
-        let total = Double(scores.count)
+        aurcAndCurve(RankedOutcomes(ranking: ranking, outcomes: correct), maximumPoints: maximumPoints)
+    }
+
+    /// AURC and the thinned curve over ranked outcomes (outcome = correct).
+    static func aurcAndCurve(_ ranked: RankedOutcomes, maximumPoints: Int = 101) -> (aurc: Double?, curve: [RiskCoveragePoint]) {
+        guard ranked.count > 0 else { return (nil, []) }
         var area = 0.0
         var previousCoverage = 0.0
-        var accepted = 0
-        var errors = 0
-        var position = order.count - 1
         var curve: [RiskCoveragePoint] = []
-        let spacing = max(1, scores.count / max(maximumPoints - 1, 1))
+        let spacing = max(1, ranked.count / max(maximumPoints - 1, 1))
         var nextKept = spacing
-        while position >= 0 {
-            let threshold = scores[order[position]]
-            while position >= 0 && scores[order[position]] == threshold {
-                if !correct[order[position]] { errors += 1 }
-                accepted += 1
-                position -= 1
-            }
-            let coverage = Double(accepted) / total
-            let risk = Double(errors) / Double(accepted)
-            area += risk * (coverage - previousCoverage)
-            previousCoverage = coverage
-            if accepted >= nextKept || position < 0 {
-                curve.append(RiskCoveragePoint(threshold: threshold, coverage: coverage, risk: risk, accepted: accepted, errors: errors))
-                while nextKept <= accepted { nextKept += spacing }
+        walkDescending(ranked) { point in
+            area += point.risk * (point.coverage - previousCoverage)
+            previousCoverage = point.coverage
+            if point.accepted >= nextKept || point.accepted == ranked.count {
+                curve.append(point)
+                while nextKept <= point.accepted { nextKept += spacing }
             }
         }
         return (area, curve)
     }
 
+    /// PRR from AURC and the number of correct rows; nil without errors or correct rows.
+    static func prr(correctCount: Int, total: Int, aurc: Double) -> Double? {
+        guard correctCount > 0, correctCount < total else { return nil }
+        let random = 1 - Double(correctCount) / Double(total)
+        return (random - aurc) / (random - aurcOracle(total: total, correctCount: correctCount))
+    }
+
     /// PRR from AURC: (AURC-random − AURC) / (AURC-random − AURC-oracle); nil without errors or correct rows.
     public static func prr(correct: [Bool], aurc: Double) -> Double? {
-        let correctCount = correct.reduce(0) { $0 + ($1 ? 1 : 0) }
-        guard correctCount > 0, correctCount < correct.count else { return nil }
-        let random = 1 - Double(correctCount) / Double(correct.count)
-        return (random - aurc) / (random - aurcOracle(total: correct.count, correctCount: correctCount))
+        prr(correctCount: correct.reduce(0) { $0 + ($1 ? 1 : 0) }, total: correct.count, aurc: aurc)
     }
 
     /// AURC of an already computed curve.

@@ -13,20 +13,25 @@ public struct MetricSet: Sendable {
     /// The metrics of ranking scores `s` (higher = more trust); `calibrationScores` are the raw confidence values
     /// in [0, 1] when calibration metrics apply (for a confidence method they are `s` itself).
     public init(scores s: [Double], correct: [Bool], calibrationScores: [Double]?, bins: Int = 15) {
+        precondition(s.count == correct.count, "scores and outcomes differ in length")
         n = s.count
-        let ranking = ScoreRanking(s)
-        auroc = Discrimination.auroc(scores: s, positive: correct, ranking: ranking)
-        auprcError = Discrimination.auprcError(scores: s, correct: correct, ranking: ranking)
-        let selective = Discrimination.aurcAndCurve(scores: s, correct: correct, ranking: ranking)
+        let ranked = RankedOutcomes(ranking: ScoreRanking(s), outcomes: correct)
+        auroc = Discrimination.auroc(ranked)
+        auprcError = Discrimination.auprcError(ranked)
+        let selective = Discrimination.aurcAndCurve(ranked)
         riskCoverage = selective.curve
         aurc = selective.aurc
-        prr = selective.aurc.flatMap { Discrimination.prr(correct: correct, aurc: $0) }
-        if let values = calibrationScores, !values.isEmpty,
-            let ece = CalibrationMetrics.ece(scores: values, correct: correct, bins: bins),
-            let ace = CalibrationMetrics.ace(scores: values, correct: correct, ranking: values == s ? ranking : ScoreRanking(values), bins: bins),
-            let brier = CalibrationMetrics.brierTopLabel(scores: values, correct: correct)
-        {
-            calibration = (ece.ece, ece.mce, ace, brier, CalibrationMetrics.reliability(scores: values, correct: correct, bins: bins))
+        let total = s.count
+        prr = selective.aurc.flatMap { Discrimination.prr(correctCount: ranked.positives, total: total, aurc: $0) }
+        if let values = calibrationScores, !values.isEmpty {
+            precondition(values.count == n, "calibration scores and outcomes differ in length")
+            let reliability = CalibrationMetrics.reliability(scores: values, correct: correct, bins: bins)
+            let summary = CalibrationMetrics.summarize(reliability, total: n)
+            let rankedValues = values == s ? ranked : RankedOutcomes(ranking: ScoreRanking(values), outcomes: correct)
+            calibration = (
+                summary.ece, summary.mce, CalibrationMetrics.ace(rankedValues, bins: bins)!,
+                CalibrationMetrics.brierTopLabel(scores: values, correct: correct)!, reliability
+            )
         } else {
             calibration = nil
         }

@@ -61,7 +61,37 @@ public struct DerivedScores: Sendable, Equatable {
 
     /// Scores from one row of logits (a slice of ``LogitRows``), at temperature T.
     public init(logits: ArraySlice<Double>, temperature: Double = 1, predicted: Int) {
+        self = logits.withUnsafeBufferPointer { Self(row: $0, beta: 1 / temperature, predicted: predicted) }
+    }
+
+    /// msp of every row of `logits` at temperature T (`predicted[i]` is row i's predicted index), computed on both
+    /// cores for large sets.
+    public static func msp(of logits: LogitRows, predicted: [Int], temperature: Double = 1) -> [Double] {
+        precondition(predicted.count == logits.count, "logits and predictions differ in length")
+        let rows = logits.count
         let beta = 1 / temperature
+        return [Double](unsafeUninitializedCapacity: rows) { buffer, initialized in
+            let output = UncheckedBuffer(buffer)
+            Parallel.forEachPart(count: rows, parts: 2) { _, range in
+                logits.values.withUnsafeBufferPointer { values in
+                    logits.offsets.withUnsafeBufferPointer { offsets in
+                        predicted.withUnsafeBufferPointer { predicted in
+                            for row in range {
+                                let logitsOfRow = UnsafeBufferPointer(rebasing: values[offsets[row]..<offsets[row + 1]])
+                                output.buffer[row] = Self(row: logitsOfRow, beta: beta, predicted: predicted[row]).msp
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = rows
+        }
+    }
+
+    /// with c_k = β(z_k − max z) and S = Σ exp(c_k): msp = exp(c_ŷ)/S, margin = (exp(c₍₁₎) − exp(c₍₂₎))/S,
+    /// entropy = ln S − Σ exp(c_k) c_k / S.
+    @inline(__always)
+    private init(row logits: UnsafeBufferPointer<Double>, beta: Double, predicted: Int) {
         var maximum = -Double.infinity
         for value in logits where value > maximum { maximum = value }
         var total = 0.0
@@ -69,14 +99,12 @@ public struct DerivedScores: Sendable, Equatable {
         var first = -Double.infinity
         var second = -Double.infinity
         var predictedWeight = 0.0
-        let start = logits.startIndex
         for index in logits.indices {
-            let offset = index - start
             let centred = beta * (logits[index] - maximum)
             let weight = exp(centred)
             total += weight
             if weight > 0 { weighted += weight * centred }
-            if offset == predicted { predictedWeight = weight }
+            if index == predicted { predictedWeight = weight }
             if weight > first {
                 second = first
                 first = weight
