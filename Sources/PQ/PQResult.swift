@@ -100,8 +100,7 @@ public final class PQResult: @unchecked Sendable {
 
     /// A one-dimensional `text[]` value; NULL elements read as `nil`.
     public func strings(_ row: Int, _ column: Int) -> [String?]? {
-        guard let text = string(row, column) else { return nil }
-        return PQArrayParser.elements(of: text)
+        withBytes(row, column) { PQArrayParser.elements(of: $0) }
     }
 
     /// A `timestamptz` value as microseconds since 1970-01-01T00:00:00Z.
@@ -133,39 +132,44 @@ public final class PQResult: @unchecked Sendable {
 /// Parses PostgreSQL's text output of one-dimensional arrays.
 enum PQArrayParser {
     static func elements(of text: String) -> [String?] {
-        var scalars = Substring(text).unicodeScalars[...]
-        guard scalars.first == "{", scalars.last == "}" else { return [] }
-        scalars = scalars.dropFirst().dropLast()
-        if scalars.isEmpty { return [] }
+        var text = text
+        return text.withUTF8 { elements(of: $0) }
+    }
+
+    /// The elements of a one-dimensional array in PostgreSQL's text form (`{a,"b c",NULL}`), read byte by byte:
+    /// its delimiters are ASCII, which never occurs inside a multi-byte UTF-8 sequence.
+    static func elements(of bytes: UnsafeBufferPointer<UInt8>) -> [String?] {
+        guard bytes.count >= 2, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { return [] }
+        if bytes.count == 2 { return [] }
         var result: [String?] = []
-        var current = String.UnicodeScalarView()
+        var current: [UInt8] = []
         var quoted = false
         var wasQuoted = false
         var escaped = false
-        for scalar in scalars {
+        for byte in bytes[1..<(bytes.count - 1)] {
             if escaped {
-                current.append(scalar)
+                current.append(byte)
                 escaped = false
-            } else if scalar == "\\" {
+            } else if byte == UInt8(ascii: "\\") {
                 escaped = true
-            } else if scalar == "\"" {
+            } else if byte == UInt8(ascii: "\"") {
                 quoted.toggle()
                 wasQuoted = true
-            } else if scalar == "," && !quoted {
+            } else if byte == UInt8(ascii: ",") && !quoted {
                 result.append(finish(current, wasQuoted))
-                current = String.UnicodeScalarView()
+                current.removeAll(keepingCapacity: true)
                 wasQuoted = false
             } else {
-                current.append(scalar)
+                current.append(byte)
             }
         }
         result.append(finish(current, wasQuoted))
         return result
     }
 
-    private static func finish(_ scalars: String.UnicodeScalarView, _ wasQuoted: Bool) -> String? {
-        let value = String(scalars)
-        return (!wasQuoted && value == "NULL") ? nil : value
+    private static func finish(_ bytes: [UInt8], _ wasQuoted: Bool) -> String? {
+        if !wasQuoted && bytes.elementsEqual("NULL".utf8) { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -170,4 +170,14 @@ struct CanonicalFormTests {
         record.derived = (0.123456789, 1e-7, 2.5)
         #expect(record.canonicalText == CanonicalJSON.text(record.canonicalValue))
     }
+
+    @Test("labels and quarantine entries: the direct writer is byte-identical to the value tree", arguments: [nil, "ok \"quoted\"\n\u{1}ünï"])
+    func labelAndQuarantineWritersMatchTrees(note: String?) throws {
+        let label = LabelRecord(predictionID: "p-\\1", label: 3, reviewer: "rad\t17", reviewedAt: Timestamp(microseconds: 1_790_000_000_500_000), note: note)
+        #expect(label.canonicalText == CanonicalJSON.text(label.canonicalValue))
+        let quarantined = QuarantinedRecord(
+            kind: .labels, source: "file \"a\".jsonl", lineNumber: note == nil ? nil : 12, predictionID: note, field: note,
+            reason: "bad\u{7f}", raw: #"{"label": "x\u0000"}"# + (note ?? ""))
+        #expect(quarantined.canonicalText == CanonicalJSON.text(quarantined.canonicalValue))
+    }
 }

@@ -93,15 +93,28 @@ extension PredictionRecord {
 }
 
 extension LabelRecord {
-    /// The canonical JSON text of this record.
+    /// The canonical JSON text of this record, written directly (keys in sorted order).
     public var canonicalText: String {
-        CanonicalJSON.text(.object(JSONObject([
+        var writer = CanonicalWriter(capacity: 160)
+        writer.beginObject()
+        writer.key("label"); writer.integer(Int64(label))
+        writer.key("note"); writer.string(note)
+        writer.key("prediction_id"); writer.string(predictionID)
+        writer.key("reviewed_at"); writer.string(reviewedAt.rfc3339)
+        writer.key("reviewer"); writer.string(reviewer)
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// The canonical JSON value of this record as a tree: the reference the direct writer is tested against.
+    public var canonicalValue: JSONValue {
+        .object(JSONObject([
             ("label", .integer(Int64(label))),
             ("note", optionalString(note)),
             ("prediction_id", .string(predictionID)),
             ("reviewed_at", .string(reviewedAt.rfc3339)),
             ("reviewer", .string(reviewer)),
-        ])))
+        ]))
     }
 }
 
@@ -126,9 +139,24 @@ public struct QuarantinedRecord: Sendable, Equatable {
         self.raw = raw
     }
 
-    /// The canonical JSON text of this quarantine entry.
+    /// The canonical JSON text of this quarantine entry, written directly (keys in sorted order).
     public var canonicalText: String {
-        CanonicalJSON.text(.object(JSONObject([
+        var writer = CanonicalWriter(capacity: raw.utf8.count + 256)
+        writer.beginObject()
+        writer.key("field"); writer.string(field)
+        writer.key("kind"); writer.string(kind.rawValue)
+        writer.key("line_number"); writer.integer(lineNumber.map(Int64.init))
+        writer.key("prediction_id"); writer.string(predictionID)
+        writer.key("raw"); writer.string(raw)
+        writer.key("reason"); writer.string(reason)
+        writer.key("source"); writer.string(source)
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// The canonical JSON value of this entry as a tree: the reference the direct writer is tested against.
+    public var canonicalValue: JSONValue {
+        .object(JSONObject([
             ("field", optionalString(field)),
             ("kind", .string(kind.rawValue)),
             ("line_number", lineNumber.map { .integer(Int64($0)) } ?? .null),
@@ -136,7 +164,7 @@ public struct QuarantinedRecord: Sendable, Equatable {
             ("raw", .string(raw)),
             ("reason", .string(reason)),
             ("source", .string(source)),
-        ])))
+        ]))
     }
 }
 
