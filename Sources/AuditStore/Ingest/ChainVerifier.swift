@@ -1,4 +1,6 @@
 import AuditCore
+import Dispatch
+import Foundation
 import PQ
 
 /// The result of recomputing the tamper-evident chain from the stored rows.
@@ -69,6 +71,10 @@ public enum ChainVerifier {
             FROM ingest_batches ORDER BY batch_id
             """)
         var knownBatches = Set<Int64>()
+        // The rows of batch k + 1 are read on a helper thread while the rows of batch k are hashed on both cores.
+        let batchKinds = (0..<headers.rowCount).map { (Int64(headers.int($0, 0)!), headers.string($0, 1)!) }
+        var prefetch = batchKinds.first.map { first in Prefetch.read(connection) { try fetchRows($0, batchID: first.0, kind: first.1) } }
+        defer { _ = try? prefetch?.wait() }  // never leave the connection busy on the helper thread
         for index in 0..<headers.rowCount {
             batches += 1
             let batchID = Int64(headers.int(index, 0)!)
@@ -81,7 +87,12 @@ public enum ChainVerifier {
                 problems.append(.init(batchID: batchID, row: nil,
                     message: "prev_chain_hash does not match the previous batch's chain hash (a batch was removed, inserted or edited)"))
             }
-            let (hashes, rowProblems, recordCount, quarantineCount) = try recomputeRows(connection, batchID: batchID, kind: kind)
+            let stored = try prefetch!.wait()
+            prefetch = index + 1 < batchKinds.count
+                ? Prefetch.read(connection) { [next = batchKinds[index + 1]] in try fetchRows($0, batchID: next.0, kind: next.1) } : nil
+            let (hashes, rowProblems) = try recomputeRows(stored, batchID: batchID)
+            let recordCount = stored.records.rowCount
+            let quarantineCount = stored.quarantined.rowCount
             rows += hashes.count
             problems += rowProblems
             if recordCount != headers.int(index, 3)! || quarantineCount != headers.int(index, 5)! {
@@ -117,58 +128,95 @@ public enum ChainVerifier {
         return ChainReport(batches: batches, rows: rows, head: head.map { (hash: $0.0, batchID: $0.1, ingestedAt: $0.2) }, problems: problems)
     }
 
-    private static func recomputeRows(_ connection: PQConnection, batchID: Int64, kind: String) throws
-        -> ([(seq: Int, tag: Character, hash: String)], [ChainReport.Problem], Int, Int)
-    {
-        var hashes: [(seq: Int, tag: Character, hash: String)] = []
-        var problems: [ChainReport.Problem] = []
-        var seenSeq = Set<Int>()
-        func check(seq: Int, tag: Character, stored: String, computed: String, name: String) {
-            if !seenSeq.insert(seq).inserted {
-                problems.append(.init(batchID: batchID, row: name, message: "batch_seq \(seq) is used twice (rows reordered or inserted)"))
-            }
-            if stored != computed {
-                problems.append(.init(batchID: batchID, row: name, message: "row content does not match its row hash (edited)"))
-            }
-            hashes.append((seq, tag, computed))
-        }
-        var recordCount = 0
-        if kind == RecordKind.predictions.rawValue {
-            let result = try connection.query("""
+    /// The stored rows of one batch: its records and its quarantined rows, each in batch_seq order.
+    struct BatchRows: Sendable {
+        let kind: String
+        let records: PQResult
+        let quarantined: PQResult
+    }
+
+    private static func fetchRows(_ connection: PQConnection, batchID: Int64, kind: String) throws -> BatchRows {
+        let records = kind == RecordKind.predictions.rawValue
+            ? try connection.query("""
                 SELECT batch_seq, row_hash, \(RecordColumns.predictionSelectList) FROM predictions WHERE batch_id = $1 ORDER BY batch_seq
                 """, [batchID])
-            recordCount = result.rowCount
-            for row in 0..<result.rowCount {
-                let record = try RecordColumns.decodePrediction(result, row: row, base: 2)
-                check(seq: result.int(row, 0)!, tag: "P", stored: result.string(row, 1)!,
-                      computed: ChainHash.sha256(bytes: record.canonicalBytes), name: "prediction \(record.predictionID)")
-            }
-        } else {
-            let result = try connection.query("""
+            : try connection.query("""
                 SELECT batch_seq, row_hash, prediction_id, label, reviewer, reviewed_at, note, label_id
                 FROM ground_truth WHERE batch_id = $1 ORDER BY batch_seq
                 """, [batchID])
-            recordCount = result.rowCount
-            for row in 0..<result.rowCount {
-                let record = LabelRecord(
-                    predictionID: result.string(row, 2)!, label: result.int(row, 3)!, reviewer: result.string(row, 4)!,
-                    reviewedAt: Timestamp(microseconds: result.epochMicroseconds(row, 5)!), note: result.string(row, 6))
-                check(seq: result.int(row, 0)!, tag: "L", stored: result.string(row, 1)!,
-                      computed: ChainHash.sha256(record.canonicalText), name: "label \(result.int(row, 7)!) of \(record.predictionID)")
-            }
-        }
         let quarantined = try connection.query("""
             SELECT batch_seq, row_hash, kind, source, line_number, prediction_id, field, reason, raw, quarantine_id
             FROM quarantine WHERE batch_id = $1 ORDER BY batch_seq
             """, [batchID])
+        return BatchRows(kind: kind, records: records, quarantined: quarantined)
+    }
+
+    /// One recomputed row: its place, tag and hash, where it was read, and whether the stored hash differs.
+    private struct RowCheck {
+        let seq: Int
+        let tag: Character
+        let hash: String
+        let row: Int
+        let edited: Bool
+    }
+
+    /// How a problem names a row (built only when there is a problem).
+    private static func name(of check: RowCheck, in stored: BatchRows) -> String {
+        switch check.tag {
+        case "P": "prediction \(stored.records.string(check.row, 2) ?? "")"
+        case "L": "label \(stored.records.int(check.row, 7) ?? 0) of \(stored.records.string(check.row, 2) ?? "")"
+        default: "quarantine \(stored.quarantined.int(check.row, 9) ?? 0)"
+        }
+    }
+
+    /// Recomputes every row hash of a batch, the records in two halves on both cores.
+    private static func recomputeRows(_ stored: BatchRows, batchID: Int64) throws
+        -> ([(seq: Int, tag: Character, hash: String)], [ChainReport.Problem])
+    {
+        let records = stored.records
+        let isPredictions = stored.kind == RecordKind.predictions.rawValue
+        let count = records.rowCount
+        let half = (count + 1) / 2
+        let parts = ParallelResults<Result<[RowCheck], Error>>(count: 2)
+        DispatchQueue.concurrentPerform(iterations: count >= 2_000 ? 2 : 1) { part in
+            let range = count >= 2_000 ? (part == 0 ? 0..<half : half..<count) : 0..<count
+            parts.set(part, Result { try range.map { try isPredictions ? predictionCheck(records, row: $0) : labelCheck(records, row: $0) } })
+        }
+        var checks = try parts.values.compactMap { try $0?.get() }.flatMap { $0 }
+        let quarantined = stored.quarantined
         for row in 0..<quarantined.rowCount {
             let record = QuarantinedRecord(
                 kind: RecordKind(rawValue: quarantined.string(row, 2)!) ?? .predictions, source: quarantined.string(row, 3)!,
                 lineNumber: quarantined.int(row, 4), predictionID: quarantined.string(row, 5), field: quarantined.string(row, 6),
                 reason: quarantined.string(row, 7)!, raw: quarantined.string(row, 8)!)
-            check(seq: quarantined.int(row, 0)!, tag: "Q", stored: quarantined.string(row, 1)!,
-                  computed: ChainHash.sha256(record.canonicalText), name: "quarantine \(quarantined.int(row, 9)!)")
+            let hash = ChainHash.sha256(record.canonicalText)
+            checks.append(RowCheck(seq: quarantined.int(row, 0)!, tag: "Q", hash: hash, row: row, edited: hash != quarantined.string(row, 1)!))
         }
-        return (hashes, problems, recordCount, quarantined.rowCount)
+        var problems: [ChainReport.Problem] = []
+        var seenSeq = Set<Int>(minimumCapacity: checks.count)
+        for check in checks {
+            if !seenSeq.insert(check.seq).inserted {
+                problems.append(.init(batchID: batchID, row: name(of: check, in: stored),
+                                      message: "batch_seq \(check.seq) is used twice (rows reordered or inserted)"))
+            }
+            if check.edited {
+                problems.append(.init(batchID: batchID, row: name(of: check, in: stored), message: "row content does not match its row hash (edited)"))
+            }
+        }
+        return (checks.map { ($0.seq, $0.tag, $0.hash) }, problems)
+    }
+
+    private static func predictionCheck(_ result: PQResult, row: Int) throws -> RowCheck {
+        let record = try RecordColumns.decodePrediction(result, row: row, base: 2)
+        let hash = ChainHash.sha256(bytes: record.canonicalBytes)
+        return RowCheck(seq: result.int(row, 0)!, tag: "P", hash: hash, row: row, edited: hash != result.string(row, 1)!)
+    }
+
+    private static func labelCheck(_ result: PQResult, row: Int) throws -> RowCheck {
+        let record = LabelRecord(
+            predictionID: result.string(row, 2)!, label: result.int(row, 3)!, reviewer: result.string(row, 4)!,
+            reviewedAt: Timestamp(microseconds: result.epochMicroseconds(row, 5)!), note: result.string(row, 6))
+        let hash = ChainHash.sha256(record.canonicalText)
+        return RowCheck(seq: result.int(row, 0)!, tag: "L", hash: hash, row: row, edited: hash != result.string(row, 1)!)
     }
 }
