@@ -48,7 +48,7 @@ extension AuditApp {
     /// version of a model stores nothing ("nothing to refit").
     public func recalibrate(models: [String]?, options: RecalibrationOptions) throws -> [RecalibrationOutcome] {
         let connection = try migratedConnection()
-        let names = try models ?? ScoredPredictionQueries.models(connection).map(\.model)
+        let names = try models ?? ScoredPredictionQueries.modelNames(connection)
         return try names.map { model in
             try CalibrationStore.lockModel(connection, model: model)
             defer { try? CalibrationStore.unlockModel(connection, model: model) }
@@ -201,8 +201,8 @@ extension AuditApp {
     /// NLL and ECE (msp) before and after T, and coverage and accepted-set error rate at τ.
     static func splitMetrics(_ set: LabeledSet, temperature: Double, rule: EscalationRule?, method: String, orientation: Orientation) -> SplitMetrics {
         let logits = set.withLogits
-        let mspBefore = (0..<logits.logits.count).map { DerivedScores(logits: logits.logits[$0], predicted: logits.predicted[$0]).msp }
-        let mspAfter = (0..<logits.logits.count).map { DerivedScores(logits: logits.logits[$0], temperature: temperature, predicted: logits.predicted[$0]).msp }
+        let mspBefore = DerivedScores.msp(of: logits.logits, predicted: logits.predicted)
+        let mspAfter = DerivedScores.msp(of: logits.logits, predicted: logits.predicted, temperature: temperature)
         var coverage: Double?
         var acceptedRisk: Double?
         if let rule {

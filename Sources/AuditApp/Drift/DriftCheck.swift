@@ -49,7 +49,7 @@ extension AuditApp {
     /// Runs the drift check for each model (all when nil), stores the findings and returns them.
     public func drift(models: [String]?, options: DriftOptions) throws -> [DriftRun] {
         let connection = try migratedConnection()
-        let names = try models ?? ScoredPredictionQueries.models(connection).map(\.model)
+        let names = try models ?? ScoredPredictionQueries.modelNames(connection)
         let now = try options.asOf ?? ScoredPredictionQueries.now(connection)
         let orientations = try ScoredPredictionQueries.orientations(connection)
         return try names.map { model in

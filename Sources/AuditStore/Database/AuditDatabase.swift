@@ -30,14 +30,21 @@ public struct AuditDatabase: Sendable {
 
     /// A new connection (starting the embedded cluster first when needed).
     public func connect() throws -> PQConnection {
-        try PQConnection(conninfo: conninfo(), logger: logger)
+        try Self.configured(PQConnection(conninfo: conninfo(), logger: logger))
     }
 
     /// A pool of `size` connections; the embedded cluster is started now, not on first use.
     public func makePool(size: Int) throws -> PQPool {
         let conninfo = try conninfo()
         let logger = logger
-        return PQPool(size: size) { try PQConnection(conninfo: conninfo, logger: logger) }
+        return PQPool(size: size) { try Self.configured(PQConnection(conninfo: conninfo, logger: logger)) }
+    }
+
+    /// Session settings of every connection the product opens. JIT compilation is off: the per-model reads of the
+    /// report and evaluation cross its cost threshold, and compiling took longer (0.8 s a query) than it saved.
+    private static func configured(_ connection: PQConnection) throws -> PQConnection {
+        try connection.execute("SET jit = off")
+        return connection
     }
 
     /// Applies pending migrations; returns the file names applied now.

@@ -110,6 +110,21 @@ public enum ScoredPredictionQueries {
         }
     }
 
+    /// The names of every model with predictions, in order: a skip scan of the (model, occurred_at) index, one index
+    /// probe per model instead of a pass over every row.
+    public static func modelNames(_ connection: PQConnection) throws -> [String] {
+        let result = try connection.query("""
+            WITH RECURSIVE names(model) AS (
+                (SELECT model FROM predictions ORDER BY model LIMIT 1)
+                UNION ALL
+                SELECT (SELECT p.model FROM predictions p WHERE p.model > names.model ORDER BY p.model LIMIT 1)
+                FROM names WHERE names.model IS NOT NULL
+            )
+            SELECT model FROM names WHERE model IS NOT NULL
+            """)
+        return (0..<result.rowCount).map { result.string($0, 0)! }
+    }
+
     /// True when `model` has at least one stored prediction.
     public static func modelExists(_ connection: PQConnection, model: String) throws -> Bool {
         try connection.query("SELECT EXISTS (SELECT 1 FROM predictions WHERE model = $1)", [model]).bool(0, 0) == true
