@@ -34,6 +34,9 @@ public struct AuditApp: Sendable {
 }
 
 extension AuditApp {
+    /// True when this copy runs on a lent pool connection, and so cannot open a second one of its own.
+    var isBorrowing: Bool { borrowed != nil }
+
     /// A copy of the application whose use cases all run on `connection` (which must be migrated).
     func borrowing(_ connection: PQConnection) -> AuditApp {
         var copy = self

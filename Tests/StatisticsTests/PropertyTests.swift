@@ -60,6 +60,18 @@ struct PropertyTests {
         #expect(batch == single)
     }
 
+    @Test("the proportion bootstrap equals the generic bootstrap with the mean as statistic", arguments: [1, 7, 2_000])
+    func proportionBootstrapIsTheGenericOne(count: Int) throws {
+        var random = Xoshiro256StarStar(seed: 6)
+        let outcomes = (0..<count).map { _ in random.uniform() < 0.7 }
+        let generic = Bootstrap.interval(count: count, resamples: 300, seed: 42) { indices in
+            Double(indices.filter { outcomes[$0] }.count) / Double(indices.count)
+        }
+        let fused = Bootstrap.proportionInterval(outcomes, resamples: 300, seed: 42)
+        #expect(try #require(fused) == #require(generic))
+        #expect(Bootstrap.proportionInterval([], seed: 1) == nil)
+    }
+
     @Test("AURC of the oracle ordering equals AURC-oracle")
     func oracleOrdering() throws {
         var random = Xoshiro256StarStar(seed: 3)

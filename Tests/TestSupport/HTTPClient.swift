@@ -46,7 +46,13 @@ public struct HTTPClient: Sendable {
         let timeout = timeoutSeconds
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
-                continuation.resume(with: Result { try Self.exchange(request, port: port, timeoutSeconds: timeout) })
+                continuation.resume(with: Result {
+                    do {
+                        return try Self.exchange(request, port: port, timeoutSeconds: timeout)
+                    } catch let failure as Failure {
+                        throw Failure(description: "\(method) \(path): \(failure.description)")
+                    }
+                })
             }
             thread.start()
         }

@@ -18,9 +18,26 @@ public struct WrittenReport: Sendable {
     public let json: String
     /// The report model that was rendered.
     public let report: MonthlyReport
-    /// Seconds spent reading from the database, and computing and rendering.
+    /// Seconds the report waited for database reads, and spent computing and rendering.
     public let databaseSeconds: Double
     public let computeSeconds: Double
+    /// Seconds the integrity check (a full `verify`) took; it runs beside the rest, so it is not part of the two above.
+    public let integritySeconds: Double
+}
+
+/// Where the time of one report went.
+struct ReportTiming {
+    /// Seconds the report's own thread waited for database reads (including the integrity check when it ran last).
+    var databaseWait = 0.0
+    /// Seconds the integrity check took.
+    var integrity = 0.0
+}
+
+/// One model's stored rows of the month, read ahead of its statistics.
+private struct ModelRows: Sendable {
+    let rows: [ScoredPrediction]
+    let active: CalibrationVersion?
+    let cleanLookup: [String: ScoredPrediction]
 }
 
 /// The formats a monthly report can be rendered in.
@@ -33,16 +50,17 @@ extension AuditApp {
     /// into `outFolder/YYYY-MM/`.
     public func writeMonthlyReport(month: String, outFolder: String) throws -> WrittenReport {
         let started = Date()
-        var databaseSeconds = 0.0
-        let report = try monthlyReport(month: month, databaseSeconds: &databaseSeconds)
+        var timing = ReportTiming()
+        let report = try monthlyReport(month: month, timing: &timing)
         let folder = (outFolder as NSString).appendingPathComponent(month)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let paths = ["report.md", "report.html", "report.json"].map { (folder as NSString).appendingPathComponent($0) }
         try MarkdownRenderer.render(report).write(toFile: paths[0], atomically: true, encoding: .utf8)
         try HTMLRenderer.render(report).write(toFile: paths[1], atomically: true, encoding: .utf8)
         try (CanonicalJSON.text(report.json) + "\n").write(toFile: paths[2], atomically: true, encoding: .utf8)
-        return WrittenReport(folder: folder, markdown: paths[0], html: paths[1], json: paths[2], report: report, databaseSeconds: databaseSeconds,
-                             computeSeconds: Date().timeIntervalSince(started) - databaseSeconds)
+        return WrittenReport(
+            folder: folder, markdown: paths[0], html: paths[1], json: paths[2], report: report, databaseSeconds: timing.databaseWait,
+            computeSeconds: Date().timeIntervalSince(started) - timing.databaseWait, integritySeconds: timing.integrity)
     }
 
     /// The report of `month` rendered in one format (the HTTP service builds it on request).
@@ -57,38 +75,65 @@ extension AuditApp {
 
     /// The report model of `month`.
     public func monthlyReport(month: String) throws -> MonthlyReport {
-        var ignored = 0.0
-        return try monthlyReport(month: month, databaseSeconds: &ignored)
+        var ignored = ReportTiming()
+        return try monthlyReport(month: month, timing: &ignored)
     }
 
-    /// The report model of `month`, adding the time spent in database reads to `databaseSeconds`.
-    func monthlyReport(month: String, databaseSeconds: inout Double) throws -> MonthlyReport {
+    /// The report model of `month`, recording where the time went in `timing`.
+    ///
+    /// Three things overlap: the integrity check (a full `verify`, on its own connection unless this copy runs on a
+    /// lent pool connection), the reads of the next model's rows (on a helper thread), and the statistics of the
+    /// current model.
+    func monthlyReport(month: String, timing: inout ReportTiming) throws -> MonthlyReport {
         func read<T>(_ body: () throws -> T) rethrows -> T {
             let started = Date()
-            defer { databaseSeconds += Date().timeIntervalSince(started) }
+            defer { timing.databaseWait += Date().timeIntervalSince(started) }
             return try body()
         }
         guard let (start, end) = Timestamp.monthBounds(month), Timestamp.plausibleRange.contains(start) else {
             throw ReportError(description: "--month must be YYYY-MM, not \(month)")
         }
         let connection = try migratedConnection()
-        let integrity = try read { try verify() }
-        let orientations = try ScoredPredictionQueries.orientations(connection)
-        let drift = Dictionary(uniqueKeysWithValues: try DriftStore.latest(connection).map { ($0.model, $0) })
+        let integrityCheck = BackgroundWork { [self, isBorrowing] () -> (ChainReport, Double)? in
+            guard !isBorrowing else { return nil }
+            let started = Date()
+            return (try verify(), Date().timeIntervalSince(started))
+        }
+        let orientations = try read { try ScoredPredictionQueries.orientations(connection) }
+        let drift = Dictionary(uniqueKeysWithValues: try read { try DriftStore.latest(connection) }.map { ($0.model, $0) })
+        let models = try read { try ScoredPredictionQueries.modelNames(connection) }
+        let fetch = { [self] (model: String) in
+            Prefetch.read(connection) { connection in
+                let rows = try ScoredPredictionQueries.load(connection, model: model, from: start, to: end)
+                return ModelRows(
+                    rows: rows, active: try CalibrationStore.active(connection, model: model),
+                    cleanLookup: try cleanPredictionsOfProbes(connection, model: model, probes: rows.filter(\.isProbe)))
+            }
+        }
         var sections: [ModelSection] = []
         var totals = (predictions: 0, labeled: 0, probes: 0)
-        for entry in try ScoredPredictionQueries.models(connection) {
-            let rows = try read { try ScoredPredictionQueries.load(connection, model: entry.model, from: start, to: end) }
-            guard !rows.isEmpty else { continue }
-            let active = try read { try CalibrationStore.active(connection, model: entry.model) }
-            let cleanLookup = try read { try cleanPredictionsOfProbes(connection, model: entry.model, probes: rows.filter(\.isProbe)) }
+        var next = models.first.map(fetch)
+        defer { _ = try? next?.wait() }  // never leave the connection busy on the helper thread
+        for (index, model) in models.enumerated() {
+            let stored = try read { try next!.wait() }
+            next = index + 1 < models.count ? fetch(models[index + 1]) : nil
+            guard !stored.rows.isEmpty else { continue }
             let evaluation = Self.evaluation(
-                model: entry.model, from: start, to: end, predictions: rows, orientations: orientations, active: active,
-                cleanLookup: cleanLookup)
+                model: model, from: start, to: end, predictions: stored.rows, orientations: orientations, active: stored.active,
+                cleanLookup: stored.cleanLookup)
             totals.predictions += evaluation.clean.count
             totals.labeled += evaluation.labeled.count
-            totals.probes += rows.count - evaluation.clean.count
-            sections.append(Self.modelSection(evaluation, active: active, drift: drift[entry.model]))
+            totals.probes += stored.rows.count - evaluation.clean.count
+            sections.append(Self.modelSection(evaluation, active: stored.active, drift: drift[model]))
+        }
+        let integrity: ChainReport
+        if let (report, seconds) = try read({ try integrityCheck.wait() }) {
+            integrity = report
+            timing.integrity = seconds
+        } else {
+            let started = Date()
+            integrity = try read { try verify() }
+            timing.integrity = Date().timeIntervalSince(started)
         }
         let points = sections.compactMap { section -> (model: String, accuracy: Double, auroc: Double)? in
             guard let accuracy = section.accuracy, let auroc = section.methods.first(where: { $0.method == "msp" })?.auroc else { return nil }
@@ -127,9 +172,7 @@ extension AuditApp {
         section.predictions = evaluation.clean.count
         section.labeled = labeled.count
         section.accuracy = labeled.accuracy
-        if let interval = Bootstrap.interval(count: labeled.count, seed: stableSeed(evaluation.model), statistic: { indices in
-            Double(indices.filter { labeled.correct[$0] }.count) / Double(indices.count)
-        }) {
+        if let interval = Bootstrap.proportionInterval(labeled.correct, seed: stableSeed(evaluation.model)) {
             section.accuracyLower = interval.lower
             section.accuracyUpper = interval.upper
         }

@@ -85,6 +85,31 @@ public enum Bootstrap {
     }
 }
 
+extension Bootstrap {
+    /// The interval of the share of true `outcomes` (an accuracy): exactly ``interval(count:resamples:seed:level:statistic:)``
+    /// with the mean as the statistic (the same draws in the same order), without building an index array per resample.
+    public static func proportionInterval(_ outcomes: [Bool], resamples: Int = 1000, seed: UInt64, level: Double = 0.95) -> BootstrapInterval? {
+        let count = outcomes.count
+        guard count > 0 else { return nil }
+        var generator = Xoshiro256StarStar(seed: seed)
+        var values: [Double] = []
+        values.reserveCapacity(resamples)
+        outcomes.withUnsafeBufferPointer { outcomes in
+            for _ in 0..<resamples {
+                var hits = 0
+                for _ in 0..<count where outcomes[generator.index(below: count)] { hits += 1 }
+                values.append(Double(hits) / Double(count))
+            }
+        }
+        values.sort()
+        let tail = (1 - level) / 2
+        return BootstrapInterval(
+            estimate: Double(outcomes.filter { $0 }.count) / Double(count),
+            lower: Descriptive.quantile(sorted: values, tail),
+            upper: Descriptive.quantile(sorted: values, 1 - tail))
+    }
+}
+
 extension Xoshiro256StarStar {
     /// A uniform double in [0, 1): the top 53 bits of the next output times 2⁻⁵³.
     public mutating func uniform() -> Double {
