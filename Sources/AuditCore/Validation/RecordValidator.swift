@@ -151,10 +151,20 @@ public enum RecordValidator {
 /// Reads typed fields out of one JSON object, throwing a ``RecordRejection`` that names the field.
 /// Rejects a record holding U+0000 anywhere, naming the prediction when its id is clean.
 func nulRejection(_ value: JSONValue, _ object: JSONObject) -> RecordRejection? {
-    guard let field = firstNUL(in: value) else { return nil }
+    guard containsNUL(value), let field = firstNUL(in: value) else { return nil }
     var identifier: String?
     if case .string(let text)? = object["prediction_id"], !text.unicodeScalars.contains("\u{0}") { identifier = text }
     return RecordRejection(predictionID: identifier, field: field, reason: "\(field) contains a NUL character (U+0000), which cannot be stored")
+}
+
+/// True when some key or string holds U+0000: the cheap walk every record takes (no paths are built).
+func containsNUL(_ value: JSONValue) -> Bool {
+    switch value {
+    case .string(let text): text.utf8.contains(0)
+    case .array(let elements): elements.contains(where: containsNUL)
+    case .object(let object): object.members.contains { $0.key.utf8.contains(0) || containsNUL($0.value) }
+    case .null, .bool, .integer, .number: false
+    }
 }
 
 /// The path of the first key or string holding U+0000 (PostgreSQL text cannot), or nil.

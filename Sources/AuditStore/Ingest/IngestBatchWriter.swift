@@ -157,7 +157,8 @@ public final class IngestBatchWriter {
 
     private func commitPredictions(_ items: [IngestItem]) throws -> BatchOutcome {
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
-        var accepted: [(seq: Int, record: PredictionRecord, hash: String, item: IngestItem)] = []
+        // Accepted records are never copied after this: later steps refer to them by position.
+        var accepted: [(seq: Int, record: PredictionRecord, hash: String)] = []
         var firstByID: [String: Int] = [:]
         var duplicates: [Int] = []
         for (seq, item) in items.enumerated() {
@@ -174,7 +175,7 @@ public final class IngestBatchWriter {
                     continue
                 }
                 firstByID[record.predictionID] = accepted.count
-                accepted.append((seq, record, hash, item))
+                accepted.append((seq, record, hash))
             case .rejected(let rejection):
                 rejected.append((seq, quarantine(item, rejection.predictionID, rejection.field, rejection.reason)))
             case .label:
@@ -198,16 +199,20 @@ public final class IngestBatchWriter {
                 if existing.string(row, 1) == entry.hash {
                     duplicates.append(entry.seq)
                 } else {
-                    rejected.append((entry.seq, quarantine(entry.item, entry.record.predictionID, "prediction_id",
+                    rejected.append((entry.seq, quarantine(items[entry.seq], entry.record.predictionID, "prediction_id",
                                                                  "duplicate prediction_id with different content; the stored record is unchanged")))
                 }
             }
         }
 
         // Method orientation: fixed on first sight, enforced afterwards.
-        let newRows = accepted.filter { !dropped.contains($0.seq) }
+        let newRows = accepted.indices.filter { !dropped.contains(accepted[$0].seq) }
         var orientation: [String: Orientation] = [:]
-        let methods = Set(newRows.flatMap { $0.record.confidence.map(\.method) + $0.record.uncertainty.map(\.method) })
+        var methods = Set<String>()
+        for position in newRows {
+            for score in accepted[position].record.confidence { methods.insert(score.method) }
+            for score in accepted[position].record.uncertainty { methods.insert(score.method) }
+        }
         if !methods.isEmpty {
             let known = try connection.query("SELECT method, orientation FROM ue_methods WHERE method = ANY($1)", [Array(methods)])
             for row in 0..<known.rowCount {
@@ -215,13 +220,14 @@ public final class IngestBatchWriter {
             }
         }
         var newMethods: [(String, Orientation)] = []
-        for entry in newRows {
+        for position in newRows {
+            let entry = accepted[position]
             let used = entry.record.confidence.map { ($0.method, Orientation.confidence) }
                 + entry.record.uncertainty.map { ($0.method, Orientation.uncertainty) }
             if let clash = used.first(where: { orientation[$0.0] != nil && orientation[$0.0] != $0.1 }) {
                 dropped.insert(entry.seq)
                 let field = clash.1 == .confidence ? "confidence.\(clash.0)" : "uncertainty.\(clash.0)"
-                rejected.append((entry.seq, quarantine(entry.item, entry.record.predictionID, field,
+                rejected.append((entry.seq, quarantine(items[entry.seq], entry.record.predictionID, field,
                     "method \(clash.0) is \(orientation[clash.0]!.rawValue)-oriented (fixed when first seen); it cannot appear under \(clash.1.rawValue)")))
                 continue
             }
@@ -235,23 +241,24 @@ public final class IngestBatchWriter {
                 INSERT INTO ue_methods (method, orientation) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING
                 """, [newMethods.map(\.0), newMethods.map(\.1.rawValue)])
         }
-        let inserted = newRows.filter { !dropped.contains($0.seq) }
+        let inserted = newRows.filter { !dropped.contains(accepted[$0].seq) }
         let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
-        let rows = inserted.map { (seq: $0.seq, tag: Character("P"), hash: $0.hash) }
+        let rows = inserted.map { (seq: accepted[$0].seq, tag: Character("P"), hash: accepted[$0].hash) }
             + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: ChainHash.sha256($0.record.canonicalText)) }
         let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
-        try timed("copy") { try copyPredictions(inserted, batchID: batchID) }
+        try timed("copy") { try copyPredictions(accepted, positions: inserted, batchID: batchID) }
         try insertQuarantine(fresh, batchID: batchID)
         return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
                             rejected: rejected, fresh: fresh, alreadyQuarantined: repeated)
     }
 
     /// Streams the new rows straight into `predictions` (the batch row exists already: same transaction).
-    private func copyPredictions(_ rows: [(seq: Int, record: PredictionRecord, hash: String, item: IngestItem)], batchID: Int64) throws {
-        guard !rows.isEmpty else { return }
+    private func copyPredictions(_ rows: [(seq: Int, record: PredictionRecord, hash: String)], positions: [Int], batchID: Int64) throws {
+        guard !positions.isEmpty else { return }
         try connection.copyIn("COPY predictions (\(RecordColumns.predictionCopyList)) FROM STDIN") { stream in
             var encoder = CopyRowEncoder(capacity: 1 << 20)
-            for row in rows {
+            for position in positions {
+                let row = rows[position]
                 RecordColumns.encode(row.record, batchID: batchID, seq: row.seq, hash: row.hash, into: &encoder)
                 if encoder.bytes.count >= 1 << 20 {
                     try stream.send(encoder.bytes)
