@@ -18,11 +18,25 @@ public struct CopyRowEncoder: Sendable {
     /// Appends a text field (`nil` is NULL).
     public mutating func field(_ text: String?) {
         separate()
-        guard let text else {
+        guard var utf8Text = text else {
             appendNull()
             return
         }
-        for byte in text.utf8 { appendEscaped(byte) }
+        utf8Text.withUTF8 { appendEscaped(contentsOf: $0) }
+    }
+
+    /// Appends bytes with COPY escaping, copying the runs between bytes that need an escape whole.
+    private mutating func appendEscaped(contentsOf utf8: UnsafeBufferPointer<UInt8>) {
+        var runStart = 0
+        for index in 0..<utf8.count {
+            let byte = utf8[index]
+            guard byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
+            else { continue }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+            appendEscaped(byte)
+            runStart = index + 1
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
     }
 
     @inline(__always)
@@ -39,7 +53,7 @@ public struct CopyRowEncoder: Sendable {
     /// Appends a text field given as UTF-8 bytes (already valid UTF-8), escaping as COPY requires.
     public mutating func field(utf8 bytes: [UInt8]) {
         separate()
-        for byte in bytes { appendEscaped(byte) }
+        bytes.withUnsafeBufferPointer { appendEscaped(contentsOf: $0) }
     }
 
     /// Appends a `float8[]` field written directly (`{1.5,-2.0}`; `nil` is NULL).

@@ -1,12 +1,43 @@
 import AuditCore
 
 /// One record as read from an input, before validation.
-struct RawRecord {
+struct RawRecord: Sendable {
     let lineNumber: Int
     /// The record's text as received (invalid UTF-8 and NUL replaced by U+FFFD so it can be stored).
     let raw: String
+    private let content: Content
+
+    /// What was read: a JSON line still to parse (parsed by whichever thread validates it), or a finished result.
+    private enum Content: Sendable {
+        case jsonLine([UInt8])
+        case read(Result<JSONValue, RecordRejection>)
+    }
+
+    init(lineNumber: Int, raw: String, value: Result<JSONValue, RecordRejection>) {
+        self.lineNumber = lineNumber
+        self.raw = raw
+        content = .read(value)
+    }
+
+    init(lineNumber: Int, raw: String, jsonLine: [UInt8]) {
+        self.lineNumber = lineNumber
+        self.raw = raw
+        content = .jsonLine(jsonLine)
+    }
+
     /// The parsed JSON value, or why the text could not be read as a record.
-    let value: Result<JSONValue, RecordRejection>
+    var value: Result<JSONValue, RecordRejection> {
+        switch content {
+        case .read(let value):
+            return value
+        case .jsonLine(let bytes):
+            do {
+                return .success(try JSONParser.parse(bytes))
+            } catch {
+                return .failure(RecordRejection(predictionID: RecordSource.guessIdentifier(raw), field: nil, reason: "line is not valid JSON: \(error)"))
+            }
+        }
+    }
 }
 
 /// The input formats of docs/formats.md.
@@ -47,12 +78,7 @@ struct RecordSource {
                 return RawRecord(lineNumber: line.number, raw: raw, value: .failure(RecordRejection(field: nil,
                     reason: "line is longer than \(lines.maximumLineBytes) bytes (\(line.bytes.count + line.truncatedBytes)); stored truncated")))
             }
-            do {
-                return RawRecord(lineNumber: line.number, raw: raw, value: .success(try JSONParser.parse(line.bytes)))
-            } catch {
-                return RawRecord(lineNumber: line.number, raw: raw, value: .failure(RecordRejection(
-                    predictionID: Self.guessIdentifier(raw), field: nil, reason: "line is not valid JSON: \(error)")))
-            }
+            return RawRecord(lineNumber: line.number, raw: raw, jsonLine: line.bytes)
         }
         return nil
     }
@@ -95,7 +121,7 @@ struct RecordSource {
     /// Text that a PostgreSQL `text` column accepts: invalid UTF-8 and NUL become U+FFFD.
     static func storableText(_ bytes: [UInt8], truncated: Int) -> String {
         var text = String(decoding: bytes, as: UTF8.self)
-        if text.utf8.contains(0) { text = text.replacingOccurrences(ofScalar: "\u{0}", with: "\u{FFFD}") }
+        if text.containsNUL { text = text.replacingOccurrences(ofScalar: "\u{0}", with: "\u{FFFD}") }
         if truncated > 0 { text += " […\(truncated) more bytes not stored]" }
         return text
     }

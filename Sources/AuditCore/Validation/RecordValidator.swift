@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Why one record was rejected: the field (when one is to blame) and one plain reason.
 public struct RecordRejection: Error, Sendable, Equatable, CustomStringConvertible {
     /// The record's `prediction_id`, when it could be read.
@@ -157,12 +163,23 @@ func nulRejection(_ value: JSONValue, _ object: JSONObject) -> RecordRejection? 
     return RecordRejection(predictionID: identifier, field: field, reason: "\(field) contains a NUL character (U+0000), which cannot be stored")
 }
 
+extension String {
+    /// True when the text holds U+0000 (a zero byte in its UTF-8), found with `memchr`.
+    public var containsNUL: Bool {
+        var text = self
+        return text.withUTF8 { bytes in
+            guard let start = bytes.baseAddress, !bytes.isEmpty else { return false }
+            return memchr(start, 0, bytes.count) != nil
+        }
+    }
+}
+
 /// True when some key or string holds U+0000: the cheap walk every record takes (no paths are built).
 func containsNUL(_ value: JSONValue) -> Bool {
     switch value {
-    case .string(let text): text.utf8.contains(0)
+    case .string(let text): text.containsNUL
     case .array(let elements): elements.contains(where: containsNUL)
-    case .object(let object): object.members.contains { $0.key.utf8.contains(0) || containsNUL($0.value) }
+    case .object(let object): object.members.contains { $0.key.containsNUL || containsNUL($0.value) }
     case .null, .bool, .integer, .number: false
     }
 }
@@ -228,11 +245,11 @@ struct FieldReader {
     }
 
     func checkText(_ string: String, field: String, limit: Int) throws {
-        let length = string.unicodeScalars.count
-        if length > limit {
+        // Characters are never more than UTF-8 bytes, so most strings need no count of their scalars.
+        if string.utf8.count > limit, case let length = string.unicodeScalars.count, length > limit {
             throw RecordRejection(field: field, reason: "\(field) is \(length) characters long; the limit is \(limit)")
         }
-        if string.utf8.contains(0) {
+        if string.containsNUL {
             throw RecordRejection(field: field, reason: "\(field) contains a NUL character")
         }
     }
