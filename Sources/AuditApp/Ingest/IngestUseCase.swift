@@ -120,37 +120,22 @@ extension AuditApp {
         let (kind, batchSize, format) = (options.kind, options.batchSize, options.format ?? .guess(path: path))
         return BatchPipeline { emit in
             var source = try RecordSource(path: path, format: format, kind: kind)
-            var pending: [RawRecord] = []
+            var pending: [IngestItem] = []
             pending.reserveCapacity(batchSize)
             var reading = DispatchTime.now()
             func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - reading.uptimeNanoseconds) / 1e9 }
             while let raw = try source.next() {
-                pending.append(raw)
+                var item = validate(raw, kind: kind)
+                item.rowHash = IngestBatchWriter.rowHash(of: item.outcome)
+                pending.append(item)
                 if pending.count >= batchSize {
-                    guard emit(ReadBatch(items: validateAndHash(pending, kind: kind), seconds: seconds())) else { return }
+                    guard emit(ReadBatch(items: pending, seconds: seconds())) else { return }
                     pending.removeAll(keepingCapacity: true)
                     reading = DispatchTime.now()
                 }
             }
-            if !pending.isEmpty { _ = emit(ReadBatch(items: validateAndHash(pending, kind: kind), seconds: seconds())) }
+            if !pending.isEmpty { _ = emit(ReadBatch(items: pending, seconds: seconds())) }
         }
-    }
-
-    /// Parses, validates, derives and hashes a batch of raw records, in two halves on both cores when it is large;
-    /// the items keep the input's order.
-    static func validateAndHash(_ records: [RawRecord], kind: RecordKind) -> [IngestItem] {
-        @Sendable func item(_ raw: RawRecord) -> IngestItem {
-            var item = validate(raw, kind: kind)
-            item.rowHash = IngestBatchWriter.rowHash(of: item.outcome)
-            return item
-        }
-        guard records.count >= 1_000 else { return records.map(item) }
-        let half = records.count / 2
-        let halves = HalfResults()
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            halves.set(part, (part == 0 ? records[..<half] : records[half...]).map(item))
-        }
-        return halves.joined()
     }
 
     /// Validates one raw record and derives its UE scores.
@@ -180,21 +165,6 @@ extension AuditApp {
                 }
             }
         }
-    }
-}
-
-/// The two halves of a batch validated on both cores.
-private final class HalfResults: @unchecked Sendable {
-    // @unchecked Sendable: every access holds the lock.
-    private let lock = NSLock()
-    private var halves: [[IngestItem]] = [[], []]
-
-    func set(_ part: Int, _ items: [IngestItem]) {
-        lock.withLock { halves[part] = items }
-    }
-
-    func joined() -> [IngestItem] {
-        lock.withLock { halves[0] + halves[1] }
     }
 }
 

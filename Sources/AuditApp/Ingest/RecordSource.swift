@@ -1,43 +1,12 @@
 import AuditCore
 
 /// One record as read from an input, before validation.
-struct RawRecord: Sendable {
+struct RawRecord {
     let lineNumber: Int
     /// The record's text as received (invalid UTF-8 and NUL replaced by U+FFFD so it can be stored).
     let raw: String
-    private let content: Content
-
-    /// What was read: a JSON line still to parse (parsed by whichever thread validates it), or a finished result.
-    private enum Content: Sendable {
-        case jsonLine([UInt8])
-        case read(Result<JSONValue, RecordRejection>)
-    }
-
-    init(lineNumber: Int, raw: String, value: Result<JSONValue, RecordRejection>) {
-        self.lineNumber = lineNumber
-        self.raw = raw
-        content = .read(value)
-    }
-
-    init(lineNumber: Int, raw: String, jsonLine: [UInt8]) {
-        self.lineNumber = lineNumber
-        self.raw = raw
-        content = .jsonLine(jsonLine)
-    }
-
     /// The parsed JSON value, or why the text could not be read as a record.
-    var value: Result<JSONValue, RecordRejection> {
-        switch content {
-        case .read(let value):
-            return value
-        case .jsonLine(let bytes):
-            do {
-                return .success(try JSONParser.parse(bytes))
-            } catch {
-                return .failure(RecordRejection(predictionID: RecordSource.guessIdentifier(raw), field: nil, reason: "line is not valid JSON: \(error)"))
-            }
-        }
-    }
+    let value: Result<JSONValue, RecordRejection>
 }
 
 /// The input formats of docs/formats.md.
@@ -78,7 +47,12 @@ struct RecordSource {
                 return RawRecord(lineNumber: line.number, raw: raw, value: .failure(RecordRejection(field: nil,
                     reason: "line is longer than \(lines.maximumLineBytes) bytes (\(line.bytes.count + line.truncatedBytes)); stored truncated")))
             }
-            return RawRecord(lineNumber: line.number, raw: raw, jsonLine: line.bytes)
+            do {
+                return RawRecord(lineNumber: line.number, raw: raw, value: .success(try JSONParser.parse(line.bytes)))
+            } catch {
+                return RawRecord(lineNumber: line.number, raw: raw, value: .failure(RecordRejection(
+                    predictionID: Self.guessIdentifier(raw), field: nil, reason: "line is not valid JSON: \(error)")))
+            }
         }
         return nil
     }
