@@ -159,7 +159,7 @@ public enum RecordValidator {
 func nulRejection(_ value: JSONValue, _ object: JSONObject) -> RecordRejection? {
     guard containsNUL(value), let field = firstNUL(in: value) else { return nil }
     var identifier: String?
-    if case .string(let text)? = object["prediction_id"], !text.unicodeScalars.contains("\u{0}") { identifier = text }
+    if case .string(let text)? = object["prediction_id"], !text.containsNUL { identifier = text }
     return RecordRejection(predictionID: identifier, field: field, reason: "\(field) contains a NUL character (U+0000), which cannot be stored")
 }
 
@@ -188,7 +188,7 @@ func containsNUL(_ value: JSONValue) -> Bool {
 func firstNUL(in value: JSONValue, path: String = "") -> String? {
     switch value {
     case .string(let text):
-        return text.unicodeScalars.contains("\u{0}") ? (path.isEmpty ? "record" : path) : nil
+        return text.containsNUL ? (path.isEmpty ? "record" : path) : nil
     case .array(let elements):
         for (index, element) in elements.enumerated() {
             if let found = firstNUL(in: element, path: "\(path)[\(index)]") { return found }
@@ -196,7 +196,7 @@ func firstNUL(in value: JSONValue, path: String = "") -> String? {
         return nil
     case .object(let object):
         for member in object.members {
-            let name = member.key.unicodeScalars.contains("\u{0}") ? "(a key with U+0000)" : member.key
+            let name = member.key.containsNUL ? "(a key with U+0000)" : member.key
             let child = path.isEmpty ? name : "\(path).\(name)"
             if name != member.key { return child }
             if let found = firstNUL(in: member.value, path: child) { return found }

@@ -11,6 +11,15 @@ public enum ChainHash {
         sha256(bytes: Array(text.utf8))
     }
 
+    /// row_hash of a prediction: SHA-256 of its canonical JSON (written by ingest, recomputed by verify).
+    public static func rowHash(of record: PredictionRecord) -> String { sha256(bytes: record.canonicalBytes) }
+
+    /// row_hash of a label: SHA-256 of its canonical JSON.
+    public static func rowHash(of record: LabelRecord) -> String { sha256(record.canonicalText) }
+
+    /// row_hash of a quarantine entry: SHA-256 of its canonical JSON.
+    public static func rowHash(of record: QuarantinedRecord) -> String { sha256(record.canonicalText) }
+
     /// Lower-case hex SHA-256 of `bytes`.
     public static func sha256(bytes: [UInt8]) -> String {
         var hasher = SHA256()

@@ -67,12 +67,12 @@ public struct BatchOutcome: Sendable {
     }
 
     init(batchID: Int64, count: Int, inserted: Int, duplicates: [Int], rejected: [(seq: Int, record: QuarantinedRecord)],
-         fresh: [(seq: Int, record: QuarantinedRecord)], alreadyQuarantined: Int)
+         fresh: [QuarantinedRecord], alreadyQuarantined: Int)
     {
         self.batchID = batchID
         self.inserted = inserted
         self.duplicates = duplicates.count
-        self.quarantined = fresh.map(\.record)
+        self.quarantined = fresh
         self.alreadyQuarantined = alreadyQuarantined
         let ordered = rejected.sorted { $0.seq < $1.seq }
         rejections = ordered.map(\.record)
@@ -105,8 +105,8 @@ public final class IngestBatchWriter {
     /// The hash a valid record is stored and chained with (nil for a rejected one).
     public static func rowHash(of outcome: IngestItem.Outcome) -> String? {
         switch outcome {
-        case .prediction(let record): return ChainHash.sha256(bytes: record.canonicalBytes)
-        case .label(let record): return ChainHash.sha256(record.canonicalText)
+        case .prediction(let record): return ChainHash.rowHash(of: record)
+        case .label(let record): return ChainHash.rowHash(of: record)
         case .rejected: return nil
         }
     }
@@ -164,7 +164,7 @@ public final class IngestBatchWriter {
         for (seq, item) in items.enumerated() {
             switch item.outcome {
             case .prediction(let record):
-                let hash = item.rowHash ?? timed("hash") { ChainHash.sha256(bytes: record.canonicalBytes) }
+                let hash = item.rowHash ?? timed("hash") { ChainHash.rowHash(of: record) }
                 if let earlier = firstByID[record.predictionID] {
                     if accepted[earlier].hash == hash {
                         duplicates.append(seq)
@@ -244,12 +244,12 @@ public final class IngestBatchWriter {
         let inserted = newRows.filter { !dropped.contains(accepted[$0].seq) }
         let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
         let rows = inserted.map { (seq: accepted[$0].seq, tag: Character("P"), hash: accepted[$0].hash) }
-            + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: ChainHash.sha256($0.record.canonicalText)) }
+            + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) }
         let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
         try timed("copy") { try copyPredictions(accepted, positions: inserted, batchID: batchID) }
         try insertQuarantine(fresh, batchID: batchID)
         return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
-                            rejected: rejected, fresh: fresh, alreadyQuarantined: repeated)
+                            rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
     }
 
     /// Streams the new rows straight into `predictions` (the batch row exists already: same transaction).
@@ -279,7 +279,7 @@ public final class IngestBatchWriter {
         for (seq, item) in items.enumerated() {
             switch item.outcome {
             case .label(let record):
-                let hash = item.rowHash ?? timed("hash") { ChainHash.sha256(record.canonicalText) }
+                let hash = item.rowHash ?? timed("hash") { ChainHash.rowHash(of: record) }
                 let key = "\(record.predictionID)\u{1}\(record.reviewer)\u{1}\(record.reviewedAt.microseconds)"
                 if let earlier = firstByKey[key] {
                     if accepted[earlier].hash == hash {
@@ -358,7 +358,7 @@ public final class IngestBatchWriter {
         }
         let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
         let rows = inserted.map { (seq: $0.seq, tag: Character("L"), hash: $0.hash) }
-            + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: ChainHash.sha256($0.record.canonicalText)) }
+            + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) }
         let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
         try connection.query("""
             INSERT INTO ground_truth (prediction_id, label, reviewer, reviewed_at, note, batch_id, batch_seq, row_hash)
@@ -366,33 +366,36 @@ public final class IngestBatchWriter {
             """, [batchID])
         try insertQuarantine(fresh, batchID: batchID)
         return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
-                            rejected: rejected, fresh: fresh, alreadyQuarantined: repeated)
+                            rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
     }
 
     // MARK: - Quarantine and chain
 
     private func quarantine(_ item: IngestItem, _ predictionID: String?, _ field: String?, _ reason: String) -> QuarantinedRecord {
-        quarantineRecord(item.raw, item.lineNumber, predictionID, field, reason)
-    }
-
-    private func quarantineRecord(_ raw: String, _ line: Int?, _ predictionID: String?, _ field: String?, _ reason: String) -> QuarantinedRecord {
-        QuarantinedRecord(kind: kind, source: source, lineNumber: line, predictionID: predictionID, field: field, reason: reason, raw: raw)
+        QuarantinedRecord(kind: kind, source: source, lineNumber: item.lineNumber, predictionID: predictionID, field: field, reason: reason,
+                          raw: item.raw)
     }
 
     static func rawHash(kind: RecordKind, raw: String) -> String {
         ChainHash.sha256(kind.rawValue + "\n" + raw)
     }
 
+    /// A reject to be quarantined by this batch, with the two hashes its quarantine row stores.
+    private struct FreshQuarantine {
+        let seq: Int
+        let record: QuarantinedRecord
+        let rawHash: String
+        let rowHash: String
+    }
+
     /// Separates rejects already quarantined with the same reason (a re-sent file) from new ones.
-    private func splitAlreadyQuarantined(_ rejected: [(seq: Int, record: QuarantinedRecord)]) throws
-        -> ([(seq: Int, record: QuarantinedRecord)], Int)
-    {
+    private func splitAlreadyQuarantined(_ rejected: [(seq: Int, record: QuarantinedRecord)]) throws -> ([FreshQuarantine], Int) {
         guard !rejected.isEmpty else { return ([], 0) }
         let hashes = rejected.map { Self.rawHash(kind: kind, raw: $0.record.raw) }
         let stored = try connection.query("SELECT raw_hash, reason FROM quarantine WHERE raw_hash = ANY($1)", [hashes])
         var seen = Set<String>()
         for row in 0..<stored.rowCount { seen.insert(stored.string(row, 0)! + "\u{1}" + stored.string(row, 1)!) }
-        var fresh: [(seq: Int, record: QuarantinedRecord)] = []
+        var fresh: [FreshQuarantine] = []
         var repeated = 0
         for (index, entry) in rejected.enumerated() {
             let key = hashes[index] + "\u{1}" + entry.record.reason
@@ -400,7 +403,7 @@ public final class IngestBatchWriter {
                 repeated += 1
             } else {
                 seen.insert(key)
-                fresh.append(entry)
+                fresh.append(FreshQuarantine(seq: entry.seq, record: entry.record, rawHash: hashes[index], rowHash: ChainHash.rowHash(of: entry.record)))
             }
         }
         return (fresh, repeated)
@@ -422,7 +425,7 @@ public final class IngestBatchWriter {
         return batchID
     }
 
-    private func insertQuarantine(_ rows: [(seq: Int, record: QuarantinedRecord)], batchID: Int64) throws {
+    private func insertQuarantine(_ rows: [FreshQuarantine], batchID: Int64) throws {
         guard !rows.isEmpty else { return }
         try connection.copyIn("""
             COPY quarantine (batch_id, batch_seq, kind, source, line_number, prediction_id, field, reason, raw, raw_hash, row_hash)
@@ -440,8 +443,8 @@ public final class IngestBatchWriter {
                 encoder.field(record.field)
                 encoder.field(record.reason)
                 encoder.field(record.raw)
-                encoder.field(Self.rawHash(kind: kind, raw: record.raw))
-                encoder.field(ChainHash.sha256(record.canonicalText))
+                encoder.field(row.rawHash)
+                encoder.field(row.rowHash)
                 encoder.endRow()
             }
             try stream.send(encoder.bytes)
