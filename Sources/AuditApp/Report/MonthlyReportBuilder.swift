@@ -82,8 +82,8 @@ extension AuditApp {
     /// The report model of `month`, recording where the time went in `timing`.
     ///
     /// Three things overlap: the integrity check (a full `verify`, on its own connection unless this copy runs on a
-    /// lent pool connection), the reads of the next model's rows (on a helper thread), and the statistics of the
-    /// current model.
+    /// lent pool connection), the reads of the next model's rows (``Prefetch/forEach(_:on:read:awaiting:_:)``), and the
+    /// statistics of the current model.
     func monthlyReport(month: String, timing: inout ReportTiming) throws -> MonthlyReport {
         func read<T>(_ body: () throws -> T) rethrows -> T {
             let started = Date()
@@ -94,30 +94,24 @@ extension AuditApp {
             throw ReportError(description: "--month must be YYYY-MM, not \(month)")
         }
         let connection = try migratedConnection()
-        let integrityCheck = BackgroundWork { [self, isBorrowing] () -> (ChainReport, Double)? in
-            guard !isBorrowing else { return nil }
+        let timedVerify = { @Sendable [self] () throws -> (ChainReport, Double) in
             let started = Date()
             return (try verify(), Date().timeIntervalSince(started))
         }
+        let integrityCheck = isBorrowing ? nil : BackgroundWork(timedVerify)
         let orientations = try read { try ScoredPredictionQueries.orientations(connection) }
         let drift = Dictionary(uniqueKeysWithValues: try read { try DriftStore.latest(connection) }.map { ($0.model, $0) })
         let models = try read { try ScoredPredictionQueries.modelNames(connection) }
-        let fetch = { [self] (model: String) in
-            Prefetch.read(connection) { connection in
-                let rows = try ScoredPredictionQueries.load(connection, model: model, from: start, to: end)
-                return ModelRows(
-                    rows: rows, active: try CalibrationStore.active(connection, model: model),
-                    cleanLookup: try cleanPredictionsOfProbes(connection, model: model, probes: rows.filter(\.isProbe)))
-            }
+        let readModel = { @Sendable [self] (connection: PQConnection, model: String) throws -> ModelRows in
+            let rows = try ScoredPredictionQueries.load(connection, model: model, from: start, to: end)
+            return ModelRows(
+                rows: rows, active: try CalibrationStore.active(connection, model: model),
+                cleanLookup: try cleanPredictionsOfProbes(connection, model: model, probes: rows.filter(\.isProbe)))
         }
         var sections: [ModelSection] = []
         var totals = (predictions: 0, labeled: 0, probes: 0)
-        var next = models.first.map(fetch)
-        defer { _ = try? next?.wait() }  // never leave the connection busy on the helper thread
-        for (index, model) in models.enumerated() {
-            let stored = try read { try next!.wait() }
-            next = index + 1 < models.count ? fetch(models[index + 1]) : nil
-            guard !stored.rows.isEmpty else { continue }
+        try Prefetch.forEach(models, on: connection, read: readModel, awaiting: { try read($0) }) { model, stored in
+            guard !stored.rows.isEmpty else { return }
             let evaluation = Self.evaluation(
                 model: model, from: start, to: end, predictions: stored.rows, orientations: orientations, active: stored.active,
                 cleanLookup: stored.cleanLookup)
@@ -126,15 +120,9 @@ extension AuditApp {
             totals.probes += stored.rows.count - evaluation.clean.count
             sections.append(Self.modelSection(evaluation, active: stored.active, drift: drift[model]))
         }
-        let integrity: ChainReport
-        if let (report, seconds) = try read({ try integrityCheck.wait() }) {
-            integrity = report
-            timing.integrity = seconds
-        } else {
-            let started = Date()
-            integrity = try read { try verify() }
-            timing.integrity = Date().timeIntervalSince(started)
-        }
+        // A lent pool connection has no sibling to verify on, so the HTTP service verifies after the models.
+        let (integrity, integritySeconds) = try read { try integrityCheck?.wait() ?? timedVerify() }
+        timing.integrity = integritySeconds
         let points = sections.compactMap { section -> (model: String, accuracy: Double, auroc: Double)? in
             guard let accuracy = section.accuracy, let auroc = section.methods.first(where: { $0.method == "msp" })?.auroc else { return nil }
             return (section.model, accuracy, auroc)

@@ -73,13 +73,13 @@ public enum ChainVerifier {
         var knownBatches = Set<Int64>()
         // The rows of batch k + 1 are read on a helper thread while the rows of batch k are hashed on both cores.
         let batchKinds = (0..<headers.rowCount).map { (Int64(headers.int($0, 0)!), headers.string($0, 1)!) }
-        var prefetch = batchKinds.first.map { first in Prefetch.read(connection) { try fetchRows($0, batchID: first.0, kind: first.1) } }
-        defer { _ = try? prefetch?.wait() }  // never leave the connection busy on the helper thread
-        for index in 0..<headers.rowCount {
+        let readBatch = { @Sendable (connection: PQConnection, index: Int) in
+            try fetchRows(connection, batchID: batchKinds[index].0, kind: batchKinds[index].1)
+        }
+        try Prefetch.forEach(Array(batchKinds.indices), on: connection, read: readBatch) { index, stored in
             batches += 1
-            let batchID = Int64(headers.int(index, 0)!)
+            let (batchID, kind) = batchKinds[index]
             knownBatches.insert(batchID)
-            let kind = headers.string(index, 1)!
             let storedRowsHash = headers.string(index, 6)!
             let storedPrevious = headers.string(index, 7)!
             let storedChain = headers.string(index, 8)!
@@ -87,9 +87,6 @@ public enum ChainVerifier {
                 problems.append(.init(batchID: batchID, row: nil,
                     message: "prev_chain_hash does not match the previous batch's chain hash (a batch was removed, inserted or edited)"))
             }
-            let stored = try prefetch!.wait()
-            prefetch = index + 1 < batchKinds.count
-                ? Prefetch.read(connection) { [next = batchKinds[index + 1]] in try fetchRows($0, batchID: next.0, kind: next.1) } : nil
             let (hashes, rowProblems) = try recomputeRows(stored, batchID: batchID)
             let recordCount = stored.records.rowCount
             let quarantineCount = stored.quarantined.rowCount
@@ -189,7 +186,7 @@ public enum ChainVerifier {
                 kind: RecordKind(rawValue: quarantined.string(row, 2)!) ?? .predictions, source: quarantined.string(row, 3)!,
                 lineNumber: quarantined.int(row, 4), predictionID: quarantined.string(row, 5), field: quarantined.string(row, 6),
                 reason: quarantined.string(row, 7)!, raw: quarantined.string(row, 8)!)
-            let hash = ChainHash.sha256(record.canonicalText)
+            let hash = ChainHash.rowHash(of: record)
             checks.append(RowCheck(seq: quarantined.int(row, 0)!, tag: "Q", hash: hash, row: row, edited: hash != quarantined.string(row, 1)!))
         }
         var problems: [ChainReport.Problem] = []
@@ -208,7 +205,7 @@ public enum ChainVerifier {
 
     private static func predictionCheck(_ result: PQResult, row: Int) throws -> RowCheck {
         let record = try RecordColumns.decodePrediction(result, row: row, base: 2)
-        let hash = ChainHash.sha256(bytes: record.canonicalBytes)
+        let hash = ChainHash.rowHash(of: record)
         return RowCheck(seq: result.int(row, 0)!, tag: "P", hash: hash, row: row, edited: hash != result.string(row, 1)!)
     }
 
@@ -216,7 +213,23 @@ public enum ChainVerifier {
         let record = LabelRecord(
             predictionID: result.string(row, 2)!, label: result.int(row, 3)!, reviewer: result.string(row, 4)!,
             reviewedAt: Timestamp(microseconds: result.epochMicroseconds(row, 5)!), note: result.string(row, 6))
-        let hash = ChainHash.sha256(record.canonicalText)
+        let hash = ChainHash.rowHash(of: record)
         return RowCheck(seq: result.int(row, 0)!, tag: "L", hash: hash, row: row, edited: hash != result.string(row, 1)!)
     }
+}
+
+/// Slots that parallel chunks fill, one slot per chunk.
+private final class ParallelResults<Value>: @unchecked Sendable {
+    // @unchecked Sendable: every access holds the lock.
+    private let lock = NSLock()
+    private var slots: [Value?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: Value) {
+        lock.withLock { slots[index] = value }
+    }
+
+    /// The slots in order (nil where no chunk wrote).
+    var values: [Value?] { lock.withLock { slots } }
 }
