@@ -59,11 +59,16 @@ struct DriftScenarioTests {
         }
     }
 
+    /// The drift runs of a fleet whose first model changes in the last month, and that model's run.
+    static func firstModelChanged(seed: UInt64, change: SimulationOptions.ModelChange) throws -> (runs: [DriftRun], changed: DriftRun) {
+        let (app, options) = try fleet(seed: seed, drift: false, change: change)
+        let runs = try app.drift(models: nil, options: options)
+        return (runs, try #require(runs.first { $0.model == FleetSimulator.names(count: 3)[0] }))
+    }
+
     @Test("confidence inflation without an accuracy change: label-free score checks raise it, accuracy stays OK")
     func confidenceInflation() throws {
-        let (app, options) = try Self.fleet(seed: 31, drift: false, change: .confidenceInflation)
-        let runs = try app.drift(models: nil, options: options)
-        let inflated = try #require(runs.first { $0.model == FleetSimulator.names(count: 3)[0] })
+        let (runs, inflated) = try Self.firstModelChanged(seed: 31, change: .confidenceInflation)
         let raised = Self.raised(inflated)
         #expect(inflated.status == "ALERT", "\(raised)")
         #expect(raised.contains { $0.check == "score distribution" && $0.subject == "msp" && $0.labelFree }, "\(raised)")
@@ -74,9 +79,7 @@ struct DriftScenarioTests {
 
     @Test("a new, weaker model version: named by the label-free version check, confirmed by the labels' accuracy drop")
     func newModelVersion() throws {
-        let (app, options) = try Self.fleet(seed: 41, drift: false, change: .newModelVersion)
-        let runs = try app.drift(models: nil, options: options)
-        let changed = try #require(runs.first { $0.model == FleetSimulator.names(count: 3)[0] })
+        let (runs, changed) = try Self.firstModelChanged(seed: 41, change: .newModelVersion)
         let raised = Self.raised(changed)
         #expect(changed.status == "ALERT", "\(raised)")
         #expect(raised.contains { $0.check == "model version" && $0.subject == "2026.12" && $0.labelFree }, "\(raised)")
