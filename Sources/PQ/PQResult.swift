@@ -111,11 +111,12 @@ public final class PQResult: @unchecked Sendable {
         return PQTimestampParser.epochMicroseconds(iso: text)
     }
 
-    private func withBytes<T>(_ row: Int, _ column: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T? {
+    /// Calls `body` with the value's text bytes, valid only during the call; nil for NULL.
+    public func withBytes<T, E: Error>(_ row: Int, _ column: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(E) -> T) throws(E) -> T? {
         guard !isNull(row, column), let raw = PQgetvalue(handle, Int32(row), Int32(column)) else { return nil }
         let length = Int(PQgetlength(handle, Int32(row), Int32(column)))
-        return raw.withMemoryRebound(to: UInt8.self, capacity: length) { pointer in
-            body(UnsafeBufferPointer(start: pointer, count: length))
+        return try raw.withMemoryRebound(to: UInt8.self, capacity: length) { pointer throws(E) in
+            try body(UnsafeBufferPointer(start: pointer, count: length))
         }
     }
 

@@ -112,3 +112,91 @@ struct CSVTests {
         #expect(rejection.reason == "row has 1 fields but the header has 2")
     }
 }
+
+@Suite("flat JSON objects read without a value tree")
+struct FlatJSONObjectTests {
+    /// What the full parser answers for the same text, mapped as the store maps attributes and scores.
+    private func parsed(_ text: String) -> (strings: [(String, String)], numbers: [(String, Double)])? {
+        guard case .object(let object)? = try? JSONParser.parse(text, maximumDepth: 64) else { return nil }
+        return (object.members.map { ($0.key, $0.value.stringValue ?? "") }, object.members.map { ($0.key, $0.value.doubleValue ?? .nan) })
+    }
+
+    private func fast<T>(_ text: String, _ read: (UnsafeBufferPointer<UInt8>) -> T?) -> T? {
+        var text = text
+        return text.withUTF8 { read($0) }
+    }
+
+    @Test("the texts PostgreSQL prints for jsonb take the fast path and read as the parser reads them", arguments: [
+        #"{}"#, #"{"modality": "CT"}"#, #"{"site": "north-2", "modality": "MR", "question_type": "diagnosis"}"#,
+        #"{"msp": 0.9134, "semantic_entropy": 1.2e-7}"#, #"{"a": -0, "b": 0, "c": 9007199254740993, "d": 1E+2, "e": -12.5e-3}"#,
+        #"{"x": 0.06666666666666667, "y": 12345678901234567890}"#, #"{ "é": "ü😀" }"#, "{\"a\":\t\"b\"\n}",
+    ])
+    func fastPathAgrees(text: String) throws {
+        let reference = try #require(parsed(text))
+        let strings = fast(text, FlatJSONObject.stringMembers)
+        let numbers = fast(text, FlatJSONObject.numberMembers)
+        #expect(strings != nil || numbers != nil, "neither fast reader took \(text)")
+        if let strings {
+            #expect(strings.map(\.key) == reference.strings.map(\.0))
+            #expect(strings.map(\.value) == reference.strings.map(\.1))
+        }
+        if let numbers {
+            #expect(numbers.map(\.key) == reference.numbers.map(\.0))
+            #expect(numbers.map(\.value.bitPattern) == reference.numbers.map(\.1.bitPattern), "\(text)")
+        }
+    }
+
+    @Test("anything else is left to the full parser", arguments: [
+        #"{"a": "with \"escape\""}"#, #"{"a": {"nested": 1}}"#, #"{"a": [1]}"#, #"{"a": true}"#, #"{"a": null}"#,
+        #"{"a": 1, "a": 2}"#, #"{"a": 01}"#, #"{"a": 1.}"#, #"{"a": 1e}"#, #"{"a": .5}"#, #"{"a": +1}"#, #"{"a": 1e400}"#,
+        #"{"a": 1,}"#, #"{"a": 1} x"#, #"{"a" 1}"#, #"{"a": 1"#, #"["a"]"#, "", "{\"a\": \"tab\there\"}", #"{"a": NaN}"#,
+    ])
+    func othersFallBack(text: String) {
+        let numbers = fast(text, FlatJSONObject.numberMembers)
+        let strings = fast(text, FlatJSONObject.stringMembers)
+        #expect(numbers == nil)
+        #expect(strings == nil)
+    }
+
+    @Test("invalid UTF-8 in a key or value is never accepted")
+    func invalidUTF8() {
+        let bytes: [UInt8] = Array(#"{"a": ""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)
+        #expect(bytes.withUnsafeBufferPointer { FlatJSONObject.stringMembers($0) } == nil)
+    }
+
+    @Test("random flat objects of numbers read bit for bit as the parser reads them")
+    func randomNumbers() throws {
+        var generator = SplitMix(seed: 7)
+        for _ in 0..<2_000 {
+            var members: [String] = []
+            for index in 0..<Int(generator.next() % 6) {
+                let bits = generator.next()
+                let value: String
+                switch bits % 4 {
+                case 0: value = String(Double(bitPattern: bits >> 12 | 0x3FF0_0000_0000_0000) - 1)
+                case 1: value = String(Int64(bitPattern: bits) >> Int64(bits % 60))
+                case 2: value = String(Double(bitPattern: bits & 0x7FEF_FFFF_FFFF_FFFF))
+                default: value = "\(Int(bits % 1000)).\(bits % 97)e-\(bits % 30)"
+                }
+                members.append("\"m\(index)\": \(value)")
+            }
+            let text = "{" + members.joined(separator: ", ") + "}"
+            let reference = try #require(parsed(text), "\(text)")
+            let numbers = try #require(fast(text, FlatJSONObject.numberMembers), "\(text)")
+            #expect(numbers.map(\.value.bitPattern) == reference.numbers.map(\.1.bitPattern), "\(text)")
+        }
+    }
+}
+
+/// SplitMix64, for reproducible random test inputs.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

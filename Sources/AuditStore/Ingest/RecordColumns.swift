@@ -87,14 +87,14 @@ enum RecordColumns {
             occurredAt: Timestamp(microseconds: result.epochMicroseconds(row, column(4)) ?? 0),
             caseRef: result.string(row, column(5)),
             imageRef: result.string(row, column(6)),
-            attributes: try jsonObject(result.string(row, column(7))).map { ($0.key, $0.value.stringValue ?? "") },
+            attributes: try attributes(result, row, column(7)),
             question: result.string(row, column(8)),
             options: (result.strings(row, column(9)) ?? []).map { $0 ?? "" },
             optionLogits: doubles(10),
             optionProbs: doubles(11),
             predicted: result.int(row, column(12)) ?? -1,
-            confidence: try jsonObject(result.string(row, column(13))).map { ($0.key, $0.value.doubleValue ?? .nan) },
-            uncertainty: try jsonObject(result.string(row, column(14))).map { ($0.key, $0.value.doubleValue ?? .nan) },
+            confidence: try scores(result, row, column(13)),
+            uncertainty: try scores(result, row, column(14)),
             perturbation: perturbation,
             label: result.int(row, column(20)),
             escalated: result.bool(row, column(21)),
@@ -102,9 +102,25 @@ enum RecordColumns {
             derived: derived)
     }
 
-    static func jsonObject(_ text: String?) throws -> [(key: String, value: JSONValue)] {
-        guard let text else { return [] }
-        guard case .object(let object) = try JSONParser.parse(text, maximumDepth: 64) else { return [] }
+    /// A `jsonb` attributes column (NULL reads as none); values that are not strings read as "".
+    static func attributes(_ result: PQResult, _ row: Int, _ column: Int) throws -> [(key: String, value: String)] {
+        try result.withBytes(row, column) { bytes throws(JSONParseError) in
+            if let members = FlatJSONObject.stringMembers(bytes) { return members }
+            return try jsonObject(bytes).map { ($0.key, $0.value.stringValue ?? "") }
+        } ?? []
+    }
+
+    /// A `jsonb` scores column (NULL reads as none); values that are not numbers read as NaN.
+    static func scores(_ result: PQResult, _ row: Int, _ column: Int) throws -> [(method: String, value: Double)] {
+        try result.withBytes(row, column) { bytes throws(JSONParseError) in
+            if let members = FlatJSONObject.numberMembers(bytes) { return members.map { ($0.key, $0.value) } }
+            return try jsonObject(bytes).map { ($0.key, $0.value.doubleValue ?? .nan) }
+        } ?? []
+    }
+
+    /// The members of a JSON object by the full parser (anything but an object reads as none).
+    private static func jsonObject(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> [(key: String, value: JSONValue)] {
+        guard case .object(let object) = try JSONParser.parse(Array(bytes), maximumDepth: 64) else { return [] }
         return object.members
     }
 }
