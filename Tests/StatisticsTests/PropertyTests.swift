@@ -60,15 +60,35 @@ struct PropertyTests {
         #expect(batch == single)
     }
 
-    @Test("the proportion bootstrap equals the generic bootstrap with the mean as statistic", arguments: [1, 7, 2_000])
-    func proportionBootstrapIsTheGenericOne(count: Int) throws {
+    @Test("the proportion bootstrap drawn from Binomial(n, k/n) agrees with resampling rows", arguments: [40, 400, 5_000])
+    func proportionBootstrapMatchesRowResampling(count: Int) throws {
         var random = Xoshiro256StarStar(seed: 6)
         let outcomes = (0..<count).map { _ in random.uniform() < 0.7 }
-        let generic = Bootstrap.interval(count: count, resamples: 300, seed: 42) { indices in
+        let rows = try #require(Bootstrap.interval(count: count, resamples: 4_000, seed: 42) { indices in
             Double(indices.filter { outcomes[$0] }.count) / Double(indices.count)
-        }
-        let fused = Bootstrap.proportionInterval(outcomes, resamples: 300, seed: 42)
-        #expect(try #require(fused) == #require(generic))
+        })
+        let drawn = try #require(Bootstrap.proportionInterval(outcomes, resamples: 4_000, seed: 43))
+        #expect(drawn.estimate == rows.estimate)
+        // Two Monte Carlo estimates of the same 2.5 % and 97.5 % quantiles: they differ by sampling error only, a
+        // small fraction of the bootstrap standard error sqrt(p(1−p)/n) (1 / count is the grid of possible values).
+        let standardError = (rows.estimate * (1 - rows.estimate) / Double(count)).squareRoot()
+        #expect(abs(drawn.lower - rows.lower) <= 0.25 * standardError + 1 / Double(count), "\(drawn) vs \(rows)")
+        #expect(abs(drawn.upper - rows.upper) <= 0.25 * standardError + 1 / Double(count), "\(drawn) vs \(rows)")
+        #expect(Bootstrap.proportionInterval(outcomes, resamples: 4_000, seed: 43) == drawn, "seeded: reproducible")
+    }
+
+    @Test("binomial draws by inversion have the binomial mean and variance; degenerate shares give one value")
+    func binomialDraws() throws {
+        let table = BinomialInversion(trials: 50_000, probability: 0.69134)
+        var random = Xoshiro256StarStar(seed: 9)
+        let draws = (0..<40_000).map { _ in Double(table.quantile(random.uniform())) }
+        let mean = draws.reduce(0, +) / Double(draws.count)
+        let variance = draws.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(draws.count - 1)
+        let expectedVariance = 50_000 * 0.69134 * (1 - 0.69134)
+        #expect(abs(mean - 50_000 * 0.69134) < 4 * (expectedVariance / Double(draws.count)).squareRoot())
+        #expect(abs(variance / expectedVariance - 1) < 0.03)
+        #expect(Bootstrap.proportionInterval([true, true, true], seed: 1) == BootstrapInterval(estimate: 1, lower: 1, upper: 1))
+        #expect(Bootstrap.proportionInterval([false, false], seed: 1) == BootstrapInterval(estimate: 0, lower: 0, upper: 0))
         #expect(Bootstrap.proportionInterval([], seed: 1) == nil)
     }
 

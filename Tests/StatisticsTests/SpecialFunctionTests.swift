@@ -9,6 +9,22 @@ struct SpecialFunctionTests {
         fixture = try Fixtures.load("special_functions")
     }
 
+    @Test("binomial quantiles by inversion equal a 50-digit reference everywhere and binom.ppf where SciPy resolves the tail")
+    func binomialQuantiles() throws {
+        for case let row as [String: Any] in try #require(fixture["binomial_ppf"] as? [Any]) {
+            let n = row["n"] as! Int
+            let k = row["k"] as! Int
+            let table = BinomialInversion(trials: n, probability: Double(k) / Double(n))
+            let quantiles = try #require(row["q"] as? [Double])
+            let exact = try #require(row["ppf_exact"] as? [Int])
+            let scipy = try #require(row["ppf_scipy"] as? [Int])
+            #expect(quantiles.map(table.quantile) == exact, "ppf(q, \(n), \(k)/\(n)) vs mpmath")
+            // SciPy's CDF rounds to 1 once the upper tail is below ~1e-16, so its ppf is off for q that close to 1.
+            let resolved = quantiles.indices.filter { quantiles[$0] < 1 - 1e-12 }
+            #expect(resolved.map { table.quantile(quantiles[$0]) } == resolved.map { scipy[$0] }, "binom.ppf(q, \(n), \(k)/\(n))")
+        }
+    }
+
     @Test("binomial CDF (n up to 10^7): 1e-12 relative to a 50-digit value, 1e-10 absolute to SciPy")
     func binomialCDF() throws {
         for case let row as [String: Any] in try #require(fixture["binomial_cdf"] as? [Any]) {

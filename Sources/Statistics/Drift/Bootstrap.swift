@@ -86,25 +86,22 @@ public enum Bootstrap {
 }
 
 extension Bootstrap {
-    /// The interval of the share of true `outcomes` (an accuracy): exactly ``interval(count:resamples:seed:level:statistic:)``
-    /// with the mean as the statistic (the same draws in the same order), without building an index array per resample.
+    /// The interval of the share of true `outcomes` (an accuracy), without resampling rows: the number of successes
+    /// among n rows drawn with replacement from n rows of which k succeed is Binomial(n, k/n), so each resample's
+    /// share is drawn directly, by inverting that distribution at one uniform number of the seeded generator. The
+    /// same percentile bootstrap as ``interval(count:resamples:seed:level:statistic:)`` with the mean as the
+    /// statistic, in O(resamples · log n) instead of O(resamples · n).
     public static func proportionInterval(_ outcomes: [Bool], resamples: Int = 1000, seed: UInt64, level: Double = 0.95) -> BootstrapInterval? {
         let count = outcomes.count
         guard count > 0 else { return nil }
+        let share = Double(outcomes.filter { $0 }.count) / Double(count)
+        let successes = BinomialInversion(trials: count, probability: share)
         var generator = Xoshiro256StarStar(seed: seed)
-        var values: [Double] = []
-        values.reserveCapacity(resamples)
-        outcomes.withUnsafeBufferPointer { outcomes in
-            for _ in 0..<resamples {
-                var hits = 0
-                for _ in 0..<count where outcomes[generator.index(below: count)] { hits += 1 }
-                values.append(Double(hits) / Double(count))
-            }
-        }
+        var values = (0..<resamples).map { _ in Double(successes.quantile(generator.uniform())) / Double(count) }
         values.sort()
         let tail = (1 - level) / 2
         return BootstrapInterval(
-            estimate: Double(outcomes.filter { $0 }.count) / Double(count),
+            estimate: share,
             lower: Descriptive.quantile(sorted: values, tail),
             upper: Descriptive.quantile(sorted: values, 1 - tail))
     }
