@@ -9,6 +9,8 @@ struct ModelEvaluation {
     let from: Timestamp?
     let to: Timestamp?
     let clean: [ScoredPrediction]
+    /// Each clean prediction's msp at T = 1 (nil without option scores).
+    let cleanMSP: [Double?]
     let labeled: LabeledSet
     let methods: [String: MethodMetrics]
     let activeVersion: CalibrationVersion?
@@ -108,7 +110,8 @@ extension AuditApp {
             return (msp, !probeOK)
         }
         return ModelEvaluation(
-            model: model, from: from, to: to, clean: clean, labeled: labeled, methods: methods, activeVersion: active,
+            model: model, from: from, to: to, clean: clean, cleanMSP: clean.map { $0.calibratedMSP(temperature: 1) }, labeled: labeled,
+            methods: methods, activeVersion: active,
             calibratedMethods: calibratedMethods, nllBefore: nllBefore, nllAfter: nllAfter, nota: nota, fragilityPairs: pairs)
     }
 
@@ -126,13 +129,13 @@ extension AuditApp {
             probeCorrect.append(probeOK)
             pairCount += 1
             // Keep a method only while every pair so far has it on both sides.
+            // (Appended in place: a copy taken out of the dictionary would make every append copy the whole array.)
             for (method, value) in cleanValues {
                 guard let probeValue = probeValues[method]?.value else { continue }
-                var entry = scores[method] ?? ([], [], value.orientation)
-                guard entry.clean.count == pairCount - 1 else { continue }
-                entry.clean.append(value.value)
-                entry.probe.append(probeValue)
-                scores[method] = entry
+                if scores[method] == nil { scores[method] = ([], [], value.orientation) }
+                guard scores[method]!.clean.count == pairCount - 1 else { continue }
+                scores[method]!.clean.append(value.value)
+                scores[method]!.probe.append(probeValue)
             }
         }
         guard pairCount > 0 else { return nil }

@@ -53,12 +53,15 @@ struct LabeledSet {
     let rows: [ScoredPrediction]
     let correct: [Bool]
     let labels: [Int]
+    /// Each row's msp at T = 1 (nil without option scores), computed once for the per-slice statistics.
+    let msp: [Double?]
 
     /// The labeled rows of `predictions` (clean or probes, as given).
     init(_ predictions: [ScoredPrediction]) {
         rows = predictions.filter { $0.label != nil }
         correct = rows.map { $0.isCorrect! }
         labels = rows.map { $0.label! }
+        msp = rows.map { $0.calibratedMSP(temperature: 1) }
     }
 
     var count: Int { rows.count }

@@ -205,7 +205,7 @@ extension AuditApp {
         section.slices = slices(labeled, modelAccuracy: labeled.accuracy)
         if let nota = evaluation.nota {
             let threshold = fragilityThreshold(evaluation.fragilityPairs)
-            let fragile = threshold.map { tau in evaluation.clean.filter { ($0.calibratedMSP(temperature: 1) ?? 1) < tau }.count } ?? 0
+            let fragile = threshold.map { tau in evaluation.cleanMSP.filter { ($0 ?? 1) < tau }.count } ?? 0
             section.nota = NotaSection(
                 pairs: nota.pairs, cleanAccuracy: nota.cleanAccuracy, notaAccuracy: nota.notaAccuracy, collapses: nota.collapses,
                 methods: nota.methods.keys.sorted().map { name in
@@ -224,12 +224,14 @@ extension AuditApp {
         var names = Set<String>(["site"])
         for row in labeled.rows { for attribute in row.attributes { names.insert(attribute.key) } }
         for name in names.sorted() {
-            let groups = Dictionary(grouping: labeled.rows.indices) { labeled.rows[$0].attribute(name) }
-            for (value, indices) in groups.sorted(by: { ($0.key ?? "") < ($1.key ?? "") }) {
-                guard let value else { continue }
+            var groups: [String: [Int]] = [:]
+            for (index, row) in labeled.rows.enumerated() {
+                if let value = row.attribute(name) { groups[value, default: []].append(index) }
+            }
+            for (value, indices) in groups.sorted(by: { $0.key < $1.key }) {
                 let correct = indices.map { labeled.correct[$0] }
                 let accuracy = Double(correct.filter { $0 }.count) / Double(correct.count)
-                let scores = indices.compactMap { labeled.rows[$0].calibratedMSP(temperature: 1) }
+                let scores = indices.compactMap { labeled.msp[$0] }
                 let auroc = scores.count == correct.count ? Discrimination.auroc(scores: scores, positive: correct) : nil
                 let flagged = indices.count >= 30 && accuracy < (modelAccuracy ?? 0) - 0.05 && (auroc ?? 0.5) < 0.65
                 rows.append(SliceRow(attribute: name, value: value, n: indices.count, accuracy: accuracy, auroc: auroc, flagged: flagged))
