@@ -42,8 +42,13 @@ public struct AuditDatabase: Sendable {
 
     /// Session settings of every connection the product opens. JIT compilation is off: the per-model reads of the
     /// report and evaluation cross its cost threshold, and compiling took longer (0.8 s a query) than it saved.
+    /// `work_mem` is 64 MB instead of 4 MB: a model's month (about 100 k rows) is then sorted in memory instead of
+    /// on disk, and its rows are found through a bitmap of the (model, occurred_at) index instead of a scan of
+    /// every prediction (1.5 s → 1.1 s a model on the benchmark). The product opens a handful of sessions (the
+    /// service's pool is 4 by default), so the bound stays far below the machine's memory.
     private static func configured(_ connection: PQConnection) throws -> PQConnection {
         try connection.execute("SET jit = off")
+        try connection.execute("SET work_mem = '64MB'")
         return connection
     }
 
