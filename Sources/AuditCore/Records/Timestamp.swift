@@ -23,8 +23,30 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let (year, month, day) = Timestamp.civil(fromDays: days)
         let seconds = remainder / 1_000_000
         let fraction = remainder % 1_000_000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):"
-            + "\(pad(seconds % 60, 2)).\(pad(fraction, 6))Z"
+        guard (0...9999).contains(year) else {
+            return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):"
+                + "\(pad(seconds % 60, 2)).\(pad(fraction, 6))Z"
+        }
+        // Four-digit years (every timestamp a record can carry): digits written in place, no intermediate strings.
+        return String(unsafeUninitializedCapacity: 27) { buffer in
+            var position = 0
+            func put(_ value: Int64, _ width: Int) {
+                var value = value
+                for offset in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[position + offset] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
+                    value /= 10
+                }
+                position += width
+            }
+            func put(_ byte: Unicode.Scalar) {
+                buffer[position] = UInt8(byte.value)
+                position += 1
+            }
+            put(year, 4); put("-"); put(month, 2); put("-"); put(day, 2); put("T")
+            put(seconds / 3600, 2); put(":"); put(seconds / 60 % 60, 2); put(":"); put(seconds % 60, 2); put(".")
+            put(fraction, 6); put("Z")
+            return position
+        }
     }
 
     /// The date part, `YYYY-MM-DD` in UTC.
