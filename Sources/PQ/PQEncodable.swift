@@ -38,16 +38,24 @@ extension Bool: PQEncodable {
 extension Array: PQEncodable where Element: PQEncodable {
     /// An array literal (`{…}`) with every element quoted and escaped.
     public var pqText: String {
-        var text = "{"
+        var text: [UInt8] = [UInt8(ascii: "{")]
         for (index, element) in enumerated() {
-            if index > 0 { text += "," }
-            text += "\""
-            for character in element.pqText.unicodeScalars {
-                if character == "\"" || character == "\\" { text += "\\" }
-                text.unicodeScalars.append(character)
+            if index > 0 { text.append(UInt8(ascii: ",")) }
+            text.append(UInt8(ascii: "\""))
+            var elementText = element.pqText
+            elementText.withUTF8 { utf8 in
+                // Runs without a quote or backslash are copied whole (both are ASCII, never inside a multi-byte scalar).
+                var runStart = 0
+                for index in 0..<utf8.count where utf8[index] == UInt8(ascii: "\"") || utf8[index] == UInt8(ascii: "\\") {
+                    text.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                    text.append(UInt8(ascii: "\\"))
+                    runStart = index
+                }
+                text.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
             }
-            text += "\""
+            text.append(UInt8(ascii: "\""))
         }
-        return text + "}"
+        text.append(UInt8(ascii: "}"))
+        return String(decoding: text, as: UTF8.self)
     }
 }
