@@ -55,7 +55,7 @@ public enum FlatJSONObject {
             while position < bytes.count {
                 let byte = bytes[position]
                 if byte == UInt8(ascii: "\"") {
-                    let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                    let text = String(validatingUTF8Bytes: UnsafeBufferPointer(rebasing: bytes[start..<position]))
                     position += 1
                     return text
                 }

@@ -247,9 +247,24 @@ public struct JSONParser {
     }
 
     private func decodeUTF8(_ slice: ArraySlice<UInt8>, at offset: Int) throws(JSONParseError) -> String {
-        guard let text = String(validating: slice, as: UTF8.self) else {
+        guard let text = slice.withUnsafeBufferPointer(String.init(validatingUTF8Bytes:)) else {
             throw JSONParseError(message: "invalid UTF-8 in a string", offset: offset)
         }
         return text
+    }
+}
+
+extension String {
+    /// The string these bytes encode, or nil when they are not valid UTF-8. ASCII (nearly every string of a record)
+    /// takes a direct path; the general validator is generic over the encoding and costs far more per call.
+    init?(validatingUTF8Bytes bytes: UnsafeBufferPointer<UInt8>) {
+        var combined: UInt8 = 0
+        for byte in bytes { combined |= byte }
+        if combined < 0x80 {
+            self.init(decoding: bytes, as: UTF8.self)
+        } else {
+            guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+            self = text
+        }
     }
 }

@@ -63,8 +63,8 @@ public struct JSONObject: Sendable, Equatable {
 
     /// The value of `key`, or nil when absent.
     public subscript(key: String) -> JSONValue? {
-        for member in members where member.key == key { return member.value }
-        return nil
+        // By index: iterating `members` would copy (retain and release) every member it passes.
+        members.firstIndex { $0.key == key }.map { members[$0].value }
     }
 
     /// The keys, in order.
