@@ -11,6 +11,12 @@ public struct CanonicalWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Empties the writer for the next value, keeping its storage.
+    public mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        needsComma.removeAll(keepingCapacity: true)
+    }
+
     public mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
@@ -31,6 +37,19 @@ public struct CanonicalWriter {
     public mutating func endArray() {
         bytes.append(UInt8(ascii: "]"))
         needsComma.removeLast()
+    }
+
+    /// Writes `"key":` for a fixed key that needs no escaping (letters, digits, `_`), copying its bytes as they are.
+    public mutating func plainKey(_ key: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { utf8 in
+            assert(utf8.allSatisfy { $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+            bytes.append(contentsOf: utf8)
+        }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        if !needsComma.isEmpty { needsComma[needsComma.count - 1] = false }
     }
 
     /// Writes `"key":`; the next value follows without a comma.

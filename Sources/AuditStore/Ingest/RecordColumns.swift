@@ -18,7 +18,11 @@ enum RecordColumns {
         perturbation_of, label, escalated, calibration_version, row_hash
         """
 
-    static func encode(_ record: PredictionRecord, batchID: Int64, seq: Int, hash: String, into encoder: inout CopyRowEncoder) {
+    /// Appends one row; `scratch` is reused for the row's JSON objects so they allocate nothing.
+    static func encode(
+        _ record: PredictionRecord, batchID: Int64, seq: Int, hash: String, into encoder: inout CopyRowEncoder,
+        scratch: inout CanonicalWriter
+    ) {
         encoder.field(batchID)
         encoder.field(seq)
         encoder.field(record.predictionID)
@@ -28,21 +32,23 @@ enum RecordColumns {
         encoder.field(record.occurredAt.rfc3339)
         encoder.field(record.caseRef)
         encoder.field(record.imageRef)
-        var attributes = CanonicalWriter(capacity: 128)
-        attributes.beginObject()
+        scratch.reset()
+        scratch.beginObject()
         for attribute in record.attributes {
-            attributes.key(attribute.key)
-            attributes.string(attribute.value)
+            scratch.key(attribute.key)
+            scratch.string(attribute.value)
         }
-        attributes.endObject()
-        encoder.field(utf8: attributes.bytes)
+        scratch.endObject()
+        encoder.field(utf8: scratch.bytes)
         encoder.field(record.question)
         encoder.field(texts: record.options)
         encoder.field(doubles: record.optionLogits)
         encoder.field(doubles: record.optionProbs)
         encoder.field(record.predicted)
-        encoder.field(utf8: scoresJSON(record.confidence))
-        encoder.field(utf8: scoresJSON(record.uncertainty))
+        writeScores(record.confidence, into: &scratch)
+        encoder.field(utf8: scratch.bytes)
+        writeScores(record.uncertainty, into: &scratch)
+        encoder.field(utf8: scratch.bytes)
         encoder.field(record.derived?.msp)
         encoder.field(record.derived?.margin)
         encoder.field(record.derived?.entropy)
@@ -55,15 +61,15 @@ enum RecordColumns {
         encoder.endRow()
     }
 
-    static func scoresJSON(_ scores: [(method: String, value: Double)]) -> [UInt8] {
-        var writer = CanonicalWriter(capacity: 128)
+    /// Writes a scores object (`{"method":value,…}`) into the emptied `writer`.
+    static func writeScores(_ scores: [(method: String, value: Double)], into writer: inout CanonicalWriter) {
+        writer.reset()
         writer.beginObject()
         for score in scores {
             writer.key(score.method)
             writer.number(score.value)
         }
         writer.endObject()
-        return writer.bytes
     }
 
     /// Rebuilds a record from a row selected with `predictionSelectList` starting at column `base`.
