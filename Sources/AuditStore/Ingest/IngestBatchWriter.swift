@@ -157,8 +157,11 @@ public final class IngestBatchWriter {
 
     private func commitPredictions(_ items: [IngestItem]) throws -> BatchOutcome {
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
-        // Accepted records are never copied after this: later steps refer to them by position.
-        var accepted: [(seq: Int, record: PredictionRecord, hash: String)] = []
+        // Accepted records, as parallel arrays referred to by position: a record is never copied after this (an
+        // array of (seq, record, hash) tuples copied whole records whenever a step read one of the small fields).
+        var acceptedSeqs: [Int] = []
+        var acceptedRecords: [PredictionRecord] = []
+        var acceptedHashes: [String] = []
         var firstByID: [String: Int] = [:]
         var duplicates: [Int] = []
         for (seq, item) in items.enumerated() {
@@ -166,7 +169,7 @@ public final class IngestBatchWriter {
             case .prediction(let record):
                 let hash = item.rowHash ?? timed("hash") { ChainHash.rowHash(of: record) }
                 if let earlier = firstByID[record.predictionID] {
-                    if accepted[earlier].hash == hash {
+                    if acceptedHashes[earlier] == hash {
                         duplicates.append(seq)
                     } else {
                         rejected.append((seq, quarantine(item, record.predictionID, "prediction_id",
@@ -174,8 +177,10 @@ public final class IngestBatchWriter {
                     }
                     continue
                 }
-                firstByID[record.predictionID] = accepted.count
-                accepted.append((seq, record, hash))
+                firstByID[record.predictionID] = acceptedSeqs.count
+                acceptedSeqs.append(seq)
+                acceptedRecords.append(record)
+                acceptedHashes.append(hash)
             case .rejected(let rejection):
                 rejected.append((seq, quarantine(item, rejection.predictionID, rejection.field, rejection.reason)))
             case .label:
@@ -188,30 +193,31 @@ public final class IngestBatchWriter {
 
         // Existing rows with the same id: identical content is a no-op, anything else a conflict.
         var dropped = Set<Int>()
-        if !accepted.isEmpty {
+        if !acceptedSeqs.isEmpty {
+            let ids = acceptedRecords.indices.map { acceptedRecords[$0].predictionID }
             let existing = try connection.query(
-                "SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = ANY($1::text[])",
-                [accepted.map(\.record.predictionID)])
-            let positions = Dictionary(uniqueKeysWithValues: accepted.enumerated().map { ($0.element.record.predictionID, $0.offset) })
+                "SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = ANY($1::text[])", [ids])
+            let positions = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($0.element, $0.offset) })
             for row in 0..<existing.rowCount {
-                let entry = accepted[positions[existing.string(row, 0)!]!]
-                dropped.insert(entry.seq)
-                if existing.string(row, 1) == entry.hash {
-                    duplicates.append(entry.seq)
+                let position = positions[existing.string(row, 0)!]!
+                let seq = acceptedSeqs[position]
+                dropped.insert(seq)
+                if existing.string(row, 1) == acceptedHashes[position] {
+                    duplicates.append(seq)
                 } else {
-                    rejected.append((entry.seq, quarantine(items[entry.seq], entry.record.predictionID, "prediction_id",
-                                                                 "duplicate prediction_id with different content; the stored record is unchanged")))
+                    rejected.append((seq, quarantine(items[seq], ids[position], "prediction_id",
+                                                     "duplicate prediction_id with different content; the stored record is unchanged")))
                 }
             }
         }
 
         // Method orientation: fixed on first sight, enforced afterwards.
-        let newRows = accepted.indices.filter { !dropped.contains(accepted[$0].seq) }
+        let newRows = acceptedSeqs.indices.filter { !dropped.contains(acceptedSeqs[$0]) }
         var orientation: [String: Orientation] = [:]
         var methods = Set<String>()
         for position in newRows {
-            for score in accepted[position].record.confidence { methods.insert(score.method) }
-            for score in accepted[position].record.uncertainty { methods.insert(score.method) }
+            for score in acceptedRecords[position].confidence { methods.insert(score.method) }
+            for score in acceptedRecords[position].uncertainty { methods.insert(score.method) }
         }
         if !methods.isEmpty {
             let known = try connection.query("SELECT method, orientation FROM ue_methods WHERE method = ANY($1)", [Array(methods)])
@@ -221,13 +227,13 @@ public final class IngestBatchWriter {
         }
         var newMethods: [(String, Orientation)] = []
         for position in newRows {
-            let entry = accepted[position]
-            let used = entry.record.confidence.map { ($0.method, Orientation.confidence) }
-                + entry.record.uncertainty.map { ($0.method, Orientation.uncertainty) }
+            let seq = acceptedSeqs[position]
+            let used = acceptedRecords[position].confidence.map { ($0.method, Orientation.confidence) }
+                + acceptedRecords[position].uncertainty.map { ($0.method, Orientation.uncertainty) }
             if let clash = used.first(where: { orientation[$0.0] != nil && orientation[$0.0] != $0.1 }) {
-                dropped.insert(entry.seq)
+                dropped.insert(seq)
                 let field = clash.1 == .confidence ? "confidence.\(clash.0)" : "uncertainty.\(clash.0)"
-                rejected.append((entry.seq, quarantine(items[entry.seq], entry.record.predictionID, field,
+                rejected.append((seq, quarantine(items[seq], acceptedRecords[position].predictionID, field,
                     "method \(clash.0) is \(orientation[clash.0]!.rawValue)-oriented (fixed when first seen); it cannot appear under \(clash.1.rawValue)")))
                 continue
             }
@@ -241,25 +247,28 @@ public final class IngestBatchWriter {
                 INSERT INTO ue_methods (method, orientation) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING
                 """, [newMethods.map(\.0), newMethods.map(\.1.rawValue)])
         }
-        let inserted = newRows.filter { !dropped.contains(accepted[$0].seq) }
+        let inserted = newRows.filter { !dropped.contains(acceptedSeqs[$0]) }
         let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
-        let rows = inserted.map { (seq: accepted[$0].seq, tag: Character("P"), hash: accepted[$0].hash) }
+        let rows = inserted.map { (seq: acceptedSeqs[$0], tag: Character("P"), hash: acceptedHashes[$0]) }
             + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) }
         let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
-        try timed("copy") { try copyPredictions(accepted, positions: inserted, batchID: batchID) }
+        try timed("copy") {
+            try copyPredictions(acceptedRecords, seqs: acceptedSeqs, hashes: acceptedHashes, positions: inserted, batchID: batchID)
+        }
         try insertQuarantine(fresh, batchID: batchID)
         return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
                             rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
     }
 
     /// Streams the new rows straight into `predictions` (the batch row exists already: same transaction).
-    private func copyPredictions(_ rows: [(seq: Int, record: PredictionRecord, hash: String)], positions: [Int], batchID: Int64) throws {
+    private func copyPredictions(_ records: [PredictionRecord], seqs: [Int], hashes: [String], positions: [Int], batchID: Int64) throws {
         guard !positions.isEmpty else { return }
         try connection.copyIn("COPY predictions (\(RecordColumns.predictionCopyList)) FROM STDIN") { stream in
             var encoder = CopyRowEncoder(capacity: 1 << 20)
+            var scratch = CanonicalWriter(capacity: 256)
             for position in positions {
-                let row = rows[position]
-                RecordColumns.encode(row.record, batchID: batchID, seq: row.seq, hash: row.hash, into: &encoder)
+                RecordColumns.encode(records[position], batchID: batchID, seq: seqs[position], hash: hashes[position], into: &encoder,
+                                     scratch: &scratch)
                 if encoder.bytes.count >= 1 << 20 {
                     try stream.send(encoder.bytes)
                     encoder.removeAll()
