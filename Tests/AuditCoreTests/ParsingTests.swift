@@ -69,6 +69,22 @@ struct TimestampTests {
         #expect(Timestamp(rfc3339: text) == nil)
     }
 
+    @Test("formatting round-trips through parsing across years 0001-9999, and years outside print in full")
+    func formatting() throws {
+        var random = SplitMix(seed: 11)
+        let first = try #require(Timestamp(rfc3339: "0001-01-01T00:00:00Z")).microseconds
+        let last = try #require(Timestamp(rfc3339: "9999-12-31T23:59:59.999999Z")).microseconds
+        for _ in 0..<5_000 {
+            let value = first + Int64(random.next() % UInt64(last - first + 1))
+            let text = Timestamp(microseconds: value).rfc3339
+            #expect(text.utf8.count == 27 && text.hasSuffix("Z"), "\(text)")
+            #expect(Timestamp(rfc3339: text)?.microseconds == value, "\(text)")
+        }
+        #expect(Timestamp(microseconds: first).rfc3339 == "0001-01-01T00:00:00.000000Z")
+        #expect(Timestamp(microseconds: last).rfc3339 == "9999-12-31T23:59:59.999999Z")
+        #expect(Timestamp(microseconds: last + 1).rfc3339 == "10000-01-01T00:00:00.000000Z")
+    }
+
     @Test("month bounds")
     func months() throws {
         let (start, end) = try #require(Timestamp.monthBounds("2026-12"))

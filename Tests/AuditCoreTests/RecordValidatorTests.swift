@@ -1,4 +1,4 @@
-import AuditCore
+@testable import AuditCore
 import Testing
 
 /// A valid prediction record as a JSON object text, with `changes` applied (nil removes a field).
@@ -75,19 +75,32 @@ struct RecordValidatorTests {
         .init(name: "NUL in model name", changes: ["model": #""m\u0000x""#], field: "model", reason: "model contains a NUL character"),
     ]
 
-    @Test("each kind of bad record is rejected with its field and reason", arguments: badRecords)
+    @Test("each kind of bad record is rejected with its field and reason, with or without its source line", arguments: badRecords)
     func rejects(_ bad: BadPrediction) throws {
-        let value = try JSONParser.parse(predictionJSON(bad.changes))
-        switch RecordValidator.prediction(value) {
-        case .success:
-            Issue.record("\(bad.name) was accepted")
-        case .failure(let rejection):
-            #expect(rejection.field == bad.field, "\(bad.name): field")
-            #expect(rejection.reason.contains(bad.reason), "\(bad.name): got \"\(rejection.reason)\"")
-            if bad.changes["prediction_id"] == nil {
-                #expect(rejection.predictionID == "p-1", "\(bad.name): prediction_id should be reported")
+        let text = predictionJSON(bad.changes)
+        let value = try JSONParser.parse(text)
+        // With the line it was read from, a record whose line cannot encode U+0000 skips that search: same answer.
+        for sourceText in [nil, text] {
+            switch RecordValidator.prediction(value, sourceText: sourceText) {
+            case .success:
+                Issue.record("\(bad.name) was accepted")
+            case .failure(let rejection):
+                #expect(rejection.field == bad.field, "\(bad.name): field")
+                #expect(rejection.reason.contains(bad.reason), "\(bad.name): got \"\(rejection.reason)\"")
+                if bad.changes["prediction_id"] == nil {
+                    #expect(rejection.predictionID == "p-1", "\(bad.name): prediction_id should be reported")
+                }
             }
         }
+    }
+
+    @Test("a line may encode U+0000 exactly when it holds a zero byte or a \\u0000 escape")
+    func nulInSourceText() {
+        #expect(!#"{"question":"what now"}"#.mayEncodeNUL)
+        #expect(!#"{"question":"\u00e9 \\u000"}"#.mayEncodeNUL)
+        #expect(#"{"question":"what\u0000now"}"#.mayEncodeNUL)
+        #expect("p-1,what\u{0}now".mayEncodeNUL)
+        #expect(!"".mayEncodeNUL)
     }
 
     @Test("at least 25 kinds of bad record are covered")

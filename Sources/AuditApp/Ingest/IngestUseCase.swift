@@ -140,18 +140,19 @@ extension AuditApp {
 
     /// Validates one raw record and derives its UE scores.
     static func validate(_ raw: RawRecord, kind: RecordKind) -> IngestItem {
-        IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: outcome(of: raw.value, kind: kind))
+        IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: outcome(of: raw.value, kind: kind, sourceText: raw.raw))
     }
 
-    /// What validation makes of a parsed record (or of a text that could not be parsed).
-    static func outcome(of value: Result<JSONValue, RecordRejection>, kind: RecordKind) -> IngestItem.Outcome {
+    /// What validation makes of a parsed record (or of a text that could not be parsed); `sourceText` is the line it
+    /// was read from, when there is one.
+    static func outcome(of value: Result<JSONValue, RecordRejection>, kind: RecordKind, sourceText: String? = nil) -> IngestItem.Outcome {
         switch value {
         case .failure(let rejection):
             return .rejected(rejection)
         case .success(let value):
             switch kind {
             case .predictions:
-                switch RecordValidator.prediction(value) {
+                switch RecordValidator.prediction(value, sourceText: sourceText) {
                 case .success(var record):
                     record.deriveScores()
                     return .prediction(record)

@@ -51,11 +51,14 @@ public enum RecordValidator {
     static let labelFields: Set<String> = ["prediction_id", "label", "reviewer", "reviewed_at", "note"]
 
     /// Validates a prediction record. Cross-record rules (conflicts, method orientation history) are the store's.
-    public static func prediction(_ value: JSONValue) -> Result<PredictionRecord, RecordRejection> {
+    ///
+    /// `sourceText`, the line the record was read from (JSON or CSV), lets a record whose text holds neither a zero
+    /// byte nor a `\u0000` escape skip the search of every string for U+0000.
+    public static func prediction(_ value: JSONValue, sourceText: String? = nil) -> Result<PredictionRecord, RecordRejection> {
         guard case .object(let object) = value else {
             return .failure(RecordRejection(field: nil, reason: "a record must be a JSON object, not \(value.typeName)"))
         }
-        if let rejection = nulRejection(value, object) { return .failure(rejection) }
+        if sourceText?.mayEncodeNUL ?? true, let rejection = nulRejection(value, object) { return .failure(rejection) }
         var reader = FieldReader(object: object)
         do {
             reader.predictionID = try reader.identifier("prediction_id")
@@ -164,6 +167,26 @@ func nulRejection(_ value: JSONValue, _ object: JSONObject) -> RecordRejection? 
 }
 
 extension String {
+    /// False when no value read from this text can hold U+0000: it has no zero byte and no `\u0000` escape.
+    var mayEncodeNUL: Bool {
+        var text = self
+        return text.withUTF8 { bytes in
+            guard let start = bytes.baseAddress, !bytes.isEmpty else { return false }
+            if memchr(start, 0, bytes.count) != nil { return true }
+            // Every backslash, found with memchr, is checked for `u0000` after it (a false hit only costs the search).
+            let escape = Array("u0000".utf8)
+            var offset = 0
+            while offset < bytes.count, let found = memchr(start + offset, Int32(UInt8(ascii: "\\")), bytes.count - offset) {
+                let position = start.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if bytes.count - position > escape.count, bytes[(position + 1)...(position + escape.count)].elementsEqual(escape) {
+                    return true
+                }
+                offset = position + 1
+            }
+            return false
+        }
+    }
+
     /// True when the text holds U+0000 (a zero byte in its UTF-8), found with `memchr`.
     public var containsNUL: Bool {
         var text = self
