@@ -166,6 +166,9 @@ func nulRejection(_ value: JSONValue, _ object: JSONObject) -> RecordRejection? 
     return RecordRejection(predictionID: identifier, field: field, reason: "\(field) contains a NUL character (U+0000), which cannot be stored")
 }
 
+/// What follows the backslash of the JSON escape for U+0000.
+private let nulEscapeTail = Array("u0000".utf8)
+
 extension String {
     /// False when no value read from this text can hold U+0000: it has no zero byte and no `\u0000` escape.
     var mayEncodeNUL: Bool {
@@ -174,7 +177,7 @@ extension String {
             guard let start = bytes.baseAddress, !bytes.isEmpty else { return false }
             if memchr(start, 0, bytes.count) != nil { return true }
             // Every backslash, found with memchr, is checked for `u0000` after it (a false hit only costs the search).
-            let escape = Array("u0000".utf8)
+            let escape = nulEscapeTail
             var offset = 0
             while offset < bytes.count, let found = memchr(start + offset, Int32(UInt8(ascii: "\\")), bytes.count - offset) {
                 let position = start.distance(to: found.assumingMemoryBound(to: UInt8.self))
