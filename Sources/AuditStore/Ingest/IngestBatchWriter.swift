@@ -263,8 +263,9 @@ public final class IngestBatchWriter {
     /// Streams the new rows straight into `predictions` (the batch row exists already: same transaction).
     private func copyPredictions(_ records: [PredictionRecord], seqs: [Int], hashes: [String], positions: [Int], batchID: Int64) throws {
         guard !positions.isEmpty else { return }
-        try connection.copyIn("COPY predictions (\(RecordColumns.predictionCopyList)) FROM STDIN") { stream in
-            var encoder = CopyRowEncoder(capacity: 1 << 20)
+        // Binary COPY: the server parses no numbers, timestamps or arrays from text.
+        try connection.copyIn("COPY predictions (\(RecordColumns.predictionCopyList)) FROM STDIN (FORMAT binary)") { stream in
+            var encoder = CopyBinaryEncoder(capacity: 1 << 20)
             var scratch = CanonicalWriter(capacity: 256)
             for position in positions {
                 RecordColumns.encode(records[position], batchID: batchID, seq: seqs[position], hash: hashes[position], into: &encoder,
@@ -274,6 +275,7 @@ public final class IngestBatchWriter {
                     encoder.removeAll()
                 }
             }
+            encoder.finish()
             try stream.send(encoder.bytes)
         }
     }

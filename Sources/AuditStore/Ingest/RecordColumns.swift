@@ -18,20 +18,22 @@ enum RecordColumns {
         perturbation_of, label, escalated, calibration_version, row_hash
         """
 
-    /// Appends one row; `scratch` is reused for the row's JSON objects so they allocate nothing.
+    /// Appends one row in COPY's binary format, in the order of `predictionCopyList`; `scratch` is reused for the
+    /// row's JSON objects so they allocate nothing.
     static func encode(
-        _ record: PredictionRecord, batchID: Int64, seq: Int, hash: String, into encoder: inout CopyRowEncoder,
+        _ record: PredictionRecord, batchID: Int64, seq: Int, hash: String, into encoder: inout CopyBinaryEncoder,
         scratch: inout CanonicalWriter
     ) {
-        encoder.field(batchID)
-        encoder.field(seq)
-        encoder.field(record.predictionID)
-        encoder.field(record.model)
-        encoder.field(record.modelVersion)
-        encoder.field(record.site)
-        encoder.field(record.occurredAt.rfc3339)
-        encoder.field(record.caseRef)
-        encoder.field(record.imageRef)
+        encoder.beginRow(fields: 26)
+        encoder.int8(batchID)
+        encoder.int4(seq)
+        encoder.text(record.predictionID)
+        encoder.text(record.model)
+        encoder.text(record.modelVersion)
+        encoder.text(record.site)
+        encoder.timestamptz(microsecondsSinceUnixEpoch: record.occurredAt.microseconds)
+        encoder.text(record.caseRef)
+        encoder.text(record.imageRef)
         scratch.reset()
         scratch.beginObject()
         for attribute in record.attributes {
@@ -39,26 +41,25 @@ enum RecordColumns {
             scratch.string(attribute.value)
         }
         scratch.endObject()
-        encoder.field(utf8: scratch.bytes)
-        encoder.field(record.question)
-        encoder.field(texts: record.options)
-        encoder.field(doubles: record.optionLogits)
-        encoder.field(doubles: record.optionProbs)
-        encoder.field(record.predicted)
+        encoder.jsonb(utf8: scratch.bytes)
+        encoder.text(record.question)
+        encoder.textArray(record.options)
+        encoder.float8Array(record.optionLogits)
+        encoder.float8Array(record.optionProbs)
+        encoder.int4(record.predicted)
         writeScores(record.confidence, into: &scratch)
-        encoder.field(utf8: scratch.bytes)
+        encoder.jsonb(utf8: scratch.bytes)
         writeScores(record.uncertainty, into: &scratch)
-        encoder.field(utf8: scratch.bytes)
-        encoder.field(record.derived?.msp)
-        encoder.field(record.derived?.margin)
-        encoder.field(record.derived?.entropy)
-        encoder.field(record.perturbation?.kind)
-        encoder.field(record.perturbation?.of)
-        encoder.field(record.label)
-        encoder.field(record.escalated)
-        encoder.field(record.calibrationVersion)
-        encoder.field(hash)
-        encoder.endRow()
+        encoder.jsonb(utf8: scratch.bytes)
+        encoder.float8(record.derived?.msp)
+        encoder.float8(record.derived?.margin)
+        encoder.float8(record.derived?.entropy)
+        encoder.text(record.perturbation?.kind)
+        encoder.text(record.perturbation?.of)
+        encoder.int4(record.label)
+        encoder.bool(record.escalated)
+        encoder.int8(record.calibrationVersion)
+        encoder.text(hash)
     }
 
     /// Writes a scores object (`{"method":value,…}`) into the emptied `writer`.

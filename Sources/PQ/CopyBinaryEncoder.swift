@@ -1,0 +1,130 @@
+/// Encodes rows in the binary format of `COPY … FROM STDIN (FORMAT binary)`: a signature header, then per row a
+/// field count and, per field, a length (−1 for NULL) and the value in the type's binary send format.
+///
+/// The server then parses no text: numbers, timestamps and arrays arrive as they are stored. Each value must match
+/// its column's type exactly (`int4` vs `int8`, `text[]`…), which the caller knows from its column list.
+///
+/// ```swift
+/// var encoder = CopyBinaryEncoder()
+/// encoder.beginRow(fields: 2); encoder.int8(7); encoder.text("a\tb")
+/// encoder.finish()   // then send `encoder.bytes`
+/// ```
+public struct CopyBinaryEncoder: Sendable {
+    /// The encoded bytes so far (the header first, until ``removeAll()``).
+    public private(set) var bytes: [UInt8] = []
+
+    /// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01 (both UTC).
+    static let postgresEpochOffset: Int64 = 946_684_800_000_000
+    /// Element type OIDs of the arrays this encoder writes.
+    static let textOID: Int32 = 25
+    static let float8OID: Int32 = 701
+
+    /// Starts the stream with its header, reserving `capacity` bytes.
+    public init(capacity: Int = 1 << 16) {
+        bytes.reserveCapacity(capacity)
+        bytes.append(contentsOf: Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00])
+        append(Int32(0))  // flags
+        append(Int32(0))  // header extension length
+    }
+
+    /// Starts a row of `fields` values.
+    public mutating func beginRow(fields: Int) {
+        append(Int16(fields))
+    }
+
+    /// A `text` value (`nil` is NULL).
+    public mutating func text(_ value: String?) {
+        guard var value else { return null() }
+        value.withUTF8 { utf8 in
+            append(Int32(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    /// A `jsonb` value given as JSON text in UTF-8.
+    public mutating func jsonb(utf8 json: [UInt8]) {
+        append(Int32(json.count + 1))
+        bytes.append(1)  // jsonb binary format version
+        bytes.append(contentsOf: json)
+    }
+
+    /// An `int4` value (`nil` is NULL).
+    public mutating func int4(_ value: Int?) {
+        guard let value else { return null() }
+        append(Int32(4))
+        append(Int32(value))
+    }
+
+    /// An `int8` value (`nil` is NULL).
+    public mutating func int8(_ value: Int64?) {
+        guard let value else { return null() }
+        append(Int32(8))
+        append(value)
+    }
+
+    /// A `float8` value (`nil` is NULL).
+    public mutating func float8(_ value: Double?) {
+        guard let value else { return null() }
+        append(Int32(8))
+        append(value.bitPattern)
+    }
+
+    /// A `boolean` value (`nil` is NULL).
+    public mutating func bool(_ value: Bool?) {
+        guard let value else { return null() }
+        append(Int32(1))
+        bytes.append(value ? 1 : 0)
+    }
+
+    /// A `timestamptz` value given as microseconds since 1970-01-01T00:00:00Z.
+    public mutating func timestamptz(microsecondsSinceUnixEpoch microseconds: Int64) {
+        append(Int32(8))
+        append(microseconds - Self.postgresEpochOffset)
+    }
+
+    /// A one-dimensional `text[]` value without NULL elements.
+    public mutating func textArray(_ values: [String]) {
+        var length = values.isEmpty ? 12 : 20
+        for value in values { length += 4 + value.utf8.count }
+        append(Int32(length))
+        arrayHeader(count: values.count, elementType: Self.textOID)
+        for value in values { text(value) }
+    }
+
+    /// A one-dimensional `float8[]` value without NULL elements (`nil` is NULL).
+    public mutating func float8Array(_ values: [Double]?) {
+        guard let values else { return null() }
+        append(Int32((values.isEmpty ? 12 : 20) + 12 * values.count))
+        arrayHeader(count: values.count, elementType: Self.float8OID)
+        for value in values { float8(value) }
+    }
+
+    /// A NULL value.
+    public mutating func null() {
+        append(Int32(-1))
+    }
+
+    /// Ends the stream (after the last row).
+    public mutating func finish() {
+        append(Int16(-1))
+    }
+
+    /// Empties the buffer (keeping its capacity) after it was sent; the header is not written again.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// ndim, has-nulls flag and element type; then, for a non-empty array, its length and lower bound 1.
+    private mutating func arrayHeader(count: Int, elementType: Int32) {
+        append(Int32(count == 0 ? 0 : 1))
+        append(Int32(0))
+        append(elementType)
+        guard count > 0 else { return }
+        append(Int32(count))
+        append(Int32(1))
+    }
+
+    private mutating func append<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+}
