@@ -195,8 +195,12 @@ public final class IngestBatchWriter {
         var dropped = Set<Int>()
         if !acceptedSeqs.isEmpty {
             let ids = acceptedRecords.indices.map { acceptedRecords[$0].predictionID }
-            let existing = try connection.query(
-                "SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = ANY($1::text[])", [ids])
+            // One primary-key probe per id (LIMIT 1 keeps the subquery from being flattened into a join): `= ANY` and
+            // a plain join were planned as a scan of the whole table, whose cost grows with every batch stored.
+            let existing = try connection.query("""
+                SELECT p.prediction_id, p.row_hash FROM unnest($1::text[]) AS i(id)
+                CROSS JOIN LATERAL (SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = i.id LIMIT 1) p
+                """, [ids])
             let positions = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($0.element, $0.offset) })
             for row in 0..<existing.rowCount {
                 let position = positions[existing.string(row, 0)!]!
@@ -326,18 +330,24 @@ public final class IngestBatchWriter {
             }
         }
         try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
+        // Index probes per staged label (LIMIT 1 keeps each subquery from being flattened into a join): plain joins
+        // were planned as scans of all of `predictions` and `ground_truth`, whose cost grows with every batch stored.
         let status = try connection.query("""
             SELECT s.seq,
-                   CASE WHEN p.prediction_id IS NULL THEN 'unknown'
-                        WHEN s.label >= cardinality(p.options) THEN 'range'
+                   CASE WHEN p.options IS NULL THEN 'unknown'
+                        WHEN s.label >= p.options THEN 'range'
                         WHEN g.label_id IS NOT NULL AND g.row_hash = s.row_hash THEN 'duplicate'
                         WHEN g.label_id IS NOT NULL THEN 'conflict'
                         ELSE 'new' END,
-                   cardinality(p.options)
+                   p.options
             FROM label_staging s
-            LEFT JOIN predictions p ON p.prediction_id = s.prediction_id
-            LEFT JOIN ground_truth g ON g.prediction_id = s.prediction_id AND g.reviewer = s.reviewer
-                                    AND g.reviewed_at = s.reviewed_at
+            LEFT JOIN LATERAL (
+                SELECT cardinality(options) AS options FROM predictions WHERE prediction_id = s.prediction_id LIMIT 1
+            ) p ON true
+            LEFT JOIN LATERAL (
+                SELECT label_id, row_hash FROM ground_truth
+                WHERE prediction_id = s.prediction_id AND reviewer = s.reviewer AND reviewed_at = s.reviewed_at LIMIT 1
+            ) g ON true
             """)
         let positions = Dictionary(uniqueKeysWithValues: accepted.enumerated().map { ($0.element.seq, $0.offset) })
         var dropped: [Int] = []
