@@ -76,12 +76,17 @@ public enum Bootstrap {
             if let value = statistic(indices) { values.append(value) }
         }
         guard !values.isEmpty else { return nil }
-        values.sort()
+        return percentileInterval(estimate: estimate, resampled: values, level: level)
+    }
+
+    /// The central `level` interval of the resampled values (NumPy `linear` quantiles) around `estimate`.
+    static func percentileInterval(estimate: Double, resampled values: [Double], level: Double) -> BootstrapInterval {
+        let sorted = values.sorted()
         let tail = (1 - level) / 2
         return BootstrapInterval(
             estimate: estimate,
-            lower: Descriptive.quantile(sorted: values, tail),
-            upper: Descriptive.quantile(sorted: values, 1 - tail))
+            lower: Descriptive.quantile(sorted: sorted, tail),
+            upper: Descriptive.quantile(sorted: sorted, 1 - tail))
     }
 }
 
@@ -97,13 +102,8 @@ extension Bootstrap {
         let share = Double(outcomes.filter { $0 }.count) / Double(count)
         let successes = BinomialInversion(trials: count, probability: share)
         var generator = Xoshiro256StarStar(seed: seed)
-        var values = (0..<resamples).map { _ in Double(successes.quantile(generator.uniform())) / Double(count) }
-        values.sort()
-        let tail = (1 - level) / 2
-        return BootstrapInterval(
-            estimate: share,
-            lower: Descriptive.quantile(sorted: values, tail),
-            upper: Descriptive.quantile(sorted: values, 1 - tail))
+        let values = (0..<resamples).map { _ in Double(successes.quantile(generator.uniform())) / Double(count) }
+        return percentileInterval(estimate: share, resampled: values, level: level)
     }
 }
 
