@@ -201,9 +201,8 @@ public final class IngestBatchWriter {
                 SELECT p.prediction_id, p.row_hash FROM unnest($1::text[]) AS i(id)
                 CROSS JOIN LATERAL (SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = i.id LIMIT 1) p
                 """, [ids])
-            let positions = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($0.element, $0.offset) })
             for row in 0..<existing.rowCount {
-                let position = positions[existing.string(row, 0)!]!
+                let position = firstByID[existing.string(row, 0)!]!
                 let seq = acceptedSeqs[position]
                 dropped.insert(seq)
                 if existing.string(row, 1) == acceptedHashes[position] {
