@@ -205,7 +205,7 @@ struct FlatJSONObjectTests {
 }
 
 /// SplitMix64, for reproducible random test inputs.
-private struct SplitMix {
+struct SplitMix {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

@@ -140,7 +140,13 @@ extension AuditApp {
 
     /// Validates one raw record and derives its UE scores.
     static func validate(_ raw: RawRecord, kind: RecordKind) -> IngestItem {
-        IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: outcome(of: raw.value, kind: kind, sourceText: raw.raw))
+        switch raw.content {
+        case .prediction(var record):
+            record.deriveScores()
+            return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: .prediction(record))
+        case .parsed(let value):
+            return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: outcome(of: value, kind: kind, sourceText: raw.raw))
+        }
     }
 
     /// What validation makes of a parsed record (or of a text that could not be parsed); `sourceText` is the line it

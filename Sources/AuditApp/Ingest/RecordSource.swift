@@ -5,8 +5,25 @@ struct RawRecord {
     let lineNumber: Int
     /// The record's text as received (invalid UTF-8 and NUL replaced by U+FFFD so it can be stored).
     let raw: String
-    /// The parsed JSON value, or why the text could not be read as a record.
-    let value: Result<JSONValue, RecordRejection>
+    /// What reading made of the text.
+    let content: Content
+
+    enum Content {
+        /// A valid prediction, read straight from its line by ``PredictionLineReader``.
+        case prediction(PredictionRecord)
+        /// The parsed JSON value for the validator, or why the text could not be read as a record.
+        case parsed(Result<JSONValue, RecordRejection>)
+    }
+
+    init(lineNumber: Int, raw: String, value: Result<JSONValue, RecordRejection>) {
+        self.init(lineNumber: lineNumber, raw: raw, content: .parsed(value))
+    }
+
+    init(lineNumber: Int, raw: String, content: Content) {
+        self.lineNumber = lineNumber
+        self.raw = raw
+        self.content = content
+    }
 }
 
 /// The input formats of docs/formats.md.
@@ -46,6 +63,10 @@ struct RecordSource {
             if line.truncatedBytes > 0 {
                 return RawRecord(lineNumber: line.number, raw: raw, value: .failure(RecordRejection(field: nil,
                     reason: "line is longer than \(lines.maximumLineBytes) bytes (\(line.bytes.count + line.truncatedBytes)); stored truncated")))
+            }
+            // Most prediction lines are read directly; the rest (and every invalid one) take the general path.
+            if kind == .predictions, let record = PredictionLineReader.record(line.bytes) {
+                return RawRecord(lineNumber: line.number, raw: raw, content: .prediction(record))
             }
             do {
                 return RawRecord(lineNumber: line.number, raw: raw, value: .success(try JSONParser.parse(line.bytes)))

@@ -59,7 +59,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// space; fractions beyond microseconds are truncated. Returns nil for anything else, including
     /// impossible dates and leap seconds.
     public init?(rfc3339 text: String) {
-        var parser = TimestampParser(Array(text.utf8))
+        self.init(rfc3339UTF8: Array(text.utf8))
+    }
+
+    /// Parses RFC 3339 given as UTF-8 bytes (see ``init(rfc3339:)``).
+    init?(rfc3339UTF8 bytes: [UInt8]) {
+        var parser = TimestampParser(bytes)
         guard let value = parser.parse() else { return nil }
         microseconds = value
     }
