@@ -19,12 +19,16 @@ public struct CopyBinaryEncoder: Sendable {
     static let textOID: Int32 = 25
     static let float8OID: Int32 = 701
 
-    /// Starts the stream with its header, reserving `capacity` bytes.
-    public init(capacity: Int = 1 << 16) {
+    /// The signature, flags and (empty) extension that open every binary COPY stream.
+    public static let header: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00] + [0, 0, 0, 0] + [0, 0, 0, 0]
+    /// The field count −1 that ends the stream.
+    public static let trailer: [UInt8] = [0xFF, 0xFF]
+
+    /// Starts the stream with its header, reserving `capacity` bytes; without the header (`header: false`) it encodes
+    /// rows only, to be sent later between ``header`` and ``trailer``.
+    public init(capacity: Int = 1 << 16, header: Bool = true) {
         bytes.reserveCapacity(capacity)
-        bytes.append(contentsOf: Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00])
-        append(Int32(0))  // flags
-        append(Int32(0))  // header extension length
+        if header { bytes.append(contentsOf: Self.header) }
     }
 
     /// Starts a row of `fields` values.
@@ -43,6 +47,11 @@ public struct CopyBinaryEncoder: Sendable {
 
     /// A `jsonb` value given as JSON text in UTF-8.
     public mutating func jsonb(utf8 json: [UInt8]) {
+        jsonb(utf8: json[...])
+    }
+
+    /// A `jsonb` value given as JSON text in UTF-8, from part of a larger buffer.
+    public mutating func jsonb(utf8 json: ArraySlice<UInt8>) {
         append(Int32(json.count + 1))
         bytes.append(1)  // jsonb binary format version
         bytes.append(contentsOf: json)

@@ -156,13 +156,16 @@ public final class CopyInStream {
         self.handle = handle
     }
 
-    /// Sends already-encoded COPY text (whole rows, each ending in a newline).
+    /// Sends already-encoded COPY data (text: whole rows, each ending in a newline; binary: see ``CopyBinaryEncoder``).
     public func send(_ bytes: [UInt8]) throws {
-        guard !bytes.isEmpty else { return }
-        let status = bytes.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
-                PQputCopyData(handle, pointer, Int32(buffer.count))
-            }
+        try bytes.withUnsafeBufferPointer { try send($0) }
+    }
+
+    /// Sends already-encoded COPY data from a buffer.
+    public func send(_ buffer: UnsafeBufferPointer<UInt8>) throws {
+        guard let start = buffer.baseAddress, !buffer.isEmpty else { return }
+        let status = start.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
+            PQputCopyData(handle, pointer, Int32(buffer.count))
         }
         guard status == 1 else { throw PQError.from(result: nil, connection: handle, kind: .copy) }
     }

@@ -182,6 +182,13 @@ struct CanonicalFormTests {
         var record = try RecordValidator.prediction(try JSONParser.parse(json)).get()
         record.derived = (0.123456789, 1e-7, 2.5)
         #expect(record.canonicalText == CanonicalJSON.text(record.canonicalValue))
+        // The ranges the writer reports hold exactly the canonical JSON of the three jsonb columns (stored as they are).
+        var writer = CanonicalWriter()
+        let objects = record.writeCanonical(into: &writer)
+        guard case .object(let tree) = record.canonicalValue else { return #expect(Bool(false)) }
+        #expect(String(decoding: writer.bytes[objects.attributes], as: UTF8.self) == CanonicalJSON.text(tree["attributes"]!))
+        #expect(String(decoding: writer.bytes[objects.confidence], as: UTF8.self) == CanonicalJSON.text(tree["confidence"]!))
+        #expect(String(decoding: writer.bytes[objects.uncertainty], as: UTF8.self) == CanonicalJSON.text(tree["uncertainty"]!))
     }
 
     @Test("labels and quarantine entries: the direct writer is byte-identical to the value tree", arguments: [nil, "ok \"quoted\"\n\u{1}ünï"])

@@ -150,6 +150,35 @@ struct PQConnectionTests {
         }
     }
 
+    @Test("binary rows encoded ahead without the header are sent as buffer slices between header and trailer")
+    func copyBinaryRowsAhead() throws {
+        let connection = try PQConnection(conninfo: conninfo)
+        try connection.execute("CREATE TABLE copy_ahead (n int4, body text)")
+        var rows = CopyBinaryEncoder(capacity: 64, header: false)
+        #expect(rows.bytes.isEmpty)
+        var starts: [Int] = []
+        for index in 0..<5 {
+            starts.append(rows.bytes.count)
+            rows.beginRow(fields: 2)
+            rows.int4(index)
+            rows.text("row \(index)")
+        }
+        starts.append(rows.bytes.count)
+        // Rows 1 and 3 are left out, as the writer leaves out records found to be already stored.
+        try connection.copyIn("COPY copy_ahead FROM STDIN (FORMAT binary)") { stream in
+            try stream.send(CopyBinaryEncoder.header)
+            try rows.bytes.withUnsafeBufferPointer { buffer in
+                for index in [0, 2, 4] {
+                    try stream.send(UnsafeBufferPointer(rebasing: buffer[starts[index]..<starts[index + 1]]))
+                }
+            }
+            try stream.send(CopyBinaryEncoder.trailer)
+        }
+        let stored = try connection.query("SELECT n, body FROM copy_ahead ORDER BY n")
+        #expect((0..<stored.rowCount).map { stored.int($0, 0) } == [0, 2, 4])
+        #expect((0..<stored.rowCount).map { stored.string($0, 1) } == ["row 0", "row 2", "row 4"])
+    }
+
     @Test("a COPY aborted by the producer leaves nothing and the connection usable")
     func copyAbort() throws {
         struct Stop: Error {}

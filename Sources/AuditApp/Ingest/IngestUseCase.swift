@@ -33,8 +33,8 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var alreadyQuarantined: Int = 0
     public var batches: Int = 0
     public var seconds: Double = 0
-    /// Seconds per phase: `read_validate` (reading, parsing, validating, deriving scores and hashing, on a reader thread
-    /// that overlaps the others), `copy`, `merge`; so the phases can add up to more than `seconds`.
+    /// Seconds per phase: `read_validate` (reading, parsing, validating, deriving scores, hashing and encoding the rows,
+    /// on a reader thread that overlaps the others), `copy`, `merge`; so the phases can add up to more than `seconds`.
     public var timings: [String: Double] = [:]
     /// Rejections grouped by the field at fault (`record` when the whole record is), most frequent first.
     public var topReasons: [ReasonCount] = []
@@ -81,9 +81,9 @@ extension AuditApp {
             let pipeline = Self.readBatches(path: path, options: options)
             do {
                 while let batch = try pipeline.next() {
-                    summary.read += batch.items.count
+                    summary.read += batch.prepared.items.count
                     summary.timings["read_validate", default: 0] += batch.seconds
-                    let outcome = try writer.commit(batch.items)
+                    let outcome = try writer.commit(batch.prepared)
                     summary.batches += 1
                     summary.inserted += outcome.inserted
                     summary.duplicates += outcome.duplicates
@@ -109,32 +109,29 @@ extension AuditApp {
         return summary
     }
 
-    /// Records read, validated and hashed ahead, one batch at a time, with the seconds that took.
+    /// Records read, validated, hashed and encoded ahead, one batch at a time, with the seconds that took.
     struct ReadBatch: Sendable {
-        let items: [IngestItem]
+        let prepared: PreparedBatch
         let seconds: Double
     }
 
-    /// Reads `path` on a thread of its own (parse, validate, derive, hash) while the caller commits earlier batches.
+    /// Reads `path` on a thread of its own (parse, validate, derive, hash, encode the rows) while the caller commits
+    /// earlier batches.
     static func readBatches(path: String, options: IngestOptions) -> BatchPipeline<ReadBatch> {
         let (kind, batchSize, format) = (options.kind, options.batchSize, options.format ?? .guess(path: path))
         return BatchPipeline { emit in
             var source = try RecordSource(path: path, format: format, kind: kind)
-            var pending: [IngestItem] = []
-            pending.reserveCapacity(batchSize)
+            var batch = PreparedBatch.Builder(capacity: batchSize)
             var reading = DispatchTime.now()
             func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - reading.uptimeNanoseconds) / 1e9 }
             while let raw = try source.next() {
-                var item = validate(raw, kind: kind)
-                item.rowHash = IngestBatchWriter.rowHash(of: item.outcome)
-                pending.append(item)
-                if pending.count >= batchSize {
-                    guard emit(ReadBatch(items: pending, seconds: seconds())) else { return }
-                    pending.removeAll(keepingCapacity: true)
+                batch.append(validate(raw, kind: kind))
+                if batch.count >= batchSize {
+                    guard emit(ReadBatch(prepared: batch.finish(), seconds: seconds())) else { return }
                     reading = DispatchTime.now()
                 }
             }
-            if !pending.isEmpty { _ = emit(ReadBatch(items: pending, seconds: seconds())) }
+            if batch.count > 0 { _ = emit(ReadBatch(prepared: batch.finish(), seconds: seconds())) }
         }
     }
 

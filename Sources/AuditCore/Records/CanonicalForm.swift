@@ -9,17 +9,38 @@ extension PredictionRecord {
     /// The canonical JSON of this record as UTF-8 bytes, written directly (keys in sorted order).
     public var canonicalBytes: [UInt8] {
         var writer = CanonicalWriter(capacity: 768)
+        writeCanonical(into: &writer)
+        return writer.bytes
+    }
+
+    /// Where the JSON objects of a record's three `jsonb` columns lie in its canonical bytes: each is exactly the
+    /// canonical JSON of that column, so the bytes written for the hash can be stored as they are.
+    public struct CanonicalObjects: Sendable {
+        public var attributes: Range<Int>
+        public var confidence: Range<Int>
+        public var uncertainty: Range<Int>
+    }
+
+    /// Writes the canonical JSON of this record into the emptied `writer` and says where its objects lie.
+    @discardableResult
+    public func writeCanonical(into writer: inout CanonicalWriter) -> CanonicalObjects {
+        writer.reset()
         writer.beginObject()
         writer.plainKey("attributes")
+        let attributesStart = writer.bytes.count
         writer.beginObject()
         for attribute in attributes {
             writer.key(attribute.key)
             writer.string(attribute.value)
         }
         writer.endObject()
+        let attributesRange = attributesStart..<writer.bytes.count
         writer.plainKey("calibration_version"); writer.integer(calibrationVersion)
         writer.plainKey("case_ref"); writer.string(caseRef)
-        writer.plainKey("confidence"); Self.write(confidence, to: &writer)
+        writer.plainKey("confidence")
+        let confidenceStart = writer.bytes.count
+        Self.write(confidence, to: &writer)
+        let confidenceRange = confidenceStart..<writer.bytes.count
         writer.plainKey("derived_entropy"); writer.number(derived?.entropy)
         writer.plainKey("derived_margin"); writer.number(derived?.margin)
         writer.plainKey("derived_msp"); writer.number(derived?.msp)
@@ -41,9 +62,12 @@ extension PredictionRecord {
         writer.plainKey("prediction_id"); writer.string(predictionID)
         writer.plainKey("question"); writer.string(question)
         writer.plainKey("site"); writer.string(site)
-        writer.plainKey("uncertainty"); Self.write(uncertainty, to: &writer)
+        writer.plainKey("uncertainty")
+        let uncertaintyStart = writer.bytes.count
+        Self.write(uncertainty, to: &writer)
+        let uncertaintyRange = uncertaintyStart..<writer.bytes.count
         writer.endObject()
-        return writer.bytes
+        return CanonicalObjects(attributes: attributesRange, confidence: confidenceRange, uncertainty: uncertaintyRange)
     }
 
     /// The canonical JSON value of this record, built as a tree: the reference the direct writer is tested against.

@@ -113,13 +113,18 @@ public final class IngestBatchWriter {
 
     /// Commits one batch and reports what happened to every record.
     public func commit(_ items: [IngestItem]) throws -> BatchOutcome {
+        try commit(PreparedBatch(items))
+    }
+
+    /// Commits one batch prepared ahead (hashed and encoded, on another thread) and reports what happened to every record.
+    public func commit(_ batch: PreparedBatch) throws -> BatchOutcome {
         if kind == .labels { try prepareStaging() } // predictions are COPYed straight into their table
         phases = [:]
         let started = DispatchTime.now()
         var outcome = try connection.transaction {
             switch kind {
-            case .predictions: return try commitPredictions(items)
-            case .labels: return try commitLabels(items)
+            case .predictions: return try commitPredictions(batch)
+            case .labels: return try commitLabels(batch.items)
             }
         }
         let total = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
@@ -155,37 +160,36 @@ public final class IngestBatchWriter {
 
     // MARK: - Predictions
 
-    private func commitPredictions(_ items: [IngestItem]) throws -> BatchOutcome {
+    private func commitPredictions(_ batch: PreparedBatch) throws -> BatchOutcome {
+        let items = batch.items
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
-        // Accepted records, as parallel arrays referred to by position: a record is never copied after this (an
-        // array of (seq, record, hash) tuples copied whole records whenever a step read one of the small fields).
+        // Accepted records, as parallel arrays referred to by position; the records themselves are not touched here:
+        // the prepared batch holds what the writer needs (ids, hashes, method lists, encoded rows).
         var acceptedSeqs: [Int] = []
-        var acceptedRecords: [PredictionRecord] = []
+        var acceptedIDs: [String] = []
         var acceptedHashes: [String] = []
         var firstByID: [String: Int] = [:]
+        firstByID.reserveCapacity(items.count)
         var duplicates: [Int] = []
-        for (seq, item) in items.enumerated() {
-            switch item.outcome {
-            case .prediction(let record):
-                let hash = item.rowHash ?? timed("hash") { ChainHash.rowHash(of: record) }
-                if let earlier = firstByID[record.predictionID] {
-                    if acceptedHashes[earlier] == hash {
-                        duplicates.append(seq)
-                    } else {
-                        rejected.append((seq, quarantine(item, record.predictionID, "prediction_id",
-                                                         "duplicate prediction_id with different content (earlier in the same input)")))
-                    }
-                    continue
-                }
-                firstByID[record.predictionID] = acceptedSeqs.count
-                acceptedSeqs.append(seq)
-                acceptedRecords.append(record)
-                acceptedHashes.append(hash)
-            case .rejected(let rejection):
-                rejected.append((seq, quarantine(item, rejection.predictionID, rejection.field, rejection.reason)))
-            case .label:
-                preconditionFailure("a label in a predictions batch")
+        for seq in items.indices {
+            guard let id = batch.predictionIDs[seq], let hash = items[seq].rowHash else {
+                guard case .rejected(let rejection) = items[seq].outcome else { preconditionFailure("a label in a predictions batch") }
+                rejected.append((seq, quarantine(items[seq], rejection.predictionID, rejection.field, rejection.reason)))
+                continue
             }
+            if let earlier = firstByID[id] {
+                if acceptedHashes[earlier] == hash {
+                    duplicates.append(seq)
+                } else {
+                    rejected.append((seq, quarantine(items[seq], id, "prediction_id",
+                                                     "duplicate prediction_id with different content (earlier in the same input)")))
+                }
+                continue
+            }
+            firstByID[id] = acceptedSeqs.count
+            acceptedSeqs.append(seq)
+            acceptedIDs.append(id)
+            acceptedHashes.append(hash)
         }
 
         // Every insert into predictions happens under this lock, so the look-up below cannot miss a concurrent insert.
@@ -194,13 +198,12 @@ public final class IngestBatchWriter {
         // Existing rows with the same id: identical content is a no-op, anything else a conflict.
         var dropped = Set<Int>()
         if !acceptedSeqs.isEmpty {
-            let ids = acceptedRecords.indices.map { acceptedRecords[$0].predictionID }
             // One primary-key probe per id (LIMIT 1 keeps the subquery from being flattened into a join): `= ANY` and
             // a plain join were planned as a scan of the whole table, whose cost grows with every batch stored.
             let existing = try connection.query("""
                 SELECT p.prediction_id, p.row_hash FROM unnest($1::text[]) AS i(id)
                 CROSS JOIN LATERAL (SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = i.id LIMIT 1) p
-                """, [ids])
+                """, [acceptedIDs])
             for row in 0..<existing.rowCount {
                 let position = firstByID[existing.string(row, 0)!]!
                 let seq = acceptedSeqs[position]
@@ -208,20 +211,21 @@ public final class IngestBatchWriter {
                 if existing.string(row, 1) == acceptedHashes[position] {
                     duplicates.append(seq)
                 } else {
-                    rejected.append((seq, quarantine(items[seq], ids[position], "prediction_id",
+                    rejected.append((seq, quarantine(items[seq], acceptedIDs[position], "prediction_id",
                                                      "duplicate prediction_id with different content; the stored record is unchanged")))
                 }
             }
         }
 
-        // Method orientation: fixed on first sight, enforced afterwards.
+        // Method orientation: fixed on first sight, enforced afterwards. Each distinct list of method names is checked
+        // once, in the order the lists first appear (a list's outcome cannot change later in the batch: a clashing
+        // list registers nothing, a clean one everything).
         let newRows = acceptedSeqs.indices.filter { !dropped.contains(acceptedSeqs[$0]) }
+        var listInUse = [Bool](repeating: false, count: batch.methodLists.count)
+        for position in newRows { listInUse[batch.methodListOfItem[acceptedSeqs[position]]] = true }
+        let lists = batch.methodLists.indices.filter { listInUse[$0] }
         var orientation: [String: Orientation] = [:]
-        var methods = Set<String>()
-        for position in newRows {
-            for score in acceptedRecords[position].confidence { methods.insert(score.method) }
-            for score in acceptedRecords[position].uncertainty { methods.insert(score.method) }
-        }
+        let methods = Set(lists.flatMap { batch.methodLists[$0].used.map(\.method) })
         if !methods.isEmpty {
             let known = try connection.query("SELECT method, orientation FROM ue_methods WHERE method = ANY($1)", [Array(methods)])
             for row in 0..<known.rowCount {
@@ -229,21 +233,24 @@ public final class IngestBatchWriter {
             }
         }
         var newMethods: [(String, Orientation)] = []
-        for position in newRows {
-            let seq = acceptedSeqs[position]
-            let used = acceptedRecords[position].confidence.map { ($0.method, Orientation.confidence) }
-                + acceptedRecords[position].uncertainty.map { ($0.method, Orientation.uncertainty) }
-            if let clash = used.first(where: { orientation[$0.0] != nil && orientation[$0.0] != $0.1 }) {
-                dropped.insert(seq)
-                let field = clash.1 == .confidence ? "confidence.\(clash.0)" : "uncertainty.\(clash.0)"
-                rejected.append((seq, quarantine(items[seq], acceptedRecords[position].predictionID, field,
-                    "method \(clash.0) is \(orientation[clash.0]!.rawValue)-oriented (fixed when first seen); it cannot appear under \(clash.1.rawValue)")))
+        var clashes = [(field: String, reason: String)?](repeating: nil, count: batch.methodLists.count)
+        for list in lists {
+            let used = batch.methodLists[list].used
+            if let clash = used.first(where: { orientation[$0.method] != nil && orientation[$0.method] != $0.side }) {
+                clashes[list] = ("\(clash.side.rawValue).\(clash.method)", "method \(clash.method) is \(orientation[clash.method]!.rawValue)-oriented "
+                    + "(fixed when first seen); it cannot appear under \(clash.side.rawValue)")
                 continue
             }
             for (method, side) in used where orientation[method] == nil {
                 orientation[method] = side
                 newMethods.append((method, side))
             }
+        }
+        for position in newRows {
+            let seq = acceptedSeqs[position]
+            guard let clash = clashes[batch.methodListOfItem[seq]] else { continue }
+            dropped.insert(seq)
+            rejected.append((seq, quarantine(items[seq], acceptedIDs[position], clash.field, clash.reason)))
         }
         if !newMethods.isEmpty {
             try connection.query("""
@@ -256,30 +263,35 @@ public final class IngestBatchWriter {
             + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) }
         let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
         try timed("copy") {
-            try copyPredictions(acceptedRecords, seqs: acceptedSeqs, hashes: acceptedHashes, positions: inserted, batchID: batchID)
+            try copyPredictions(batch, seqs: inserted.map { acceptedSeqs[$0] }, batchID: batchID)
         }
         try insertQuarantine(fresh, batchID: batchID)
         return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
                             rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
     }
 
-    /// Streams the new rows straight into `predictions` (the batch row exists already: same transaction).
-    private func copyPredictions(_ records: [PredictionRecord], seqs: [Int], hashes: [String], positions: [Int], batchID: Int64) throws {
-        guard !positions.isEmpty else { return }
+    /// Streams the new rows, encoded ahead, straight into `predictions` with the batch's id written in (the batch row
+    /// exists already: same transaction).
+    private func copyPredictions(_ batch: PreparedBatch, seqs: [Int], batchID: Int64) throws {
+        guard !seqs.isEmpty else { return }
         // Binary COPY: the server parses no numbers, timestamps or arrays from text.
         try connection.copyIn("COPY predictions (\(RecordColumns.predictionCopyList)) FROM STDIN (FORMAT binary)") { stream in
-            var encoder = CopyBinaryEncoder(capacity: 1 << 20)
-            var scratch = CanonicalWriter(capacity: 256)
-            for position in positions {
-                RecordColumns.encode(records[position], batchID: batchID, seq: seqs[position], hash: hashes[position], into: &encoder,
-                                     scratch: &scratch)
-                if encoder.bytes.count >= 1 << 20 {
-                    try stream.send(encoder.bytes)
-                    encoder.removeAll()
+            let idBytes = withUnsafeBytes(of: batchID.bigEndian) { Array($0) }
+            var chunk = CopyBinaryEncoder.header
+            chunk.reserveCapacity((1 << 20) + (1 << 16))
+            try batch.rows.withUnsafeBufferPointer { rows in
+                for seq in seqs {
+                    let start = chunk.count
+                    chunk.append(contentsOf: UnsafeBufferPointer(rebasing: rows[batch.rowStarts[seq]..<batch.rowStarts[seq + 1]]))
+                    chunk.replaceSubrange((start + RecordColumns.batchIDOffset)..<(start + RecordColumns.batchIDOffset + 8), with: idBytes)
+                    if chunk.count >= 1 << 20 {
+                        try stream.send(chunk)
+                        chunk.removeAll(keepingCapacity: true)
+                    }
                 }
             }
-            encoder.finish()
-            try stream.send(encoder.bytes)
+            chunk.append(contentsOf: CopyBinaryEncoder.trailer)
+            try stream.send(chunk)
         }
     }
 

@@ -18,11 +18,15 @@ enum RecordColumns {
         perturbation_of, label, escalated, calibration_version, row_hash
         """
 
-    /// Appends one row in COPY's binary format, in the order of `predictionCopyList`; `scratch` is reused for the
-    /// row's JSON objects so they allocate nothing.
+    /// Where `encode` puts the batch id's 8 bytes (big-endian) in a row: after the row's field count (2 bytes) and
+    /// the value's length (4 bytes). ``PreparedBatch`` rows are encoded with 0 there and written in at commit.
+    static let batchIDOffset = 6
+
+    /// Appends one row in COPY's binary format, in the order of `predictionCopyList`. The record's `jsonb` columns are
+    /// copied from its canonical bytes (`canonical`, with `objects` saying where they lie), written already for its hash.
     static func encode(
-        _ record: PredictionRecord, batchID: Int64, seq: Int, hash: String, into encoder: inout CopyBinaryEncoder,
-        scratch: inout CanonicalWriter
+        _ record: PredictionRecord, batchID: Int64, seq: Int, hash: String, canonical: [UInt8],
+        objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
     ) {
         encoder.beginRow(fields: 26)
         encoder.int8(batchID)
@@ -34,23 +38,14 @@ enum RecordColumns {
         encoder.timestamptz(microsecondsSinceUnixEpoch: record.occurredAt.microseconds)
         encoder.text(record.caseRef)
         encoder.text(record.imageRef)
-        scratch.reset()
-        scratch.beginObject()
-        for attribute in record.attributes {
-            scratch.key(attribute.key)
-            scratch.string(attribute.value)
-        }
-        scratch.endObject()
-        encoder.jsonb(utf8: scratch.bytes)
+        encoder.jsonb(utf8: canonical[objects.attributes])
         encoder.text(record.question)
         encoder.textArray(record.options)
         encoder.float8Array(record.optionLogits)
         encoder.float8Array(record.optionProbs)
         encoder.int4(record.predicted)
-        writeScores(record.confidence, into: &scratch)
-        encoder.jsonb(utf8: scratch.bytes)
-        writeScores(record.uncertainty, into: &scratch)
-        encoder.jsonb(utf8: scratch.bytes)
+        encoder.jsonb(utf8: canonical[objects.confidence])
+        encoder.jsonb(utf8: canonical[objects.uncertainty])
         encoder.float8(record.derived?.msp)
         encoder.float8(record.derived?.margin)
         encoder.float8(record.derived?.entropy)
@@ -60,17 +55,6 @@ enum RecordColumns {
         encoder.bool(record.escalated)
         encoder.int8(record.calibrationVersion)
         encoder.text(hash)
-    }
-
-    /// Writes a scores object (`{"method":value,…}`) into the emptied `writer`.
-    static func writeScores(_ scores: [(method: String, value: Double)], into writer: inout CanonicalWriter) {
-        writer.reset()
-        writer.beginObject()
-        for score in scores {
-            writer.key(score.method)
-            writer.number(score.value)
-        }
-        writer.endObject()
     }
 
     /// Rebuilds a record from a row selected with `predictionSelectList` starting at column `base`.
