@@ -138,11 +138,11 @@ extension AuditApp {
     /// Validates one raw record and derives its UE scores.
     static func validate(_ raw: RawRecord, kind: RecordKind) -> IngestItem {
         switch raw.content {
-        case .prediction(var record):
+        case .prediction(var record, let line):
             record.deriveScores()
-            return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: .prediction(record))
-        case .parsed(let value):
-            return IngestItem(lineNumber: raw.lineNumber, raw: raw.raw, outcome: outcome(of: value, kind: kind, sourceText: raw.raw))
+            return IngestItem(lineNumber: raw.lineNumber, line: line, outcome: .prediction(record))
+        case .parsed(let value, let text):
+            return IngestItem(lineNumber: raw.lineNumber, raw: text, outcome: outcome(of: value, kind: kind, sourceText: text))
         }
     }
 

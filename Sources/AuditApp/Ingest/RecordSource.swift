@@ -3,26 +3,26 @@ import AuditCore
 /// One record as read from an input, before validation.
 struct RawRecord {
     let lineNumber: Int
-    /// The record's text as received (invalid UTF-8 and NUL replaced by U+FFFD so it can be stored).
-    let raw: String
     /// What reading made of the text.
     let content: Content
 
     enum Content {
-        /// A valid prediction, read straight from its line by ``PredictionLineReader``.
-        case prediction(PredictionRecord)
-        /// The parsed JSON value for the validator, or why the text could not be read as a record.
-        case parsed(Result<JSONValue, RecordRejection>)
+        /// A valid prediction, read straight from its line by ``PredictionLineReader``; the line's text is made only
+        /// if the record is rejected later (a conflict).
+        case prediction(PredictionRecord, line: [UInt8])
+        /// The parsed JSON value for the validator, or why the text could not be read as a record; with the record's
+        /// text as received (invalid UTF-8 and NUL replaced by U+FFFD so it can be stored).
+        case parsed(Result<JSONValue, RecordRejection>, raw: String)
     }
 
     init(lineNumber: Int, raw: String, value: Result<JSONValue, RecordRejection>) {
-        self.init(lineNumber: lineNumber, raw: raw, content: .parsed(value))
+        self.lineNumber = lineNumber
+        content = .parsed(value, raw: raw)
     }
 
-    init(lineNumber: Int, raw: String, content: Content) {
+    init(lineNumber: Int, prediction: PredictionRecord, line: [UInt8]) {
         self.lineNumber = lineNumber
-        self.raw = raw
-        self.content = content
+        content = .prediction(prediction, line: line)
     }
 }
 
@@ -59,14 +59,14 @@ struct RecordSource {
     private mutating func nextJSONLine() throws -> RawRecord? {
         while let line = try lines.next() {
             if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            // Most prediction lines are read directly; the rest (and every invalid one) take the general path.
+            if kind == .predictions, line.truncatedBytes == 0, let record = PredictionLineReader.record(line.bytes) {
+                return RawRecord(lineNumber: line.number, prediction: record, line: line.bytes)
+            }
             let raw = Self.storableText(line.bytes, truncated: line.truncatedBytes)
             if line.truncatedBytes > 0 {
                 return RawRecord(lineNumber: line.number, raw: raw, value: .failure(RecordRejection(field: nil,
                     reason: "line is longer than \(lines.maximumLineBytes) bytes (\(line.bytes.count + line.truncatedBytes)); stored truncated")))
-            }
-            // Most prediction lines are read directly; the rest (and every invalid one) take the general path.
-            if kind == .predictions, let record = PredictionLineReader.record(line.bytes) {
-                return RawRecord(lineNumber: line.number, raw: raw, content: .prediction(record))
             }
             do {
                 return RawRecord(lineNumber: line.number, raw: raw, value: .success(try JSONParser.parse(line.bytes)))
@@ -115,8 +115,7 @@ struct RecordSource {
 
     /// Text that a PostgreSQL `text` column accepts: invalid UTF-8 and NUL become U+FFFD.
     static func storableText(_ bytes: [UInt8], truncated: Int) -> String {
-        var text = String(decoding: bytes, as: UTF8.self)
-        if text.containsNUL { text = text.replacingOccurrences(ofScalar: "\u{0}", with: "\u{FFFD}") }
+        var text = String(storableUTF8: bytes)
         if truncated > 0 { text += " […\(truncated) more bytes not stored]" }
         return text
     }
@@ -137,11 +136,5 @@ extension String {
         while slice.first == character { slice = slice.dropFirst() }
         while slice.last == character { slice = slice.dropLast() }
         return String(slice)
-    }
-
-    func replacingOccurrences(ofScalar scalar: Unicode.Scalar, with replacement: Unicode.Scalar) -> String {
-        var scalars = String.UnicodeScalarView()
-        for element in unicodeScalars { scalars.append(element == scalar ? replacement : element) }
-        return String(scalars)
     }
 }

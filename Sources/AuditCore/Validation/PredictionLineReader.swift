@@ -57,9 +57,13 @@ private enum PredictionField: Int, CaseIterable {
         return Array(name.utf8)
     }
 
+    /// The fields by the length of their key, so that a key is compared with one or two names only.
+    static let byKeyLength: [[PredictionField]] = (0...32).map { length in allCases.filter { keys[$0.rawValue].count == length } }
+
     init(key: UnsafeBufferPointer<UInt8>) throws(NeedsGeneralPath) {
-        for (index, name) in Self.keys.enumerated() where name.count == key.count && name.elementsEqual(key) {
-            self.init(rawValue: index)!
+        guard key.count < Self.byKeyLength.count else { throw NeedsGeneralPath() }
+        for field in Self.byKeyLength[key.count] where Self.keys[field.rawValue].withUnsafeBytes({ memcmp($0.baseAddress!, key.baseAddress!, key.count) }) == 0 {
+            self = field
             return
         }
         throw NeedsGeneralPath()
@@ -232,10 +236,9 @@ private struct LineCursor {
                 repeat {
                     let name = try cursor.rawString()
                     guard (1...64).contains(name.count), name.allSatisfy(isMethodNameByte) else { throw NeedsGeneralPath() }
+                    guard !isDerivedMethodName(name) else { throw NeedsGeneralPath() }
                     let method = String(decoding: name, as: UTF8.self)
-                    guard !derivedMethodNames.contains(method), !scores.contains(where: { $0.method == method }) else {
-                        throw NeedsGeneralPath()
-                    }
+                    guard !scores.contains(where: { $0.method == method }) else { throw NeedsGeneralPath() }
                     try cursor.colon()
                     scores.append((method, try cursor.number()))
                 } while try cursor.continues(UInt8(ascii: "}"))
@@ -469,6 +472,14 @@ private struct LineCursor {
             return end == text.baseAddress! + range.count ? value : .nan
         }
     }
+}
+
+/// The UTF-8 of ``derivedMethodNames``.
+private let derivedMethodNameBytes: [[UInt8]] = derivedMethodNames.map { Array($0.utf8) }
+
+/// True for the names of ``derivedMethodNames`` (msp, margin, entropy), which clients may not supply.
+private func isDerivedMethodName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+    derivedMethodNameBytes.contains { $0.count == name.count && $0.elementsEqual(name) }
 }
 
 /// The bytes a UE method's name may hold: letters, digits, `_`, `.`, `:` and `-`.

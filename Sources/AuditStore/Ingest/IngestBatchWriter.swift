@@ -13,29 +13,46 @@ public struct IngestItem: Sendable {
 
     /// The line where the record starts (1-based), when it came from a file.
     public let lineNumber: Int?
-    private let rawText: String?
-    private let rawValue: JSONValue?
+    private let source: Source
     public let outcome: Outcome
     /// The row hash, when computed ahead (on the reader thread); the writer computes it otherwise.
     public var rowHash: String?
 
-    /// The record as received: the text of its line, or the canonical JSON of a record that arrived parsed.
-    /// Only rejected records need it, so a parsed record's text is made on demand.
-    public var raw: String { rawText ?? CanonicalJSON.text(rawValue ?? .null) }
+    /// How the record arrived; its text for the quarantine is made from this only when it is rejected.
+    private enum Source: Sendable {
+        case text(String)
+        case line([UInt8])
+        case value(JSONValue)
+    }
+
+    /// The record as received: the text of its line (invalid UTF-8 and U+0000 replaced so it can be stored), or the
+    /// canonical JSON of a record that arrived parsed.
+    public var raw: String {
+        switch source {
+        case .text(let text): text
+        case .line(let bytes): String(storableUTF8: bytes)
+        case .value(let value): CanonicalJSON.text(value)
+        }
+    }
 
     /// A record read as text (a file's line).
     public init(lineNumber: Int?, raw: String, outcome: Outcome) {
         self.lineNumber = lineNumber
-        self.rawText = raw
-        self.rawValue = nil
+        self.source = .text(raw)
+        self.outcome = outcome
+    }
+
+    /// A record read from a file's line, kept as bytes: most records never need their text.
+    public init(lineNumber: Int?, line: [UInt8], outcome: Outcome) {
+        self.lineNumber = lineNumber
+        self.source = .line(line)
         self.outcome = outcome
     }
 
     /// A record that arrived already parsed (an element of an HTTP request's body).
     public init(value: JSONValue, outcome: Outcome) {
         self.lineNumber = nil
-        self.rawText = nil
-        self.rawValue = value
+        self.source = .value(value)
         self.outcome = outcome
     }
 }
