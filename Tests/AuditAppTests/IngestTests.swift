@@ -72,6 +72,36 @@ struct IngestTests {
         #expect(reason == "duplicate prediction_id with different content; the stored record is unchanged")
     }
 
+    @Test("a batch mixing stored, conflicting, clashing and new records lands exactly the new ones, and only they register methods")
+    func mixedBatchAgainstStore() throws {
+        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a"), SampleRecords.prediction(id: "b")])],
+                           options: IngestOptions(kind: .predictions))
+        let flipped = SampleRecords.prediction(id: "d").replacingOccurrences(
+            of: #""confidence":{"verbalized":0.8}"#, with: #""uncertainty":{"verbalized":0.2}"#)
+        let lines = [
+            SampleRecords.prediction(id: "a"),
+            // A conflict naming a method never seen: the method must not be registered by a record that is not stored.
+            SampleRecords.prediction(id: "b", predicted: 1, extra: #","uncertainty":{"conflict_only":0.3}"#),
+            SampleRecords.prediction(id: "c"),
+            flipped,
+            SampleRecords.prediction(id: "e", extra: #","uncertainty":{"new_method":0.4}"#),
+        ]
+        let summary = try app.ingest(paths: [try SampleRecords.file(lines)], options: IngestOptions(kind: .predictions))
+        #expect(summary.inserted == 2 && summary.duplicates == 1 && summary.quarantined == 2)
+        let connection = try database.connect()
+        let ids = try connection.query("SELECT prediction_id FROM predictions ORDER BY 1")
+        #expect((0..<ids.rowCount).map { ids.string($0, 0)! } == ["a", "b", "c", "e"])
+        #expect(try connection.query("SELECT predicted FROM predictions WHERE prediction_id = 'b'").int(0, 0) == 0)
+        let fields = try connection.query("SELECT prediction_id, field FROM quarantine ORDER BY line_number")
+        #expect(fields.string(0, 0) == "b" && fields.string(0, 1) == "prediction_id")
+        #expect(fields.string(1, 0) == "d" && fields.string(1, 1) == "uncertainty.verbalized")
+        let methods = try connection.query("SELECT method FROM ue_methods WHERE method IN ('new_method', 'conflict_only')")
+        #expect((0..<methods.rowCount).map { methods.string($0, 0)! } == ["new_method"])
+        let batches = try connection.query("SELECT batch_id, inserted_count, duplicate_count, rejected_count FROM ingest_batches ORDER BY 1")
+        #expect(batches.rowCount == 2 && batches.int(1, 1) == 2 && batches.int(1, 2) == 1 && batches.int(1, 3) == 2)
+        #expect(try ChainVerifier.verify(connection).intact)
+    }
+
     @Test("a conflict inside one file: the first record wins, the second is quarantined")
     func conflictWithinFile() throws {
         let summary = try app.ingest(paths: [try SampleRecords.file([

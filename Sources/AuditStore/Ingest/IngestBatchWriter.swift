@@ -209,37 +209,72 @@ public final class IngestBatchWriter {
             acceptedHashes.append(hash)
         }
 
-        // Every insert into predictions happens under this lock, so the look-up below cannot miss a concurrent insert.
+        // Every insert into predictions happens under this lock, so no id can be stored by another writer meanwhile.
         try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
+        let batchID = try nextBatchID()
 
-        // Existing rows with the same id: identical content is a no-op, anything else a conflict.
-        var dropped = Set<Int>()
+        // Which accepted records are new. Most batches hold only new ids, so they are first COPYed as they are, under
+        // a savepoint, without looking anything up; an id already stored makes the primary key fail the COPY, and the
+        // batch then rolls back to the savepoint and takes the look-up, which tells re-sent records from conflicts.
+        var outcome: (inserted: [Int], rejected: [(seq: Int, record: QuarantinedRecord)])?
         if !acceptedSeqs.isEmpty {
-            // One primary-key probe per id (LIMIT 1 keeps the subquery from being flattened into a join): `= ANY` and
-            // a plain join were planned as a scan of the whole table, whose cost grows with every batch stored.
-            let existing = try connection.query("""
-                SELECT p.prediction_id, p.row_hash FROM unnest($1::text[]) AS i(id)
-                CROSS JOIN LATERAL (SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = i.id LIMIT 1) p
-                """, [acceptedIDs])
-            for row in 0..<existing.rowCount {
-                let position = firstByID[existing.string(row, 0)!]!
-                let seq = acceptedSeqs[position]
-                dropped.insert(seq)
-                if existing.string(row, 1) == acceptedHashes[position] {
-                    duplicates.append(seq)
-                } else {
-                    rejected.append((seq, quarantine(items[seq], acceptedIDs[position], "prediction_id",
-                                                     "duplicate prediction_id with different content; the stored record is unchanged")))
-                }
+            try connection.execute("SAVEPOINT all_new")
+            do {
+                outcome = try insertNew(Array(acceptedSeqs.indices), acceptedSeqs: acceptedSeqs, acceptedIDs: acceptedIDs, batch: batch,
+                                        batchID: batchID)
+                try connection.execute("RELEASE SAVEPOINT all_new")
+            } catch let error as PQError where error.isUniqueViolation {
+                try connection.execute("ROLLBACK TO SAVEPOINT all_new; RELEASE SAVEPOINT all_new")
             }
         }
+        if outcome == nil {
+            // Existing rows with the same id: identical content is a no-op, anything else a conflict.
+            var stored = Set<Int>()
+            if !acceptedSeqs.isEmpty {
+                // One primary-key probe per id (LIMIT 1 keeps the subquery from being flattened into a join): `= ANY`
+                // and a plain join were planned as a scan of the whole table, whose cost grows with every batch stored.
+                let existing = try connection.query("""
+                    SELECT p.prediction_id, p.row_hash FROM unnest($1::text[]) AS i(id)
+                    CROSS JOIN LATERAL (SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = i.id LIMIT 1) p
+                    """, [acceptedIDs])
+                for row in 0..<existing.rowCount {
+                    let position = firstByID[existing.string(row, 0)!]!
+                    let seq = acceptedSeqs[position]
+                    stored.insert(position)
+                    if existing.string(row, 1) == acceptedHashes[position] {
+                        duplicates.append(seq)
+                    } else {
+                        rejected.append((seq, quarantine(items[seq], acceptedIDs[position], "prediction_id",
+                                                         "duplicate prediction_id with different content; the stored record is unchanged")))
+                    }
+                }
+            }
+            let newPositions = acceptedSeqs.indices.filter { !stored.contains($0) }
+            outcome = try insertNew(newPositions, acceptedSeqs: acceptedSeqs, acceptedIDs: acceptedIDs, batch: batch, batchID: batchID)
+        }
+        let inserted = outcome!.inserted
+        rejected += outcome!.rejected
 
+        let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
+        let rows = inserted.map { (seq: acceptedSeqs[$0], tag: Character("P"), hash: acceptedHashes[$0]) }
+            + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) }
+        try appendBatch(batchID, inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
+        try insertQuarantine(fresh, batchID: batchID)
+        return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
+                            rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
+    }
+
+    /// Inserts the accepted records at `positions` (none of them stored yet, as far as the caller knows) after the
+    /// method-orientation check, which quarantines the records that clash; returns the positions inserted and the
+    /// clashes. Throws a unique violation when an id is stored after all.
+    private func insertNew(
+        _ positions: [Int], acceptedSeqs: [Int], acceptedIDs: [String], batch: PreparedBatch, batchID: Int64
+    ) throws -> (inserted: [Int], rejected: [(seq: Int, record: QuarantinedRecord)]) {
         // Method orientation: fixed on first sight, enforced afterwards. Each distinct list of method names is checked
         // once, in the order the lists first appear (a list's outcome cannot change later in the batch: a clashing
         // list registers nothing, a clean one everything).
-        let newRows = acceptedSeqs.indices.filter { !dropped.contains(acceptedSeqs[$0]) }
         var listInUse = [Bool](repeating: false, count: batch.methodLists.count)
-        for position in newRows { listInUse[batch.methodListOfItem[acceptedSeqs[position]]] = true }
+        for position in positions { listInUse[batch.methodListOfItem[acceptedSeqs[position]]] = true }
         let lists = batch.methodLists.indices.filter { listInUse[$0] }
         var orientation: [String: Orientation] = [:]
         let methods = Set(lists.flatMap { batch.methodLists[$0].used.map(\.method) })
@@ -263,32 +298,30 @@ public final class IngestBatchWriter {
                 newMethods.append((method, side))
             }
         }
-        for position in newRows {
+        var inserted: [Int] = []
+        inserted.reserveCapacity(positions.count)
+        var rejected: [(seq: Int, record: QuarantinedRecord)] = []
+        for position in positions {
             let seq = acceptedSeqs[position]
-            guard let clash = clashes[batch.methodListOfItem[seq]] else { continue }
-            dropped.insert(seq)
-            rejected.append((seq, quarantine(items[seq], acceptedIDs[position], clash.field, clash.reason)))
+            if let clash = clashes[batch.methodListOfItem[seq]] {
+                rejected.append((seq, quarantine(batch.items[seq], acceptedIDs[position], clash.field, clash.reason)))
+            } else {
+                inserted.append(position)
+            }
         }
         if !newMethods.isEmpty {
             try connection.query("""
                 INSERT INTO ue_methods (method, orientation) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING
                 """, [newMethods.map(\.0), newMethods.map(\.1.rawValue)])
         }
-        let inserted = newRows.filter { !dropped.contains(acceptedSeqs[$0]) }
-        let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
-        let rows = inserted.map { (seq: acceptedSeqs[$0], tag: Character("P"), hash: acceptedHashes[$0]) }
-            + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) }
-        let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
         try timed("copy") {
             try copyPredictions(batch, seqs: inserted.map { acceptedSeqs[$0] }, batchID: batchID)
         }
-        try insertQuarantine(fresh, batchID: batchID)
-        return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
-                            rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
+        return (inserted, rejected)
     }
 
-    /// Streams the new rows, encoded ahead, straight into `predictions` with the batch's id written in (the batch row
-    /// exists already: same transaction).
+    /// Streams the new rows, encoded ahead, straight into `predictions` with the batch's id written in (its batch row
+    /// follows in the same transaction).
     private func copyPredictions(_ batch: PreparedBatch, seqs: [Int], batchID: Int64) throws {
         guard !seqs.isEmpty else { return }
         // Binary COPY: the server parses no numbers, timestamps or arrays from text.
@@ -408,7 +441,8 @@ public final class IngestBatchWriter {
         let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
         let rows = inserted.map { (seq: $0.seq, tag: Character("L"), hash: $0.hash) }
             + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) }
-        let batchID = try appendBatch(inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
+        let batchID = try nextBatchID()
+        try appendBatch(batchID, inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
         try connection.query("""
             INSERT INTO ground_truth (prediction_id, label, reviewer, reviewed_at, note, batch_id, batch_seq, row_hash)
             SELECT prediction_id, label, reviewer, reviewed_at, note, $1, seq, row_hash FROM label_staging ORDER BY seq
@@ -458,10 +492,17 @@ public final class IngestBatchWriter {
         return (fresh, repeated)
     }
 
-    private func appendBatch(inserted: Int, duplicates: Int, rejected: Int, rows: [(seq: Int, tag: Character, hash: String)]) throws -> Int64 {
+    /// Draws the id of the batch being committed.
+    private func nextBatchID() throws -> Int64 {
+        Int64(try connection.query("SELECT nextval(pg_get_serial_sequence('ingest_batches', 'batch_id'))").int(0, 0)!)
+    }
+
+    /// Inserts the batch's row, chained to the newest batch (the caller holds the chain lock).
+    private func appendBatch(
+        _ batchID: Int64, inserted: Int, duplicates: Int, rejected: Int, rows: [(seq: Int, tag: Character, hash: String)]
+    ) throws {
         let head = try connection.query("SELECT chain_hash FROM ingest_batches ORDER BY batch_id DESC LIMIT 1")
         let previous = head.rowCount > 0 ? head.string(0, 0)! : ChainHash.genesis
-        let batchID = Int64(try connection.query("SELECT nextval(pg_get_serial_sequence('ingest_batches', 'batch_id'))").int(0, 0)!)
         let header = BatchHeader(
             batchID: batchID, kind: kind.rawValue, source: source, inserted: inserted, duplicates: duplicates,
             rejected: rejected, rowsHash: ChainHash.rowsHash(rows), codeVersion: vlmAuditVersion)
@@ -471,7 +512,6 @@ public final class IngestBatchWriter {
             OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """, [batchID, kind.rawValue, source, inserted, duplicates, rejected, header.rowsHash, previous,
                   ChainHash.chainHash(previous: previous, header: header), vlmAuditVersion])
-        return batchID
     }
 
     private func insertQuarantine(_ rows: [FreshQuarantine], batchID: Int64) throws {
