@@ -8,6 +8,8 @@ final class BatchPipeline<Batch: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: `queue`, `finished` and `failure` are only touched while `condition` is locked.
     private let condition = NSCondition()
     private var queue: [Batch] = []
+    /// Batches the consumer is done with, left for the producer's thread to free (see ``recycle(_:)``).
+    private var spent: [Batch] = []
     private var finished = false
     private var cancelled = false
     private var failure: (any Error)?
@@ -35,13 +37,24 @@ final class BatchPipeline<Batch: Sendable>: @unchecked Sendable {
 
     /// False once the consumer has stopped: the producer should stop too.
     private func put(_ batch: Batch) -> Bool {
+        var freed: [Batch] = []
+        defer { freed.removeAll() }  // outside the lock, on the producer's thread
         condition.lock()
         defer { condition.unlock() }
         while queue.count >= depth && !cancelled { condition.wait() }
+        swap(&freed, &spent)
         guard !cancelled else { return false }
         queue.append(batch)
         condition.broadcast()
         return true
+    }
+
+    /// Hands back a batch the consumer is done with, so that its memory is freed on the producer's thread rather than
+    /// on the consumer's (freeing a batch of records takes long enough to delay the next commit).
+    func recycle(_ batch: consuming Batch) {
+        condition.lock()
+        spent.append(batch)
+        condition.unlock()
     }
 
     /// The next batch, nil at the end of the input; rethrows the producer's error once the batches before it are taken.

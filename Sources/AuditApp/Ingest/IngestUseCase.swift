@@ -96,6 +96,7 @@ extension AuditApp {
                     }
                     progress(IngestProgress(source: sourceName, read: summary.read, rejected: summary.rejected,
                                             seconds: Date().timeIntervalSince(started)))
+                    pipeline.recycle(batch)
                 }
             } catch {
                 pipeline.cancel()

@@ -41,10 +41,23 @@ public enum ChainHash {
     /// rows_hash: SHA-256 over `"<tag>:<row_hash>\n"` for every row of a batch in batch_seq order,
     /// tag P (prediction), L (label) or Q (quarantine).
     public static func rowsHash(_ rows: [(seq: Int, tag: Character, hash: String)]) -> String {
+        var order = Array(rows.indices)
+        if !rows.indices.dropFirst().allSatisfy({ rows[$0 - 1].seq < rows[$0].seq }) { order.sort { rows[$0].seq < rows[$1].seq } }
+        // The lines are gathered in one buffer, hashed a piece at a time (the same bytes as one line per update).
         var hasher = SHA256()
-        for row in rows.sorted(by: { $0.seq < $1.seq }) {
-            hasher.update(data: Array("\(row.tag):\(row.hash)\n".utf8))
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 16)
+        for index in order {
+            buffer.append(contentsOf: rows[index].tag.utf8)
+            buffer.append(UInt8(ascii: ":"))
+            buffer.append(contentsOf: rows[index].hash.utf8)
+            buffer.append(UInt8(ascii: "\n"))
+            if buffer.count >= (1 << 16) - 256 {
+                hasher.update(data: buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
         }
+        hasher.update(data: buffer)
         return hex(hasher.finalize())
     }
 
