@@ -117,23 +117,36 @@ extension AuditApp {
     }
 
     /// Reads `path` on a thread of its own (parse, validate, derive, hash, encode the rows) while the caller commits
-    /// earlier batches.
+    /// earlier batches. One thread, not more: the database's process, which the commits wait for, needs the other
+    /// core (splitting this work over two threads made ingest slower on two cores).
     static func readBatches(path: String, options: IngestOptions) -> BatchPipeline<ReadBatch> {
         let (kind, batchSize, format) = (options.kind, options.batchSize, options.format ?? .guess(path: path))
         return BatchPipeline { emit in
             var source = try RecordSource(path: path, format: format, kind: kind)
-            var batch = PreparedBatch.Builder(capacity: batchSize)
-            var reading = DispatchTime.now()
-            func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - reading.uptimeNanoseconds) / 1e9 }
+            var preparer = PreparedBatch.Preparer()
+            var items: [IngestItem] = []
+            items.reserveCapacity(batchSize)
+            var started = DispatchTime.now()
+            func emitBatch() -> Bool {
+                var taken: [IngestItem] = []
+                swap(&taken, &items)  // the only reference, so that hashing writes the row hashes in place
+                let prepared = preparer.prepare(consume taken)
+                defer { started = DispatchTime.now() }
+                return emit(ReadBatch(prepared: prepared, seconds: seconds(since: started)))
+            }
             while let raw = try source.next() {
-                batch.append(validate(raw, kind: kind))
-                if batch.count >= batchSize {
-                    guard emit(ReadBatch(prepared: batch.finish(), seconds: seconds())) else { return }
-                    reading = DispatchTime.now()
+                items.append(validate(raw, kind: kind))
+                if items.count >= batchSize {
+                    guard emitBatch() else { return }
+                    items.reserveCapacity(batchSize)
                 }
             }
-            if batch.count > 0 { _ = emit(ReadBatch(prepared: batch.finish(), seconds: seconds())) }
+            if !items.isEmpty { _ = emitBatch() }
         }
+    }
+
+    private static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     }
 
     /// Validates one raw record and derives its UE scores.

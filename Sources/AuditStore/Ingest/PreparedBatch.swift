@@ -23,92 +23,67 @@ public struct PreparedBatch: Sendable {
 
     /// Prepares `items` on the calling thread.
     public init(_ items: [IngestItem]) {
-        var builder = Builder(capacity: items.count)
-        for item in items { builder.append(item) }
-        self = builder.finish()
+        var preparer = Preparer()
+        self = preparer.prepare(items)
     }
 
-    fileprivate init(builder: Builder) {
-        items = builder.items
-        predictionIDs = builder.predictionIDs
-        methodListOfItem = builder.methodListOfItem
-        methodLists = builder.methodLists
-        rows = builder.encoder.bytes
-        rowStarts = builder.rowStarts + [builder.encoder.bytes.count]
+    fileprivate init(items: [IngestItem], predictionIDs: [String?], methodListOfItem: [Int], methodLists: [MethodList],
+                     rows: [UInt8], rowStarts: [Int]) {
+        self.items = items
+        self.predictionIDs = predictionIDs
+        self.methodListOfItem = methodListOfItem
+        self.methodLists = methodLists
+        self.rows = rows
+        self.rowStarts = rowStarts
     }
 
-    /// Builds prepared batches one record at a time (each record is hashed and encoded as it arrives).
-    public struct Builder {
-        fileprivate var items: [IngestItem] = []
-        fileprivate var predictionIDs: [String?] = []
-        fileprivate var methodListOfItem: [Int] = []
-        fileprivate var methodLists: [MethodList] = []
-        fileprivate var encoder: CopyBinaryEncoder
-        fileprivate var rowStarts: [Int] = []
+    /// Prepares batches one after another, reusing its scratch buffer.
+    public struct Preparer {
         private var canonical = CanonicalWriter(capacity: 1024)
-        private let capacity: Int
 
-        /// A builder for batches of about `capacity` records.
-        public init(capacity: Int) {
-            self.capacity = capacity
-            encoder = CopyBinaryEncoder(capacity: capacity * 768, header: false)
-            reserve()
-        }
+        public init() {}
 
-        /// Records added since the last ``finish()``.
-        public var count: Int { items.count }
-
-        /// Adds one record: a valid one is hashed, and a prediction also encoded.
-        public mutating func append(_ item: IngestItem) {
-            var item = item
-            rowStarts.append(encoder.bytes.count)
-            switch item.outcome {
-            case .prediction(let record):
-                // One canonical writing serves the hash and the row's jsonb columns.
-                let objects = record.writeCanonical(into: &canonical)
-                let hash = ChainHash.sha256(bytes: canonical.bytes)
-                item.rowHash = hash
-                RecordColumns.encode(record, batchID: 0, seq: items.count, hash: hash, canonical: canonical.bytes, objects: objects,
-                                     into: &encoder)
-                predictionIDs.append(record.predictionID)
-                methodListOfItem.append(methodList(of: record))
-            case .label(let record):
-                if item.rowHash == nil { item.rowHash = ChainHash.rowHash(of: record) }
-                predictionIDs.append(nil)
-                methodListOfItem.append(-1)
-            case .rejected:
-                predictionIDs.append(nil)
-                methodListOfItem.append(-1)
+        /// Hashes every valid record of `items` and encodes every valid prediction.
+        public mutating func prepare(_ items: consuming [IngestItem]) -> PreparedBatch {
+            var items = items
+            var predictionIDs: [String?] = []
+            var methodListOfItem: [Int] = []
+            var methodLists: [MethodList] = []
+            var rowStarts: [Int] = []
+            predictionIDs.reserveCapacity(items.count)
+            methodListOfItem.reserveCapacity(items.count)
+            rowStarts.reserveCapacity(items.count + 1)
+            var encoder = CopyBinaryEncoder(capacity: items.count * 768, header: false)
+            var lastList = -1
+            for seq in items.indices {
+                rowStarts.append(encoder.bytes.count)
+                switch items[seq].outcome {
+                case .prediction(let record):
+                    // One canonical writing serves the hash and the row's jsonb columns.
+                    let objects = record.writeCanonical(into: &canonical)
+                    let hash = ChainHash.sha256(bytes: canonical.bytes)
+                    items[seq].rowHash = hash
+                    RecordColumns.encode(record, batchID: 0, seq: seq, hash: hash, canonical: canonical.bytes, objects: objects,
+                                         into: &encoder)
+                    predictionIDs.append(record.predictionID)
+                    // Records of one source nearly always name the same methods.
+                    if lastList < 0 || !methodLists[lastList].matches(record) {
+                        lastList = methodLists.firstIndex { $0.matches(record) } ?? methodLists.count
+                        if lastList == methodLists.count { methodLists.append(MethodList(record)) }
+                    }
+                    methodListOfItem.append(lastList)
+                case .label(let record):
+                    if items[seq].rowHash == nil { items[seq].rowHash = ChainHash.rowHash(of: record) }
+                    predictionIDs.append(nil)
+                    methodListOfItem.append(-1)
+                case .rejected:
+                    predictionIDs.append(nil)
+                    methodListOfItem.append(-1)
+                }
             }
-            items.append(item)
-        }
-
-        /// The batch of the records added so far; the builder starts over, empty.
-        public mutating func finish() -> PreparedBatch {
-            let batch = PreparedBatch(builder: self)
-            items = []
-            predictionIDs = []
-            methodListOfItem = []
-            methodLists = []
-            rowStarts = []
-            encoder = CopyBinaryEncoder(capacity: capacity * 768, header: false)
-            reserve()
-            return batch
-        }
-
-        private mutating func reserve() {
-            items.reserveCapacity(capacity)
-            predictionIDs.reserveCapacity(capacity)
-            methodListOfItem.reserveCapacity(capacity)
-            rowStarts.reserveCapacity(capacity + 1)
-        }
-
-        /// The index of the record's list of methods; records of one source nearly always name the same ones.
-        private mutating func methodList(of record: PredictionRecord) -> Int {
-            if let last = methodListOfItem.last(where: { $0 >= 0 }), methodLists[last].matches(record) { return last }
-            if let found = methodLists.firstIndex(where: { $0.matches(record) }) { return found }
-            methodLists.append(MethodList(record))
-            return methodLists.count - 1
+            rowStarts.append(encoder.bytes.count)
+            return PreparedBatch(items: items, predictionIDs: predictionIDs, methodListOfItem: methodListOfItem,
+                                 methodLists: methodLists, rows: encoder.bytes, rowStarts: rowStarts)
         }
     }
 }
