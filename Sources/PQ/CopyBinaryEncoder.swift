@@ -60,22 +60,19 @@ public struct CopyBinaryEncoder: Sendable {
     /// An `int4` value (`nil` is NULL).
     public mutating func int4(_ value: Int?) {
         guard let value else { return null() }
-        append(Int32(4))
-        append(Int32(value))
+        appendField(Int32(value))
     }
 
     /// An `int8` value (`nil` is NULL).
     public mutating func int8(_ value: Int64?) {
         guard let value else { return null() }
-        append(Int32(8))
-        append(value)
+        appendField(value)
     }
 
     /// A `float8` value (`nil` is NULL).
     public mutating func float8(_ value: Double?) {
         guard let value else { return null() }
-        append(Int32(8))
-        append(value.bitPattern)
+        appendField(value.bitPattern)
     }
 
     /// A `boolean` value (`nil` is NULL).
@@ -87,8 +84,7 @@ public struct CopyBinaryEncoder: Sendable {
 
     /// A `timestamptz` value given as microseconds since 1970-01-01T00:00:00Z.
     public mutating func timestamptz(microsecondsSinceUnixEpoch microseconds: Int64) {
-        append(Int32(8))
-        append(microseconds - Self.postgresEpochOffset)
+        appendField(microseconds - Self.postgresEpochOffset)
     }
 
     /// A one-dimensional `text[]` value without NULL elements.
@@ -105,7 +101,7 @@ public struct CopyBinaryEncoder: Sendable {
         guard let values else { return null() }
         append(Int32((values.isEmpty ? 12 : 20) + 12 * values.count))
         arrayHeader(count: values.count, elementType: Self.float8OID)
-        for value in values { float8(value) }
+        for value in values { appendField(value.bitPattern) }
     }
 
     /// A NULL value.
@@ -125,15 +121,32 @@ public struct CopyBinaryEncoder: Sendable {
 
     /// ndim, has-nulls flag and element type; then, for a non-empty array, its length and lower bound 1.
     private mutating func arrayHeader(count: Int, elementType: Int32) {
-        append(Int32(count == 0 ? 0 : 1))
-        append(Int32(0))
-        append(elementType)
-        guard count > 0 else { return }
-        append(Int32(count))
-        append(Int32(1))
+        guard count > 0 else {
+            var header = (UInt32(0), UInt32(0), UInt32(bitPattern: elementType).bigEndian)
+            return withUnsafeBytes(of: &header) { bytes.append(contentsOf: $0) }
+        }
+        var header = (UInt32(1).bigEndian, UInt32(0), UInt32(bitPattern: elementType).bigEndian, UInt32(count).bigEndian, UInt32(1).bigEndian)
+        withUnsafeBytes(of: &header) { bytes.append(contentsOf: $0) }
     }
 
     private mutating func append<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    /// An 8-byte value with its length in front, written in one append (most fields of a row are these): as three
+    /// 4-byte words, which lie back to back.
+    private mutating func appendField(_ value: UInt64) {
+        var field = (UInt32(8).bigEndian, UInt32(truncatingIfNeeded: value >> 32).bigEndian, UInt32(truncatingIfNeeded: value).bigEndian)
+        withUnsafeBytes(of: &field) { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func appendField(_ value: Int64) {
+        appendField(UInt64(bitPattern: value))
+    }
+
+    /// A 4-byte value with its length in front, written in one append.
+    private mutating func appendField(_ value: Int32) {
+        var field = (UInt32(4).bigEndian, UInt32(bitPattern: value).bigEndian)
+        withUnsafeBytes(of: &field) { bytes.append(contentsOf: $0) }
     }
 }

@@ -1,11 +1,13 @@
 /// Writes canonical JSON (see ``CanonicalJSON``) straight into bytes, for the hot ingest path.
 ///
 /// The caller emits object keys in sorted order itself; the output is byte-identical to ``CanonicalJSON`` for the same
-/// value (pinned by tests).
+/// value (pinned by tests). Containers nest at most 64 deep (records nest 2 deep).
 public struct CanonicalWriter {
     /// The bytes written so far.
     public private(set) var bytes: [UInt8] = []
-    private var needsComma: [Bool] = []
+    /// Open containers, and per open container (bit `depth - 1`) whether the next value needs a comma before it.
+    private var depth = 0
+    private var needsComma: UInt64 = 0
 
     public init(capacity: Int = 512) {
         bytes.reserveCapacity(capacity)
@@ -14,29 +16,36 @@ public struct CanonicalWriter {
     /// Empties the writer for the next value, keeping its storage.
     public mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
-        needsComma.removeAll(keepingCapacity: true)
+        depth = 0
+        needsComma = 0
     }
 
     public mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
-        needsComma.append(false)
+        open()
     }
 
     public mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
-        needsComma.removeLast()
+        depth -= 1
     }
 
     public mutating func beginArray() {
         separate()
         bytes.append(UInt8(ascii: "["))
-        needsComma.append(false)
+        open()
     }
 
     public mutating func endArray() {
         bytes.append(UInt8(ascii: "]"))
-        needsComma.removeLast()
+        depth -= 1
+    }
+
+    private mutating func open() {
+        precondition(depth < 64, "CanonicalWriter nests at most 64 containers")
+        needsComma &= ~(1 << UInt64(depth))
+        depth += 1
     }
 
     /// Writes `"key":` for a fixed key that needs no escaping (letters, digits, `_`), copying its bytes as they are.
@@ -49,7 +58,7 @@ public struct CanonicalWriter {
         }
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
-        if !needsComma.isEmpty { needsComma[needsComma.count - 1] = false }
+        valueFollowsKey()
     }
 
     /// Writes `"key":`; the next value follows without a comma.
@@ -57,7 +66,7 @@ public struct CanonicalWriter {
         separate()
         appendString(key)
         bytes.append(UInt8(ascii: ":"))
-        if !needsComma.isEmpty { needsComma[needsComma.count - 1] = false }
+        valueFollowsKey()
     }
 
     public mutating func string(_ value: String?) {
@@ -93,10 +102,17 @@ public struct CanonicalWriter {
         bytes.append(contentsOf: "null".utf8)
     }
 
+    /// Before a value or key: a comma unless it is the first in its container (or the value after a key).
     private mutating func separate() {
-        guard !needsComma.isEmpty else { return }
-        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
+        guard depth > 0 else { return }
+        let bit: UInt64 = 1 << UInt64(depth - 1)
+        if needsComma & bit != 0 { bytes.append(UInt8(ascii: ",")) }
+        needsComma |= bit
+    }
+
+    /// After a key: its value takes no comma.
+    private mutating func valueFollowsKey() {
+        if depth > 0 { needsComma &= ~(1 << UInt64(depth - 1)) }
     }
 
     /// Writes a quoted string: runs of bytes that need no escape are copied whole.
