@@ -27,46 +27,34 @@ public enum PredictionLineReader {
 private struct NeedsGeneralPath: Error {}
 
 /// The top-level fields of a prediction record, with their key's bytes.
-private enum PredictionField: Int, CaseIterable {
+private enum PredictionField: Int {
     case predictionID, model, modelVersion, site, occurredAt, caseRef, imageRef, attributes, question, options, optionLogits,
          optionProbs, predicted, confidence, uncertainty, perturbation, label, escalated, calibrationVersion
 
-    /// Key bytes by raw value; the same names as ``RecordValidator``'s list of prediction fields.
-    static let keys: [[UInt8]] = allCases.map { field in
-        let name: String = switch field {
-        case .predictionID: "prediction_id"
-        case .model: "model"
-        case .modelVersion: "model_version"
-        case .site: "site"
-        case .occurredAt: "occurred_at"
-        case .caseRef: "case_ref"
-        case .imageRef: "image_ref"
-        case .attributes: "attributes"
-        case .question: "question"
-        case .options: "options"
-        case .optionLogits: "option_logits"
-        case .optionProbs: "option_probs"
-        case .predicted: "predicted"
-        case .confidence: "confidence"
-        case .uncertainty: "uncertainty"
-        case .perturbation: "perturbation"
-        case .label: "label"
-        case .escalated: "escalated"
-        case .calibrationVersion: "calibration_version"
+    /// The field a key names (the names of ``RecordValidator``'s prediction fields), found by the key's length and a
+    /// `memcmp` with the one or two names of that length.
+    init(key: UnsafeBufferPointer<UInt8>) throws(NeedsGeneralPath) {
+        let field: PredictionField? = switch key.count {
+        case 4: Self.match(key, "site", .site)
+        case 5: Self.match(key, "model", .model) ?? Self.match(key, "label", .label)
+        case 7: Self.match(key, "options", .options)
+        case 8: Self.match(key, "case_ref", .caseRef) ?? Self.match(key, "question", .question)
+        case 9: Self.match(key, "image_ref", .imageRef) ?? Self.match(key, "predicted", .predicted) ?? Self.match(key, "escalated", .escalated)
+        case 10: Self.match(key, "attributes", .attributes) ?? Self.match(key, "confidence", .confidence)
+        case 11: Self.match(key, "occurred_at", .occurredAt) ?? Self.match(key, "uncertainty", .uncertainty)
+        case 12: Self.match(key, "option_probs", .optionProbs) ?? Self.match(key, "perturbation", .perturbation)
+        case 13:
+            Self.match(key, "prediction_id", .predictionID) ?? Self.match(key, "model_version", .modelVersion)
+                ?? Self.match(key, "option_logits", .optionLogits)
+        case 19: Self.match(key, "calibration_version", .calibrationVersion)
+        default: nil
         }
-        return Array(name.utf8)
+        guard let field else { throw NeedsGeneralPath() }
+        self = field
     }
 
-    /// The fields by the length of their key, so that a key is compared with one or two names only.
-    static let byKeyLength: [[PredictionField]] = (0...32).map { length in allCases.filter { keys[$0.rawValue].count == length } }
-
-    init(key: UnsafeBufferPointer<UInt8>) throws(NeedsGeneralPath) {
-        guard key.count < Self.byKeyLength.count else { throw NeedsGeneralPath() }
-        for field in Self.byKeyLength[key.count] where Self.keys[field.rawValue].withUnsafeBytes({ memcmp($0.baseAddress!, key.baseAddress!, key.count) }) == 0 {
-            self = field
-            return
-        }
-        throw NeedsGeneralPath()
+    private static func match(_ key: UnsafeBufferPointer<UInt8>, _ name: StaticString, _ field: PredictionField) -> PredictionField? {
+        name.utf8CodeUnitCount == key.count && memcmp(key.baseAddress!, name.utf8Start, key.count) == 0 ? field : nil
     }
 }
 
