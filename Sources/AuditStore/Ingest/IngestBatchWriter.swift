@@ -15,7 +15,7 @@ public struct IngestItem: Sendable {
     public let lineNumber: Int?
     private let source: Source
     public let outcome: Outcome
-    /// The row hash, when computed ahead (on the reader thread); the writer computes it otherwise.
+    /// The row hash of a valid record, once ``PreparedBatch`` has computed it.
     public var rowHash: String?
 
     /// How the record arrived; its text for the quarantine is made from this only when it is rejected.
@@ -71,7 +71,8 @@ public struct BatchOutcome: Sendable {
     public let rejections: [QuarantinedRecord]
     /// What happened to each input record, in input order.
     public let statuses: [ItemStatus]
-    /// Seconds spent per phase: `hash`, `copy` (new rows into their table), `merge` (look-up, classification, quarantine, chain).
+    /// Seconds spent per phase: `copy` (new rows into their table), `merge` (look-up, classification, quarantine, chain),
+    /// and `hash` when row hashes were not computed ahead.
     public var timings: [String: Double] = [:]
 
     /// What happened to one input record.
@@ -117,15 +118,6 @@ public final class IngestBatchWriter {
         self.connection = connection
         self.kind = kind
         self.source = source
-    }
-
-    /// The hash a valid record is stored and chained with (nil for a rejected one).
-    public static func rowHash(of outcome: IngestItem.Outcome) -> String? {
-        switch outcome {
-        case .prediction(let record): return ChainHash.rowHash(of: record)
-        case .label(let record): return ChainHash.rowHash(of: record)
-        case .rejected: return nil
-        }
     }
 
     /// Commits one batch and reports what happened to every record.
