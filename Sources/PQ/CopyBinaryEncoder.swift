@@ -31,6 +31,11 @@ public struct CopyBinaryEncoder: Sendable {
         if header { bytes.append(contentsOf: Self.header) }
     }
 
+    /// Makes room for `count` bytes in all, so that encoding does not grow the buffer step by step.
+    public mutating func reserveCapacity(_ count: Int) {
+        bytes.reserveCapacity(count)
+    }
+
     /// Starts a row of `fields` values.
     public mutating func beginRow(fields: Int) {
         append(Int16(fields))

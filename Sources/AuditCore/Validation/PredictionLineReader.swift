@@ -26,7 +26,7 @@ public enum PredictionLineReader {
 /// Thrown inside the reader for whatever the general path must handle; never escapes it.
 private struct NeedsGeneralPath: Error {}
 
-/// The top-level fields of a prediction record, with their key's bytes.
+/// The top-level fields of a prediction record.
 private enum PredictionField: Int {
     case predictionID, model, modelVersion, site, occurredAt, caseRef, imageRef, attributes, question, options, optionLogits,
          optionProbs, predicted, confidence, uncertainty, perturbation, label, escalated, calibrationVersion

@@ -53,12 +53,13 @@ public struct PreparedBatch: Sendable {
             predictionIDs.reserveCapacity(items.count)
             methodListOfItem.reserveCapacity(items.count)
             rowStarts.reserveCapacity(items.count + 1)
-            var encoder = CopyBinaryEncoder(capacity: items.count * 768, header: false)
+            var encoder = CopyBinaryEncoder(capacity: 0, header: false)
             var lastList = -1
             for seq in items.indices {
                 rowStarts.append(encoder.bytes.count)
                 switch items[seq].outcome {
                 case .prediction(let record):
+                    if encoder.bytes.isEmpty { encoder.reserveCapacity(items.count * 768) }  // labels encode no rows
                     // One canonical writing serves the hash and the row's jsonb columns.
                     let objects = record.writeCanonical(into: &canonical)
                     let hash = ChainHash.sha256(bytes: canonical.bytes)
