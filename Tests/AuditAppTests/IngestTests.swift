@@ -47,6 +47,26 @@ struct IngestTests {
         #expect(try ChainVerifier.verify(connection).intact)
     }
 
+    @Test("lines the direct reader declines (escapes, 2.0 for an index) land through the general path, the same as the others")
+    func generalPathLines() throws {
+        let lines = [
+            SampleRecords.prediction(id: "direct", extra: #","question":"plain text""#),
+            SampleRecords.prediction(id: "escaped", extra: #","question":"caf\u00e9 \"x\"""#),
+            SampleRecords.prediction(id: "two-point-oh").replacingOccurrences(of: #""predicted":0"#, with: #""predicted":0.0"#),
+        ]
+        let path = try SampleRecords.file(lines)
+        let summary = try app.ingest(paths: [path], options: IngestOptions(kind: .predictions))
+        #expect(summary.inserted == 3 && summary.rejected == 0)
+        let connection = try database.connect()
+        let question = try connection.query("SELECT question FROM predictions WHERE prediction_id = 'escaped'").string(0, 0)
+        #expect(question == "café \"x\"")
+        #expect(try connection.query("SELECT predicted FROM predictions WHERE prediction_id = 'two-point-oh'").int(0, 0) == 0)
+        // Re-sent, each line is recognised as the record it stored, whichever path read it.
+        let again = try app.ingest(paths: [path], options: IngestOptions(kind: .predictions))
+        #expect(again.duplicates == 3 && again.inserted == 0)
+        #expect(try ChainVerifier.verify(connection).intact)
+    }
+
     @Test("re-sending a file is a no-op: no duplicates, no errors, no second quarantine entry")
     func resend() throws {
         let path = try SampleRecords.file([SampleRecords.prediction(id: "a"), SampleRecords.prediction(id: "bad", predicted: 7)])
