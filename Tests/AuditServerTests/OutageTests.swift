@@ -84,8 +84,12 @@ struct OutageTests {
         }
         let bound = try #require(port, "the server never said where it listens")
         let batch = "[" + (0..<3000).map { SampleRecords.prediction(id: "g-\($0)") }.joined(separator: ",") + "]"
-        async let reply = HTTPClient(port: bound).send("POST", "/v1/predictions", token: token, body: batch)
-        try await Task.sleep(for: .milliseconds(150))
+        // The body's last kilobyte follows 1.5 s after the rest, so that the signal certainly finds the request in
+        // flight (a fixed pause alone raced: under load the request had not arrived, or had already been answered).
+        var client = HTTPClient(port: bound)
+        client.lastBytesDelay = 1.5
+        async let reply = client.send("POST", "/v1/predictions", token: token, body: batch)
+        try await Task.sleep(for: .milliseconds(750))
         child.signal(SIGTERM)
         let answer = try await reply
         #expect(answer.status == 200)

@@ -21,6 +21,9 @@ public struct HTTPClient: Sendable {
     public let port: Int
     /// Seconds to wait for the server before failing (a hang becomes an error, not a stuck test).
     public var timeoutSeconds = 30
+    /// When set, the last kilobyte of each request is sent only this many seconds after the rest: the request is then
+    /// certainly in flight on the server meanwhile (for shutdown tests).
+    public var lastBytesDelay: Double?
 
     public init(port: Int) {
         self.port = port
@@ -44,11 +47,12 @@ public struct HTTPClient: Sendable {
         let request = Self.encode(method: method, path: path, headers: fields, body: body.map { Array($0.utf8) })
         let port = port
         let timeout = timeoutSeconds
+        let delay = lastBytesDelay
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 continuation.resume(with: Result {
                     do {
-                        return try Self.exchange(request, port: port, timeoutSeconds: timeout)
+                        return try Self.exchange(request, port: port, timeoutSeconds: timeout, lastBytesDelay: delay)
                     } catch let failure as Failure {
                         throw Failure(description: "\(method) \(path): \(failure.description)")
                     }
@@ -65,7 +69,7 @@ public struct HTTPClient: Sendable {
         return Array((head + "\r\n").utf8) + (body ?? [])
     }
 
-    static func exchange(_ request: [UInt8], port: Int, timeoutSeconds: Int) throws -> HTTPReply {
+    static func exchange(_ request: [UInt8], port: Int, timeoutSeconds: Int, lastBytesDelay: Double? = nil) throws -> HTTPReply {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
         defer { close(socket) }
@@ -81,8 +85,11 @@ public struct HTTPClient: Sendable {
         }
         guard connected == 0 else { throw Failure(description: "connect to port \(port) failed: errno \(errno)") }
         var sent = 0
+        let held = lastBytesDelay == nil ? 0 : min(1024, request.count / 2)
         while sent < request.count {
-            let count = request[sent...].withUnsafeBytes { write(socket, $0.baseAddress, $0.count) }
+            if held > 0, sent == request.count - held, let lastBytesDelay { Thread.sleep(forTimeInterval: lastBytesDelay) }
+            let end = sent < request.count - held ? request.count - held : request.count
+            let count = request[sent..<end].withUnsafeBytes { write(socket, $0.baseAddress, $0.count) }
             // The server may answer (e.g. 413) and close before reading the whole body; what it said still counts.
             if count <= 0 { break }
             sent += count
