@@ -17,14 +17,11 @@ public enum PredictionLineReader {
     /// The record in `line` (one JSON text), or nil when the general path must read it.
     public static func record(_ line: [UInt8]) -> PredictionRecord? {
         line.withUnsafeBufferPointer { bytes in
-            var reader = LineCursor(bytes: bytes)
-            return try? reader.readPrediction()
+            var cursor = JSONByteCursor(bytes: bytes)
+            return try? cursor.readPrediction()
         }
     }
 }
-
-/// Thrown inside the reader for whatever the general path must handle; never escapes it.
-private struct NeedsGeneralPath: Error {}
 
 /// The top-level fields of a prediction record.
 private enum PredictionField: Int {
@@ -33,7 +30,7 @@ private enum PredictionField: Int {
 
     /// The field a key names (the names of ``RecordValidator``'s prediction fields), found by the key's length and a
     /// `memcmp` with the one or two names of that length.
-    init(key: UnsafeBufferPointer<UInt8>) throws(NeedsGeneralPath) {
+    init(key: UnsafeBufferPointer<UInt8>) throws(NotPlainJSON) {
         let field: PredictionField? = switch key.count {
         case 4: Self.match(key, "site", .site)
         case 5: Self.match(key, "model", .model) ?? Self.match(key, "label", .label)
@@ -49,7 +46,7 @@ private enum PredictionField: Int {
         case 19: Self.match(key, "calibration_version", .calibrationVersion)
         default: nil
         }
-        guard let field else { throw NeedsGeneralPath() }
+        guard let field else { throw NotPlainJSON() }
         self = field
     }
 
@@ -58,27 +55,11 @@ private enum PredictionField: Int {
     }
 }
 
-private let quote = UInt8(ascii: "\"")
-private let backslash = UInt8(ascii: "\\")
-
-/// Exact powers of ten for the fast decimal conversion (every one up to 1e22 is a double).
-private let exactPowersOfTen: [Double] = (0...22).map { exponent in
-    var value = 1.0
-    for _ in 0..<exponent { value *= 10 }
-    return value
-}
-
-private struct LineCursor {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var position = 0
-
-    init(bytes: UnsafeBufferPointer<UInt8>) {
-        self.bytes = bytes
-    }
-
+/// The record and its field values, read with the token-level cursor shared with ``FlatJSONObject``.
+private extension JSONByteCursor {
     // MARK: The record
 
-    mutating func readPrediction() throws(NeedsGeneralPath) -> PredictionRecord {
+    mutating func readPrediction() throws(NotPlainJSON) -> PredictionRecord {
         var seen = 0
         var predictionID: String?
         var model: String?
@@ -104,7 +85,7 @@ private struct LineCursor {
         if try openIsEmpty(UInt8(ascii: "{"), UInt8(ascii: "}")) == false {
             repeat {
                 let field = try PredictionField(key: rawString())
-                guard seen & (1 << field.rawValue) == 0 else { throw NeedsGeneralPath() }
+                guard seen & (1 << field.rawValue) == 0 else { throw NotPlainJSON() }
                 seen |= 1 << field.rawValue
                 try colon()
                 switch field {
@@ -124,18 +105,18 @@ private struct LineCursor {
                 case .confidence: confidence = try scoreObject()
                 case .uncertainty: uncertainty = try scoreObject()
                 case .perturbation: perturbation = try perturbationObject()
-                case .label: label = try nullOr { (cursor: inout LineCursor) throws(NeedsGeneralPath) in try cursor.integer() }
-                case .escalated: escalated = try nullOr { (cursor: inout LineCursor) throws(NeedsGeneralPath) in try cursor.bool() }
+                case .label: label = try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in try cursor.integer() }
+                case .escalated: escalated = try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in try cursor.bool() }
                 case .calibrationVersion:
-                    calibrationVersion = try nullOr { (cursor: inout LineCursor) throws(NeedsGeneralPath) in try cursor.integer() }
+                    calibrationVersion = try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in try cursor.integer() }
                 }
             } while try continues(UInt8(ascii: "}"))
         }
         skipWhitespace()
-        guard position == bytes.count else { throw NeedsGeneralPath() }
+        guard position == bytes.count else { throw NotPlainJSON() }
 
         // The record-level rules of RecordValidator.prediction.
-        guard let predictionID, let model, let occurredAt, let options, let predicted else { throw NeedsGeneralPath() }
+        guard let predictionID, let model, let occurredAt, let options, let predicted else { throw NotPlainJSON() }
         let optionCount = Int64(options.count)
         guard logits == nil || probabilities == nil, logits.map({ $0.count == options.count }) ?? true,
               probabilities.map({ $0.count == options.count }) ?? true,
@@ -143,9 +124,9 @@ private struct LineCursor {
               calibrationVersion.map({ $0 >= 1 }) ?? true,
               perturbation?.of != predictionID,
               !confidence.contains(where: { score in uncertainty.contains { $0.method == score.method } })
-        else { throw NeedsGeneralPath() }
+        else { throw NotPlainJSON() }
         if let probabilities {
-            do { try RecordValidator.checkProbabilities(probabilities) } catch { throw NeedsGeneralPath() }
+            do { try RecordValidator.checkProbabilities(probabilities) } catch { throw NotPlainJSON() }
         }
         return PredictionRecord(
             predictionID: predictionID, model: model, modelVersion: modelVersion, site: site, occurredAt: occurredAt,
@@ -158,39 +139,39 @@ private struct LineCursor {
     // MARK: Field values
 
     /// A required, non-empty string of at most the identifier limit in bytes.
-    mutating func identifier() throws(NeedsGeneralPath) -> String {
+    mutating func identifier() throws(NotPlainJSON) -> String {
         let text = try string(limit: RecordLimits.identifier)
-        guard !text.isEmpty else { throw NeedsGeneralPath() }
+        guard !text.isEmpty else { throw NotPlainJSON() }
         return text
     }
 
-    mutating func optionalText(limit: Int) throws(NeedsGeneralPath) -> String? {
-        try nullOr { (cursor: inout LineCursor) throws(NeedsGeneralPath) in try cursor.string(limit: limit) }
+    mutating func optionalText(limit: Int) throws(NotPlainJSON) -> String? {
+        try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in try cursor.string(limit: limit) }
     }
 
-    mutating func timestamp() throws(NeedsGeneralPath) -> Timestamp {
+    mutating func timestamp() throws(NotPlainJSON) -> Timestamp {
         let text = try rawString()
         guard text.count <= 64, let timestamp = Timestamp(rfc3339UTF8: Array(text)), Timestamp.plausibleRange.contains(timestamp) else {
-            throw NeedsGeneralPath()
+            throw NotPlainJSON()
         }
         return timestamp
     }
 
-    mutating func optionArray() throws(NeedsGeneralPath) -> [String] {
+    mutating func optionArray() throws(NotPlainJSON) -> [String] {
         var options: [String] = []
         if try openIsEmpty(UInt8(ascii: "["), UInt8(ascii: "]")) == false {
             repeat {
                 let option = try string(limit: RecordLimits.option)
-                guard !option.isEmpty else { throw NeedsGeneralPath() }
+                guard !option.isEmpty else { throw NotPlainJSON() }
                 options.append(option)
             } while try continues(UInt8(ascii: "]"))
         }
-        guard RecordLimits.options.contains(options.count) else { throw NeedsGeneralPath() }
+        guard RecordLimits.options.contains(options.count) else { throw NotPlainJSON() }
         return options
     }
 
-    mutating func numberArray() throws(NeedsGeneralPath) -> [Double]? {
-        try nullOr { (cursor: inout LineCursor) throws(NeedsGeneralPath) in
+    mutating func numberArray() throws(NotPlainJSON) -> [Double]? {
+        try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in
             var values: [Double] = []
             values.reserveCapacity(8)
             if try cursor.openIsEmpty(UInt8(ascii: "["), UInt8(ascii: "]")) == false {
@@ -200,44 +181,44 @@ private struct LineCursor {
         }
     }
 
-    mutating func attributeObject() throws(NeedsGeneralPath) -> [(key: String, value: String)] {
-        try nullOr { (cursor: inout LineCursor) throws(NeedsGeneralPath) in
+    mutating func attributeObject() throws(NotPlainJSON) -> [(key: String, value: String)] {
+        try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in
             var attributes: [(key: String, value: String)] = []
             if try cursor.openIsEmpty(UInt8(ascii: "{"), UInt8(ascii: "}")) == false {
                 repeat {
                     let key = try cursor.string(limit: RecordLimits.attributeKey)
                     // String equality, as the general parser finds duplicate keys.
-                    guard !key.isEmpty, !attributes.contains(where: { $0.key == key }) else { throw NeedsGeneralPath() }
+                    guard !key.isEmpty, !attributes.contains(where: { $0.key == key }) else { throw NotPlainJSON() }
                     try cursor.colon()
                     attributes.append((key, try cursor.string(limit: RecordLimits.attributeValue)))
                 } while try cursor.continues(UInt8(ascii: "}"))
             }
-            guard attributes.count <= RecordLimits.attributes else { throw NeedsGeneralPath() }
+            guard attributes.count <= RecordLimits.attributes else { throw NotPlainJSON() }
             return attributes
         } ?? []
     }
 
-    mutating func scoreObject() throws(NeedsGeneralPath) -> [(method: String, value: Double)] {
-        try nullOr { (cursor: inout LineCursor) throws(NeedsGeneralPath) in
+    mutating func scoreObject() throws(NotPlainJSON) -> [(method: String, value: Double)] {
+        try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in
             var scores: [(method: String, value: Double)] = []
             if try cursor.openIsEmpty(UInt8(ascii: "{"), UInt8(ascii: "}")) == false {
                 repeat {
                     let name = try cursor.rawString()
-                    guard (1...64).contains(name.count), name.allSatisfy(isMethodNameByte) else { throw NeedsGeneralPath() }
-                    guard !isDerivedMethodName(name) else { throw NeedsGeneralPath() }
+                    guard (1...64).contains(name.count), name.allSatisfy(isMethodNameByte) else { throw NotPlainJSON() }
+                    guard !isDerivedMethodName(name) else { throw NotPlainJSON() }
                     let method = String(decoding: name, as: UTF8.self)
-                    guard !scores.contains(where: { $0.method == method }) else { throw NeedsGeneralPath() }
+                    guard !scores.contains(where: { $0.method == method }) else { throw NotPlainJSON() }
                     try cursor.colon()
                     scores.append((method, try cursor.number()))
                 } while try cursor.continues(UInt8(ascii: "}"))
             }
-            guard scores.count <= RecordLimits.methods else { throw NeedsGeneralPath() }
+            guard scores.count <= RecordLimits.methods else { throw NotPlainJSON() }
             return scores
         } ?? []
     }
 
-    mutating func perturbationObject() throws(NeedsGeneralPath) -> Perturbation? {
-        try nullOr { (cursor: inout LineCursor) throws(NeedsGeneralPath) in
+    mutating func perturbationObject() throws(NotPlainJSON) -> Perturbation? {
+        try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in
             var kind: String?
             var of: String?
             if try cursor.openIsEmpty(UInt8(ascii: "{"), UInt8(ascii: "}")) == false {
@@ -249,215 +230,12 @@ private struct LineCursor {
                     } else if key.elementsEqual("of".utf8), of == nil {
                         of = try cursor.string(limit: RecordLimits.identifier)
                     } else {
-                        throw NeedsGeneralPath()
+                        throw NotPlainJSON()
                     }
                 } while try cursor.continues(UInt8(ascii: "}"))
             }
-            guard kind == "nota", let of, !of.isEmpty else { throw NeedsGeneralPath() }
+            guard kind == "nota", let of, !of.isEmpty else { throw NotPlainJSON() }
             return Perturbation(kind: "nota", of: of)
-        }
-    }
-
-    // MARK: JSON tokens
-
-    mutating func skipWhitespace() {
-        while position < bytes.count {
-            switch bytes[position] {
-            case 0x20, 0x09, 0x0A, 0x0D: position += 1
-            default: return
-            }
-        }
-    }
-
-    /// Consumes `open`; true when the container closes right away (`close` consumed too).
-    mutating func openIsEmpty(_ open: UInt8, _ close: UInt8) throws(NeedsGeneralPath) -> Bool {
-        guard position < bytes.count, bytes[position] == open else { throw NeedsGeneralPath() }
-        position += 1
-        skipWhitespace()
-        guard position < bytes.count, bytes[position] == close else { return false }
-        position += 1
-        return true
-    }
-
-    /// After a value: true at `,` (another element follows), false at `close` (consumed).
-    mutating func continues(_ close: UInt8) throws(NeedsGeneralPath) -> Bool {
-        skipWhitespace()
-        guard position < bytes.count else { throw NeedsGeneralPath() }
-        if bytes[position] == UInt8(ascii: ",") {
-            position += 1
-            skipWhitespace()
-            return true
-        }
-        guard bytes[position] == close else { throw NeedsGeneralPath() }
-        position += 1
-        return false
-    }
-
-    mutating func colon() throws(NeedsGeneralPath) {
-        skipWhitespace()
-        guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw NeedsGeneralPath() }
-        position += 1
-        skipWhitespace()
-    }
-
-    /// `null` (consumed) gives nil; anything else is read by `read`.
-    mutating func nullOr<T>(_ read: (inout LineCursor) throws(NeedsGeneralPath) -> T) throws(NeedsGeneralPath) -> T? {
-        if literal("null") { return nil }
-        return try read(&self)
-    }
-
-    /// Consumes `word` when it comes next.
-    mutating func literal(_ word: StaticString) -> Bool {
-        let count = word.utf8CodeUnitCount
-        guard bytes.count - position >= count else { return false }
-        for offset in 0..<count where bytes[position + offset] != word.utf8Start[offset] { return false }
-        position += count
-        return true
-    }
-
-    mutating func bool() throws(NeedsGeneralPath) -> Bool {
-        if literal("true") { return true }
-        if literal("false") { return false }
-        throw NeedsGeneralPath()
-    }
-
-    /// The bytes of a string without escapes or control characters (quotes consumed).
-    mutating func rawString() throws(NeedsGeneralPath) -> UnsafeBufferPointer<UInt8> {
-        guard position < bytes.count, bytes[position] == quote else { throw NeedsGeneralPath() }
-        position += 1
-        let start = position
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == quote {
-                position += 1
-                return UnsafeBufferPointer(rebasing: bytes[start..<(position - 1)])
-            }
-            guard byte >= 0x20, byte != backslash else { throw NeedsGeneralPath() }
-            position += 1
-        }
-        throw NeedsGeneralPath()
-    }
-
-    /// A string of at most `limit` bytes (the general path's limits count characters, never more than bytes).
-    mutating func string(limit: Int) throws(NeedsGeneralPath) -> String {
-        let raw = try rawString()
-        guard raw.count <= limit, let text = String(validatingUTF8Bytes: raw) else { throw NeedsGeneralPath() }
-        return text
-    }
-
-    /// A number as ``JSONValue/doubleValue`` gives it: integers that fit Int64 through Int64, others correctly rounded.
-    mutating func number() throws(NeedsGeneralPath) -> Double {
-        let lexeme = try numberLexeme()
-        if lexeme.isInteger, let integer = lexeme.integer { return Double(integer) }
-        if let significand = lexeme.significand, significand <= 1 << 53, let exponent = lexeme.exponent, abs(exponent) <= 22 {
-            // Clinger's fast path: both operands are exact, so the one rounding is the correct one.
-            let magnitude = exponent >= 0 ? Double(significand) * exactPowersOfTen[exponent] : Double(significand) / exactPowersOfTen[-exponent]
-            return lexeme.negative ? -magnitude : magnitude
-        }
-        let value = try correctlyRounded(lexeme.range)
-        guard value.isFinite else { throw NeedsGeneralPath() }
-        return value
-    }
-
-    /// An integer literal that fits Int64 (`2.0` and `2e0`, which the general path also accepts, go there).
-    mutating func integer() throws(NeedsGeneralPath) -> Int64 {
-        let lexeme = try numberLexeme()
-        guard lexeme.isInteger, let integer = lexeme.integer else { throw NeedsGeneralPath() }
-        return integer
-    }
-
-    /// One number by JSON's grammar, with what the conversions need.
-    struct NumberLexeme {
-        var range: Range<Int>
-        var negative = false
-        var isInteger = true
-        /// The value, for an integer literal of at most 18 digits.
-        var integer: Int64?
-        /// All digits as one integer (nil beyond 19 digits) and the power of ten that scales it (nil when huge).
-        var significand: UInt64?
-        var exponent: Int?
-    }
-
-    mutating func numberLexeme() throws(NeedsGeneralPath) -> NumberLexeme {
-        let start = position
-        var lexeme = NumberLexeme(range: start..<start)
-        if position < bytes.count, bytes[position] == UInt8(ascii: "-") {
-            lexeme.negative = true
-            position += 1
-        }
-        var significand: UInt64 = 0
-        var digits = 0
-        var fractionDigits = 0
-        guard position < bytes.count, isDigit(bytes[position]) else { throw NeedsGeneralPath() }
-        if bytes[position] == UInt8(ascii: "0") {
-            position += 1
-            if position < bytes.count, isDigit(bytes[position]) { throw NeedsGeneralPath() }
-        } else {
-            while position < bytes.count, isDigit(bytes[position]) {
-                accumulate(bytes[position], into: &significand, digits: &digits)
-                position += 1
-            }
-        }
-        let integerDigits = digits
-        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
-            lexeme.isInteger = false
-            position += 1
-            guard position < bytes.count, isDigit(bytes[position]) else { throw NeedsGeneralPath() }
-            while position < bytes.count, isDigit(bytes[position]) {
-                accumulate(bytes[position], into: &significand, digits: &digits)
-                fractionDigits += 1
-                position += 1
-            }
-        }
-        var exponent = 0
-        var exponentIsSmall = true
-        if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
-            lexeme.isInteger = false
-            position += 1
-            var exponentNegative = false
-            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
-                exponentNegative = bytes[position] == UInt8(ascii: "-")
-                position += 1
-            }
-            guard position < bytes.count, isDigit(bytes[position]) else { throw NeedsGeneralPath() }
-            while position < bytes.count, isDigit(bytes[position]) {
-                if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[position] - 0x30) } else { exponentIsSmall = false }
-                position += 1
-            }
-            if exponentNegative { exponent = -exponent }
-        }
-        lexeme.range = start..<position
-        // Leading zeros of a fraction (0.000123) add digits but no value, so `digits` may overcount: that only sends
-        // a few more numbers to strtod.
-        if digits <= 19 {
-            lexeme.significand = significand
-            if exponentIsSmall { lexeme.exponent = exponent - fractionDigits }
-        }
-        if lexeme.isInteger, integerDigits <= 18 {
-            lexeme.integer = lexeme.negative ? -Int64(significand) : Int64(significand)
-        }
-        return lexeme
-    }
-
-    private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-
-    private func accumulate(_ byte: UInt8, into significand: inout UInt64, digits: inout Int) {
-        digits += 1
-        if digits <= 19 { significand = significand &* 10 &+ UInt64(byte - 0x30) }
-    }
-
-    /// C's correctly rounded conversion of the bytes in `range`, when the process's locale writes the decimal point
-    /// as `.` (as it does unless something calls `setlocale`); the general path converts otherwise.
-    private func correctlyRounded(_ range: Range<Int>) throws(NeedsGeneralPath) -> Double {
-        guard range.count < 512, let conventions = localeconv(), conventions.pointee.decimal_point?.pointee == CChar(UInt8(ascii: ".")),
-              conventions.pointee.decimal_point?.successor().pointee == 0
-        else { throw NeedsGeneralPath() }
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: range.count + 1) { text in
-            for offset in 0..<range.count { text[offset] = CChar(bitPattern: bytes[range.lowerBound + offset]) }
-            text[range.count] = 0
-            var end: UnsafeMutablePointer<CChar>?
-            let value = strtod(text.baseAddress!, &end)
-            return end == text.baseAddress! + range.count ? value : .nan
         }
     }
 }
