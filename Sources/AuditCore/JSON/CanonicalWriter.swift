@@ -48,6 +48,13 @@ public struct CanonicalWriter {
         depth += 1
     }
 
+    /// Runs `body` and returns where the bytes it wrote lie in ``bytes``.
+    public mutating func span(_ body: (inout CanonicalWriter) -> Void) -> Range<Int> {
+        let start = bytes.count
+        body(&self)
+        return start..<bytes.count
+    }
+
     /// Writes `"key":` for a fixed key that needs no escaping (letters, digits, `_`), copying its bytes as they are.
     public mutating func plainKey(_ key: StaticString) {
         separate()

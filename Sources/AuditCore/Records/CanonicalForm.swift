@@ -27,20 +27,11 @@ extension PredictionRecord {
         writer.reset()
         writer.beginObject()
         writer.plainKey("attributes")
-        let attributesStart = writer.bytes.count
-        writer.beginObject()
-        for attribute in attributes {
-            writer.key(attribute.key)
-            writer.string(attribute.value)
-        }
-        writer.endObject()
-        let attributesRange = attributesStart..<writer.bytes.count
+        let attributesRange = writer.span { Self.write(attributes, to: &$0) }
         writer.plainKey("calibration_version"); writer.integer(calibrationVersion)
         writer.plainKey("case_ref"); writer.string(caseRef)
         writer.plainKey("confidence")
-        let confidenceStart = writer.bytes.count
-        Self.write(confidence, to: &writer)
-        let confidenceRange = confidenceStart..<writer.bytes.count
+        let confidenceRange = writer.span { Self.write(confidence, to: &$0) }
         writer.plainKey("derived_entropy"); writer.number(derived?.entropy)
         writer.plainKey("derived_margin"); writer.number(derived?.margin)
         writer.plainKey("derived_msp"); writer.number(derived?.msp)
@@ -63,9 +54,7 @@ extension PredictionRecord {
         writer.plainKey("question"); writer.string(question)
         writer.plainKey("site"); writer.string(site)
         writer.plainKey("uncertainty")
-        let uncertaintyStart = writer.bytes.count
-        Self.write(uncertainty, to: &writer)
-        let uncertaintyRange = uncertaintyStart..<writer.bytes.count
+        let uncertaintyRange = writer.span { Self.write(uncertainty, to: &$0) }
         writer.endObject()
         return CanonicalObjects(attributes: attributesRange, confidence: confidenceRange, uncertainty: uncertaintyRange)
     }
@@ -97,6 +86,15 @@ extension PredictionRecord {
             ("site", optionalString(site)),
             ("uncertainty", scoreObject(uncertainty)),
         ]))
+    }
+
+    private static func write(_ attributes: [(key: String, value: String)], to writer: inout CanonicalWriter) {
+        writer.beginObject()
+        for attribute in attributes {
+            writer.key(attribute.key)
+            writer.string(attribute.value)
+        }
+        writer.endObject()
     }
 
     private static func write(_ scores: [(method: String, value: Double)], to writer: inout CanonicalWriter) {
