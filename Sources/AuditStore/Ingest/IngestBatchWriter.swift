@@ -71,8 +71,7 @@ public struct BatchOutcome: Sendable {
     public let rejections: [QuarantinedRecord]
     /// What happened to each input record, in input order.
     public let statuses: [ItemStatus]
-    /// Seconds spent per phase: `copy` (new rows into their table), `merge` (look-up, classification, quarantine, chain),
-    /// and `hash` when row hashes were not computed ahead.
+    /// Seconds spent per phase: `copy` (new rows into their table), `merge` (look-up, classification, quarantine, chain).
     public var timings: [String: Double] = [:]
 
     /// What happened to one input record.
@@ -137,7 +136,7 @@ public final class IngestBatchWriter {
             }
         }
         let total = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
-        phases["merge"] = total - (phases["hash"] ?? 0) - (phases["copy"] ?? 0)
+        phases["merge"] = total - (phases["copy"] ?? 0)
         outcome.timings = phases
         return outcome
     }
@@ -347,7 +346,7 @@ public final class IngestBatchWriter {
         for (seq, item) in items.enumerated() {
             switch item.outcome {
             case .label(let record):
-                let hash = item.rowHash ?? timed("hash") { ChainHash.rowHash(of: record) }
+                guard let hash = item.rowHash else { preconditionFailure("PreparedBatch hashes every valid record") }
                 let key = "\(record.predictionID)\u{1}\(record.reviewer)\u{1}\(record.reviewedAt.microseconds)"
                 if let earlier = firstByKey[key] {
                     if accepted[earlier].hash == hash {
