@@ -116,7 +116,7 @@ public struct CopyBinaryEncoder: Sendable {
 
     /// Ends the stream (after the last row).
     public mutating func finish() {
-        append(Int16(-1))
+        bytes.append(contentsOf: Self.trailer)
     }
 
     /// Empties the buffer (keeping its capacity) after it was sent; the header is not written again.

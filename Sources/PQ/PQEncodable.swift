@@ -46,10 +46,10 @@ extension Array: PQEncodable where Element: PQEncodable {
             elementText.withUTF8 { utf8 in
                 // Runs without a quote or backslash are copied whole (both are ASCII, never inside a multi-byte scalar).
                 var runStart = 0
-                for index in 0..<utf8.count where utf8[index] == UInt8(ascii: "\"") || utf8[index] == UInt8(ascii: "\\") {
-                    text.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                for position in 0..<utf8.count where utf8[position] == UInt8(ascii: "\"") || utf8[position] == UInt8(ascii: "\\") {
+                    text.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<position]))
                     text.append(UInt8(ascii: "\\"))
-                    runStart = index
+                    runStart = position
                 }
                 text.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
             }
