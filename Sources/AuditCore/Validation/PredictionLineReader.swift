@@ -247,9 +247,3 @@ private let derivedMethodNameBytes: [[UInt8]] = derivedMethodNames.map { Array($
 private func isDerivedMethodName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
     derivedMethodNameBytes.contains { $0.count == name.count && $0.elementsEqual(name) }
 }
-
-/// The bytes a UE method's name may hold: letters, digits, `_`, `.`, `:` and `-`.
-private func isMethodNameByte(_ byte: UInt8) -> Bool {
-    (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-        || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-")
-}

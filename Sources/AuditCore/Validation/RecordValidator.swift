@@ -384,11 +384,7 @@ struct FieldReader {
     }
 
     func checkMethodName(_ name: String, field: String) throws {
-        let allowed = name.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-")
-        }
-        guard allowed, (1...64).contains(name.utf8.count) else {
+        guard name.utf8.allSatisfy(isMethodNameByte), (1...64).contains(name.utf8.count) else {
             throw RecordRejection(field: field, reason: "method name \"\(name)\" must be 1–64 letters, digits, '_', '.', ':' or '-'")
         }
     }
@@ -440,4 +436,10 @@ struct FieldReader {
         default: return value.typeName
         }
     }
+}
+
+/// The bytes a UE method's name may hold: letters, digits, `_`, `.`, `:` and `-`.
+func isMethodNameByte(_ byte: UInt8) -> Bool {
+    (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+        || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-")
 }
