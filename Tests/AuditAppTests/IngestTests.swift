@@ -187,6 +187,27 @@ struct IngestTests {
         #expect(report.intact && report.batches == 3 && report.rows == 25)
     }
 
+    @Test("ingested_at is the database's clock when the batch's COPY began: one instant per batch, before the batch row's")
+    func ingestedAtFromDatabaseClock() throws {
+        let connection = try database.connect()
+        let before = try connection.query("SELECT clock_timestamp()::text").string(0, 0)!
+        let lines = (0..<25).map { SampleRecords.prediction(id: "t\($0)") }
+        _ = try app.ingest(paths: [try SampleRecords.file(lines)], options: IngestOptions(kind: .predictions, batchSize: 10))
+        let after = try connection.query("SELECT clock_timestamp()::text").string(0, 0)!
+        let perBatch = try connection.query("""
+            SELECT b.batch_id, count(DISTINCT p.ingested_at), min(p.ingested_at) >= $1::timestamptz,
+                   max(p.ingested_at) <= b.ingested_at, b.ingested_at <= $2::timestamptz
+            FROM predictions p JOIN ingest_batches b USING (batch_id) GROUP BY b.batch_id, b.ingested_at ORDER BY 1
+            """, [before, after])
+        #expect(perBatch.rowCount == 3)
+        for row in 0..<perBatch.rowCount {
+            #expect(perBatch.int(row, 1) == 1)
+            #expect(perBatch.bool(row, 2) == true && perBatch.bool(row, 3) == true && perBatch.bool(row, 4) == true)
+        }
+        let distinctBatches = try connection.query("SELECT count(DISTINCT ingested_at) FROM predictions").int(0, 0)
+        #expect(distinctBatches == 3)
+    }
+
     @Test("derived scores are computed at ingest from the probabilities")
     func derivedScores() throws {
         _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a", predicted: 1, probabilities: [0.5, 0.3, 0.2])])],

@@ -73,6 +73,35 @@ struct MigrationAndSchemaTests {
         #expect(throws: PQError.self) { try connection.query("UPDATE predictions SET model = 'x'") }
     }
 
+    @Test("COPY can load predictions in multi-row groups: no volatile default, no row trigger before insert")
+    func predictionsAllowMultiRowCopy() throws {
+        // PostgreSQL's COPY falls back to one heap insert (and WAL record) per row when a column it fills by default
+        // calls a volatile function or a BEFORE/INSTEAD row trigger fires on insert.
+        let connection = try TestDatabase.createMigrated(prefix: "mig").connect()
+        let volatileDefaults = try connection.query("""
+            SELECT a.attname || ' = ' || pg_get_expr(d.adbin, d.adrelid)
+            FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+            CROSS JOIN LATERAL regexp_matches(pg_get_expr(d.adbin, d.adrelid), '([a-z_][a-z0-9_]*)\\(', 'g') AS f(name)
+            JOIN pg_proc p ON p.proname = f.name[1]
+            WHERE d.adrelid = 'predictions'::regclass AND p.provolatile = 'v'
+            """)
+        #expect(volatileDefaults.rowCount == 0, "\((0..<volatileDefaults.rowCount).map { volatileDefaults.string($0, 0)! })")
+        let rowTriggersBeforeInsert = try connection.query("""
+            SELECT tgname FROM pg_trigger
+            WHERE tgrelid = 'predictions'::regclass AND NOT tgisinternal AND tgtype & 1 = 1 AND tgtype & 4 = 4 AND tgtype & 66 <> 0
+            """)
+        #expect(rowTriggersBeforeInsert.rowCount == 0)
+        // The check itself sees a volatile default where there is one.
+        try connection.execute("CREATE TABLE volatile_default_probe (a int, t timestamptz DEFAULT clock_timestamp())")
+        let probe = try connection.query("""
+            SELECT 1 FROM pg_attrdef d
+            CROSS JOIN LATERAL regexp_matches(pg_get_expr(d.adbin, d.adrelid), '([a-z_][a-z0-9_]*)\\(', 'g') AS f(name)
+            JOIN pg_proc p ON p.proname = f.name[1]
+            WHERE d.adrelid = 'volatile_default_probe'::regclass AND p.provolatile = 'v'
+            """)
+        #expect(probe.rowCount == 1)
+    }
+
     private func seedOneOfEach(_ connection: PQConnection) throws {
         try connection.execute("""
             INSERT INTO ingest_batches (kind, source, inserted_count, duplicate_count, rejected_count, rows_hash, prev_chain_hash, chain_hash, code_version)
