@@ -69,8 +69,16 @@ public struct BatchOutcome: Sendable {
     public let alreadyQuarantined: Int
     /// For each rejected input (in input order): its reason, whether newly quarantined or not.
     public let rejections: [QuarantinedRecord]
-    /// What happened to each input record, in input order.
-    public let statuses: [ItemStatus]
+    /// What happened to each input record, in input order (worked out when asked: file ingest never asks).
+    public var statuses: [ItemStatus] {
+        var statuses = [ItemStatus](repeating: .inserted, count: count)
+        for seq in duplicateSeqs { statuses[seq] = .duplicate }
+        for (seq, record) in zip(rejectedSeqs, rejections) { statuses[seq] = .rejected(record) }
+        return statuses
+    }
+    private let count: Int
+    private let duplicateSeqs: [Int]
+    private let rejectedSeqs: [Int]
     /// Seconds spent per phase: `copy` (new rows into their table), `merge` (look-up, classification, quarantine, chain).
     public var timings: [String: Double] = [:]
 
@@ -93,10 +101,9 @@ public struct BatchOutcome: Sendable {
         self.alreadyQuarantined = alreadyQuarantined
         let ordered = rejected.sorted { $0.seq < $1.seq }
         rejections = ordered.map(\.record)
-        var statuses = [ItemStatus](repeating: .inserted, count: count)
-        for seq in duplicates { statuses[seq] = .duplicate }
-        for entry in ordered { statuses[entry.seq] = .rejected(entry.record) }
-        self.statuses = statuses
+        rejectedSeqs = ordered.map(\.seq)
+        duplicateSeqs = duplicates
+        self.count = count
     }
 }
 
@@ -170,35 +177,21 @@ public final class IngestBatchWriter {
 
     private func commitPredictions(_ batch: PreparedBatch) throws -> BatchOutcome {
         let items = batch.items
+        // The accepted records, as parallel arrays referred to by position, sorted out on the reader's thread; the
+        // records themselves are not touched here: the prepared batch holds what the writer needs.
+        let sorting = batch.predictions
+        let (acceptedSeqs, acceptedIDs, acceptedHashes) = (sorting.seqs, sorting.ids, sorting.hashes)
+        var duplicates = sorting.repeats
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
-        // Accepted records, as parallel arrays referred to by position; the records themselves are not touched here:
-        // the prepared batch holds what the writer needs (ids, hashes, method lists, encoded rows).
-        var acceptedSeqs: [Int] = []
-        var acceptedIDs: [String] = []
-        var acceptedHashes: [String] = []
-        var firstByID: [String: Int] = [:]
-        firstByID.reserveCapacity(items.count)
-        var duplicates: [Int] = []
         for seq in items.indices {
-            guard let id = batch.predictionIDs[seq], let hash = items[seq].rowHash else {
-                guard case .rejected(let rejection) = items[seq].outcome else { preconditionFailure("a label in a predictions batch") }
-                rejected.append((seq, quarantine(items[seq], rejection.predictionID, rejection.field, rejection.reason)))
-                continue
-            }
-            if let earlier = firstByID[id] {
-                if acceptedHashes[earlier] == hash {
-                    duplicates.append(seq)
-                } else {
-                    rejected.append((seq, quarantine(items[seq], id, "prediction_id",
-                                                     "duplicate prediction_id with different content (earlier in the same input)")))
-                }
-                continue
-            }
-            firstByID[id] = acceptedSeqs.count
-            acceptedSeqs.append(seq)
-            acceptedIDs.append(id)
-            acceptedHashes.append(hash)
+            guard case .rejected(let rejection) = items[seq].outcome else { continue }
+            rejected.append((seq, quarantine(items[seq], rejection.predictionID, rejection.field, rejection.reason)))
         }
+        for (seq, id) in sorting.conflicts {
+            rejected.append((seq, quarantine(items[seq], id, "prediction_id",
+                                             "duplicate prediction_id with different content (earlier in the same input)")))
+        }
+        if !sorting.conflicts.isEmpty { rejected.sort { $0.seq < $1.seq } }  // input order, as the quarantine stores them
 
         // Every insert into predictions happens under this lock, so no id can be stored by another writer meanwhile.
         try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
@@ -229,7 +222,7 @@ public final class IngestBatchWriter {
                     CROSS JOIN LATERAL (SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = i.id LIMIT 1) p
                     """, [acceptedIDs])
                 for row in 0..<existing.rowCount {
-                    let position = firstByID[existing.string(row, 0)!]!
+                    let position = sorting.positionOfID[existing.string(row, 0)!]!
                     let seq = acceptedSeqs[position]
                     stored.insert(position)
                     if existing.string(row, 1) == acceptedHashes[position] {
@@ -247,9 +240,14 @@ public final class IngestBatchWriter {
         rejected += outcome!.rejected
 
         let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
-        let rows = inserted.map { (seq: acceptedSeqs[$0], tag: Character("P"), hash: acceptedHashes[$0]) }
-            + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) }
-        try appendBatch(batchID, inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
+        let rowsHash: String
+        if let precomputed = sorting.rowsHashIfAllStored, fresh.isEmpty, inserted.count == acceptedSeqs.count {
+            rowsHash = precomputed
+        } else {
+            rowsHash = ChainHash.rowsHash(inserted.map { (seq: acceptedSeqs[$0], tag: Character("P"), hash: acceptedHashes[$0]) }
+                + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) })
+        }
+        try appendBatch(batchID, inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rowsHash: rowsHash)
         try insertQuarantine(fresh, batchID: batchID)
         return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
                             rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
@@ -433,7 +431,8 @@ public final class IngestBatchWriter {
         let rows = inserted.map { (seq: $0.seq, tag: Character("L"), hash: $0.hash) }
             + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) }
         let batchID = try nextBatchID()
-        try appendBatch(batchID, inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rows: rows)
+        try appendBatch(batchID, inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count,
+                        rowsHash: ChainHash.rowsHash(rows))
         try connection.query("""
             INSERT INTO ground_truth (prediction_id, label, reviewer, reviewed_at, note, batch_id, batch_seq, row_hash)
             SELECT prediction_id, label, reviewer, reviewed_at, note, $1, seq, row_hash FROM label_staging ORDER BY seq
@@ -489,14 +488,12 @@ public final class IngestBatchWriter {
     }
 
     /// Inserts the batch's row, chained to the newest batch (the caller holds the chain lock).
-    private func appendBatch(
-        _ batchID: Int64, inserted: Int, duplicates: Int, rejected: Int, rows: [(seq: Int, tag: Character, hash: String)]
-    ) throws {
+    private func appendBatch(_ batchID: Int64, inserted: Int, duplicates: Int, rejected: Int, rowsHash: String) throws {
         let head = try connection.query("SELECT chain_hash FROM ingest_batches ORDER BY batch_id DESC LIMIT 1")
         let previous = head.rowCount > 0 ? head.string(0, 0)! : ChainHash.genesis
         let header = BatchHeader(
             batchID: batchID, kind: kind.rawValue, source: source, inserted: inserted, duplicates: duplicates,
-            rejected: rejected, rowsHash: ChainHash.rowsHash(rows), codeVersion: vlmAuditVersion)
+            rejected: rejected, rowsHash: rowsHash, codeVersion: vlmAuditVersion)
         try connection.query("""
             INSERT INTO ingest_batches (batch_id, kind, source, inserted_count, duplicate_count, rejected_count, rows_hash,
                 prev_chain_hash, chain_hash, code_version)

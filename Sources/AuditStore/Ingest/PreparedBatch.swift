@@ -20,6 +20,8 @@ public struct PreparedBatch: Sendable {
     /// the item is a valid prediction.
     let rows: [UInt8]
     let rowStarts: [Int]
+    /// The valid predictions sorted out within the batch: which are accepted, repeated or in conflict.
+    let predictions: PredictionSorting
 
     /// Prepares `items` on the calling thread.
     public init(_ items: [IngestItem]) {
@@ -28,13 +30,14 @@ public struct PreparedBatch: Sendable {
     }
 
     fileprivate init(items: [IngestItem], predictionIDs: [String?], methodListOfItem: [Int], methodLists: [MethodList],
-                     rows: [UInt8], rowStarts: [Int]) {
+                     rows: [UInt8], rowStarts: [Int], predictions: PredictionSorting) {
         self.items = items
         self.predictionIDs = predictionIDs
         self.methodListOfItem = methodListOfItem
         self.methodLists = methodLists
         self.rows = rows
         self.rowStarts = rowStarts
+        self.predictions = predictions
     }
 
     /// Prepares batches one after another, reusing its scratch buffer.
@@ -84,8 +87,52 @@ public struct PreparedBatch: Sendable {
             }
             rowStarts.append(encoder.bytes.count)
             return PreparedBatch(items: items, predictionIDs: predictionIDs, methodListOfItem: methodListOfItem,
-                                 methodLists: methodLists, rows: encoder.bytes, rowStarts: rowStarts)
+                                 methodLists: methodLists, rows: encoder.bytes, rowStarts: rowStarts,
+                                 predictions: PredictionSorting(items: items, predictionIDs: predictionIDs))
         }
+    }
+}
+
+/// A batch's valid predictions sorted out by id before anything is looked up in the store: the first record of each id
+/// is accepted; a later identical one is a repeat (a no-op), a later different one a conflict.
+struct PredictionSorting: Sendable {
+    /// The accepted records as parallel arrays, in batch order: position `i` is item `seqs[i]`.
+    let seqs: [Int]
+    let ids: [String]
+    let hashes: [String]
+    /// Position in the arrays above of each accepted id.
+    let positionOfID: [String: Int]
+    /// Items identical to an accepted record earlier in the batch.
+    let repeats: [Int]
+    /// Items with an accepted record's id but different content: (item, id).
+    let conflicts: [(seq: Int, id: String)]
+    /// rows_hash of the batch if it stores exactly the accepted records and quarantines nothing, the usual case, so
+    /// that the writer need not compute it while the database waits.
+    let rowsHashIfAllStored: String?
+
+    init(items: [IngestItem], predictionIDs: [String?]) {
+        var seqs: [Int] = [], ids: [String] = [], hashes: [String] = [], repeats: [Int] = []
+        var conflicts: [(seq: Int, id: String)] = []
+        var positionOfID: [String: Int] = [:]
+        positionOfID.reserveCapacity(items.count)
+        var anyRejected = false
+        for seq in items.indices {
+            guard let id = predictionIDs[seq], let hash = items[seq].rowHash else {
+                if case .rejected = items[seq].outcome { anyRejected = true }
+                continue
+            }
+            if let earlier = positionOfID[id] {
+                if hashes[earlier] == hash { repeats.append(seq) } else { conflicts.append((seq, id)) }
+                continue
+            }
+            positionOfID[id] = seqs.count
+            seqs.append(seq)
+            ids.append(id)
+            hashes.append(hash)
+        }
+        (self.seqs, self.ids, self.hashes, self.positionOfID, self.repeats, self.conflicts) = (seqs, ids, hashes, positionOfID, repeats, conflicts)
+        rowsHashIfAllStored = anyRejected || !conflicts.isEmpty || seqs.isEmpty
+            ? nil : ChainHash.rowsHash(seqs.indices.map { (seq: seqs[$0], tag: Character("P"), hash: hashes[$0]) })
     }
 }
 
