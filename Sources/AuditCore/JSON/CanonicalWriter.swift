@@ -82,16 +82,26 @@ public struct CanonicalWriter {
         appendString(value)
     }
 
+    /// Writes `value` as `value.description` spells it (the shortest text that reads back as the same `Double`).
     public mutating func number(_ value: Double?) {
         separate()
         guard let value else { return appendNull() }
-        bytes.append(contentsOf: value.description.utf8)
+        appendText(of: value)
     }
 
     public mutating func integer(_ value: Int64?) {
         separate()
         guard let value else { return appendNull() }
         bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// Appends `value`'s text as `description` spells it, without making a `String` of it: a `Double` writes itself to a
+    /// text stream as ASCII bytes (an allocation per number saved on the ingest path).
+    private mutating func appendText(of value: Double) {
+        var sink = ASCIISink()
+        swap(&sink.bytes, &bytes)
+        value.write(to: &sink)
+        swap(&sink.bytes, &bytes)
     }
 
     public mutating func bool(_ value: Bool?) {
@@ -152,5 +162,18 @@ public struct CanonicalWriter {
             bytes.append(digits[Int(byte >> 4)])
             bytes.append(digits[Int(byte & 0x0F)])
         }
+    }
+}
+
+/// A text stream appending to bytes; numbers hand it their ASCII digits directly (`_writeASCII`), text goes as UTF-8.
+private struct ASCIISink: TextOutputStream {
+    var bytes: [UInt8] = []
+
+    mutating func write(_ string: String) {
+        bytes.append(contentsOf: string.utf8)
+    }
+
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: buffer)
     }
 }
