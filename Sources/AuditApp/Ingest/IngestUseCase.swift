@@ -150,13 +150,15 @@ extension AuditApp {
     }
 
     /// Validates one raw record and derives its UE scores.
-    static func validate(_ raw: RawRecord, kind: RecordKind) -> IngestItem {
-        switch raw.content {
+    static func validate(_ raw: consuming RawRecord, kind: RecordKind) -> IngestItem {
+        let lineNumber = raw.lineNumber
+        // Taken apart, not copied: copying a record retains each of its strings and arrays.
+        switch raw.takeContent() {
         case .prediction(var record, let line):
             record.deriveScores()
-            return IngestItem(lineNumber: raw.lineNumber, line: line, outcome: .prediction(record))
+            return IngestItem(lineNumber: lineNumber, line: line, outcome: .prediction(record))
         case .parsed(let value, let text):
-            return IngestItem(lineNumber: raw.lineNumber, raw: text, outcome: outcome(of: value, kind: kind, sourceText: text))
+            return IngestItem(lineNumber: lineNumber, raw: text, outcome: outcome(of: value, kind: kind, sourceText: text))
         }
     }
 

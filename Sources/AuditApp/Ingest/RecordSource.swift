@@ -24,6 +24,9 @@ struct RawRecord {
         self.lineNumber = lineNumber
         content = .prediction(prediction, line: line)
     }
+
+    /// The content, handed over with the record's end.
+    consuming func takeContent() -> Content { content }
 }
 
 /// The input formats of docs/formats.md.

@@ -64,8 +64,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Parses RFC 3339 given as UTF-8 bytes (see ``init(rfc3339:)``).
     init?(rfc3339UTF8 bytes: [UInt8]) {
-        var parser = TimestampParser(bytes)
-        guard let value = parser.parse() else { return nil }
+        guard let value = bytes.withUnsafeBufferPointer({ TimestampParser.parse($0) }) else { return nil }
+        microseconds = value
+    }
+
+    /// Parses RFC 3339 given as UTF-8 bytes in place (see ``init(rfc3339:)``).
+    init?(rfc3339UTF8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let value = TimestampParser.parse(bytes) else { return nil }
         microseconds = value
     }
 
@@ -130,10 +135,14 @@ extension Int64 {
 }
 
 private struct TimestampParser {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// Microseconds since 1970 of the RFC 3339 text in `bytes`, nil if it is not one.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var parser = TimestampParser(bytes: bytes)
+        return parser.parse()
+    }
 
     mutating func digits(_ count: Int) -> Int64? {
         guard index + count <= bytes.count else { return nil }

@@ -151,7 +151,7 @@ private extension JSONByteCursor {
 
     mutating func timestamp() throws(NotPlainJSON) -> Timestamp {
         let text = try rawString()
-        guard text.count <= 64, let timestamp = Timestamp(rfc3339UTF8: Array(text)), Timestamp.plausibleRange.contains(timestamp) else {
+        guard text.count <= 64, let timestamp = Timestamp(rfc3339UTF8: text), Timestamp.plausibleRange.contains(timestamp) else {
             throw NotPlainJSON()
         }
         return timestamp

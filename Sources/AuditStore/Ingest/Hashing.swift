@@ -27,15 +27,18 @@ public enum ChainHash {
         return hex(hasher.finalize())
     }
 
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(64)
-        for byte in digest {
-            bytes.append(digits[Int(byte >> 4)])
-            bytes.append(digits[Int(byte & 0x0F)])
+    /// Lower-case hex of a SHA-256 digest, written straight into the string's storage.
+    static func hex(_ digest: SHA256Digest) -> String {
+        String(unsafeUninitializedCapacity: 2 * SHA256Digest.byteCount) { text in
+            let digits: StaticString = "0123456789abcdef"
+            var count = 0
+            for byte in digest {
+                text[count] = digits.utf8Start[Int(byte >> 4)]
+                text[count + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                count += 2
+            }
+            return count
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// rows_hash: SHA-256 over `"<tag>:<row_hash>\n"` for every row of a batch in batch_seq order,

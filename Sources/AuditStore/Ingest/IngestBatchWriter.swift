@@ -183,8 +183,8 @@ public final class IngestBatchWriter {
         let (acceptedSeqs, acceptedIDs, acceptedHashes) = (sorting.seqs, sorting.ids, sorting.hashes)
         var duplicates = sorting.repeats
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
-        for seq in items.indices {
-            guard case .rejected(let rejection) = items[seq].outcome else { continue }
+        for seq in items.indices where batch.predictionIDs[seq] == nil {  // not a valid prediction: a rejected record
+            guard case .rejected(let rejection) = items[seq].outcome else { preconditionFailure("a label in a predictions batch") }
             rejected.append((seq, quarantine(items[seq], rejection.predictionID, rejection.field, rejection.reason)))
         }
         for (seq, id) in sorting.conflicts {
