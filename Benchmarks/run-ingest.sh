@@ -3,10 +3,14 @@
 # hash, look up existing ids, COPY into predictions, chain) and by `psql \copy` (CSV into an equivalent plain table with
 # no keys, triggers or checks; and, for the record, into one with the keys of `predictions`), side by side on one
 # throwaway cluster. Prints rows/s, the ratio and where the time goes.
-# Usage: Benchmarks/run-ingest.sh [per-model]   (12 models; the default 76 000 per model gives about 1 M records)
+# Usage: Benchmarks/run-ingest.sh [per-model] [rounds]
+#   12 models; the default 76 000 per model gives about 1 M records. With rounds > 1, the plain \copy and the ingest
+#   (into a fresh database) are repeated side by side that many times in all and the median ratio is printed too: this
+#   machine's speed drifts by a third within minutes, so one pair of loads can mislead either way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 per_model=${1:-76000}
+rounds=${2:-1}
 source scripts/lib/throwaway-cluster.sh
 
 "$bin" simulate --out "$work/data" --per-model "$per_model" --months 1 --no-drift >/dev/null 2>&1
@@ -36,10 +40,11 @@ PY
 "$bin" migrate >/dev/null 2>&1
 socket=$(cluster_socket)
 psql=(psql -X -q -h "$socket" -U vlm_audit -d vlm_audit -v ON_ERROR_STOP=1)
-"${psql[@]}" -c "CREATE TABLE plain_predictions (prediction_id text, model text, model_version text, site text,
+plain_columns="prediction_id text, model text, model_version text, site text,
     occurred_at timestamptz, case_ref text, image_ref text, attributes jsonb, question text, options text[],
     option_logits float8[], option_probs float8[], predicted int, confidence jsonb, uncertainty jsonb,
-    perturbation_kind text, perturbation_of text, label int, escalated boolean, calibration_version bigint)"
+    perturbation_kind text, perturbation_of text, label int, escalated boolean, calibration_version bigint"
+"${psql[@]}" -c "CREATE TABLE plain_predictions ($plain_columns)"
 
 # Each load starts from a quiet server: a checkpoint before the baseline, and the baseline's own aftermath (the
 # autovacuum its 275 k+ inserted rows trigger, its dirty buffers) finished before vlm-audit's load starts.
@@ -73,10 +78,29 @@ start=$(date +%s%N)
 "${psql[@]}" -c "\\copy floor_predictions FROM '$work/rows.bin' (FORMAT binary)"
 floor_nanoseconds=$(( $(date +%s%N) - start ))
 
-python3 - "$rows" "$copy_nanoseconds" "$ingest_nanoseconds" "$summary" "$keyed_nanoseconds" "$floor_nanoseconds" <<'PY'
-import json, sys
+# Further rounds: the plain \copy again (into a new table), then the ingest into a fresh database, alternately.
+copy_rounds=$copy_nanoseconds
+ingest_rounds=$ingest_nanoseconds
+for round in $(seq 2 "$rounds"); do
+    "${psql[@]}" -c "DROP TABLE plain_predictions" -c "CREATE TABLE plain_predictions ($plain_columns)" -c "CHECKPOINT"
+    start=$(date +%s%N)
+    "${psql[@]}" -c "\\copy plain_predictions FROM '$work/all.csv' CSV HEADER"
+    copy_rounds="$copy_rounds,$(( $(date +%s%N) - start ))"
+    "${psql[@]}" -c "VACUUM (ANALYZE) plain_predictions" -c "CREATE DATABASE ingest_round_$round" -c "CHECKPOINT"
+    start=$(date +%s%N)
+    DATABASE_URL="postgresql://vlm_audit@/ingest_round_$round?host=$socket" "$bin" ingest predictions --batch-size 20000 \
+        "$work/all.jsonl" >/dev/null 2>&1
+    ingest_rounds="$ingest_rounds,$(( $(date +%s%N) - start ))"
+    "${psql[@]}" -c "DROP DATABASE ingest_round_$round"
+done
+
+python3 - "$rows" "$copy_nanoseconds" "$ingest_nanoseconds" "$summary" "$keyed_nanoseconds" "$floor_nanoseconds" \
+    "$copy_rounds" "$ingest_rounds" <<'PY'
+import json, statistics, sys
 rows, copy_s, ingest_s, summary = int(sys.argv[1]), int(sys.argv[2]) / 1e9, int(sys.argv[3]) / 1e9, json.loads(sys.argv[4])
 keyed_s, floor_s = int(sys.argv[5]) / 1e9, int(sys.argv[6]) / 1e9
+copy_rounds = [int(v) / 1e9 for v in sys.argv[7].split(",")]
+ingest_rounds = [int(v) / 1e9 for v in sys.argv[8].split(",")]
 print(f"records: {rows:,} (stored {summary['inserted']:,})")
 print(f"psql \\copy (CSV, plain table): {copy_s:8.2f} s  {rows / copy_s:>10,.0f} rows/s")
 print(f"psql \\copy (CSV, keyed table): {keyed_s:8.2f} s  {rows / keyed_s:>10,.0f} rows/s   (for the record: the same keys as predictions)")
@@ -86,4 +110,9 @@ print(f"ratio ingest / \\copy: {copy_s / ingest_s:.2f}x   (target >= 0.8x)")
 timings = summary.get("timings", {})
 total = sum(timings.values()) or 1
 print("where vlm-audit's time goes: " + ", ".join(f"{k} {v:.2f} s ({100 * v / total:.0f} %)" for k, v in sorted(timings.items(), key=lambda kv: -kv[1])))
+if len(copy_rounds) > 1:
+    ratios = [c / i for c, i in zip(copy_rounds, ingest_rounds)]
+    for number, (c, i, r) in enumerate(zip(copy_rounds, ingest_rounds, ratios), start=1):
+        print(f"round {number}: \\copy {c:6.2f} s, ingest {i:6.2f} s, ratio {r:.2f}x")
+    print(f"median ratio over {len(ratios)} rounds: {statistics.median(ratios):.2f}x (from {min(ratios):.2f}x to {max(ratios):.2f}x)")
 PY
