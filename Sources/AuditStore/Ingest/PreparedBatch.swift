@@ -115,10 +115,11 @@ struct PredictionSorting: Sendable {
         var conflicts: [(seq: Int, id: String)] = []
         var positionOfID: [String: Int] = [:]
         positionOfID.reserveCapacity(items.count)
-        var anyRejected = false
+        // An item without an id is a rejected record in a predictions batch (a labels batch accepts nothing here).
+        var anyWithoutID = false
         for seq in items.indices {
             guard let id = predictionIDs[seq], let hash = items[seq].rowHash else {
-                if case .rejected = items[seq].outcome { anyRejected = true }
+                anyWithoutID = true
                 continue
             }
             if let earlier = positionOfID[id] {
@@ -131,7 +132,7 @@ struct PredictionSorting: Sendable {
             hashes.append(hash)
         }
         (self.seqs, self.ids, self.hashes, self.positionOfID, self.repeats, self.conflicts) = (seqs, ids, hashes, positionOfID, repeats, conflicts)
-        rowsHashIfAllStored = anyRejected || !conflicts.isEmpty || seqs.isEmpty
+        rowsHashIfAllStored = anyWithoutID || !conflicts.isEmpty || seqs.isEmpty
             ? nil : ChainHash.rowsHash(seqs.indices.map { (seq: seqs[$0], tag: Character("P"), hash: hashes[$0]) })
     }
 }
