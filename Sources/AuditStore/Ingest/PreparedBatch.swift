@@ -67,8 +67,7 @@ public struct PreparedBatch: Sendable {
                     let objects = record.writeCanonical(into: &canonical)
                     let hash = ChainHash.sha256(bytes: canonical.bytes)
                     items[seq].rowHash = hash
-                    RecordColumns.encode(record, batchID: 0, seq: seq, hash: hash, canonical: canonical.bytes, objects: objects,
-                                         into: &encoder)
+                    RecordColumns.encode(record, seq: seq, hash: hash, canonical: canonical.bytes, objects: objects, into: &encoder)
                     predictionIDs.append(record.predictionID)
                     // Records of one source nearly always name the same methods.
                     if lastList < 0 || !methodLists[lastList].matches(record) {

@@ -19,17 +19,18 @@ enum RecordColumns {
         """
 
     /// Where `encode` puts the batch id's 8 bytes (big-endian) in a row: after the row's field count (2 bytes) and
-    /// the value's length (4 bytes). ``PreparedBatch`` rows are encoded with 0 there and written in at commit.
+    /// the value's length (4 bytes). Rows are encoded ahead with 0 there and the id is written in at commit.
     static let batchIDOffset = 6
 
-    /// Appends one row in COPY's binary format, in the order of `predictionCopyList`. The record's `jsonb` columns are
-    /// copied from its canonical bytes (`canonical`, with `objects` saying where they lie), written already for its hash.
+    /// Appends one row in COPY's binary format, in the order of `predictionCopyList`, with 0 for the batch id (see
+    /// ``batchIDOffset``). The record's `jsonb` columns are copied from its canonical bytes (`canonical`, with
+    /// `objects` saying where they lie), written already for its hash.
     static func encode(
-        _ record: PredictionRecord, batchID: Int64, seq: Int, hash: String, canonical: [UInt8],
-        objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
+        _ record: PredictionRecord, seq: Int, hash: String, canonical: [UInt8], objects: PredictionRecord.CanonicalObjects,
+        into encoder: inout CopyBinaryEncoder
     ) {
         encoder.beginRow(fields: 26)
-        encoder.int8(batchID)
+        encoder.int8(0)  // batch_id, written in at commit
         encoder.int4(seq)
         encoder.text(record.predictionID)
         encoder.text(record.model)
