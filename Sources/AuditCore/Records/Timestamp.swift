@@ -59,12 +59,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// space; fractions beyond microseconds are truncated. Returns nil for anything else, including
     /// impossible dates and leap seconds.
     public init?(rfc3339 text: String) {
-        self.init(rfc3339UTF8: Array(text.utf8))
-    }
-
-    /// Parses RFC 3339 given as UTF-8 bytes (see ``init(rfc3339:)``).
-    init?(rfc3339UTF8 bytes: [UInt8]) {
-        guard let value = bytes.withUnsafeBufferPointer({ TimestampParser.parse($0) }) else { return nil }
+        var text = text
+        guard let value = text.withUTF8({ TimestampParser.parse($0) }) else { return nil }
         microseconds = value
     }
 
