@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import PQ
 
@@ -57,7 +56,7 @@ public struct Migrator: Sendable {
                 throw Failure.badFileName(name)
             }
             let data = try Data(contentsOf: folder.appendingPathComponent(name))
-            let checksum = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            let checksum = ChainHash.sha256(bytes: Array(data))
             result.append(Migration(version: version, name: name, sql: String(decoding: data, as: UTF8.self), checksum: checksum))
         }
         if let duplicate = Dictionary(grouping: result, by: \.version).first(where: { $0.value.count > 1 }) {
