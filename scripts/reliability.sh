@@ -191,7 +191,7 @@ echo '{"prediction_id":"rejected-1","model":"m"}' > "$work/one-bad.jsonl"
 "$bin" ingest predictions "$work/one-bad.jsonl" >/dev/null 2>&1
 "$bin" token create --name tamper --scope read >/dev/null 2>&1
 # Anchors, as an auditor would keep them from an earlier report: the two chain heads.
-anchors=$("$bin" verify --json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["head"]["hash"], d.get("calibration_head", ""))')
+anchors=$("$bin" verify --json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["head"]["hash"], d.get("calibration_head", ""), d.get("drift_head", ""))')
 anchor_args=(); for a in $anchors; do anchor_args+=(--anchor "$a"); done
 unset DATABASE_URL
 disable="SET session_replication_role = replica;"
@@ -212,6 +212,8 @@ tampers=(
     "$disable UPDATE calibration_events SET actor = 'someone else'"
     "$disable DELETE FROM calibration_events WHERE event_id = (SELECT max(event_id) FROM calibration_events)"
     "$disable UPDATE drift_runs SET status = CASE status WHEN 'OK' THEN 'ALERT' ELSE 'OK' END"
+    "$disable DELETE FROM drift_runs WHERE run_id = (SELECT min(run_id) FROM drift_runs)"
+    "$disable DELETE FROM drift_run_links WHERE run_id = (SELECT max(run_id) FROM drift_runs); DELETE FROM drift_runs WHERE run_id = (SELECT max(run_id) FROM drift_runs)"
     "ALTER TABLE predictions DISABLE TRIGGER USER; UPDATE predictions SET model = 'renamed' WHERE batch_seq = 5; ALTER TABLE predictions ENABLE TRIGGER USER"
 )
 held=0
@@ -229,13 +231,13 @@ record "tampering: edit, delete, insert, reorder, truncate; calibration; drift" 
 # 7. Access: the application role and the triggers.
 held=0; tried=0
 denied() { tried=$((tried + 1)); if psql_admin tamperbase -c "$1" >/dev/null 2>&1; then echo "   (allowed: $1)"; else held=$((held + 1)); fi; }
-for table in predictions ground_truth quarantine ingest_batches calibration_versions calibration_events drift_runs api_tokens; do
+for table in predictions ground_truth quarantine ingest_batches calibration_versions calibration_events drift_runs drift_run_links api_tokens; do
     denied "SET ROLE vlm_audit_app; UPDATE $table SET $( [ $table = api_tokens ] && echo name || echo batch_id ) = $( [ $table = api_tokens ] && echo "'x'" || echo 0 )" 2>/dev/null
     denied "SET ROLE vlm_audit_app; DELETE FROM $table"
     denied "SET ROLE vlm_audit_app; TRUNCATE $table CASCADE"
     denied "DELETE FROM $table"   # the superuser too: the append-only trigger refuses
 done
-record "access: app role / superuser cannot change history" "$tried" "$held" "UPDATE, DELETE, TRUNCATE on 8 tables"
+record "access: app role / superuser cannot change history" "$tried" "$held" "UPDATE, DELETE, TRUNCATE on 9 tables"
 
 held=0; tried=0
 for endpoint in "POST /v1/predictions" "POST /v1/labels" "GET /v1/models" "GET /v1/models/x/calibration" \
@@ -275,11 +277,12 @@ record "memory: PQ stress loop under LeakSanitizer" 1 "$held" "200 rounds (conne
     echo
     echo "- A PostgreSQL stopped in immediate mode under HTTP load produced a 500: libpq reported the lost connection without a SQLSTATE while the connection still read as healthy. \`PQError\` now recognises libpq's lost-connection messages, so such requests get 503 and are retried."
     echo "- Deleting the newest batch with its rows, or the newest calibration event, left a chain that verified: the limit of any self-contained chain. \`verify --anchor HASH\` now checks that a chain head kept outside the database (from an earlier \`verify\` or a monthly report) is still a link; the suite verifies with the heads taken before tampering."
+    echo "- Drift runs were sealed one by one but not chained, so a superuser with the triggers off could delete a run (an ALERT, say) unseen. Migration 0007 chains them (\`drift_run_links\`, docs/hash-chain.md); the suite now deletes the only run, and the newest run with its link (caught by the drift chain's head as an anchor)."
     echo "- The first draft of the suite tampered with empty tables (no quarantine rows, no tokens), which proves nothing; the base database now holds a row in every table before each tamper and access check."
     echo "- Once ingest became about twice as fast, the faults at fixed moments (a kill after 0.2–1.6 s, a stop after 1 s) mostly landed after the work had finished: a run showed 6 of 20 kills mid-run and a file-ingest stop that hit nothing. The kills and stops are now spread over the time an uninterrupted ingest takes (measured first), the HTTP outage needs the client still sending (60 000 records), and the table says how many faults landed mid-run."
     echo "- schemathesis (scripts/api-conformance.sh) found that a NUL character in any string and a year-0000 timestamp passed validation and then failed the whole batch in PostgreSQL (500). Both are now rejected per record with a reason."
     echo
-    echo "Re-run: \`scripts/reliability.sh [crash-runs]\` (default 20). The fast parts are ordinary tests too: crash safety (CommandLineTests), tampering (TamperTests), bad input (RecordValidatorTests, IngestTests), access (TamperTests), HTTP auth and outages (AuditServerTests)."
+    echo "Re-run: \`scripts/reliability.sh [crash-runs]\` (default 20). The fast parts are ordinary tests too: crash safety (CommandLineTests), tampering (TamperTests, DriftChainTests), bad input (RecordValidatorTests, IngestTests), access (TamperTests), HTTP auth and outages (AuditServerTests)."
 } > docs/reliability.md
 echo
 echo "$failures failed"

@@ -1,12 +1,13 @@
 import AuditStore
 
 extension AuditApp {
-    /// Recomputes the tamper-evident chain of the record tables, the calibration event chain and the stored hashes of
-    /// calibration versions and drift findings.
+    /// Recomputes the tamper-evident chain of the record tables, the calibration event chain, the drift chain and the
+    /// stored hashes of calibration versions and drift findings.
     ///
     /// A superuser could delete the newest links of a chain, or rewrite a chain from some point on, and leave it
     /// internally consistent; `anchors` (chain heads printed earlier by `verify` or in a monthly report, kept outside
-    /// the database) catch that: each must still be a link of the records chain or of the calibration event chain.
+    /// the database) catch that: each must still be a link of the records chain, the calibration event chain or the
+    /// drift chain.
     public func verify(anchors: [String] = []) throws -> ChainReport {
         let connection = try migratedConnection()
         let records = try ChainVerifier.verify(connection)
@@ -15,12 +16,14 @@ extension AuditApp {
         }
         for anchor in anchors {
             let hash = anchor.lowercased()
-            if try !ChainVerifier.contains(connection, chainHash: hash) && !CalibrationStore.containsEvent(connection, hash: hash) {
+            if try !ChainVerifier.contains(connection, chainHash: hash) && !CalibrationStore.containsEvent(connection, hash: hash)
+                && !DriftStore.containsLink(connection, hash: hash)
+            {
                 problems.append(ChainReport.Problem(batchID: nil, row: nil, message:
-                    "anchor \(hash) is no longer a link of the records or calibration chain: history was truncated or rewritten after it was taken"))
+                    "anchor \(hash) is no longer a link of the records, calibration or drift chain: history was truncated or rewritten after it was taken"))
             }
         }
         return ChainReport(batches: records.batches, rows: records.rows, head: records.head, problems: problems,
-                           calibrationHead: try CalibrationStore.eventChainHead(connection))
+                           calibrationHead: try CalibrationStore.eventChainHead(connection), driftHead: try DriftStore.chainHead(connection))
     }
 }

@@ -94,6 +94,7 @@ struct VerifyCommand: ParsableCommand {
                 object["head"] = ["hash": head.hash, "batch_id": head.batchID, "ingested_at": head.ingestedAt]
             }
             if let calibrationHead = report.calibrationHead { object["calibration_head"] = calibrationHead }
+            if let driftHead = report.driftHead { object["drift_head"] = driftHead }
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         }
         if let head = report.head {
@@ -102,6 +103,7 @@ struct VerifyCommand: ParsableCommand {
             printError("chain head: none (the log is empty)")
         }
         if let calibrationHead = report.calibrationHead { printError("calibration chain head: \(calibrationHead)") }
+        if let driftHead = report.driftHead { printError("drift chain head: \(driftHead)") }
         guard report.intact else {
             printError("BROKEN: \(report.problems.count) problem(s); first: \(report.problems[0])")
             for problem in report.problems.dropFirst().prefix(9) { printError("  \(problem)") }

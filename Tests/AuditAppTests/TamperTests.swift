@@ -1,3 +1,4 @@
+import AuditCore
 import AuditApp
 import AuditStore
 import PQ
@@ -86,5 +87,28 @@ struct AnchorTests {
         #expect(anchored.problems.contains { $0.message.contains("anchor \(recordsHead) is no longer a link") })
         // An anchor that is still in the chain passes.
         #expect(try app.verify(anchors: [try #require(app.verify().head?.hash)]).intact)
+    }
+
+    @Test("the drift chain's head is an anchor too: deleting the newest drift run (an ALERT, say) is caught by it")
+    func driftRunTruncation() throws {
+        let database = try TestDatabase.createMigrated(prefix: "anchor")
+        let app = AuditApp(database: database)
+        let connection = try database.connect()
+        let now = Timestamp(microseconds: 1_790_000_000_000_000)
+        for status in ["OK", "ALERT"] {
+            try DriftStore.insert(connection, DriftRun(
+                model: "m1", reference: (now.adding(seconds: -30 * 86_400), now.adding(seconds: -7 * 86_400)),
+                current: (now.adding(seconds: -7 * 86_400), now), status: status, testsRun: 1, findings: .array([])))
+        }
+        let driftHead = try #require(try app.verify().driftHead)
+        #expect(try app.verify(anchors: [driftHead]).intact)
+        try connection.execute("""
+            SET session_replication_role = replica;
+            DELETE FROM drift_run_links WHERE run_id = 2; DELETE FROM drift_runs WHERE run_id = 2;
+            SET session_replication_role = origin;
+            """)
+        #expect(try app.verify().intact)
+        let anchored = try app.verify(anchors: [driftHead])
+        #expect(anchored.problems.contains { $0.message.contains("anchor \(driftHead) is no longer a link of the records, calibration or drift chain") })
     }
 }

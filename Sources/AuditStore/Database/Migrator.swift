@@ -150,5 +150,6 @@ enum StoreLocks {
     static let migrations: Int64 = 0x766c_6d61_0001
     static let chain: Int64 = 0x766c_6d61_0002
     static let calibrationEvents: Int64 = 0x766c_6d61_0003
+    static let driftRuns: Int64 = 0x766c_6d61_0004
     static func recalibration(model: String) -> String { "vlm-audit.recalibrate.\(model)" }
 }

@@ -32,15 +32,18 @@ public struct ChainReport: Sendable {
     public let problems: [Problem]
     /// The newest calibration event's hash (the head of the calibration event chain); nil when there is none.
     public var calibrationHead: String?
+    /// The newest drift run's link hash (the head of the drift chain); nil when there is none.
+    public var driftHead: String?
 
     public init(batches: Int, rows: Int, head: (hash: String, batchID: Int64, ingestedAt: String)?, problems: [Problem],
-                calibrationHead: String? = nil)
+                calibrationHead: String? = nil, driftHead: String? = nil)
     {
         self.batches = batches
         self.rows = rows
         self.head = head
         self.problems = problems
         self.calibrationHead = calibrationHead
+        self.driftHead = driftHead
     }
 
     /// True when every row and every link verified.

@@ -35,15 +35,40 @@ public struct DriftRun: Sendable {
 
 /// Stores and reads drift checks (append-only).
 public enum DriftStore {
-    /// Stores a run and returns its id.
+    /// Stores a run, links it into the drift chain, and returns its id.
     @discardableResult
     public static func insert(_ connection: PQConnection, _ run: DriftRun) throws -> Int64 {
-        let result = try connection.query("""
-            INSERT INTO drift_runs (model, reference_from, reference_to, current_from, current_to, status, tests_run, findings, content_hash)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING run_id
-            """, [run.model, run.reference.from.rfc3339, run.reference.to.rfc3339, run.current.from.rfc3339, run.current.to.rfc3339,
-                  run.status, run.testsRun, CanonicalJSON.text(run.findings), ChainHash.sha256(run.canonicalText)])
-        return Int64(result.int(0, 0)!)
+        let contentHash = ChainHash.sha256(run.canonicalText)
+        return try connection.transaction {
+            // One writer at a time: runs get their ids, and their links, in the order of the chain.
+            try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.driftRuns])
+            let result = try connection.query("""
+                INSERT INTO drift_runs (model, reference_from, reference_to, current_from, current_to, status, tests_run, findings, content_hash)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING run_id
+                """, [run.model, run.reference.from.rfc3339, run.reference.to.rfc3339, run.current.from.rfc3339, run.current.to.rfc3339,
+                      run.status, run.testsRun, CanonicalJSON.text(run.findings), contentHash])
+            let runID = Int64(result.int(0, 0)!)
+            let previous = try chainHead(connection) ?? ChainHash.genesis
+            try connection.query("INSERT INTO drift_run_links (run_id, prev_link_hash, link_hash) VALUES ($1, $2, $3)",
+                                 [runID, previous, linkHash(previous: previous, runID: runID, contentHash: contentHash)])
+            return runID
+        }
+    }
+
+    /// A run's link in the drift chain (migration 0007 computes the same in SQL for the runs stored before it).
+    static func linkHash(previous: String, runID: Int64, contentHash: String) -> String {
+        ChainHash.sha256(previous + "\n" + String(runID) + "\n" + contentHash)
+    }
+
+    /// The newest run's link hash: the head of the drift chain (nil when no run is stored).
+    public static func chainHead(_ connection: PQConnection) throws -> String? {
+        let result = try connection.query("SELECT link_hash FROM drift_run_links ORDER BY run_id DESC LIMIT 1")
+        return result.rowCount == 0 ? nil : result.string(0, 0)
+    }
+
+    /// True when some run's link has `hash` as its link hash (an anchor taken earlier is still there).
+    public static func containsLink(_ connection: PQConnection, hash: String) throws -> Bool {
+        try connection.query("SELECT EXISTS (SELECT 1 FROM drift_run_links WHERE link_hash = $1)", [hash]).bool(0, 0) == true
     }
 
     /// The newest run of each model (or of one), optionally only runs recorded in [from, to).
@@ -70,7 +95,7 @@ public enum DriftStore {
         }
     }
 
-    /// Recomputes every run's content hash; returns the problems found.
+    /// Recomputes every run's content hash and the drift chain; returns the problems found.
     public static func verify(_ connection: PQConnection) throws -> [String] {
         let result = try connection.query("""
             SELECT run_id, model, (extract(epoch FROM reference_from) * 1000000)::int8, (extract(epoch FROM reference_to) * 1000000)::int8,
@@ -87,6 +112,34 @@ public enum DriftStore {
             if ChainHash.sha256(run.canonicalText) != result.string(row, 9)! {
                 problems.append("drift run \(result.int(row, 0)!): content does not match its hash (edited)")
             }
+        }
+        return problems + (try verifyChain(connection))
+    }
+
+    /// Walks the drift chain in run order: every run linked once, every link in sequence and over its run's stored
+    /// content hash.
+    private static func verifyChain(_ connection: PQConnection) throws -> [String] {
+        let links = try connection.query("""
+            SELECT run_id, r.content_hash, l.prev_link_hash, l.link_hash
+            FROM drift_runs r FULL JOIN drift_run_links l USING (run_id) ORDER BY run_id
+            """)
+        var problems: [String] = []
+        var previous = ChainHash.genesis
+        for row in 0..<links.rowCount {
+            let runID = Int64(links.int(row, 0)!)
+            guard let contentHash = links.string(row, 1) else {
+                problems.append("drift run \(runID): missing, though the drift chain links it (deleted)")
+                previous = links.string(row, 3)!
+                continue
+            }
+            guard let prev = links.string(row, 2), let link = links.string(row, 3) else {
+                problems.append("drift run \(runID): not linked in the drift chain (inserted outside it)")
+                continue
+            }
+            if prev != previous || link != linkHash(previous: previous, runID: runID, contentHash: contentHash) {
+                problems.append("drift run \(runID): does not match the drift chain (edited, removed or inserted)")
+            }
+            previous = link
         }
         return problems
     }
