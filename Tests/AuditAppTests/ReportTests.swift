@@ -38,6 +38,11 @@ struct ReportTests {
             #expect(json[key] != nil, "missing \(key)")
         }
         #expect(json["integrity"]?["intact"] == .bool(true))
+        // The report anchors every chain outside the database: the heads verify prints at report time.
+        let heads = try app.verify()
+        #expect(json["integrity"]?["chain_head"] == .string(try #require(heads.head?.hash)))
+        #expect(json["integrity"]?["calibration_head"] == .string(try #require(heads.calibrationHead)))
+        #expect(json["integrity"]?["drift_head"] == .string(try #require(heads.driftHead)))
         guard case .array(let models)? = json["models"] else { Issue.record("no models"); return }
         #expect(models.count == 3)
         let (start, end) = try #require(Timestamp.monthBounds("2026-10"))

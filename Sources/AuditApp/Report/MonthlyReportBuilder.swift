@@ -143,7 +143,7 @@ extension AuditApp {
             }
             return DriftSummary(model: run.model, status: run.status, findings: findings)
         }
-        return MonthlyReport(
+        var report = MonthlyReport(
             month: month, chainHead: integrity.head?.hash, chainHeadBatch: integrity.head?.batchID, chainHeadTime: integrity.head?.ingestedAt,
             integrityIntact: integrity.intact, integrityProblems: integrity.problems.map(\.description),
             fleet: FleetSummary(predictions: totals.predictions, labeled: totals.labeled, probes: totals.probes, points: points, spearman: spearman),
@@ -152,6 +152,9 @@ extension AuditApp {
                 quarantinedByReason: try DataQualityQueries.quarantinedByField(connection, from: start, to: end),
                 unknownPredictionLabels: try DataQualityQueries.unknownPredictionLabels(connection, from: start, to: end),
                 lateLabels: try DataQualityQueries.lateLabels(connection, from: start, to: end)))
+        report.calibrationHead = integrity.calibrationHead
+        report.driftHead = integrity.driftHead
+        return report
     }
 
     static func modelSection(_ evaluation: ModelEvaluation, active: CalibrationVersion?, drift: DriftRun?) -> ModelSection {

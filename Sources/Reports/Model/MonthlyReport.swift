@@ -7,6 +7,9 @@ public struct MonthlyReport: Sendable {
     public var chainHead: String?
     public var chainHeadBatch: Int64?
     public var chainHeadTime: String?
+    /// The heads of the calibration event chain and of the drift chain at report time, printed for the same reason.
+    public var calibrationHead: String?
+    public var driftHead: String?
     public var integrityIntact: Bool
     public var integrityProblems: [String]
     public var fleet: FleetSummary

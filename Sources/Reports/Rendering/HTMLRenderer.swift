@@ -121,7 +121,8 @@ public enum HTMLRenderer {
         body += "<p>Labels for unknown predictions: \(report.dataQuality.unknownPredictionLabels). Late labels (recorded &gt; 30 days after the prediction): \(report.dataQuality.lateLabels).</p></section>"
 
         body += "<section><h2>8. Integrity</h2><p>\(report.integrityIntact ? "<code>vlm-audit verify</code>: intact." : "<code>vlm-audit verify</code>: BROKEN — " + HTML.escape(report.integrityProblems.prefix(5).joined(separator: "; ")))</p>"
-        body += "<p>Chain head: <code>\(HTML.escape(report.chainHead ?? "none"))</code></p></section>"
+        body += "<p>Chain head: <code>\(HTML.escape(report.chainHead ?? "none"))</code>; calibration chain head: "
+            + "<code>\(HTML.escape(report.calibrationHead ?? "none"))</code>; drift chain head: <code>\(HTML.escape(report.driftHead ?? "none"))</code></p></section>"
 
         return """
             <!DOCTYPE html>

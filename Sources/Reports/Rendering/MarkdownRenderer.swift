@@ -110,7 +110,8 @@ public enum MarkdownRenderer {
         out.append("")
         out.append(report.integrityIntact ? "`vlm-audit verify`: intact." : "`vlm-audit verify`: BROKEN — " + report.integrityProblems.prefix(5).joined(separator: "; "))
         out.append("")
-        out.append("Chain head: `\(report.chainHead ?? "none")`")
+        out.append("Chain head: `\(report.chainHead ?? "none")`; calibration chain head: `\(report.calibrationHead ?? "none")`; "
+                   + "drift chain head: `\(report.driftHead ?? "none")`")
         out.append("")
         return out.joined(separator: "\n")
     }

@@ -8,7 +8,8 @@ extension MonthlyReport {
             ("integrity", .object([
                 ("intact", .bool(integrityIntact)), ("problems", .array(integrityProblems.map { .string($0) })),
                 ("chain_head", .text(chainHead)), ("chain_head_batch", chainHeadBatch.map { .integer($0) } ?? .null),
-                ("chain_head_time", .text(chainHeadTime)),
+                ("chain_head_time", .text(chainHeadTime)), ("calibration_head", .text(calibrationHead)),
+                ("drift_head", .text(driftHead)),
             ])),
             ("fleet", .object([
                 ("predictions", .count(fleet.predictions)), ("labeled", .count(fleet.labeled)), ("probes", .count(fleet.probes)),
