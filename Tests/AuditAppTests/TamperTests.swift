@@ -34,6 +34,15 @@ struct TamperTests {
         .init(name: "remove a whole batch from the middle",
               sql: "DELETE FROM ground_truth WHERE batch_id = 1; DELETE FROM quarantine WHERE batch_id = 1; DELETE FROM predictions WHERE batch_id = 1; DELETE FROM ingest_batches WHERE batch_id = 1",
               expected: "prev_chain_hash does not match"),
+        // The orientation registry is not hashed, but every score is read through it: verify checks it against the rows.
+        .init(name: "flip a method's orientation", sql: "UPDATE ue_methods SET orientation = 'uncertainty' WHERE method = 'verbalized'",
+              expected: "ue_methods: verbalized is registered as uncertainty-oriented, but stored predictions carry it on the other side"),
+        .init(name: "flip a derived method's orientation", sql: "UPDATE ue_methods SET orientation = 'uncertainty' WHERE method = 'msp'",
+              expected: "ue_methods: msp is registered as uncertainty-oriented"),
+        .init(name: "delete a method from the registry", sql: "DELETE FROM ue_methods WHERE method = 'verbalized'",
+              expected: "ue_methods: verbalized is carried by stored predictions but not registered"),
+        .init(name: "register a method no record carries", sql: "INSERT INTO ue_methods (method, orientation) VALUES ('ghost', 'confidence')",
+              expected: "ue_methods: ghost is registered, but no stored prediction carries it"),
     ]
 
     @Test("verify detects tampering done with the triggers disabled", arguments: scenarios)

@@ -74,6 +74,7 @@ public enum ChainVerifier {
             FROM ingest_batches ORDER BY batch_id
             """)
         var knownBatches = Set<Int64>()
+        var carried = MethodSides()
         // The rows of batch k + 1 are read on a helper thread while the rows of batch k are hashed on both cores.
         let batchKinds = (0..<headers.rowCount).map { (Int64(headers.int($0, 0)!), headers.string($0, 1)!) }
         let readBatch = { @Sendable (connection: PQConnection, index: Int) in
@@ -90,7 +91,8 @@ public enum ChainVerifier {
                 problems.append(.init(batchID: batchID, row: nil,
                     message: "prev_chain_hash does not match the previous batch's chain hash (a batch was removed, inserted or edited)"))
             }
-            let (hashes, rowProblems) = try recomputeRows(stored, batchID: batchID)
+            let (hashes, rowProblems, sides) = try recomputeRows(stored, batchID: batchID)
+            carried.merge(sides)
             let recordCount = stored.records.rowCount
             let quarantineCount = stored.quarantined.rowCount
             rows += hashes.count
@@ -125,6 +127,7 @@ public enum ChainVerifier {
             problems.append(.init(batchID: Int64(orphans.int(index, 1)!), row: orphans.string(index, 0),
                                   message: "row belongs to a batch that is not in the chain (inserted outside ingest)"))
         }
+        problems += try MethodRegistryCheck.problems(connection, carried: carried).map { .init(batchID: nil, row: nil, message: $0) }
         return ChainReport(batches: batches, rows: rows, head: head.map { (hash: $0.0, batchID: $0.1, ingestedAt: $0.2) }, problems: problems)
     }
 
@@ -169,20 +172,33 @@ public enum ChainVerifier {
         }
     }
 
-    /// Recomputes every row hash of a batch, the records in two halves on both cores.
+    /// Recomputes every row hash of a batch, the records in two halves on both cores, and gathers the UE methods its
+    /// predictions carry.
     private static func recomputeRows(_ stored: BatchRows, batchID: Int64) throws
-        -> ([(seq: Int, tag: Character, hash: String)], [ChainReport.Problem])
+        -> ([(seq: Int, tag: Character, hash: String)], [ChainReport.Problem], MethodSides)
     {
         let records = stored.records
         let isPredictions = stored.kind == RecordKind.predictions.rawValue
         let count = records.rowCount
         let half = (count + 1) / 2
-        let parts = ParallelResults<Result<[RowCheck], Error>>(count: 2)
+        let parts = ParallelResults<Result<([RowCheck], MethodSides), Error>>(count: 2)
         DispatchQueue.concurrentPerform(iterations: count >= 2_000 ? 2 : 1) { part in
             let range = count >= 2_000 ? (part == 0 ? 0..<half : half..<count) : 0..<count
-            parts.set(part, Result { try range.map { try isPredictions ? predictionCheck(records, row: $0) : labelCheck(records, row: $0) } })
+            parts.set(part, Result {
+                var sides = MethodSides()
+                let checks = try range.map { row in
+                    guard isPredictions else { return try labelCheck(records, row: row) }
+                    let (check, record) = try predictionCheck(records, row: row)
+                    sides.note(record)
+                    return check
+                }
+                return (checks, sides)
+            })
         }
-        var checks = try parts.values.compactMap { try $0?.get() }.flatMap { $0 }
+        let done = try parts.values.compactMap { try $0?.get() }
+        var checks = done.flatMap(\.0)
+        var sides = MethodSides()
+        for part in done { sides.merge(part.1) }
         let quarantined = stored.quarantined
         for row in 0..<quarantined.rowCount {
             let record = QuarantinedRecord(
@@ -203,13 +219,13 @@ public enum ChainVerifier {
                 problems.append(.init(batchID: batchID, row: name(of: check, in: stored), message: "row content does not match its row hash (edited)"))
             }
         }
-        return (checks.map { ($0.seq, $0.tag, $0.hash) }, problems)
+        return (checks.map { ($0.seq, $0.tag, $0.hash) }, problems, sides)
     }
 
-    private static func predictionCheck(_ result: PQResult, row: Int) throws -> RowCheck {
+    private static func predictionCheck(_ result: PQResult, row: Int) throws -> (RowCheck, PredictionRecord) {
         let record = try RecordColumns.decodePrediction(result, row: row, base: 2)
         let hash = ChainHash.rowHash(of: record)
-        return RowCheck(seq: result.int(row, 0)!, tag: "P", hash: hash, row: row, edited: hash != result.string(row, 1)!)
+        return (RowCheck(seq: result.int(row, 0)!, tag: "P", hash: hash, row: row, edited: hash != result.string(row, 1)!), record)
     }
 
     private static func labelCheck(_ result: PQResult, row: Int) throws -> RowCheck {
