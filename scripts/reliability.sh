@@ -213,6 +213,7 @@ tampers=(
     "$disable DELETE FROM calibration_events WHERE event_id = (SELECT max(event_id) FROM calibration_events)"
     "$disable UPDATE drift_runs SET status = CASE status WHEN 'OK' THEN 'ALERT' ELSE 'OK' END"
     "$disable DELETE FROM drift_runs WHERE run_id = (SELECT min(run_id) FROM drift_runs)"
+    "$disable UPDATE ue_methods SET orientation = 'uncertainty' WHERE method = 'p_true'"
     "$disable DELETE FROM drift_run_links WHERE run_id = (SELECT max(run_id) FROM drift_runs); DELETE FROM drift_runs WHERE run_id = (SELECT max(run_id) FROM drift_runs)"
     "ALTER TABLE predictions DISABLE TRIGGER USER; UPDATE predictions SET model = 'renamed' WHERE batch_seq = 5; ALTER TABLE predictions ENABLE TRIGGER USER"
 )
@@ -225,7 +226,7 @@ for sql in "${tampers[@]}"; do
 done
 psql_admin postgres -c "DROP DATABASE IF EXISTS tampered" -c "CREATE DATABASE tampered TEMPLATE tamperbase" >/dev/null
 DATABASE_URL="host=$socket user=vlm_audit dbname=tampered" "$bin" verify "${anchor_args[@]}" >/dev/null 2>&1; untouched=$?
-record "tampering: edit, delete, insert, reorder, truncate; calibration; drift" "${#tampers[@]}" "$held" "verify (with the earlier chain heads as anchors) exits 1 for each; the untouched copy exits $untouched"
+record "tampering: edit, delete, insert, reorder, truncate; calibration; drift; UE orientations" "${#tampers[@]}" "$held" "verify (with the earlier chain heads as anchors) exits 1 for each; the untouched copy exits $untouched"
 [ "$untouched" = 0 ] || failures=$((failures + 1))
 
 # 7. Access: the application role and the triggers.
@@ -278,6 +279,7 @@ record "memory: PQ stress loop under LeakSanitizer" 1 "$held" "200 rounds (conne
     echo "- A PostgreSQL stopped in immediate mode under HTTP load produced a 500: libpq reported the lost connection without a SQLSTATE while the connection still read as healthy. \`PQError\` now recognises libpq's lost-connection messages, so such requests get 503 and are retried."
     echo "- Deleting the newest batch with its rows, or the newest calibration event, left a chain that verified: the limit of any self-contained chain. \`verify --anchor HASH\` now checks that a chain head kept outside the database (from an earlier \`verify\` or a monthly report) is still a link; the suite verifies with the heads taken before tampering."
     echo "- Drift runs were sealed one by one but not chained, so a superuser with the triggers off could delete a run (an ALERT, say) unseen. Migration 0007 chains them (\`drift_run_links\`, docs/hash-chain.md); the suite now deletes the only run, and the newest run with its link (caught by the drift chain's head as an anchor)."
+    echo "- \`ue_methods\` (each UE method's orientation, through which every score is read) was append-only but not checked by \`verify\`: a superuser could flip a method's orientation and invert what the report says about it. \`verify\` now compares the registry with the methods the stored, hashed predictions carry on each side."
     echo "- The first draft of the suite tampered with empty tables (no quarantine rows, no tokens), which proves nothing; the base database now holds a row in every table before each tamper and access check."
     echo "- Once ingest became about twice as fast, the faults at fixed moments (a kill after 0.2–1.6 s, a stop after 1 s) mostly landed after the work had finished: a run showed 6 of 20 kills mid-run and a file-ingest stop that hit nothing. The kills and stops are now spread over the time an uninterrupted ingest takes (measured first), the HTTP outage needs the client still sending (60 000 records), and the table says how many faults landed mid-run."
     echo "- schemathesis (scripts/api-conformance.sh) found that a NUL character in any string and a year-0000 timestamp passed validation and then failed the whole batch in PostgreSQL (500). Both are now rejected per record with a reason."

@@ -50,7 +50,8 @@ public struct ChainReport: Sendable {
     public var intact: Bool { problems.isEmpty }
 }
 
-/// Recomputes every row hash, every batch's rows hash and every chain link (docs/hash-chain.md).
+/// Recomputes every row hash, every batch's rows hash and every chain link, and checks the UE method registry against
+/// the methods the rows carry (docs/hash-chain.md).
 ///
 /// Detects rows edited, deleted, inserted or reordered (batch_seq changed, or moved between batches), also when
 /// a superuser disabled the append-only triggers, unless the attacker also rewrote every later chain hash, which
