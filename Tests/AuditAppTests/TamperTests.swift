@@ -8,14 +8,7 @@ import TestSupport
 /// `verify` must notice every kind of tampering, including by a superuser who switched the triggers off.
 @Suite("tamper evidence")
 struct TamperTests {
-    struct Scenario: CustomTestStringConvertible, Sendable {
-        let name: String
-        let sql: String
-        let expected: String
-        var testDescription: String { name }
-    }
-
-    static let scenarios: [Scenario] = [
+    static let scenarios: [TamperScenario] = [
         .init(name: "edit a prediction", sql: "UPDATE predictions SET predicted = 1 WHERE prediction_id = 'p3'", expected: "prediction p3: row content does not match"),
         .init(name: "edit a derived score", sql: "UPDATE predictions SET msp = 0.99 WHERE prediction_id = 'p2'", expected: "prediction p2: row content does not match"),
         .init(name: "edit a label", sql: "UPDATE ground_truth SET label = 3 WHERE prediction_id = 'p1'", expected: "row content does not match"),
@@ -46,7 +39,7 @@ struct TamperTests {
     ]
 
     @Test("verify detects tampering done with the triggers disabled", arguments: scenarios)
-    func detects(_ scenario: Scenario) throws {
+    func detects(_ scenario: TamperScenario) throws {
         let database = try TestDatabase.createMigrated(prefix: "tamper")
         let app = AuditApp(database: database)
         _ = try app.ingest(paths: [try SampleRecords.file([

@@ -27,14 +27,7 @@ struct DriftChainTests {
         return connection
     }
 
-    struct Scenario: CustomTestStringConvertible, Sendable {
-        let name: String
-        let sql: String
-        let expected: String
-        var testDescription: String { name }
-    }
-
-    static let scenarios: [Scenario] = [
+    static let scenarios: [TamperScenario] = [
         .init(name: "remove the ALERT run with its link", sql: "DELETE FROM drift_run_links WHERE run_id = 2; DELETE FROM drift_runs WHERE run_id = 2",
               expected: "drift run 3: does not match the drift chain"),
         .init(name: "remove the ALERT run, leaving its link", sql: "DELETE FROM drift_runs WHERE run_id = 2",
@@ -52,7 +45,7 @@ struct DriftChainTests {
     ]
 
     @Test("verify detects drift runs removed, inserted or re-sealed with the triggers disabled", arguments: scenarios)
-    func detects(_ scenario: Scenario) throws {
+    func detects(_ scenario: TamperScenario) throws {
         let connection = try Self.threeRuns()
         try connection.execute("SET session_replication_role = replica")
         try connection.execute(scenario.sql)
