@@ -202,6 +202,7 @@ tampers=(
     "$disable INSERT INTO predictions SELECT 'forged-' || prediction_id, batch_id, batch_seq + 100000, model, model_version, site, occurred_at, case_ref, image_ref, attributes, question, options, option_logits, option_probs, predicted, confidence, uncertainty, msp, margin, entropy, perturbation_kind, perturbation_of, label, escalated, calibration_version, row_hash, ingested_at FROM predictions LIMIT 1"
     "$disable UPDATE predictions SET batch_seq = -batch_seq WHERE batch_seq IN (1, 2) AND batch_id = (SELECT min(batch_id) FROM predictions); UPDATE predictions SET batch_seq = CASE batch_seq WHEN -1 THEN 2 ELSE 1 END WHERE batch_seq IN (-1, -2)"
     "$disable UPDATE ground_truth SET label = 1 - label WHERE label_id = (SELECT min(label_id) FROM ground_truth)"
+    "$disable UPDATE ground_truth SET recorded_at = recorded_at - interval '2 days' WHERE label_id = (SELECT max(label_id) FROM ground_truth)"
     "$disable DELETE FROM ground_truth WHERE label_id = (SELECT max(label_id) FROM ground_truth)"
     "$disable UPDATE quarantine SET reason = 'nothing to see'"
     "$disable DELETE FROM quarantine"
@@ -226,7 +227,7 @@ for sql in "${tampers[@]}"; do
 done
 psql_admin postgres -c "DROP DATABASE IF EXISTS tampered" -c "CREATE DATABASE tampered TEMPLATE tamperbase" >/dev/null
 DATABASE_URL="host=$socket user=vlm_audit dbname=tampered" "$bin" verify "${anchor_args[@]}" >/dev/null 2>&1; untouched=$?
-record "tampering: edit, delete, insert, reorder, truncate; calibration; drift; UE orientations" "${#tampers[@]}" "$held" "verify (with the earlier chain heads as anchors) exits 1 for each; the untouched copy exits $untouched"
+record "tampering: edit, delete, insert, reorder, truncate, backdate; calibration; drift; UE orientations" "${#tampers[@]}" "$held" "verify (with the earlier chain heads as anchors) exits 1 for each; the untouched copy exits $untouched"
 [ "$untouched" = 0 ] || failures=$((failures + 1))
 
 # 7. Access: the application role and the triggers.
@@ -279,6 +280,7 @@ record "memory: PQ stress loop under LeakSanitizer" 1 "$held" "200 rounds (conne
     echo "- A PostgreSQL stopped in immediate mode under HTTP load produced a 500: libpq reported the lost connection without a SQLSTATE while the connection still read as healthy. \`PQError\` now recognises libpq's lost-connection messages, so such requests get 503 and are retried."
     echo "- Deleting the newest batch with its rows, or the newest calibration event, left a chain that verified: the limit of any self-contained chain. \`verify --anchor HASH\` now checks that a chain head kept outside the database (from an earlier \`verify\` or a monthly report) is still a link; the suite verifies with the heads taken before tampering."
     echo "- Drift runs were sealed one by one but not chained, so a superuser with the triggers off could delete a run (an ALERT, say) unseen. Migration 0007 chains them (\`drift_run_links\`, docs/hash-chain.md); the suite now deletes the only run, and the newest run with its link (caught by the drift chain's head as an anchor)."
+    echo "- Times of record (\`ingested_at\`, \`recorded_at\`) were assigned by the database but covered by no hash: a superuser could backdate a label unseen. Each batch now has one instant of the database clock, written into all its rows and into its chain hash (hash version 2, migration 0008); the suite backdates a label."
     echo "- \`ue_methods\` (each UE method's orientation, through which every score is read) was append-only but not checked by \`verify\`: a superuser could flip a method's orientation and invert what the report says about it. \`verify\` now compares the registry with the methods the stored, hashed predictions carry on each side."
     echo "- The first draft of the suite tampered with empty tables (no quarantine rows, no tokens), which proves nothing; the base database now holds a row in every table before each tamper and access check."
     echo "- Once ingest became about twice as fast, the faults at fixed moments (a kill after 0.2–1.6 s, a stop after 1 s) mostly landed after the work had finished: a run showed 6 of 20 kills mid-run and a file-ingest stop that hit nothing. The kills and stops are now spread over the time an uninterrupted ingest takes (measured first), the HTTP outage needs the client still sending (60 000 records), and the table says how many faults landed mid-run."

@@ -187,7 +187,7 @@ struct IngestTests {
         #expect(report.intact && report.batches == 3 && report.rows == 25)
     }
 
-    @Test("ingested_at is the database's clock when the batch's COPY began: one instant per batch, before the batch row's")
+    @Test("ingested_at is the database's clock when the batch began: one instant per batch, the batch row's own")
     func ingestedAtFromDatabaseClock() throws {
         let connection = try database.connect()
         let before = try connection.query("SELECT clock_timestamp()::text").string(0, 0)!
@@ -196,7 +196,7 @@ struct IngestTests {
         let after = try connection.query("SELECT clock_timestamp()::text").string(0, 0)!
         let perBatch = try connection.query("""
             SELECT b.batch_id, count(DISTINCT p.ingested_at), min(p.ingested_at) >= $1::timestamptz,
-                   max(p.ingested_at) <= b.ingested_at, b.ingested_at <= $2::timestamptz
+                   max(p.ingested_at) = b.ingested_at, b.ingested_at <= $2::timestamptz
             FROM predictions p JOIN ingest_batches b USING (batch_id) GROUP BY b.batch_id, b.ingested_at ORDER BY 1
             """, [before, after])
         #expect(perBatch.rowCount == 3)

@@ -1,6 +1,6 @@
 import AuditCore
 import AuditApp
-import AuditStore
+@testable import AuditStore
 import PQ
 import Testing
 import TestSupport
@@ -27,6 +27,18 @@ struct TamperTests {
         .init(name: "remove a whole batch from the middle",
               sql: "DELETE FROM ground_truth WHERE batch_id = 1; DELETE FROM quarantine WHERE batch_id = 1; DELETE FROM predictions WHERE batch_id = 1; DELETE FROM ingest_batches WHERE batch_id = 1",
               expected: "prev_chain_hash does not match"),
+        // Times of record (hash version 2): one instant per batch, in every row and under the batch's chain hash.
+        .init(name: "backdate a prediction's time of record", sql: "UPDATE predictions SET ingested_at = ingested_at - interval '1 day' WHERE prediction_id = 'p3'",
+              expected: "prediction p3: time of record is not its batch's"),
+        .init(name: "backdate a label's time of record", sql: "UPDATE ground_truth SET recorded_at = recorded_at - interval '1 day'",
+              expected: "of p1: time of record is not its batch's"),
+        .init(name: "backdate a quarantined record's time of record", sql: "UPDATE quarantine SET recorded_at = recorded_at - interval '1 hour'",
+              expected: "time of record is not its batch's"),
+        .init(name: "backdate a batch with all its rows",
+              sql: "UPDATE ingest_batches SET ingested_at = ingested_at - interval '1 hour' WHERE batch_id = 2; UPDATE predictions SET ingested_at = ingested_at - interval '1 hour' WHERE batch_id = 2",
+              expected: "chain hash does not match the batch header"),
+        .init(name: "downgrade a batch's hash version", sql: "UPDATE ingest_batches SET hash_version = 1 WHERE batch_id = 2",
+              expected: "chain hash does not match the batch header"),
         // The orientation registry is not hashed, but every score is read through it: verify checks it against the rows.
         .init(name: "flip a method's orientation", sql: "UPDATE ue_methods SET orientation = 'uncertainty' WHERE method = 'verbalized'",
               expected: "ue_methods: verbalized is registered as uncertainty-oriented, but stored predictions carry it on the other side"),
@@ -60,6 +72,30 @@ struct TamperTests {
         #expect(!report.intact, "\(scenario.name) went unnoticed")
         #expect(report.problems.contains { $0.description.contains(scenario.expected) },
                 "\(scenario.name): \(report.problems.map(\.description))")
+    }
+}
+
+/// Batches stored before migration 0008 (hash version 1) keep verifying as they were hashed.
+@Suite("tamper evidence: hash versions")
+struct HashVersionTests {
+    @Test("a version-1 batch verifies as before: its header never covered a time, so its times of record stay uncovered")
+    func versionOneBatches() throws {
+        let database = try TestDatabase.createMigrated(prefix: "tamper")
+        _ = try AuditApp(database: database).ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "v1")])],
+                                                    options: IngestOptions(kind: .predictions))
+        let connection = try database.connect()
+        let stored = try connection.query("""
+            SELECT batch_id, kind, source, inserted_count, duplicate_count, rejected_count, rows_hash, code_version FROM ingest_batches
+            """)
+        let header = BatchHeader(
+            batchID: Int64(stored.int(0, 0)!), kind: stored.string(0, 1)!, source: stored.string(0, 2)!, inserted: stored.int(0, 3)!,
+            duplicates: stored.int(0, 4)!, rejected: stored.int(0, 5)!, rowsHash: stored.string(0, 6)!, codeVersion: stored.string(0, 7)!)
+        try connection.execute("SET session_replication_role = replica")
+        try connection.query("UPDATE ingest_batches SET hash_version = 1, chain_hash = $1",
+                             [ChainHash.chainHash(previous: ChainHash.genesis, header: header)])
+        #expect(try ChainVerifier.verify(connection).intact)
+        try connection.execute("UPDATE predictions SET ingested_at = ingested_at - interval '1 day'")
+        #expect(try ChainVerifier.verify(connection).intact)
     }
 }
 

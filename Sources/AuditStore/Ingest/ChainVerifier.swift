@@ -71,7 +71,8 @@ public enum ChainVerifier {
         var rows = 0
         let headers = try connection.query("""
             SELECT batch_id, kind, source, inserted_count, duplicate_count, rejected_count, rows_hash, prev_chain_hash,
-                   chain_hash, code_version, to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+                   chain_hash, code_version, to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                   hash_version, ingested_at
             FROM ingest_batches ORDER BY batch_id
             """)
         var knownBatches = Set<Int64>()
@@ -107,10 +108,15 @@ public enum ChainVerifier {
             if rowsHash != storedRowsHash {
                 problems.append(.init(batchID: batchID, row: nil, message: "rows hash does not match its rows (rows edited, deleted, inserted or reordered)"))
             }
-            let header = BatchHeader(
+            var header = BatchHeader(
                 batchID: batchID, kind: kind, source: headers.string(index, 2)!, inserted: headers.int(index, 3)!,
                 duplicates: headers.int(index, 4)!, rejected: headers.int(index, 5)!, rowsHash: storedRowsHash,
                 codeVersion: headers.string(index, 9)!)
+            // From hash version 2 the header covers the batch's time of record, and every row carries that instant.
+            if headers.int(index, 11) != 1 {
+                header.ingestedAt = headers.string(index, 10)!
+                problems += timeProblems(stored, batchID: batchID, instant: headers.epochMicroseconds(index, 12)!)
+            }
             let chain = ChainHash.chainHash(previous: storedPrevious, header: header)
             if chain != storedChain {
                 problems.append(.init(batchID: batchID, row: nil, message: "chain hash does not match the batch header (the header was edited)"))
@@ -132,6 +138,26 @@ public enum ChainVerifier {
         return ChainReport(batches: batches, rows: rows, head: head.map { (hash: $0.0, batchID: $0.1, ingestedAt: $0.2) }, problems: problems)
     }
 
+    /// The rows of a version-2 batch whose time of record (the last column read) is not the batch's instant; at most
+    /// five named.
+    private static func timeProblems(_ stored: BatchRows, batchID: Int64, instant: Int64) -> [ChainReport.Problem] {
+        var names: [String] = []
+        var count = 0
+        for (result, isRecord) in [(stored.records, true), (stored.quarantined, false)] {
+            let column = result.columnCount - 1
+            for row in 0..<result.rowCount where result.epochMicroseconds(row, column) != instant {
+                count += 1
+                guard names.count < 5 else { continue }
+                names.append(!isRecord ? "quarantine \(result.int(row, 9) ?? 0)"
+                    : stored.kind == RecordKind.predictions.rawValue ? "prediction \(result.string(row, 2) ?? "")"
+                    : "label \(result.int(row, 7) ?? 0) of \(result.string(row, 2) ?? "")")
+            }
+        }
+        guard count > 0 else { return [] }
+        return names.map { ChainReport.Problem(batchID: batchID, row: $0, message: "time of record is not its batch's (edited)") }
+            + (count > names.count ? [ChainReport.Problem(batchID: batchID, row: nil, message: "\(count - names.count) more rows with a time of record that is not their batch's")] : [])
+    }
+
     /// The stored rows of one batch: its records and its quarantined rows, each in batch_seq order.
     struct BatchRows: Sendable {
         let kind: String
@@ -142,14 +168,15 @@ public enum ChainVerifier {
     private static func fetchRows(_ connection: PQConnection, batchID: Int64, kind: String) throws -> BatchRows {
         let records = kind == RecordKind.predictions.rawValue
             ? try connection.query("""
-                SELECT batch_seq, row_hash, \(RecordColumns.predictionSelectList) FROM predictions WHERE batch_id = $1 ORDER BY batch_seq
+                SELECT batch_seq, row_hash, \(RecordColumns.predictionSelectList), ingested_at
+                FROM predictions WHERE batch_id = $1 ORDER BY batch_seq
                 """, [batchID])
             : try connection.query("""
-                SELECT batch_seq, row_hash, prediction_id, label, reviewer, reviewed_at, note, label_id
+                SELECT batch_seq, row_hash, prediction_id, label, reviewer, reviewed_at, note, label_id, recorded_at
                 FROM ground_truth WHERE batch_id = $1 ORDER BY batch_seq
                 """, [batchID])
         let quarantined = try connection.query("""
-            SELECT batch_seq, row_hash, kind, source, line_number, prediction_id, field, reason, raw, quarantine_id
+            SELECT batch_seq, row_hash, kind, source, line_number, prediction_id, field, reason, raw, quarantine_id, recorded_at
             FROM quarantine WHERE batch_id = $1 ORDER BY batch_seq
             """, [batchID])
         return BatchRows(kind: kind, records: records, quarantined: quarantined)

@@ -80,17 +80,24 @@ public struct BatchHeader: Sendable, Equatable {
     public let rejected: Int
     public let rowsHash: String
     public let codeVersion: String
+    /// The batch's time of record (canonical RFC 3339), which every row of the batch carries: hashed from hash version
+    /// 2 on (migration 0008); nil for a version-1 batch, whose header never covered a time.
+    public var ingestedAt: String? = nil
 
     var canonicalText: String {
-        CanonicalJSON.text(.object(JSONObject([
+        var members: [(key: String, value: JSONValue)] = [
             ("batch_id", .integer(batchID)),
             ("code_version", .string(codeVersion)),
             ("duplicate_count", .integer(Int64(duplicates))),
             ("inserted_count", .integer(Int64(inserted))),
+        ]
+        if let ingestedAt { members.append(("ingested_at", .string(ingestedAt))) }
+        members += [
             ("kind", .string(kind)),
             ("rejected_count", .integer(Int64(rejected))),
             ("rows_hash", .string(rowsHash)),
             ("source", .string(source)),
-        ])))
+        ]
+        return CanonicalJSON.text(.object(JSONObject(members)))
     }
 }

@@ -196,6 +196,7 @@ public final class IngestBatchWriter {
         // Every insert into predictions happens under this lock, so no id can be stored by another writer meanwhile.
         try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
         let batchID = try nextBatchID()
+        let instant = try batchInstant()
 
         // Which accepted records are new. Most batches hold only new ids, so they are first COPYed as they are, under
         // a savepoint, without looking anything up; an id already stored makes the primary key fail the COPY, and the
@@ -205,7 +206,7 @@ public final class IngestBatchWriter {
             try connection.execute("SAVEPOINT all_new")
             do {
                 outcome = try insertNew(Array(acceptedSeqs.indices), acceptedSeqs: acceptedSeqs, acceptedIDs: acceptedIDs, batch: batch,
-                                        batchID: batchID)
+                                        batchID: batchID, instant: instant)
                 try connection.execute("RELEASE SAVEPOINT all_new")
             } catch let error as PQError where error.isUniqueViolation {
                 try connection.execute("ROLLBACK TO SAVEPOINT all_new; RELEASE SAVEPOINT all_new")
@@ -234,7 +235,8 @@ public final class IngestBatchWriter {
                 }
             }
             let newPositions = acceptedSeqs.indices.filter { !stored.contains($0) }
-            outcome = try insertNew(newPositions, acceptedSeqs: acceptedSeqs, acceptedIDs: acceptedIDs, batch: batch, batchID: batchID)
+            outcome = try insertNew(newPositions, acceptedSeqs: acceptedSeqs, acceptedIDs: acceptedIDs, batch: batch, batchID: batchID,
+                                    instant: instant)
         }
         let inserted = outcome!.inserted
         rejected += outcome!.rejected
@@ -247,8 +249,9 @@ public final class IngestBatchWriter {
             rowsHash = ChainHash.rowsHash(inserted.map { (seq: acceptedSeqs[$0], tag: Character("P"), hash: acceptedHashes[$0]) }
                 + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) })
         }
-        try appendBatch(batchID, inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rowsHash: rowsHash)
-        try insertQuarantine(fresh, batchID: batchID)
+        try appendBatch(batchID, inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rowsHash: rowsHash,
+                        instant: instant)
+        try insertQuarantine(fresh, batchID: batchID, instant: instant)
         return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
                             rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
     }
@@ -257,7 +260,7 @@ public final class IngestBatchWriter {
     /// method-orientation check, which quarantines the records that clash; returns the positions inserted and the
     /// clashes. Throws a unique violation when an id is stored after all.
     private func insertNew(
-        _ positions: [Int], acceptedSeqs: [Int], acceptedIDs: [String], batch: PreparedBatch, batchID: Int64
+        _ positions: [Int], acceptedSeqs: [Int], acceptedIDs: [String], batch: PreparedBatch, batchID: Int64, instant: BatchInstant
     ) throws -> (inserted: [Int], rejected: [(seq: Int, record: QuarantinedRecord)]) {
         // Method orientation: fixed on first sight, enforced afterwards. Each distinct list of method names is checked
         // once, in the order the lists first appear (a list's outcome cannot change later in the batch: a clashing
@@ -304,18 +307,19 @@ public final class IngestBatchWriter {
                 """, [newMethods.map(\.0), newMethods.map(\.1.rawValue)])
         }
         try timed("copy") {
-            try copyPredictions(batch, seqs: inserted.map { acceptedSeqs[$0] }, batchID: batchID)
+            try copyPredictions(batch, seqs: inserted.map { acceptedSeqs[$0] }, batchID: batchID, instant: instant)
         }
         return (inserted, rejected)
     }
 
-    /// Streams the new rows, encoded ahead, straight into `predictions` with the batch's id written in (its batch row
-    /// follows in the same transaction).
-    private func copyPredictions(_ batch: PreparedBatch, seqs: [Int], batchID: Int64) throws {
+    /// Streams the new rows, encoded ahead, straight into `predictions` with the batch's id and instant written in (its
+    /// batch row follows in the same transaction).
+    private func copyPredictions(_ batch: PreparedBatch, seqs: [Int], batchID: Int64, instant: BatchInstant) throws {
         guard !seqs.isEmpty else { return }
         // Binary COPY: the server parses no numbers, timestamps or arrays from text.
         try connection.copyIn("COPY predictions (\(RecordColumns.predictionCopyList)) FROM STDIN (FORMAT binary)") { stream in
             let idBytes = withUnsafeBytes(of: batchID.bigEndian) { Array($0) }
+            let instantBytes = RecordColumns.timestamptzBytes(microsecondsSinceUnixEpoch: instant.microseconds)
             var chunk = CopyBinaryEncoder.header
             chunk.reserveCapacity((1 << 20) + (1 << 16))
             try batch.rows.withUnsafeBufferPointer { rows in
@@ -323,6 +327,8 @@ public final class IngestBatchWriter {
                     let start = chunk.count
                     chunk.append(contentsOf: UnsafeBufferPointer(rebasing: rows[batch.rowStarts[seq]..<batch.rowStarts[seq + 1]]))
                     chunk.replaceSubrange((start + RecordColumns.batchIDOffset)..<(start + RecordColumns.batchIDOffset + 8), with: idBytes)
+                    chunk.replaceSubrange((start + RecordColumns.ingestedAtOffset)..<(start + RecordColumns.ingestedAtOffset + 8),
+                                          with: instantBytes)
                     if chunk.count >= 1 << 20 {
                         try stream.send(chunk)
                         chunk.removeAll(keepingCapacity: true)
@@ -380,6 +386,7 @@ public final class IngestBatchWriter {
             }
         }
         try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
+        let instant = try batchInstant()
         // Index probes per staged label (LIMIT 1 keeps each subquery from being flattened into a join): plain joins
         // were planned as scans of all of `predictions` and `ground_truth`, whose cost grows with every batch stored.
         let status = try connection.query("""
@@ -432,12 +439,12 @@ public final class IngestBatchWriter {
             + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) }
         let batchID = try nextBatchID()
         try appendBatch(batchID, inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count,
-                        rowsHash: ChainHash.rowsHash(rows))
+                        rowsHash: ChainHash.rowsHash(rows), instant: instant)
         try connection.query("""
-            INSERT INTO ground_truth (prediction_id, label, reviewer, reviewed_at, note, batch_id, batch_seq, row_hash)
-            SELECT prediction_id, label, reviewer, reviewed_at, note, $1, seq, row_hash FROM label_staging ORDER BY seq
-            """, [batchID])
-        try insertQuarantine(fresh, batchID: batchID)
+            INSERT INTO ground_truth (prediction_id, label, reviewer, reviewed_at, note, batch_id, batch_seq, row_hash, recorded_at)
+            SELECT prediction_id, label, reviewer, reviewed_at, note, $1, seq, row_hash, $2::timestamptz FROM label_staging ORDER BY seq
+            """, [batchID, instant.text])
+        try insertQuarantine(fresh, batchID: batchID, instant: instant)
         return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
                             rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
     }
@@ -487,25 +494,43 @@ public final class IngestBatchWriter {
         Int64(try connection.query("SELECT nextval(pg_get_serial_sequence('ingest_batches', 'batch_id'))").int(0, 0)!)
     }
 
-    /// Inserts the batch's row, chained to the newest batch (the caller holds the chain lock).
-    private func appendBatch(_ batchID: Int64, inserted: Int, duplicates: Int, rejected: Int, rowsHash: String) throws {
-        let head = try connection.query("SELECT chain_hash FROM ingest_batches ORDER BY batch_id DESC LIMIT 1")
-        let previous = head.rowCount > 0 ? head.string(0, 0)! : ChainHash.genesis
-        let header = BatchHeader(
-            batchID: batchID, kind: kind.rawValue, source: source, inserted: inserted, duplicates: duplicates,
-            rejected: rejected, rowsHash: rowsHash, codeVersion: vlmAuditVersion)
-        try connection.query("""
-            INSERT INTO ingest_batches (batch_id, kind, source, inserted_count, duplicate_count, rejected_count, rows_hash,
-                prev_chain_hash, chain_hash, code_version)
-            OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-            """, [batchID, kind.rawValue, source, inserted, duplicates, rejected, header.rowsHash, previous,
-                  ChainHash.chainHash(previous: previous, header: header), vlmAuditVersion])
+    /// The batch's time of record: one reading of the database clock, taken under the chain lock (so batches get
+    /// them in chain order), written into every row of the batch and covered by its chain hash (hash version 2).
+    struct BatchInstant {
+        /// Canonical RFC 3339 (UTC, six fractional digits), as the header hashes it.
+        let text: String
+        let microseconds: Int64
     }
 
-    private func insertQuarantine(_ rows: [FreshQuarantine], batchID: Int64) throws {
+    private func batchInstant() throws -> BatchInstant {
+        let result = try connection.query("""
+            SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), (extract(epoch FROM t) * 1000000)::int8
+            FROM clock_timestamp() AS t
+            """)
+        return BatchInstant(text: result.string(0, 0)!, microseconds: Int64(result.int(0, 1)!))
+    }
+
+    /// Inserts the batch's row, chained to the newest batch (the caller holds the chain lock).
+    private func appendBatch(_ batchID: Int64, inserted: Int, duplicates: Int, rejected: Int, rowsHash: String, instant: BatchInstant) throws {
+        let head = try connection.query("SELECT chain_hash FROM ingest_batches ORDER BY batch_id DESC LIMIT 1")
+        let previous = head.rowCount > 0 ? head.string(0, 0)! : ChainHash.genesis
+        var header = BatchHeader(
+            batchID: batchID, kind: kind.rawValue, source: source, inserted: inserted, duplicates: duplicates,
+            rejected: rejected, rowsHash: rowsHash, codeVersion: vlmAuditVersion)
+        header.ingestedAt = instant.text
+        try connection.query("""
+            INSERT INTO ingest_batches (batch_id, kind, source, inserted_count, duplicate_count, rejected_count, rows_hash,
+                prev_chain_hash, chain_hash, code_version, ingested_at, hash_version)
+            OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::timestamptz, 2)
+            """, [batchID, kind.rawValue, source, inserted, duplicates, rejected, header.rowsHash, previous,
+                  ChainHash.chainHash(previous: previous, header: header), vlmAuditVersion, instant.text])
+    }
+
+    private func insertQuarantine(_ rows: [FreshQuarantine], batchID: Int64, instant: BatchInstant) throws {
         guard !rows.isEmpty else { return }
         try connection.copyIn("""
-            COPY quarantine (batch_id, batch_seq, kind, source, line_number, prediction_id, field, reason, raw, raw_hash, row_hash)
+            COPY quarantine (batch_id, batch_seq, kind, source, line_number, prediction_id, field, reason, raw, raw_hash, row_hash,
+                recorded_at)
             FROM STDIN
             """) { stream in
             var encoder = CopyRowEncoder()
@@ -522,6 +547,7 @@ public final class IngestBatchWriter {
                 encoder.field(record.raw)
                 encoder.field(row.rawHash)
                 encoder.field(row.rowHash)
+                encoder.field(instant.text)
                 encoder.endRow()
             }
             try stream.send(encoder.bytes)

@@ -13,7 +13,7 @@ enum RecordColumns {
 
     /// The `predictions` columns `encode` writes, in order (for `COPY predictions (…)`).
     static let predictionCopyList = """
-        batch_id, batch_seq, prediction_id, model, model_version, site, occurred_at, case_ref, image_ref, attributes, question,
+        batch_id, ingested_at, batch_seq, prediction_id, model, model_version, site, occurred_at, case_ref, image_ref, attributes, question,
         options, option_logits, option_probs, predicted, confidence, uncertainty, msp, margin, entropy, perturbation_kind,
         perturbation_of, label, escalated, calibration_version, row_hash
         """
@@ -21,16 +21,27 @@ enum RecordColumns {
     /// Where `encode` puts the batch id's 8 bytes (big-endian) in a row: after the row's field count (2 bytes) and
     /// the value's length (4 bytes). Rows are encoded ahead with 0 there and the id is written in at commit.
     static let batchIDOffset = 6
+    /// Where `encode` puts the batch's time of record (8 bytes, COPY's binary `timestamptz`): after the batch id and
+    /// its own length. Written in at commit like the id.
+    static let ingestedAtOffset = batchIDOffset + 8 + 4
 
-    /// Appends one row in COPY's binary format, in the order of `predictionCopyList`, with 0 for the batch id (see
-    /// ``batchIDOffset``). The record's `jsonb` columns are copied from its canonical bytes (`canonical`, with
+    /// A `timestamptz` value's 8 bytes in COPY's binary format (microseconds since 2000-01-01, big-endian).
+    static func timestamptzBytes(microsecondsSinceUnixEpoch microseconds: Int64) -> [UInt8] {
+        var encoder = CopyBinaryEncoder(capacity: 12, header: false)
+        encoder.timestamptz(microsecondsSinceUnixEpoch: microseconds)
+        return Array(encoder.bytes.suffix(8))
+    }
+
+    /// Appends one row in COPY's binary format, in the order of `predictionCopyList`, with 0 for the batch id and its
+    /// time of record (see ``batchIDOffset`` and ``ingestedAtOffset``). The record's `jsonb` columns are copied from its canonical bytes (`canonical`, with
     /// `objects` saying where they lie), written already for its hash.
     static func encode(
         _ record: PredictionRecord, seq: Int, hash: String, canonical: [UInt8], objects: PredictionRecord.CanonicalObjects,
         into encoder: inout CopyBinaryEncoder
     ) {
-        encoder.beginRow(fields: 26)
+        encoder.beginRow(fields: 27)
         encoder.int8(0)  // batch_id, written in at commit
+        encoder.timestamptz(microsecondsSinceUnixEpoch: 0)  // ingested_at, likewise
         encoder.int4(seq)
         encoder.text(record.predictionID)
         encoder.text(record.model)
