@@ -47,9 +47,7 @@ struct DriftChainTests {
     @Test("verify detects drift runs removed, inserted or re-sealed with the triggers disabled", arguments: scenarios)
     func detects(_ scenario: TamperScenario) throws {
         let connection = try Self.threeRuns()
-        try connection.execute("SET session_replication_role = replica")
-        try connection.execute(scenario.sql)
-        try connection.execute("SET session_replication_role = origin")
+        try scenario.apply(to: connection)
         let problems = try DriftStore.verify(connection)
         #expect(problems.contains { $0.contains(scenario.expected) }, "\(scenario.name): \(problems)")
     }

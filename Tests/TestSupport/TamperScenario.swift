@@ -1,3 +1,4 @@
+import PQ
 import Testing
 
 /// One way of tampering with stored history, done in SQL as a superuser with the triggers off, and the text that
@@ -12,5 +13,12 @@ public struct TamperScenario: CustomTestStringConvertible, Sendable {
         self.name = name
         self.sql = sql
         self.expected = expected
+    }
+
+    /// Runs the tampering the way a superuser bypasses the append-only triggers and the foreign keys.
+    public func apply(to connection: PQConnection) throws {
+        try connection.execute("SET session_replication_role = replica")
+        try connection.execute(sql)
+        try connection.execute("SET session_replication_role = origin")
     }
 }
