@@ -196,7 +196,9 @@ public final class IngestBatchWriter {
         // Every insert into predictions happens under this lock, so no id can be stored by another writer meanwhile.
         try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
         let batchID = try nextBatchID()
-        let instant = try batchInstant()
+        // The batch's time of record: one reading of the database clock under the chain lock (so batches get theirs in
+        // chain order), written into every row of the batch and covered by its chain hash (hash version 2).
+        let instant = try ScoredPredictionQueries.now(connection)
 
         // Which accepted records are new. Most batches hold only new ids, so they are first COPYed as they are, under
         // a savepoint, without looking anything up; an id already stored makes the primary key fail the COPY, and the
@@ -260,7 +262,7 @@ public final class IngestBatchWriter {
     /// method-orientation check, which quarantines the records that clash; returns the positions inserted and the
     /// clashes. Throws a unique violation when an id is stored after all.
     private func insertNew(
-        _ positions: [Int], acceptedSeqs: [Int], acceptedIDs: [String], batch: PreparedBatch, batchID: Int64, instant: BatchInstant
+        _ positions: [Int], acceptedSeqs: [Int], acceptedIDs: [String], batch: PreparedBatch, batchID: Int64, instant: Timestamp
     ) throws -> (inserted: [Int], rejected: [(seq: Int, record: QuarantinedRecord)]) {
         // Method orientation: fixed on first sight, enforced afterwards. Each distinct list of method names is checked
         // once, in the order the lists first appear (a list's outcome cannot change later in the batch: a clashing
@@ -314,7 +316,7 @@ public final class IngestBatchWriter {
 
     /// Streams the new rows, encoded ahead, straight into `predictions` with the batch's id and instant written in (its
     /// batch row follows in the same transaction).
-    private func copyPredictions(_ batch: PreparedBatch, seqs: [Int], batchID: Int64, instant: BatchInstant) throws {
+    private func copyPredictions(_ batch: PreparedBatch, seqs: [Int], batchID: Int64, instant: Timestamp) throws {
         guard !seqs.isEmpty else { return }
         // Binary COPY: the server parses no numbers, timestamps or arrays from text.
         try connection.copyIn("COPY predictions (\(RecordColumns.predictionCopyList)) FROM STDIN (FORMAT binary)") { stream in
@@ -386,7 +388,7 @@ public final class IngestBatchWriter {
             }
         }
         try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
-        let instant = try batchInstant()
+        let instant = try ScoredPredictionQueries.now(connection)  // the batch's time of record, as for predictions
         // Index probes per staged label (LIMIT 1 keeps each subquery from being flattened into a join): plain joins
         // were planned as scans of all of `predictions` and `ground_truth`, whose cost grows with every batch stored.
         let status = try connection.query("""
@@ -443,7 +445,7 @@ public final class IngestBatchWriter {
         try connection.query("""
             INSERT INTO ground_truth (prediction_id, label, reviewer, reviewed_at, note, batch_id, batch_seq, row_hash, recorded_at)
             SELECT prediction_id, label, reviewer, reviewed_at, note, $1, seq, row_hash, $2::timestamptz FROM label_staging ORDER BY seq
-            """, [batchID, instant.text])
+            """, [batchID, instant.rfc3339])
         try insertQuarantine(fresh, batchID: batchID, instant: instant)
         return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
                             rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
@@ -494,39 +496,25 @@ public final class IngestBatchWriter {
         Int64(try connection.query("SELECT nextval(pg_get_serial_sequence('ingest_batches', 'batch_id'))").int(0, 0)!)
     }
 
-    /// The batch's time of record: one reading of the database clock, taken under the chain lock (so batches get
-    /// them in chain order), written into every row of the batch and covered by its chain hash (hash version 2).
-    struct BatchInstant {
-        /// Canonical RFC 3339 (UTC, six fractional digits), as the header hashes it.
-        let text: String
-        let microseconds: Int64
-    }
-
-    private func batchInstant() throws -> BatchInstant {
-        let result = try connection.query("""
-            SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), (extract(epoch FROM t) * 1000000)::int8
-            FROM clock_timestamp() AS t
-            """)
-        return BatchInstant(text: result.string(0, 0)!, microseconds: Int64(result.int(0, 1)!))
-    }
-
     /// Inserts the batch's row, chained to the newest batch (the caller holds the chain lock).
-    private func appendBatch(_ batchID: Int64, inserted: Int, duplicates: Int, rejected: Int, rowsHash: String, instant: BatchInstant) throws {
+    private func appendBatch(
+        _ batchID: Int64, inserted: Int, duplicates: Int, rejected: Int, rowsHash: String, instant: Timestamp
+    ) throws {
         let head = try connection.query("SELECT chain_hash FROM ingest_batches ORDER BY batch_id DESC LIMIT 1")
         let previous = head.rowCount > 0 ? head.string(0, 0)! : ChainHash.genesis
         var header = BatchHeader(
             batchID: batchID, kind: kind.rawValue, source: source, inserted: inserted, duplicates: duplicates,
             rejected: rejected, rowsHash: rowsHash, codeVersion: vlmAuditVersion)
-        header.ingestedAt = instant.text
+        header.ingestedAt = instant.rfc3339
         try connection.query("""
             INSERT INTO ingest_batches (batch_id, kind, source, inserted_count, duplicate_count, rejected_count, rows_hash,
                 prev_chain_hash, chain_hash, code_version, ingested_at, hash_version)
             OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::timestamptz, 2)
             """, [batchID, kind.rawValue, source, inserted, duplicates, rejected, header.rowsHash, previous,
-                  ChainHash.chainHash(previous: previous, header: header), vlmAuditVersion, instant.text])
+                  ChainHash.chainHash(previous: previous, header: header), vlmAuditVersion, instant.rfc3339])
     }
 
-    private func insertQuarantine(_ rows: [FreshQuarantine], batchID: Int64, instant: BatchInstant) throws {
+    private func insertQuarantine(_ rows: [FreshQuarantine], batchID: Int64, instant: Timestamp) throws {
         guard !rows.isEmpty else { return }
         try connection.copyIn("""
             COPY quarantine (batch_id, batch_seq, kind, source, line_number, prediction_id, field, reason, raw, raw_hash, row_hash,
@@ -547,7 +535,7 @@ public final class IngestBatchWriter {
                 encoder.field(record.raw)
                 encoder.field(row.rawHash)
                 encoder.field(row.rowHash)
-                encoder.field(instant.text)
+                encoder.field(instant.rfc3339)
                 encoder.endRow()
             }
             try stream.send(encoder.bytes)
