@@ -143,14 +143,12 @@ public enum ChainVerifier {
     private static func timeProblems(_ stored: BatchRows, batchID: Int64, instant: Int64) -> [ChainReport.Problem] {
         var names: [String] = []
         var count = 0
-        for (result, isRecord) in [(stored.records, true), (stored.quarantined, false)] {
+        let recordTag: Character = stored.kind == RecordKind.predictions.rawValue ? "P" : "L"
+        for (result, tag) in [(stored.records, recordTag), (stored.quarantined, Character("Q"))] {
             let column = result.columnCount - 1
             for row in 0..<result.rowCount where result.epochMicroseconds(row, column) != instant {
                 count += 1
-                guard names.count < 5 else { continue }
-                names.append(!isRecord ? "quarantine \(result.int(row, 9) ?? 0)"
-                    : stored.kind == RecordKind.predictions.rawValue ? "prediction \(result.string(row, 2) ?? "")"
-                    : "label \(result.int(row, 7) ?? 0) of \(result.string(row, 2) ?? "")")
+                if names.count < 5 { names.append(name(tag: tag, row: row, in: stored)) }
             }
         }
         guard count > 0 else { return [] }
@@ -191,12 +189,13 @@ public enum ChainVerifier {
         let edited: Bool
     }
 
-    /// How a problem names a row (built only when there is a problem).
-    private static func name(of check: RowCheck, in stored: BatchRows) -> String {
-        switch check.tag {
-        case "P": "prediction \(stored.records.string(check.row, 2) ?? "")"
-        case "L": "label \(stored.records.int(check.row, 7) ?? 0) of \(stored.records.string(check.row, 2) ?? "")"
-        default: "quarantine \(stored.quarantined.int(check.row, 9) ?? 0)"
+    /// How a problem names a row (built only when there is a problem): the row at `row` of the batch's records (tag `P`
+    /// or `L`) or of its quarantined rows (`Q`).
+    private static func name(tag: Character, row: Int, in stored: BatchRows) -> String {
+        switch tag {
+        case "P": "prediction \(stored.records.string(row, 2) ?? "")"
+        case "L": "label \(stored.records.int(row, 7) ?? 0) of \(stored.records.string(row, 2) ?? "")"
+        default: "quarantine \(stored.quarantined.int(row, 9) ?? 0)"
         }
     }
 
@@ -240,11 +239,11 @@ public enum ChainVerifier {
         var seenSeq = Set<Int>(minimumCapacity: checks.count)
         for check in checks {
             if !seenSeq.insert(check.seq).inserted {
-                problems.append(.init(batchID: batchID, row: name(of: check, in: stored),
+                problems.append(.init(batchID: batchID, row: name(tag: check.tag, row: check.row, in: stored),
                                       message: "batch_seq \(check.seq) is used twice (rows reordered or inserted)"))
             }
             if check.edited {
-                problems.append(.init(batchID: batchID, row: name(of: check, in: stored), message: "row content does not match its row hash (edited)"))
+                problems.append(.init(batchID: batchID, row: name(tag: check.tag, row: check.row, in: stored), message: "row content does not match its row hash (edited)"))
             }
         }
         return (checks.map { ($0.seq, $0.tag, $0.hash) }, problems, sides)
