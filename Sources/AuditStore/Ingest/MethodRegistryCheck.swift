@@ -46,10 +46,12 @@ enum MethodRegistryCheck {
             let method = registry.string(row, 0)!
             let orientation = registry.string(row, 1)!
             registered.insert(method)
-            if registry.bool(row, 2) == true || derived[method] != nil {
-                if registry.bool(row, 2) != true || derived[method]?.rawValue != orientation {
-                    problems.append("ue_methods: \(method) is registered as \(orientation)-oriented and derived = \(registry.bool(row, 2) == true), "
-                        + "but vlm-audit derives it as \(derived[method]?.rawValue ?? "nothing") (edited or inserted)")
+            let isDerived = registry.bool(row, 2) == true
+            let derivedAs = derived[method]?.rawValue
+            if isDerived || derivedAs != nil {
+                if !isDerived || derivedAs != orientation {
+                    problems.append("ue_methods: \(method) is registered as \(orientation)-oriented and derived = \(isDerived), "
+                        + "but vlm-audit derives it as \(derivedAs ?? "nothing") (edited or inserted)")
                 }
                 continue
             }

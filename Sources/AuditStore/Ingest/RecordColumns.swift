@@ -13,9 +13,9 @@ enum RecordColumns {
 
     /// The `predictions` columns `encode` writes, in order (for `COPY predictions (…)`).
     static let predictionCopyList = """
-        batch_id, ingested_at, batch_seq, prediction_id, model, model_version, site, occurred_at, case_ref, image_ref, attributes, question,
-        options, option_logits, option_probs, predicted, confidence, uncertainty, msp, margin, entropy, perturbation_kind,
-        perturbation_of, label, escalated, calibration_version, row_hash
+        batch_id, ingested_at, batch_seq, prediction_id, model, model_version, site, occurred_at, case_ref, image_ref,
+        attributes, question, options, option_logits, option_probs, predicted, confidence, uncertainty, msp, margin, entropy,
+        perturbation_kind, perturbation_of, label, escalated, calibration_version, row_hash
         """
 
     /// Where `encode` puts the batch id's 8 bytes (big-endian) in a row: after the row's field count (2 bytes) and
@@ -32,9 +32,9 @@ enum RecordColumns {
         return Array(encoder.bytes.suffix(8))
     }
 
-    /// Appends one row in COPY's binary format, in the order of `predictionCopyList`, with 0 for the batch id and its
-    /// time of record (see ``batchIDOffset`` and ``ingestedAtOffset``). The record's `jsonb` columns are copied from its canonical bytes (`canonical`, with
-    /// `objects` saying where they lie), written already for its hash.
+    /// Appends one row in COPY's binary format, in the order of `predictionCopyList`, with placeholders for the batch id
+    /// and its time of record (see ``batchIDOffset`` and ``ingestedAtOffset``). The record's `jsonb` columns are copied
+    /// from its canonical bytes (`canonical`, with `objects` saying where they lie), written already for its hash.
     static func encode(
         _ record: PredictionRecord, seq: Int, hash: String, canonical: [UInt8], objects: PredictionRecord.CanonicalObjects,
         into encoder: inout CopyBinaryEncoder
