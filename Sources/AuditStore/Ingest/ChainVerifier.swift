@@ -114,8 +114,9 @@ public enum ChainVerifier {
                 codeVersion: headers.string(index, 9)!)
             // From hash version 2 the header covers the batch's time of record, and every row carries that instant.
             if headers.int(index, 11) != 1 {
-                header.ingestedAt = headers.string(index, 10)!
-                problems += timeProblems(stored, batchID: batchID, instant: headers.epochMicroseconds(index, 12)!)
+                let instant = headers.epochMicroseconds(index, 12)!
+                header.ingestedAt = Timestamp(microseconds: instant).rfc3339  // the writer hashes the same formatting
+                problems += timeProblems(stored, batchID: batchID, instant: instant)
             }
             let chain = ChainHash.chainHash(previous: storedPrevious, header: header)
             if chain != storedChain {
