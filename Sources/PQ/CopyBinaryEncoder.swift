@@ -44,10 +44,14 @@ public struct CopyBinaryEncoder: Sendable {
     /// A `text` value (`nil` is NULL).
     public mutating func text(_ value: String?) {
         guard var value else { return null() }
-        value.withUTF8 { utf8 in
-            append(Int32(utf8.count))
-            bytes.append(contentsOf: utf8)
-        }
+        value.withUTF8 { text(utf8: $0) }
+    }
+
+    /// A `text` value given as UTF-8 (`nil` is NULL).
+    public mutating func text(utf8 value: UnsafeBufferPointer<UInt8>?) {
+        guard let value else { return null() }
+        append(Int32(value.count))
+        bytes.append(contentsOf: value)
     }
 
     /// A `jsonb` value given as JSON text in UTF-8.
@@ -101,8 +105,22 @@ public struct CopyBinaryEncoder: Sendable {
         for value in values { text(value) }
     }
 
+    /// A one-dimensional `text[]` value without NULL elements, each given as the UTF-8 in `utf8` at one of `ranges`.
+    public mutating func textArray(ranges: [Range<Int>], of utf8: UnsafeBufferPointer<UInt8>) {
+        var length = ranges.isEmpty ? 12 : 20
+        for range in ranges { length += 4 + range.count }
+        append(Int32(length))
+        arrayHeader(count: ranges.count, elementType: Self.textOID)
+        for range in ranges { text(utf8: UnsafeBufferPointer(rebasing: utf8[range])) }
+    }
+
     /// A one-dimensional `float8[]` value without NULL elements (`nil` is NULL).
     public mutating func float8Array(_ values: [Double]?) {
+        float8Array(values?[...])
+    }
+
+    /// A one-dimensional `float8[]` value without NULL elements, from part of a larger array (`nil` is NULL).
+    public mutating func float8Array(_ values: ArraySlice<Double>?) {
         guard let values else { return null() }
         append(Int32((values.isEmpty ? 12 : 20) + 12 * values.count))
         arrayHeader(count: values.count, elementType: Self.float8OID)

@@ -21,6 +21,8 @@ struct PredictionLineReaderTests {
         predictionJSON(["confidence": #"{"p_true":0.9015531168386344,"verbalized":1.0,"consistency":0}"#,
                         "uncertainty": #"{"semantic_entropy":0.23443537445908047,"sequence_nll":5.111976086073055e-1}"#]),
         predictionJSON(["confidence": "{}", "uncertainty": "null", "attributes": "{}"]),
+        predictionJSON(["attributes": #"{"region":"chest","modality":"CT","age_band":"60-69"}"#, "perturbation": "null",
+                        "uncertainty": #"{"z":1,"b":2,"a_b":3}"#, "question": "null", "calibration_version": "null"]),
         "  { \"prediction_id\" : \"p-2\" ,\t\"model\":\"m\", \"occurred_at\":\"2026-10-05T11:12:00+02:00\",\r\n"
             + "\"options\":[ \"a\" , \"b\" ], \"option_probs\":[ 0.5 ,0.5 ], \"predicted\" : 1 }  ",
     ]
@@ -32,6 +34,22 @@ struct PredictionLineReaderTests {
             let general = try RecordValidator.prediction(try JSONParser.parse(line)).get()
             #expect(direct.canonicalText == general.canonicalText, "\(line)")
             #expect(bits(direct.optionLogits) == bits(general.optionLogits) && bits(direct.optionProbs) == bits(general.optionProbs))
+            #expect(canonicalFromLineAgrees(Array(line.utf8), derived: (0.7, 0.1, 1.2)), "\(line)")
+            #expect(canonicalFromLineAgrees(Array(line.utf8), derived: nil), "\(line)")
+        }
+    }
+
+    @Test("a line read into a reused scan leaves nothing of the line before it")
+    func scanReuse() {
+        var scan = PredictionLine()
+        var lines = Self.validLines.map { Array($0.utf8) }
+        lines += lines.reversed()
+        for line in lines {
+            line.withUnsafeBufferPointer { bytes in
+                let read = scan.read(bytes)
+                #expect(read)
+                #expect(scan.record(in: bytes).canonicalText == PredictionLineReader.record(line)?.canonicalText)
+            }
         }
     }
 
@@ -125,6 +143,7 @@ struct PredictionLineReaderTests {
             let text = String(decoding: bytes, as: UTF8.self)
             let reference = try #require(general, "the reader accepted what the general path rejects: \(text)")
             #expect(direct.canonicalText == reference.canonicalText, "\(text)")
+            #expect(canonicalFromLineAgrees(bytes, derived: round % 2 == 0 ? (Double(round), -0.0, 1e-300) : nil), "\(text)")
         }
         // The comparison ran on many damaged-but-valid lines, and the reader declined few valid ones (escapes, `2.0`).
         #expect(accepted > 5_000)
@@ -132,4 +151,21 @@ struct PredictionLineReaderTests {
     }
 
     private func bits(_ values: [Double]?) -> [UInt64]? { values?.map(\.bitPattern) }
+
+    /// True when the canonical JSON written straight from the line (with `derived`) is byte for byte the one written
+    /// from its record, and its three objects lie at the same places.
+    private func canonicalFromLineAgrees(_ line: [UInt8], derived: (msp: Double, margin: Double, entropy: Double)?) -> Bool {
+        line.withUnsafeBufferPointer { bytes in
+            var scan = PredictionLine()
+            guard scan.read(bytes) else { return false }
+            var record = scan.record(in: bytes)
+            record.derived = derived
+            var fromRecord = CanonicalWriter()
+            let recordObjects = record.writeCanonical(into: &fromRecord)
+            var fromLine = CanonicalWriter()
+            let lineObjects = scan.writeCanonical(in: bytes, derived: derived, into: &fromLine)
+            return fromLine.bytes == fromRecord.bytes && lineObjects.attributes == recordObjects.attributes
+                && lineObjects.confidence == recordObjects.confidence && lineObjects.uncertainty == recordObjects.uncertainty
+        }
+    }
 }

@@ -123,43 +123,32 @@ extension AuditApp {
         let (kind, batchSize, format) = (options.kind, options.batchSize, options.format ?? .guess(path: path))
         return BatchPipeline { emit in
             var source = try RecordSource(path: path, format: format, kind: kind)
-            var preparer = PreparedBatch.Preparer()
-            var items: [IngestItem] = []
-            items.reserveCapacity(batchSize)
+            var preparer = PreparedBatch.Preparer(expectedCount: batchSize)
             var started = DispatchTime.now()
             func emitBatch() -> Bool {
-                var taken: [IngestItem] = []
-                swap(&taken, &items)  // the only reference, so that hashing writes the row hashes in place
-                let prepared = preparer.prepare(consume taken)
+                let prepared = preparer.finish()
                 defer { started = DispatchTime.now() }
                 return emit(ReadBatch(prepared: prepared, seconds: seconds(since: started)))
             }
             while let raw = try source.next() {
-                items.append(validate(raw, kind: kind))
-                if items.count >= batchSize {
+                let lineNumber = raw.lineNumber
+                switch raw.takeContent() {
+                case .scannedPrediction(let line):
+                    // Hashed and encoded straight from the line: no record is made.
+                    preparer.appendPrediction(source.scan, line: line, lineNumber: lineNumber, derived: source.scan.derivedScores())
+                case .parsed(let value, let text):
+                    preparer.append(IngestItem(lineNumber: lineNumber, raw: text, outcome: outcome(of: value, kind: kind, sourceText: text)))
+                }
+                if preparer.count >= batchSize {
                     guard emitBatch() else { return }
-                    items.reserveCapacity(batchSize)
                 }
             }
-            if !items.isEmpty { _ = emitBatch() }
+            if preparer.count > 0 { _ = emitBatch() }
         }
     }
 
     private static func seconds(since start: DispatchTime) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-    }
-
-    /// Validates one raw record and derives its UE scores.
-    static func validate(_ raw: consuming RawRecord, kind: RecordKind) -> IngestItem {
-        let lineNumber = raw.lineNumber
-        // Taken apart, not copied: copying a record retains each of its strings and arrays.
-        switch raw.takeContent() {
-        case .prediction(var record, let line):
-            record.deriveScores()
-            return IngestItem(lineNumber: lineNumber, line: line, outcome: .prediction(record))
-        case .parsed(let value, let text):
-            return IngestItem(lineNumber: lineNumber, raw: text, outcome: outcome(of: value, kind: kind, sourceText: text))
-        }
     }
 
     /// What validation makes of a parsed record (or of a text that could not be parsed); `sourceText` is the line it
@@ -200,6 +189,21 @@ extension PredictionRecord {
         guard let logits = statisticsLogits else { return }
         let scores = DerivedScores(logits: logits, predicted: predicted)
         derived = (scores.msp, scores.margin, scores.entropy)
+    }
+}
+
+extension PredictionLine {
+    /// msp, margin and entropy at T = 1, as ``PredictionRecord/deriveScores()`` computes them for the same record.
+    func derivedScores() -> (msp: Double, margin: Double, entropy: Double)? {
+        let scores: DerivedScores
+        if let logits {
+            scores = DerivedScores(logits: numbers[logits], predicted: predicted)
+        } else if let probabilities {
+            scores = DerivedScores(logits: numbers[probabilities].map(LogitRows.logit(ofProbability:)), predicted: predicted)
+        } else {
+            return nil
+        }
+        return (scores.msp, scores.margin, scores.entropy)
     }
 }
 

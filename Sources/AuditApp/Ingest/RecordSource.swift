@@ -7,9 +7,9 @@ struct RawRecord {
     let content: Content
 
     enum Content {
-        /// A valid prediction, read straight from its line by ``PredictionLineReader``; the line's text is made only
-        /// if the record is rejected later (a conflict).
-        case prediction(PredictionRecord, line: [UInt8])
+        /// A valid prediction, read straight from its line into the source's ``RecordSource/scan``, which holds it
+        /// until the next record is read; the line's text is made only if the record is rejected later (a conflict).
+        case scannedPrediction(line: [UInt8])
         /// The parsed JSON value for the validator, or why the text could not be read as a record; with the record's
         /// text as received (invalid UTF-8 and NUL replaced by U+FFFD so it can be stored).
         case parsed(Result<JSONValue, RecordRejection>, raw: String)
@@ -20,9 +20,9 @@ struct RawRecord {
         content = .parsed(value, raw: raw)
     }
 
-    init(lineNumber: Int, prediction: PredictionRecord, line: [UInt8]) {
+    init(lineNumber: Int, scannedPrediction line: [UInt8]) {
         self.lineNumber = lineNumber
-        content = .prediction(prediction, line: line)
+        content = .scannedPrediction(line: line)
     }
 
     /// The content, handed over with the record's end.
@@ -45,6 +45,8 @@ struct RecordSource {
     private let format: InputFormat
     private let kind: RecordKind
     private var csvHeader: [String]?
+    /// The prediction read last by the fast path (see ``RawRecord/Content/scannedPrediction(line:)``).
+    private(set) var scan = PredictionLine()
 
     init(path: String, format: InputFormat, kind: RecordKind) throws {
         lines = try ByteLineReader(path: path)
@@ -63,8 +65,8 @@ struct RecordSource {
         while let line = try lines.next() {
             if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             // Most prediction lines are read directly; the rest (and every invalid one) take the general path.
-            if kind == .predictions, line.truncatedBytes == 0, let record = PredictionLineReader.record(line.bytes) {
-                return RawRecord(lineNumber: line.number, prediction: record, line: line.bytes)
+            if kind == .predictions, line.truncatedBytes == 0, line.bytes.withUnsafeBufferPointer({ scan.read($0) }) {
+                return RawRecord(lineNumber: line.number, scannedPrediction: line.bytes)
             }
             let raw = Self.storableText(line.bytes, truncated: line.truncatedBytes)
             if line.truncatedBytes > 0 {

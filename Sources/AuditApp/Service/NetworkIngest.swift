@@ -76,6 +76,7 @@ extension IngestItem {
         case .prediction(let record): return record.predictionID
         case .label(let record): return record.predictionID
         case .rejected(let rejection): return rejection.predictionID
+        case .encodedPrediction: return nil  // file ingest's; a request's records are never encoded from lines
         }
     }
 }

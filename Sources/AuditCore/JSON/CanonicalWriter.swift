@@ -68,6 +68,28 @@ public struct CanonicalWriter {
         valueFollowsKey()
     }
 
+    /// Writes `"key":` for a key whose UTF-8 needs no escaping (no control character, quote or backslash), as it is.
+    public mutating func plainKey(_ key: UnsafeBufferPointer<UInt8>) {
+        separate()
+        appendPlain(key)
+        bytes.append(UInt8(ascii: ":"))
+        valueFollowsKey()
+    }
+
+    /// Writes a string whose UTF-8 needs no escaping (no control character, quote or backslash), as it is; nil is null.
+    public mutating func plainString(_ utf8: UnsafeBufferPointer<UInt8>?) {
+        separate()
+        guard let utf8 else { return appendNull() }
+        appendPlain(utf8)
+    }
+
+    private mutating func appendPlain(_ utf8: UnsafeBufferPointer<UInt8>) {
+        assert(utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: utf8)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// Writes `"key":`; the next value follows without a comma.
     public mutating func key(_ key: String) {
         separate()

@@ -114,6 +114,72 @@ extension PredictionRecord {
     }
 }
 
+extension PredictionLine {
+    /// Writes the canonical JSON of the record read last from `line` into the emptied `writer`, byte for byte what
+    /// ``PredictionRecord/writeCanonical(into:)`` writes for ``record(in:)`` with `derived` filled in (a differential
+    /// test pins this): the line's strings need no escapes, so their bytes are copied as they are.
+    @discardableResult
+    public func writeCanonical(
+        in line: UnsafeBufferPointer<UInt8>, derived: (msp: Double, margin: Double, entropy: Double)?, into writer: inout CanonicalWriter
+    ) -> PredictionRecord.CanonicalObjects {
+        func text(_ span: Span?) -> UnsafeBufferPointer<UInt8>? { span.map { UnsafeBufferPointer(rebasing: line[$0]) } }
+        func scores(_ scores: [(method: Span, value: Double)], _ writer: inout CanonicalWriter) {
+            writer.beginObject()
+            for score in scores {
+                writer.plainKey(text(score.method)!)
+                writer.number(score.value)
+            }
+            writer.endObject()
+        }
+        func numbers(_ range: Range<Int>?, _ writer: inout CanonicalWriter) {
+            guard let range else { return writer.null() }
+            writer.beginArray()
+            for value in self.numbers[range] { writer.number(value) }
+            writer.endArray()
+        }
+        writer.reset()
+        writer.beginObject()
+        writer.plainKey("attributes")
+        let attributesRange = writer.span { writer in
+            writer.beginObject()
+            for attribute in attributes {
+                writer.plainKey(text(attribute.key)!)
+                writer.plainString(text(attribute.value))
+            }
+            writer.endObject()
+        }
+        writer.plainKey("calibration_version"); writer.integer(calibrationVersion)
+        writer.plainKey("case_ref"); writer.plainString(text(caseRef))
+        writer.plainKey("confidence")
+        let confidenceRange = writer.span { scores(confidence, &$0) }
+        writer.plainKey("derived_entropy"); writer.number(derived?.entropy)
+        writer.plainKey("derived_margin"); writer.number(derived?.margin)
+        writer.plainKey("derived_msp"); writer.number(derived?.msp)
+        writer.plainKey("escalated"); writer.bool(escalated)
+        writer.plainKey("image_ref"); writer.plainString(text(imageRef))
+        writer.plainKey("label"); writer.integer(label.map(Int64.init))
+        writer.plainKey("model"); writer.plainString(text(model))
+        writer.plainKey("model_version"); writer.plainString(text(modelVersion))
+        writer.plainKey("occurred_at"); writer.string(occurredAt.rfc3339)
+        writer.plainKey("option_logits"); numbers(logits, &writer)
+        writer.plainKey("option_probs"); numbers(probabilities, &writer)
+        writer.plainKey("options")
+        writer.beginArray()
+        for option in options { writer.plainString(text(option)) }
+        writer.endArray()
+        writer.plainKey("perturbation_kind"); writer.string(perturbationOf == nil ? nil : "nota")
+        writer.plainKey("perturbation_of"); writer.plainString(text(perturbationOf))
+        writer.plainKey("predicted"); writer.integer(Int64(predicted))
+        writer.plainKey("prediction_id"); writer.plainString(text(predictionID))
+        writer.plainKey("question"); writer.plainString(text(question))
+        writer.plainKey("site"); writer.plainString(text(site))
+        writer.plainKey("uncertainty")
+        let uncertaintyRange = writer.span { scores(uncertainty, &$0) }
+        writer.endObject()
+        return PredictionRecord.CanonicalObjects(attributes: attributesRange, confidence: confidenceRange, uncertainty: uncertaintyRange)
+    }
+}
+
 extension LabelRecord {
     /// The canonical JSON text of this record, written directly (keys in sorted order).
     public var canonicalText: String {

@@ -4,22 +4,94 @@ import Glibc
 import Darwin
 #endif
 
-/// Reads one JSON Lines prediction straight into a ``PredictionRecord``, without building a JSON tree: the fast path
-/// of file ingest, where parsing into ``JSONValue`` and validating that tree cost more than everything else a record
-/// goes through on the client.
-///
-/// It reads only what it can read with certainty: known keys, each once; strings without escapes or control
-/// characters; numbers as ``JSONParser`` converts them. It returns nil for anything else, and for any record that
-/// breaks a rule of ``RecordValidator`` (conservatively: a text over its limit in bytes, an integer written `2.0`):
-/// the caller then takes the general path, ``JSONParser`` and ``RecordValidator``, which words the reason. Every record
-/// it does return is the one the general path returns for the same line (a differential test pins this).
+/// Reads one JSON Lines prediction straight into a ``PredictionRecord``, without building a JSON tree (see
+/// ``PredictionLine``, which does the reading).
 public enum PredictionLineReader {
     /// The record in `line` (one JSON text), or nil when the general path must read it.
     public static func record(_ line: [UInt8]) -> PredictionRecord? {
-        line.withUnsafeBufferPointer { bytes in
-            var cursor = JSONByteCursor(bytes: bytes)
-            return try? cursor.readPrediction()
+        var scan = PredictionLine()
+        return line.withUnsafeBufferPointer { bytes in scan.read(bytes) ? scan.record(in: bytes) : nil }
+    }
+}
+
+/// A prediction read straight from its JSON Lines text, as positions in that text: the fast path of file ingest, where
+/// parsing into ``JSONValue``, validating that tree and then building a record of strings and arrays cost more than
+/// everything else a record goes through on the client. Its strings are the spans of the line between their quotes;
+/// they hold no escapes, so their bytes are at once their UTF-8 and their canonical JSON.
+///
+/// It reads only what it can read with certainty: known keys, each once; strings without escapes or control
+/// characters; numbers as ``JSONParser`` converts them. ``read(_:)`` returns false for anything else, and for any record
+/// that breaks a rule of ``RecordValidator`` (conservatively: a text over its limit in bytes, an integer written `2.0`,
+/// an attribute key or a prediction id that is not ASCII): the caller then takes the general path, ``JSONParser`` and
+/// ``RecordValidator``, which words the reason. Every line it reads is one the general path accepts as the record
+/// ``record(in:)`` gives (a differential test pins this).
+///
+/// One value is reused line after line, so that reading allocates nothing once its arrays have grown.
+public struct PredictionLine: Sendable {
+    /// The bytes of a string value in the line, without its quotes.
+    public typealias Span = Range<Int>
+
+    public fileprivate(set) var predictionID: Span = 0..<0
+    public fileprivate(set) var model: Span = 0..<0
+    public fileprivate(set) var modelVersion: Span?
+    public fileprivate(set) var site: Span?
+    public fileprivate(set) var occurredAt = Timestamp(microseconds: 0)
+    public fileprivate(set) var caseRef: Span?
+    public fileprivate(set) var imageRef: Span?
+    /// Sorted by key bytes, as ``PredictionRecord`` sorts them.
+    public fileprivate(set) var attributes: [(key: Span, value: Span)] = []
+    public fileprivate(set) var question: Span?
+    public fileprivate(set) var options: [Span] = []
+    /// The option logits and probabilities lie in ``numbers``; at most one of the two is set.
+    public fileprivate(set) var logits: Range<Int>?
+    public fileprivate(set) var probabilities: Range<Int>?
+    public fileprivate(set) var numbers: [Double] = []
+    public fileprivate(set) var predicted = 0
+    /// Sorted by method name, as ``PredictionRecord`` sorts them.
+    public fileprivate(set) var confidence: [(method: Span, value: Double)] = []
+    public fileprivate(set) var uncertainty: [(method: Span, value: Double)] = []
+    /// The clean prediction a `nota` probe was derived from (the only kind of perturbation).
+    public fileprivate(set) var perturbationOf: Span?
+    public fileprivate(set) var label: Int?
+    public fileprivate(set) var escalated: Bool?
+    public fileprivate(set) var calibrationVersion: Int64?
+
+    public init() {}
+
+    /// Reads the record in `line` (one JSON text); false when the general path must read it.
+    public mutating func read(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        var cursor = JSONByteCursor(bytes: line)
+        do {
+            try cursor.readPrediction(into: &self)
+            return true
+        } catch {
+            return false
         }
+    }
+
+    /// The record read last from `line` (the same text given to ``read(_:)``), as strings and arrays.
+    public func record(in line: UnsafeBufferPointer<UInt8>) -> PredictionRecord {
+        func text(_ span: Span) -> String { String(decoding: UnsafeBufferPointer(rebasing: line[span]), as: UTF8.self) }
+        return PredictionRecord(
+            predictionID: text(predictionID), model: text(model), modelVersion: modelVersion.map(text), site: site.map(text),
+            occurredAt: occurredAt, caseRef: caseRef.map(text), imageRef: imageRef.map(text),
+            attributes: attributes.map { (text($0.key), text($0.value)) }, question: question.map(text), options: options.map(text),
+            optionLogits: logits.map { Array(numbers[$0]) }, optionProbs: probabilities.map { Array(numbers[$0]) },
+            predicted: predicted, confidence: confidence.map { (text($0.method), $0.value) },
+            uncertainty: uncertainty.map { (text($0.method), $0.value) },
+            perturbation: perturbationOf.map { Perturbation(kind: "nota", of: text($0)) }, label: label, escalated: escalated,
+            calibrationVersion: calibrationVersion)
+    }
+
+    /// Empties every field for the next line, keeping the arrays' storage.
+    fileprivate mutating func reset() {
+        modelVersion = nil; site = nil; caseRef = nil; imageRef = nil; question = nil
+        logits = nil; probabilities = nil; perturbationOf = nil; label = nil; escalated = nil; calibrationVersion = nil
+        attributes.removeAll(keepingCapacity: true)
+        options.removeAll(keepingCapacity: true)
+        numbers.removeAll(keepingCapacity: true)
+        confidence.removeAll(keepingCapacity: true)
+        uncertainty.removeAll(keepingCapacity: true)
     }
 }
 
@@ -59,28 +131,9 @@ private enum PredictionField: Int {
 private extension JSONByteCursor {
     // MARK: The record
 
-    mutating func readPrediction() throws(NotPlainJSON) -> PredictionRecord {
+    mutating func readPrediction(into line: inout PredictionLine) throws(NotPlainJSON) {
+        line.reset()
         var seen = 0
-        var predictionID: String?
-        var model: String?
-        var modelVersion: String?
-        var site: String?
-        var occurredAt: Timestamp?
-        var caseRef: String?
-        var imageRef: String?
-        var attributes: [(key: String, value: String)] = []
-        var question: String?
-        var options: [String]?
-        var logits: [Double]?
-        var probabilities: [Double]?
-        var predicted: Int64?
-        var confidence: [(method: String, value: Double)] = []
-        var uncertainty: [(method: String, value: Double)] = []
-        var perturbation: Perturbation?
-        var label: Int64?
-        var escalated: Bool?
-        var calibrationVersion: Int64?
-
         skipWhitespace()
         if try openIsEmpty(UInt8(ascii: "{"), UInt8(ascii: "}")) == false {
             repeat {
@@ -89,26 +142,26 @@ private extension JSONByteCursor {
                 seen |= 1 << field.rawValue
                 try colon()
                 switch field {
-                case .predictionID: predictionID = try identifier()
-                case .model: model = try identifier()
-                case .modelVersion: modelVersion = try optionalText(limit: RecordLimits.identifier)
-                case .site: site = try optionalText(limit: RecordLimits.identifier)
-                case .occurredAt: occurredAt = try timestamp()
-                case .caseRef: caseRef = try optionalText(limit: RecordLimits.reference)
-                case .imageRef: imageRef = try optionalText(limit: RecordLimits.reference)
-                case .attributes: attributes = try attributeObject()
-                case .question: question = try optionalText(limit: RecordLimits.question)
-                case .options: options = try optionArray()
-                case .optionLogits: logits = try numberArray()
-                case .optionProbs: probabilities = try numberArray()
-                case .predicted: predicted = try integer()
-                case .confidence: confidence = try scoreObject()
-                case .uncertainty: uncertainty = try scoreObject()
-                case .perturbation: perturbation = try perturbationObject()
-                case .label: label = try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in try cursor.integer() }
-                case .escalated: escalated = try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in try cursor.bool() }
+                case .predictionID: line.predictionID = try identifier()
+                case .model: line.model = try identifier()
+                case .modelVersion: line.modelVersion = try optionalText(limit: RecordLimits.identifier)
+                case .site: line.site = try optionalText(limit: RecordLimits.identifier)
+                case .occurredAt: line.occurredAt = try timestamp()
+                case .caseRef: line.caseRef = try optionalText(limit: RecordLimits.reference)
+                case .imageRef: line.imageRef = try optionalText(limit: RecordLimits.reference)
+                case .attributes: try attributeObject(into: &line.attributes)
+                case .question: line.question = try optionalText(limit: RecordLimits.question)
+                case .options: try optionArray(into: &line.options)
+                case .optionLogits: line.logits = try numberArray(into: &line.numbers)
+                case .optionProbs: line.probabilities = try numberArray(into: &line.numbers)
+                case .predicted: line.predicted = try Int(integer())
+                case .confidence: try scoreObject(into: &line.confidence)
+                case .uncertainty: try scoreObject(into: &line.uncertainty)
+                case .perturbation: line.perturbationOf = try perturbationObject()
+                case .label: line.label = try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in try Int(cursor.integer()) }
+                case .escalated: line.escalated = try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in try cursor.bool() }
                 case .calibrationVersion:
-                    calibrationVersion = try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in try cursor.integer() }
+                    line.calibrationVersion = try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in try cursor.integer() }
                 }
             } while try continues(UInt8(ascii: "}"))
         }
@@ -116,37 +169,47 @@ private extension JSONByteCursor {
         guard position == bytes.count else { throw NotPlainJSON() }
 
         // The record-level rules of RecordValidator.prediction.
-        guard let predictionID, let model, let occurredAt, let options, let predicted else { throw NotPlainJSON() }
-        let optionCount = Int64(options.count)
-        guard logits == nil || probabilities == nil, logits.map({ $0.count == options.count }) ?? true,
-              probabilities.map({ $0.count == options.count }) ?? true,
-              (0..<optionCount).contains(predicted), label.map({ (0..<optionCount).contains($0) }) ?? true,
-              calibrationVersion.map({ $0 >= 1 }) ?? true,
-              perturbation?.of != predictionID,
-              !confidence.contains(where: { score in uncertainty.contains { $0.method == score.method } })
+        let required = [PredictionField.predictionID, .model, .occurredAt, .options, .predicted]
+        guard required.allSatisfy({ seen & (1 << $0.rawValue) != 0 }) else { throw NotPlainJSON() }
+        let optionCount = line.options.count
+        guard line.logits == nil || line.probabilities == nil, line.logits.map({ $0.count == optionCount }) ?? true,
+              line.probabilities.map({ $0.count == optionCount }) ?? true,
+              (0..<optionCount).contains(line.predicted), line.label.map({ (0..<optionCount).contains($0) }) ?? true,
+              line.calibrationVersion.map({ $0 >= 1 }) ?? true,
+              !line.confidence.contains(where: { score in line.uncertainty.contains { same($0.method, score.method) } })
         else { throw NotPlainJSON() }
-        if let probabilities {
-            do { try RecordValidator.checkProbabilities(probabilities) } catch { throw NotPlainJSON() }
+        if let of = line.perturbationOf {
+            // Compared as strings by the general path: bytes decide only for ASCII.
+            guard isASCII(of), isASCII(line.predictionID), !same(of, line.predictionID) else { throw NotPlainJSON() }
         }
-        return PredictionRecord(
-            predictionID: predictionID, model: model, modelVersion: modelVersion, site: site, occurredAt: occurredAt,
-            caseRef: caseRef, imageRef: imageRef, attributes: attributes, question: question, options: options,
-            optionLogits: logits, optionProbs: probabilities, predicted: Int(predicted), confidence: confidence,
-            uncertainty: uncertainty, perturbation: perturbation, label: label.map { Int($0) }, escalated: escalated,
-            calibrationVersion: calibrationVersion)
+        if let probabilities = line.probabilities {
+            do { try RecordValidator.checkProbabilities(line.numbers[probabilities]) } catch { throw NotPlainJSON() }
+        }
+        line.attributes.sort { precedes($0.key, $1.key) }
+        line.confidence.sort { precedes($0.method, $1.method) }
+        line.uncertainty.sort { precedes($0.method, $1.method) }
     }
 
     // MARK: Field values
 
-    /// A required, non-empty string of at most the identifier limit in bytes.
-    mutating func identifier() throws(NotPlainJSON) -> String {
-        let text = try string(limit: RecordLimits.identifier)
-        guard !text.isEmpty else { throw NotPlainJSON() }
-        return text
+    /// The span of a string of at most `limit` bytes that is valid UTF-8 (the general path's limits count
+    /// characters, never more than bytes).
+    mutating func text(limit: Int) throws(NotPlainJSON) -> PredictionLine.Span {
+        let start = position + 1
+        let raw = try rawString()
+        guard raw.count <= limit, isValidUTF8(raw) else { throw NotPlainJSON() }
+        return start..<(start + raw.count)
     }
 
-    mutating func optionalText(limit: Int) throws(NotPlainJSON) -> String? {
-        try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in try cursor.string(limit: limit) }
+    /// A required, non-empty string of at most the identifier limit in bytes.
+    mutating func identifier() throws(NotPlainJSON) -> PredictionLine.Span {
+        let span = try text(limit: RecordLimits.identifier)
+        guard !span.isEmpty else { throw NotPlainJSON() }
+        return span
+    }
+
+    mutating func optionalText(limit: Int) throws(NotPlainJSON) -> PredictionLine.Span? {
+        try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in try cursor.text(limit: limit) }
     }
 
     mutating func timestamp() throws(NotPlainJSON) -> Timestamp {
@@ -157,87 +220,105 @@ private extension JSONByteCursor {
         return timestamp
     }
 
-    mutating func optionArray() throws(NotPlainJSON) -> [String] {
-        var options: [String] = []
+    mutating func optionArray(into options: inout [PredictionLine.Span]) throws(NotPlainJSON) {
         if try openIsEmpty(UInt8(ascii: "["), UInt8(ascii: "]")) == false {
             repeat {
-                let option = try string(limit: RecordLimits.option)
+                let option = try text(limit: RecordLimits.option)
                 guard !option.isEmpty else { throw NotPlainJSON() }
                 options.append(option)
             } while try continues(UInt8(ascii: "]"))
         }
         guard RecordLimits.options.contains(options.count) else { throw NotPlainJSON() }
-        return options
     }
 
-    mutating func numberArray() throws(NotPlainJSON) -> [Double]? {
-        try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in
-            var values: [Double] = []
-            values.reserveCapacity(8)
+    /// Appends the numbers of an array (or nothing for `null`) and says where they lie.
+    mutating func numberArray(into numbers: inout [Double]) throws(NotPlainJSON) -> Range<Int>? {
+        let start = numbers.count
+        return try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in
             if try cursor.openIsEmpty(UInt8(ascii: "["), UInt8(ascii: "]")) == false {
-                repeat { values.append(try cursor.number()) } while try cursor.continues(UInt8(ascii: "]"))
+                repeat { numbers.append(try cursor.number()) } while try cursor.continues(UInt8(ascii: "]"))
             }
-            return values
+            return start..<numbers.count
         }
     }
 
-    mutating func attributeObject() throws(NotPlainJSON) -> [(key: String, value: String)] {
-        try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in
-            var attributes: [(key: String, value: String)] = []
-            if try cursor.openIsEmpty(UInt8(ascii: "{"), UInt8(ascii: "}")) == false {
-                repeat {
-                    let key = try cursor.string(limit: RecordLimits.attributeKey)
-                    // String equality, as the general parser finds duplicate keys.
-                    guard !key.isEmpty, !attributes.contains(where: { $0.key == key }) else { throw NotPlainJSON() }
-                    try cursor.colon()
-                    attributes.append((key, try cursor.string(limit: RecordLimits.attributeValue)))
-                } while try cursor.continues(UInt8(ascii: "}"))
-            }
-            guard attributes.count <= RecordLimits.attributes else { throw NotPlainJSON() }
-            return attributes
-        } ?? []
+    mutating func attributeObject(into attributes: inout [(key: PredictionLine.Span, value: PredictionLine.Span)]) throws(NotPlainJSON) {
+        if literal("null") { return }
+        if try openIsEmpty(UInt8(ascii: "{"), UInt8(ascii: "}")) == false {
+            repeat {
+                let key = try text(limit: RecordLimits.attributeKey)
+                // The general parser finds duplicate keys by string equality: bytes decide only for ASCII.
+                guard !key.isEmpty, isASCII(key), !attributes.contains(where: { same($0.key, key) }) else { throw NotPlainJSON() }
+                try colon()
+                attributes.append((key, try text(limit: RecordLimits.attributeValue)))
+            } while try continues(UInt8(ascii: "}"))
+        }
+        guard attributes.count <= RecordLimits.attributes else { throw NotPlainJSON() }
     }
 
-    mutating func scoreObject() throws(NotPlainJSON) -> [(method: String, value: Double)] {
-        try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in
-            var scores: [(method: String, value: Double)] = []
-            if try cursor.openIsEmpty(UInt8(ascii: "{"), UInt8(ascii: "}")) == false {
-                repeat {
-                    let name = try cursor.rawString()
-                    guard (1...64).contains(name.count), name.allSatisfy(isMethodNameByte) else { throw NotPlainJSON() }
-                    guard !isDerivedMethodName(name) else { throw NotPlainJSON() }
-                    let method = String(decoding: name, as: UTF8.self)
-                    guard !scores.contains(where: { $0.method == method }) else { throw NotPlainJSON() }
-                    try cursor.colon()
-                    scores.append((method, try cursor.number()))
-                } while try cursor.continues(UInt8(ascii: "}"))
-            }
-            guard scores.count <= RecordLimits.methods else { throw NotPlainJSON() }
-            return scores
-        } ?? []
+    mutating func scoreObject(into scores: inout [(method: PredictionLine.Span, value: Double)]) throws(NotPlainJSON) {
+        if literal("null") { return }
+        if try openIsEmpty(UInt8(ascii: "{"), UInt8(ascii: "}")) == false {
+            repeat {
+                let start = position + 1
+                let name = try rawString()
+                guard (1...64).contains(name.count), name.allSatisfy(isMethodNameByte) else { throw NotPlainJSON() }
+                guard !isDerivedMethodName(name) else { throw NotPlainJSON() }
+                let method = start..<(start + name.count)
+                guard !scores.contains(where: { same($0.method, method) }) else { throw NotPlainJSON() }
+                try colon()
+                scores.append((method, try number()))
+            } while try continues(UInt8(ascii: "}"))
+        }
+        guard scores.count <= RecordLimits.methods else { throw NotPlainJSON() }
     }
 
-    mutating func perturbationObject() throws(NotPlainJSON) -> Perturbation? {
+    /// The `of` of a `nota` perturbation object, or nil for `null`.
+    mutating func perturbationObject() throws(NotPlainJSON) -> PredictionLine.Span? {
         try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in
-            var kind: String?
-            var of: String?
+            var kind: Range<Int>?
+            var of: Range<Int>?
             if try cursor.openIsEmpty(UInt8(ascii: "{"), UInt8(ascii: "}")) == false {
                 repeat {
                     let key = try cursor.rawString()
                     try cursor.colon()
                     if key.elementsEqual("kind".utf8), kind == nil {
-                        kind = try cursor.string(limit: 16)
+                        kind = try cursor.text(limit: 16)
                     } else if key.elementsEqual("of".utf8), of == nil {
-                        of = try cursor.string(limit: RecordLimits.identifier)
+                        of = try cursor.text(limit: RecordLimits.identifier)
                     } else {
                         throw NotPlainJSON()
                     }
                 } while try cursor.continues(UInt8(ascii: "}"))
             }
-            guard kind == "nota", let of, !of.isEmpty else { throw NotPlainJSON() }
-            return Perturbation(kind: "nota", of: of)
+            guard let kind, UnsafeBufferPointer(rebasing: cursor.bytes[kind]).elementsEqual("nota".utf8), let of, !of.isEmpty else {
+                throw NotPlainJSON()
+            }
+            return of
         }
     }
+
+    // MARK: Spans
+
+    func same(_ first: PredictionLine.Span, _ second: PredictionLine.Span) -> Bool {
+        first.count == second.count && memcmp(bytes.baseAddress! + first.lowerBound, bytes.baseAddress! + second.lowerBound, first.count) == 0
+    }
+
+    /// Byte order, as ``PredictionRecord`` sorts its keys (`utf8.lexicographicallyPrecedes`).
+    func precedes(_ first: PredictionLine.Span, _ second: PredictionLine.Span) -> Bool {
+        UnsafeBufferPointer(rebasing: bytes[first]).lexicographicallyPrecedes(UnsafeBufferPointer(rebasing: bytes[second]))
+    }
+
+    func isASCII(_ span: PredictionLine.Span) -> Bool {
+        UnsafeBufferPointer(rebasing: bytes[span]).allSatisfy { $0 < 0x80 }
+    }
+}
+
+/// True when `bytes` are valid UTF-8 (checked directly for ASCII, nearly every string of a record).
+private func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var combined: UInt8 = 0
+    for byte in bytes { combined |= byte }
+    return combined < 0x80 || String(validatingUTF8Bytes: bytes) != nil
 }
 
 /// The UTF-8 of ``derivedMethodNames``.

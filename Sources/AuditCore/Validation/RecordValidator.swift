@@ -141,7 +141,7 @@ public enum RecordValidator {
         }
     }
 
-    static func checkProbabilities(_ probabilities: [Double]) throws {
+    static func checkProbabilities(_ probabilities: some Collection<Double>) throws {
         for (index, probability) in probabilities.enumerated() where probability < 0 || probability > 1 {
             throw RecordRejection(field: "option_probs", reason: "option_probs[\(index)]=\(probability) is outside [0, 1]")
         }

@@ -9,6 +9,10 @@ public struct IngestItem: Sendable {
         case prediction(PredictionRecord)
         case label(LabelRecord)
         case rejected(RecordRejection)
+        /// A valid prediction that file ingest read straight from its line and hashed and encoded as it went
+        /// (``PreparedBatch/Preparer/appendPrediction(_:line:lineNumber:derived:)``): its row is in the batch, and no
+        /// record of it is kept.
+        case encodedPrediction
     }
 
     /// The line where the record starts (1-based), when it came from a file.
@@ -367,7 +371,7 @@ public final class IngestBatchWriter {
                 accepted.append((seq, record, hash, item))
             case .rejected(let rejection):
                 rejected.append((seq, quarantine(item, rejection.predictionID, rejection.field, rejection.reason)))
-            case .prediction:
+            case .prediction, .encodedPrediction:
                 preconditionFailure("a prediction in a labels batch")
             }
         }

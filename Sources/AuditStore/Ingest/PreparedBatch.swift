@@ -25,7 +25,7 @@ public struct PreparedBatch: Sendable {
 
     /// Prepares `items` on the calling thread.
     public init(_ items: [IngestItem]) {
-        var preparer = Preparer()
+        var preparer = Preparer(expectedCount: items.count)
         self = preparer.prepare(items)
     }
 
@@ -40,54 +40,119 @@ public struct PreparedBatch: Sendable {
         self.predictions = predictions
     }
 
-    /// Prepares batches one after another, reusing its scratch buffer.
+    /// Prepares batches one after another, record by record as they are read, reusing its scratch buffer.
     public struct Preparer {
         private var canonical = CanonicalWriter(capacity: 1024)
+        private let expectedCount: Int
+        // The batch being prepared.
+        private var items: [IngestItem] = []
+        private var predictionIDs: [String?] = []
+        private var rowHashes: [String?] = []
+        private var methodListOfItem: [Int] = []
+        private var methodLists: [MethodList] = []
+        private var rowStarts: [Int] = []
+        private var encoder = CopyBinaryEncoder(capacity: 0, header: false)
+        private var lastList = -1
 
-        public init() {}
+        /// A preparer for batches of about `expectedCount` records.
+        public init(expectedCount: Int = 0) {
+            self.expectedCount = expectedCount
+            startBatch()
+        }
+
+        /// Records added to the batch being prepared.
+        public var count: Int { items.count }
 
         /// Hashes every valid record of `items` and encodes every valid prediction.
         public mutating func prepare(_ items: consuming [IngestItem]) -> PreparedBatch {
-            var items = items
-            var predictionIDs: [String?] = []
-            var methodListOfItem: [Int] = []
-            var methodLists: [MethodList] = []
-            var rowStarts: [Int] = []
-            predictionIDs.reserveCapacity(items.count)
-            methodListOfItem.reserveCapacity(items.count)
-            rowStarts.reserveCapacity(items.count + 1)
-            var encoder = CopyBinaryEncoder(capacity: 0, header: false)
-            var lastList = -1
-            for seq in items.indices {
-                rowStarts.append(encoder.bytes.count)
-                switch items[seq].outcome {
-                case .prediction(let record):
-                    if encoder.bytes.isEmpty { encoder.reserveCapacity(items.count * 768) }  // labels encode no rows
-                    // One canonical writing serves the hash and the row's jsonb columns.
-                    let objects = record.writeCanonical(into: &canonical)
-                    let hash = ChainHash.sha256(bytes: canonical.bytes)
-                    items[seq].rowHash = hash
-                    RecordColumns.encode(record, seq: seq, hash: hash, canonical: canonical.bytes, objects: objects, into: &encoder)
-                    predictionIDs.append(record.predictionID)
-                    // Records of one source nearly always name the same methods.
-                    if lastList < 0 || !methodLists[lastList].matches(record) {
-                        lastList = methodLists.firstIndex { $0.matches(record) } ?? methodLists.count
-                        if lastList == methodLists.count { methodLists.append(MethodList(record)) }
-                    }
-                    methodListOfItem.append(lastList)
-                case .label(let record):
-                    if items[seq].rowHash == nil { items[seq].rowHash = ChainHash.rowHash(of: record) }
-                    predictionIDs.append(nil)
-                    methodListOfItem.append(-1)
-                case .rejected:
-                    predictionIDs.append(nil)
-                    methodListOfItem.append(-1)
-                }
-            }
+            for item in items { append(item) }
+            return finish()
+        }
+
+        /// Adds a record: a valid one is hashed and, if a prediction, encoded.
+        public mutating func append(_ item: consuming IngestItem) {
+            var item = item
             rowStarts.append(encoder.bytes.count)
-            return PreparedBatch(items: items, predictionIDs: predictionIDs, methodListOfItem: methodListOfItem,
-                                 methodLists: methodLists, rows: encoder.bytes, rowStarts: rowStarts,
-                                 predictions: PredictionSorting(items: items, predictionIDs: predictionIDs))
+            switch item.outcome {
+            case .prediction(let record):
+                // One canonical writing serves the hash and the row's jsonb columns.
+                let objects = record.writeCanonical(into: &canonical)
+                let hash = ChainHash.sha256(bytes: canonical.bytes)
+                reserveRows()
+                RecordColumns.encode(record, seq: items.count, hash: hash, canonical: canonical.bytes, objects: objects, into: &encoder)
+                item.rowHash = hash
+                predictionIDs.append(record.predictionID)
+                noteMethods(matching: { $0.matches(record) }, else: { MethodList(record) })
+            case .label(let record):
+                if item.rowHash == nil { item.rowHash = ChainHash.rowHash(of: record) }
+                predictionIDs.append(nil)
+                methodListOfItem.append(-1)
+            case .rejected:
+                predictionIDs.append(nil)
+                methodListOfItem.append(-1)
+            case .encodedPrediction:
+                preconditionFailure("an encoded prediction is added with its line")
+            }
+            rowHashes.append(item.rowHash)
+            items.append(item)
+        }
+
+        /// Adds a valid prediction read straight from its line (file ingest's fast path): hashed and encoded from the
+        /// line's bytes, with no record made; `derived` are its msp, margin and entropy at T = 1.
+        public mutating func appendPrediction(
+            _ scan: PredictionLine, line: [UInt8], lineNumber: Int, derived: (msp: Double, margin: Double, entropy: Double)?
+        ) {
+            rowStarts.append(encoder.bytes.count)
+            let (hash, id) = line.withUnsafeBufferPointer { bytes in
+                let objects = scan.writeCanonical(in: bytes, derived: derived, into: &canonical)
+                let hash = ChainHash.sha256(bytes: canonical.bytes)
+                reserveRows()
+                RecordColumns.encode(scan, in: bytes, derived: derived, seq: items.count, hash: hash, canonical: canonical.bytes,
+                                     objects: objects, into: &encoder)
+                noteMethods(matching: { $0.matches(scan, in: bytes) }, else: { MethodList(scan, in: bytes) })
+                return (hash, String(decoding: UnsafeBufferPointer(rebasing: bytes[scan.predictionID]), as: UTF8.self))
+            }
+            var item = IngestItem(lineNumber: lineNumber, line: line, outcome: .encodedPrediction)
+            item.rowHash = hash
+            predictionIDs.append(id)
+            rowHashes.append(hash)
+            items.append(item)
+        }
+
+        /// The batch prepared so far; the preparer starts the next one.
+        public mutating func finish() -> PreparedBatch {
+            rowStarts.append(encoder.bytes.count)
+            let batch = PreparedBatch(items: items, predictionIDs: predictionIDs, methodListOfItem: methodListOfItem,
+                                      methodLists: methodLists, rows: encoder.bytes, rowStarts: rowStarts,
+                                      predictions: PredictionSorting(predictionIDs: predictionIDs, rowHashes: rowHashes))
+            startBatch()
+            return batch
+        }
+
+        private mutating func startBatch() {
+            (items, predictionIDs, rowHashes, methodListOfItem, methodLists, rowStarts) = ([], [], [], [], [], [])
+            items.reserveCapacity(expectedCount)
+            predictionIDs.reserveCapacity(expectedCount)
+            rowHashes.reserveCapacity(expectedCount)
+            methodListOfItem.reserveCapacity(expectedCount)
+            rowStarts.reserveCapacity(expectedCount + 1)
+            encoder = CopyBinaryEncoder(capacity: 0, header: false)
+            lastList = -1
+        }
+
+        /// Room for the batch's rows, made once, at its first prediction (labels encode no rows).
+        private mutating func reserveRows() {
+            if encoder.bytes.isEmpty { encoder.reserveCapacity(max(expectedCount, 1) * 768) }
+        }
+
+        /// Notes which list of UE methods the prediction just encoded names: records of one source nearly always name
+        /// the same methods, so the last list is tried first.
+        private mutating func noteMethods(matching matches: (MethodList) -> Bool, else makeList: () -> MethodList) {
+            if lastList < 0 || !matches(methodLists[lastList]) {
+                lastList = methodLists.firstIndex(where: matches) ?? methodLists.count
+                if lastList == methodLists.count { methodLists.append(makeList()) }
+            }
+            methodListOfItem.append(lastList)
         }
     }
 }
@@ -109,15 +174,16 @@ struct PredictionSorting: Sendable {
     /// that the writer need not compute it while the database waits.
     let rowsHashIfAllStored: String?
 
-    init(items: [IngestItem], predictionIDs: [String?]) {
+    /// Sorts out the items whose `predictionIDs` and `rowHashes` (both per item) are set: the valid predictions.
+    init(predictionIDs: [String?], rowHashes: [String?]) {
         var seqs: [Int] = [], ids: [String] = [], hashes: [String] = [], repeats: [Int] = []
         var conflicts: [(seq: Int, id: String)] = []
         var positionOfID: [String: Int] = [:]
-        positionOfID.reserveCapacity(items.count)
+        positionOfID.reserveCapacity(predictionIDs.count)
         // An item without an id is a rejected record in a predictions batch (a labels batch accepts nothing here).
         var anyWithoutID = false
-        for seq in items.indices {
-            guard let id = predictionIDs[seq], let hash = items[seq].rowHash else {
+        for seq in predictionIDs.indices {
+            guard let id = predictionIDs[seq], let hash = rowHashes[seq] else {
                 anyWithoutID = true
                 continue
             }
@@ -144,14 +210,31 @@ struct MethodList: Sendable {
         used = record.confidence.map { ($0.method, .confidence) } + record.uncertainty.map { ($0.method, .uncertainty) }
     }
 
+    init(_ scan: PredictionLine, in line: UnsafeBufferPointer<UInt8>) {
+        func name(_ span: PredictionLine.Span) -> String { String(decoding: UnsafeBufferPointer(rebasing: line[span]), as: UTF8.self) }
+        used = scan.confidence.map { (name($0.method), .confidence) } + scan.uncertainty.map { (name($0.method), .uncertainty) }
+    }
+
     func matches(_ record: PredictionRecord) -> Bool {
-        guard used.count == record.confidence.count + record.uncertainty.count else { return false }
-        for (index, score) in record.confidence.enumerated() where used[index].side != .confidence || used[index].method != score.method {
+        matches(confidence: record.confidence.lazy.map { $0.method.utf8 }, uncertainty: record.uncertainty.lazy.map { $0.method.utf8 })
+    }
+
+    func matches(_ scan: PredictionLine, in line: UnsafeBufferPointer<UInt8>) -> Bool {
+        matches(confidence: scan.confidence.lazy.map { UnsafeBufferPointer(rebasing: line[$0.method]) },
+                uncertainty: scan.uncertainty.lazy.map { UnsafeBufferPointer(rebasing: line[$0.method]) })
+    }
+
+    /// True when the names, given as UTF-8, are this list's, on the same sides and in the same order.
+    private func matches<Name: Sequence<UInt8>>(
+        confidence: some Collection<Name>, uncertainty: some Collection<Name>
+    ) -> Bool {
+        guard used.count == confidence.count + uncertainty.count else { return false }
+        for (index, name) in confidence.enumerated() where used[index].side != .confidence || !used[index].method.utf8.elementsEqual(name) {
             return false
         }
-        let offset = record.confidence.count
-        for (index, score) in record.uncertainty.enumerated()
-        where used[offset + index].side != .uncertainty || used[offset + index].method != score.method {
+        let offset = confidence.count
+        for (index, name) in uncertainty.enumerated()
+        where used[offset + index].side != .uncertainty || !used[offset + index].method.utf8.elementsEqual(name) {
             return false
         }
         return true

@@ -69,6 +69,43 @@ enum RecordColumns {
         encoder.text(hash)
     }
 
+    /// Appends the row of the prediction `scan` read last from `line`, byte for byte what the other `encode` appends for
+    /// the record it stands for (a differential test pins this), straight from the line's bytes.
+    static func encode(
+        _ scan: PredictionLine, in line: UnsafeBufferPointer<UInt8>, derived: (msp: Double, margin: Double, entropy: Double)?,
+        seq: Int, hash: String, canonical: [UInt8], objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
+    ) {
+        func text(_ span: PredictionLine.Span?) -> UnsafeBufferPointer<UInt8>? { span.map { UnsafeBufferPointer(rebasing: line[$0]) } }
+        encoder.beginRow(fields: 27)
+        encoder.int8(0)  // batch_id, written in at commit
+        encoder.timestamptz(microsecondsSinceUnixEpoch: 0)  // ingested_at, likewise
+        encoder.int4(seq)
+        encoder.text(utf8: text(scan.predictionID))
+        encoder.text(utf8: text(scan.model))
+        encoder.text(utf8: text(scan.modelVersion))
+        encoder.text(utf8: text(scan.site))
+        encoder.timestamptz(microsecondsSinceUnixEpoch: scan.occurredAt.microseconds)
+        encoder.text(utf8: text(scan.caseRef))
+        encoder.text(utf8: text(scan.imageRef))
+        encoder.jsonb(utf8: canonical[objects.attributes])
+        encoder.text(utf8: text(scan.question))
+        encoder.textArray(ranges: scan.options, of: line)
+        encoder.float8Array(scan.logits.map { scan.numbers[$0] })
+        encoder.float8Array(scan.probabilities.map { scan.numbers[$0] })
+        encoder.int4(scan.predicted)
+        encoder.jsonb(utf8: canonical[objects.confidence])
+        encoder.jsonb(utf8: canonical[objects.uncertainty])
+        encoder.float8(derived?.msp)
+        encoder.float8(derived?.margin)
+        encoder.float8(derived?.entropy)
+        encoder.text(scan.perturbationOf == nil ? nil : "nota")
+        encoder.text(utf8: text(scan.perturbationOf))
+        encoder.int4(scan.label)
+        encoder.bool(scan.escalated)
+        encoder.int8(scan.calibrationVersion)
+        encoder.text(hash)
+    }
+
     /// Rebuilds a record from a row selected with `predictionSelectList` starting at column `base`.
     static func decodePrediction(_ result: PQResult, row: Int, base: Int = 0) throws -> PredictionRecord {
         func column(_ offset: Int) -> Int { base + offset }

@@ -1,0 +1,77 @@
+@testable import AuditApp
+import AuditCore
+@testable import AuditStore
+import Foundation
+import Testing
+import TestSupport
+
+/// File ingest's fast path (a prediction hashed and encoded straight from its line) against the general one (the line
+/// parsed, validated into a record, its scores derived, then hashed and encoded): the batch the writer receives must be
+/// the same, byte for byte.
+@Suite("prepared batches")
+struct PreparedBatchTests {
+    @Test("a batch prepared straight from lines is the batch prepared from their records")
+    func linesAgreeWithRecords() throws {
+        var options = SimulationOptions()
+        (options.models, options.perModel, options.months, options.seed) = (3, 400, 1, 11)
+        var simulator = FleetSimulator(options: options)
+        let output = try simulator.write(to: FileManager.default.temporaryDirectory.appendingPathComponent("prep-\(UUID().uuidString)").path)
+        var lines = try output.predictionFiles.flatMap { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n").map(String.init) }
+        lines += [
+            SampleRecords.prediction(id: "v-1", extra: #","label":2,"escalated":true,"calibration_version":4,"site":"north""#),
+            SampleRecords.prediction(id: "v-2", extra: #","perturbation":{"kind":"nota","of":"v-1"},"question":"Quelle anomalie ? 肺炎""#),
+            SampleRecords.prediction(id: "v-3", probabilities: [0.25, 0.75], extra: #","uncertainty":{"z":1,"b":2},"model_version":null"#),
+            #"{"prediction_id":"v-4","model":"m1","occurred_at":"2026-10-05T11:12:00+02:00","options":["a","b","c"],"# +
+                #""option_logits":[1e-3,-2,30],"predicted":2,"attributes":{"site_kind":"rural","age":"70+"},"confidence":null}"#,
+        ]
+        #expect(lines.count > 1_200)
+
+        var fromLines = PreparedBatch.Preparer(expectedCount: lines.count)
+        var fromRecords = PreparedBatch.Preparer(expectedCount: lines.count)
+        var scan = PredictionLine()
+        for (index, text) in lines.enumerated() {
+            let line = Array(text.utf8)
+            let read = line.withUnsafeBufferPointer { scan.read($0) }
+            try #require(read, "the fast path declined \(text)")
+            fromLines.appendPrediction(scan, line: line, lineNumber: index + 1, derived: scan.derivedScores())
+            let outcome = AuditApp.outcome(of: .success(try JSONParser.parse(line)), kind: .predictions)
+            fromRecords.append(IngestItem(lineNumber: index + 1, line: line, outcome: outcome))
+        }
+        let direct = fromLines.finish()
+        let general = fromRecords.finish()
+
+        #expect(direct.rows.count > 1_200 * 300)
+        #expect(direct.rows == general.rows)
+        #expect(direct.rowStarts == general.rowStarts)
+        #expect(direct.predictionIDs == general.predictionIDs)
+        #expect(direct.items.map(\.rowHash) == general.items.map(\.rowHash))
+        #expect(direct.items.map(\.raw) == general.items.map(\.raw))
+        #expect(direct.methodListOfItem == general.methodListOfItem)
+        #expect(direct.methodLists.map { $0.used.map { "\($0.side):\($0.method)" } } == general.methodLists.map { $0.used.map { "\($0.side):\($0.method)" } })
+        #expect(direct.predictions.rowsHashIfAllStored == general.predictions.rowsHashIfAllStored)
+    }
+
+    @Test("derived scores from a line are those of its record, bit for bit")
+    func derivedScoresAgree() throws {
+        let lines = [
+            SampleRecords.prediction(id: "d-1"),
+            SampleRecords.prediction(id: "d-2", probabilities: [1e-15, 1 - 1e-15]),
+            #"{"prediction_id":"d-3","model":"m","occurred_at":"2026-10-05T09:00:00Z","options":["a","b"],"option_logits":[700,-700],"predicted":1}"#,
+            #"{"prediction_id":"d-4","model":"m","occurred_at":"2026-10-05T09:00:00Z","options":["a","b"],"predicted":0}"#,
+        ]
+        var scan = PredictionLine()
+        for text in lines {
+            let line = Array(text.utf8)
+            let read = line.withUnsafeBufferPointer { scan.read($0) }
+            try #require(read)
+            guard case .prediction(let record) = AuditApp.outcome(of: .success(try JSONParser.parse(line)), kind: .predictions) else {
+                Issue.record("rejected: \(text)")
+                continue
+            }
+            let fromLine = scan.derivedScores()
+            #expect(fromLine.map { [$0.msp, $0.margin, $0.entropy].map(\.bitPattern) }
+                    == record.derived.map { [$0.msp, $0.margin, $0.entropy].map(\.bitPattern) }, "\(text)")
+            #expect((fromLine == nil) == (text.contains("option_") == false))
+        }
+    }
+}
