@@ -217,6 +217,10 @@ tampers=(
     "$disable UPDATE ue_methods SET orientation = 'uncertainty' WHERE method = 'p_true'"
     "$disable DELETE FROM drift_run_links WHERE run_id = (SELECT max(run_id) FROM drift_runs); DELETE FROM drift_runs WHERE run_id = (SELECT max(run_id) FROM drift_runs)"
     "ALTER TABLE predictions DISABLE TRIGGER USER; UPDATE predictions SET model = 'renamed' WHERE batch_seq = 5; ALTER TABLE predictions ENABLE TRIGGER USER"
+    # The schema around the rows: no hashed row changes, so only the comparison with the migrations can see these.
+    "ALTER TABLE ground_truth DISABLE TRIGGER ground_truth_append_only"
+    "CREATE OR REPLACE VIEW calibration_status AS SELECT DISTINCT ON (e.version_id) e.version_id, e.model, 'active'::text AS status, e.actor, e.reason, e.recorded_at FROM calibration_events e ORDER BY e.version_id, e.event_id DESC"
+    "ALTER TABLE predictions ENABLE ROW LEVEL SECURITY; ALTER TABLE predictions FORCE ROW LEVEL SECURITY; CREATE POLICY hide_one_site ON predictions USING (site IS DISTINCT FROM 'site-a')"
 )
 held=0
 for sql in "${tampers[@]}"; do
@@ -227,7 +231,7 @@ for sql in "${tampers[@]}"; do
 done
 psql_admin postgres -c "DROP DATABASE IF EXISTS tampered" -c "CREATE DATABASE tampered TEMPLATE tamperbase" >/dev/null
 DATABASE_URL="host=$socket user=vlm_audit dbname=tampered" "$bin" verify "${anchor_args[@]}" >/dev/null 2>&1; untouched=$?
-record "tampering: edit, delete, insert, reorder, truncate, backdate; calibration; drift; UE orientations" "${#tampers[@]}" "$held" "verify (with the earlier chain heads as anchors) exits 1 for each; the untouched copy exits $untouched"
+record "tampering: edit, delete, insert, reorder, truncate, backdate; calibration; drift; UE orientations; schema" "${#tampers[@]}" "$held" "verify (with the earlier chain heads as anchors) exits 1 for each; the untouched copy exits $untouched"
 [ "$untouched" = 0 ] || failures=$((failures + 1))
 
 # 7. Access: the application role and the triggers.

@@ -2,7 +2,8 @@ import AuditStore
 
 extension AuditApp {
     /// Recomputes the tamper-evident chain of the record tables, the calibration event chain, the drift chain and the
-    /// stored hashes of calibration versions and drift findings.
+    /// stored hashes of calibration versions and drift findings, and compares the schema's definitions (views,
+    /// triggers, functions, constraints, …) with what the migrations define (``SchemaCheck``).
     ///
     /// A superuser could delete the newest links of a chain, or rewrite a chain from some point on, and leave it
     /// internally consistent; `anchors` (chain heads printed earlier by `verify` or in a monthly report, kept outside
@@ -23,7 +24,11 @@ extension AuditApp {
                     "anchor \(hash) is no longer a link of the records, calibration or drift chain: history was truncated or rewritten after it was taken"))
             }
         }
-        return ChainReport(batches: records.batches, rows: records.rows, head: records.head, problems: problems,
-                           calibrationHead: try CalibrationStore.eventChainHead(connection), driftHead: try DriftStore.chainHead(connection))
+        let schema = try SchemaCheck.check(connection, migrations: database.migrator.migrations())
+        problems += schema.problems.map { ChainReport.Problem(batchID: nil, row: nil, message: $0, area: "schema") }
+        var report = ChainReport(batches: records.batches, rows: records.rows, head: records.head, problems: problems,
+                                 calibrationHead: try CalibrationStore.eventChainHead(connection), driftHead: try DriftStore.chainHead(connection))
+        (report.schemaDefinitions, report.schemaNotChecked) = (schema.compared, schema.notChecked)
+        return report
     }
 }

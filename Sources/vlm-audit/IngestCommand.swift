@@ -95,6 +95,7 @@ struct VerifyCommand: ParsableCommand {
             }
             if let calibrationHead = report.calibrationHead { object["calibration_head"] = calibrationHead }
             if let driftHead = report.driftHead { object["drift_head"] = driftHead }
+            object["schema"] = ["definitions": report.schemaDefinitions, "not_checked": report.schemaNotChecked.map { $0 as Any } ?? NSNull()] as [String: Any]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         }
         if let head = report.head {
@@ -104,6 +105,11 @@ struct VerifyCommand: ParsableCommand {
         }
         if let calibrationHead = report.calibrationHead { printError("calibration chain head: \(calibrationHead)") }
         if let driftHead = report.driftHead { printError("drift chain head: \(driftHead)") }
+        if let reason = report.schemaNotChecked {
+            printError("schema: NOT CHECKED against the migrations (\(reason))")
+        } else if report.problems.allSatisfy({ $0.area != "schema" }) {
+            printError("schema: \(report.schemaDefinitions) definitions match the migrations")
+        }
         guard report.intact else {
             printError("BROKEN: \(report.problems.count) problem(s); first: \(report.problems[0])")
             for problem in report.problems.dropFirst().prefix(9) { printError("  \(problem)") }

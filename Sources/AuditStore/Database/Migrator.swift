@@ -37,6 +37,16 @@ public struct Migrator: Sendable {
         }
     }
 
+    /// The table of applied migrations, made before the first migration (which protects it like a record table).
+    static let createSchemaMigrations = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version integer PRIMARY KEY,
+            name text NOT NULL,
+            checksum text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+
     /// The folder holding the migration files.
     public let folder: URL
 
@@ -73,14 +83,7 @@ public struct Migrator: Sendable {
         let files = try migrations()
         let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL").bool(0, 0) ?? false
         if !exists {
-            try connection.execute("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                checksum text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """)
+            try connection.execute(Self.createSchemaMigrations)
         }
         try connection.query("SELECT pg_advisory_lock($1)", [StoreLocks.migrations])
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [StoreLocks.migrations]) }

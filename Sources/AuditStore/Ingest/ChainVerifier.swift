@@ -10,15 +10,18 @@ public struct ChainReport: Sendable {
         public let batchID: Int64?
         public let row: String?
         public let message: String
+        /// What was found broken when it is neither a batch nor the stored findings (the schema, say).
+        public let area: String?
 
-        public init(batchID: Int64?, row: String?, message: String) {
+        public init(batchID: Int64?, row: String?, message: String, area: String? = nil) {
             self.batchID = batchID
             self.row = row
             self.message = message
+            self.area = area
         }
 
         public var description: String {
-            var text = batchID.map { "batch \($0)" } ?? "stored findings"
+            var text = area ?? batchID.map { "batch \($0)" } ?? "stored findings"
             if let row { text += ", \(row)" }
             return text + ": " + message
         }
@@ -34,6 +37,9 @@ public struct ChainReport: Sendable {
     public var calibrationHead: String?
     /// The newest drift run's link hash (the head of the drift chain); nil when there is none.
     public var driftHead: String?
+    /// Definitions of the schema compared with the migrations' (``SchemaCheck``), and why not if they were not.
+    public var schemaDefinitions = 0
+    public var schemaNotChecked: String?
 
     public init(batches: Int, rows: Int, head: (hash: String, batchID: Int64, ingestedAt: String)?, problems: [Problem],
                 calibrationHead: String? = nil, driftHead: String? = nil)
