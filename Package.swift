@@ -81,5 +81,7 @@ if Context.environment["VLM_AUDIT_BENCHMARKS"] != nil {
     package.targets += [
         .executableTarget(name: "StatisticsBenchmark", dependencies: ["Statistics"], path: "Benchmarks/StatisticsBenchmark"),
         .executableTarget(name: "pq-stress", dependencies: ["PQ"], path: "Benchmarks/PQStress"),
+        .executableTarget(name: "IngestReaderBenchmark", dependencies: ["AuditApp", "AuditStore", "AuditCore"],
+                          path: "Benchmarks/IngestReaderBenchmark"),
     ]
 }

@@ -185,7 +185,7 @@ extension PredictionRecord {
     }
 
     /// Fills msp, margin and entropy at T = 1 from the logits or probabilities.
-    mutating func deriveScores() {
+    public mutating func deriveScores() {
         guard let logits = statisticsLogits else { return }
         let scores = DerivedScores(logits: logits, predicted: predicted)
         derived = (scores.msp, scores.margin, scores.entropy)
@@ -194,7 +194,7 @@ extension PredictionRecord {
 
 extension PredictionLine {
     /// msp, margin and entropy at T = 1, as ``PredictionRecord/deriveScores()`` computes them for the same record.
-    func derivedScores() -> (msp: Double, margin: Double, entropy: Double)? {
+    public func derivedScores() -> (msp: Double, margin: Double, entropy: Double)? {
         let scores: DerivedScores
         if let logits {
             scores = DerivedScores(logits: numbers[logits], predicted: predicted)

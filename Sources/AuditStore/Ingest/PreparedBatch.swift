@@ -22,6 +22,8 @@ public struct PreparedBatch: Sendable {
     let rowStarts: [Int]
     /// The valid predictions sorted out within the batch: which are accepted, repeated or in conflict.
     let predictions: PredictionSorting
+    /// The batch's `rows_hash` if every valid prediction in it is stored and nothing is quarantined (the usual case).
+    public var rowsHashIfAllStored: String? { predictions.rowsHashIfAllStored }
 
     /// Prepares `items` on the calling thread.
     public init(_ items: [IngestItem]) {
