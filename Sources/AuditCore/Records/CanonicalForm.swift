@@ -25,38 +25,55 @@ extension PredictionRecord {
     @discardableResult
     public func writeCanonical(into writer: inout CanonicalWriter) -> CanonicalObjects {
         writer.reset()
-        writer.beginObject()
-        writer.plainKey("attributes")
-        let attributesRange = writer.span { Self.write(attributes, to: &$0) }
-        writer.plainKey("calibration_version"); writer.integer(calibrationVersion)
-        writer.plainKey("case_ref"); writer.string(caseRef)
-        writer.plainKey("confidence")
-        let confidenceRange = writer.span { Self.write(confidence, to: &$0) }
-        writer.plainKey("derived_entropy"); writer.number(derived?.entropy)
-        writer.plainKey("derived_margin"); writer.number(derived?.margin)
-        writer.plainKey("derived_msp"); writer.number(derived?.msp)
-        writer.plainKey("escalated"); writer.bool(escalated)
-        writer.plainKey("image_ref"); writer.string(imageRef)
-        writer.plainKey("label"); writer.integer(label.map(Int64.init))
-        writer.plainKey("model"); writer.string(model)
-        writer.plainKey("model_version"); writer.string(modelVersion)
-        writer.plainKey("occurred_at"); writer.string(occurredAt.rfc3339)
-        writer.plainKey("option_logits"); Self.write(optionLogits, to: &writer)
-        writer.plainKey("option_probs"); Self.write(optionProbs, to: &writer)
-        writer.plainKey("options")
-        writer.beginArray()
-        for option in options { writer.string(option) }
-        writer.endArray()
-        writer.plainKey("perturbation_kind"); writer.string(perturbation?.kind)
-        writer.plainKey("perturbation_of"); writer.string(perturbation?.of)
-        writer.plainKey("predicted"); writer.integer(Int64(predicted))
-        writer.plainKey("prediction_id"); writer.string(predictionID)
-        writer.plainKey("question"); writer.string(question)
-        writer.plainKey("site"); writer.string(site)
-        writer.plainKey("uncertainty")
-        let uncertaintyRange = writer.span { Self.write(uncertainty, to: &$0) }
-        writer.endObject()
-        return CanonicalObjects(attributes: attributesRange, confidence: confidenceRange, uncertainty: uncertaintyRange)
+        return writer.write(reserving: canonicalBound) { writer in
+            writer.beginObject()
+            writer.plainKey("attributes")
+            let attributesRange = writer.span { Self.write(attributes, to: &$0) }
+            writer.plainKey("calibration_version"); writer.integer(calibrationVersion)
+            writer.plainKey("case_ref"); writer.string(caseRef)
+            writer.plainKey("confidence")
+            let confidenceRange = writer.span { Self.write(confidence, to: &$0) }
+            writer.plainKey("derived_entropy"); writer.number(derived?.entropy)
+            writer.plainKey("derived_margin"); writer.number(derived?.margin)
+            writer.plainKey("derived_msp"); writer.number(derived?.msp)
+            writer.plainKey("escalated"); writer.bool(escalated)
+            writer.plainKey("image_ref"); writer.string(imageRef)
+            writer.plainKey("label"); writer.integer(label.map(Int64.init))
+            writer.plainKey("model"); writer.string(model)
+            writer.plainKey("model_version"); writer.string(modelVersion)
+            writer.plainKey("occurred_at"); writer.string(occurredAt.rfc3339)
+            writer.plainKey("option_logits"); Self.write(optionLogits, to: &writer)
+            writer.plainKey("option_probs"); Self.write(optionProbs, to: &writer)
+            writer.plainKey("options")
+            writer.beginArray()
+            for option in options { writer.string(option) }
+            writer.endArray()
+            writer.plainKey("perturbation_kind"); writer.string(perturbation?.kind)
+            writer.plainKey("perturbation_of"); writer.string(perturbation?.of)
+            writer.plainKey("predicted"); writer.integer(Int64(predicted))
+            writer.plainKey("prediction_id"); writer.string(predictionID)
+            writer.plainKey("question"); writer.string(question)
+            writer.plainKey("site"); writer.string(site)
+            writer.plainKey("uncertainty")
+            let uncertaintyRange = writer.span { Self.write(uncertainty, to: &$0) }
+            writer.endObject()
+            return CanonicalObjects(attributes: attributesRange, confidence: confidenceRange, uncertainty: uncertaintyRange)
+        }
+    }
+
+    /// The most the canonical JSON of this record can take: its strings escaped at worst, every number at its longest.
+    private var canonicalBound: Int {
+        typealias Output = CanonicalOutput
+        var bound = 1024  // fixed keys, brackets, literals and the time of occurrence
+        bound += Output.bound(caseRef) + Output.bound(imageRef) + Output.bound(model) + Output.bound(modelVersion)
+        bound += Output.bound(perturbation?.kind) + Output.bound(perturbation?.of) + Output.bound(predictionID)
+        bound += Output.bound(question) + Output.bound(site)
+        for attribute in attributes { bound += Output.bound(attribute.key) + 1 + Output.bound(attribute.value) }
+        for option in options { bound += Output.bound(option) }
+        for score in confidence { bound += Output.bound(score.method) + 1 }
+        for score in uncertainty { bound += Output.bound(score.method) + 1 }
+        let numbers = (optionLogits?.count ?? 0) + (optionProbs?.count ?? 0) + confidence.count + uncertainty.count + 6
+        return bound + Output.numberBound * numbers
     }
 
     /// The canonical JSON value of this record, built as a tree: the reference the direct writer is tested against.
@@ -88,7 +105,7 @@ extension PredictionRecord {
         ]))
     }
 
-    private static func write(_ attributes: [(key: String, value: String)], to writer: inout CanonicalWriter) {
+    private static func write(_ attributes: [(key: String, value: String)], to writer: inout CanonicalOutput) {
         writer.beginObject()
         for attribute in attributes {
             writer.key(attribute.key)
@@ -97,7 +114,7 @@ extension PredictionRecord {
         writer.endObject()
     }
 
-    private static func write(_ scores: [(method: String, value: Double)], to writer: inout CanonicalWriter) {
+    private static func write(_ scores: [(method: String, value: Double)], to writer: inout CanonicalOutput) {
         writer.beginObject()
         for score in scores {
             writer.key(score.method)
@@ -106,7 +123,7 @@ extension PredictionRecord {
         writer.endObject()
     }
 
-    private static func write(_ values: [Double]?, to writer: inout CanonicalWriter) {
+    private static func write(_ values: [Double]?, to writer: inout CanonicalOutput) {
         guard let values else { return writer.null() }
         writer.beginArray()
         for value in values { writer.number(value) }
@@ -123,7 +140,7 @@ extension PredictionLine {
         in line: UnsafeBufferPointer<UInt8>, derived: (msp: Double, margin: Double, entropy: Double)?, into writer: inout CanonicalWriter
     ) -> PredictionRecord.CanonicalObjects {
         func text(_ span: Span?) -> UnsafeBufferPointer<UInt8>? { span.map { UnsafeBufferPointer(rebasing: line[$0]) } }
-        func scores(_ scores: [(method: Span, value: Double)], _ writer: inout CanonicalWriter) {
+        func scores(_ scores: [(method: Span, value: Double)], _ writer: inout CanonicalOutput) {
             writer.beginObject()
             for score in scores {
                 writer.plainKey(text(score.method)!)
@@ -131,52 +148,56 @@ extension PredictionLine {
             }
             writer.endObject()
         }
-        func numbers(_ range: Range<Int>?, _ writer: inout CanonicalWriter) {
+        func numbers(_ range: Range<Int>?, _ writer: inout CanonicalOutput) {
             guard let range else { return writer.null() }
             writer.beginArray()
             for value in self.numbers[range] { writer.number(value) }
             writer.endArray()
         }
+        // Every string is a span of the line, copied with its quotes and at most a comma and a colon.
+        let bound = 1024 + 2 * line.count + CanonicalOutput.numberBound * (self.numbers.count + confidence.count + uncertainty.count + 6)
         writer.reset()
-        writer.beginObject()
-        writer.plainKey("attributes")
-        let attributesRange = writer.span { writer in
+        return writer.write(reserving: bound) { writer in
             writer.beginObject()
-            for attribute in attributes {
-                writer.plainKey(text(attribute.key)!)
-                writer.plainString(text(attribute.value))
+            writer.plainKey("attributes")
+            let attributesRange = writer.span { writer in
+                writer.beginObject()
+                for attribute in attributes {
+                    writer.plainKey(text(attribute.key)!)
+                    writer.plainString(text(attribute.value))
+                }
+                writer.endObject()
             }
+            writer.plainKey("calibration_version"); writer.integer(calibrationVersion)
+            writer.plainKey("case_ref"); writer.plainString(text(caseRef))
+            writer.plainKey("confidence")
+            let confidenceRange = writer.span { scores(confidence, &$0) }
+            writer.plainKey("derived_entropy"); writer.number(derived?.entropy)
+            writer.plainKey("derived_margin"); writer.number(derived?.margin)
+            writer.plainKey("derived_msp"); writer.number(derived?.msp)
+            writer.plainKey("escalated"); writer.bool(escalated)
+            writer.plainKey("image_ref"); writer.plainString(text(imageRef))
+            writer.plainKey("label"); writer.integer(label.map(Int64.init))
+            writer.plainKey("model"); writer.plainString(text(model))
+            writer.plainKey("model_version"); writer.plainString(text(modelVersion))
+            writer.plainKey("occurred_at"); writer.string(occurredAt.rfc3339)
+            writer.plainKey("option_logits"); numbers(logits, &writer)
+            writer.plainKey("option_probs"); numbers(probabilities, &writer)
+            writer.plainKey("options")
+            writer.beginArray()
+            for option in options { writer.plainString(text(option)) }
+            writer.endArray()
+            writer.plainKey("perturbation_kind"); writer.string(perturbationOf == nil ? nil : "nota")
+            writer.plainKey("perturbation_of"); writer.plainString(text(perturbationOf))
+            writer.plainKey("predicted"); writer.integer(Int64(predicted))
+            writer.plainKey("prediction_id"); writer.plainString(text(predictionID))
+            writer.plainKey("question"); writer.plainString(text(question))
+            writer.plainKey("site"); writer.plainString(text(site))
+            writer.plainKey("uncertainty")
+            let uncertaintyRange = writer.span { scores(uncertainty, &$0) }
             writer.endObject()
+            return PredictionRecord.CanonicalObjects(attributes: attributesRange, confidence: confidenceRange, uncertainty: uncertaintyRange)
         }
-        writer.plainKey("calibration_version"); writer.integer(calibrationVersion)
-        writer.plainKey("case_ref"); writer.plainString(text(caseRef))
-        writer.plainKey("confidence")
-        let confidenceRange = writer.span { scores(confidence, &$0) }
-        writer.plainKey("derived_entropy"); writer.number(derived?.entropy)
-        writer.plainKey("derived_margin"); writer.number(derived?.margin)
-        writer.plainKey("derived_msp"); writer.number(derived?.msp)
-        writer.plainKey("escalated"); writer.bool(escalated)
-        writer.plainKey("image_ref"); writer.plainString(text(imageRef))
-        writer.plainKey("label"); writer.integer(label.map(Int64.init))
-        writer.plainKey("model"); writer.plainString(text(model))
-        writer.plainKey("model_version"); writer.plainString(text(modelVersion))
-        writer.plainKey("occurred_at"); writer.string(occurredAt.rfc3339)
-        writer.plainKey("option_logits"); numbers(logits, &writer)
-        writer.plainKey("option_probs"); numbers(probabilities, &writer)
-        writer.plainKey("options")
-        writer.beginArray()
-        for option in options { writer.plainString(text(option)) }
-        writer.endArray()
-        writer.plainKey("perturbation_kind"); writer.string(perturbationOf == nil ? nil : "nota")
-        writer.plainKey("perturbation_of"); writer.plainString(text(perturbationOf))
-        writer.plainKey("predicted"); writer.integer(Int64(predicted))
-        writer.plainKey("prediction_id"); writer.plainString(text(predictionID))
-        writer.plainKey("question"); writer.plainString(text(question))
-        writer.plainKey("site"); writer.plainString(text(site))
-        writer.plainKey("uncertainty")
-        let uncertaintyRange = writer.span { scores(uncertainty, &$0) }
-        writer.endObject()
-        return PredictionRecord.CanonicalObjects(attributes: attributesRange, confidence: confidenceRange, uncertainty: uncertaintyRange)
     }
 }
 
