@@ -84,12 +84,24 @@ struct OutageTests {
         }
         let bound = try #require(port, "the server never said where it listens")
         let batch = "[" + (0..<3000).map { SampleRecords.prediction(id: "g-\($0)") }.joined(separator: ",") + "]"
-        // The body's last kilobyte follows 1.5 s after the rest, so that the signal certainly finds the request in
-        // flight (a fixed pause alone raced: under load the request had not arrived, or had already been answered).
+        // The body's last kilobyte follows 1.5 s after the rest, and the signal goes once the rest is on the server's
+        // socket, so that it certainly finds the request in flight (a fixed pause raced: under load the request had
+        // not arrived, had not even connected, or had already been answered).
+        let (sent, sending) = AsyncStream.makeStream(of: Void.self)
         var client = HTTPClient(port: bound)
         client.lastBytesDelay = 1.5
+        client.whileLastBytesHeld = { sending.yield() }
         async let reply = client.send("POST", "/v1/predictions", token: token, body: batch)
-        try await Task.sleep(for: .milliseconds(750))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { for await _ in sent { return } }
+            group.addTask {
+                try await Task.sleep(for: .seconds(30))
+                throw HTTPClient.Failure(description: "the request never reached the server")
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+        try await Task.sleep(for: .milliseconds(300))
         child.signal(SIGTERM)
         let answer = try await reply
         #expect(answer.status == 200)

@@ -24,6 +24,8 @@ public struct HTTPClient: Sendable {
     /// When set, the last kilobyte of each request is sent only this many seconds after the rest: the request is then
     /// certainly in flight on the server meanwhile (for shutdown tests).
     public var lastBytesDelay: Double?
+    /// With `lastBytesDelay`: called once the request is on the server's socket, all but its last kilobyte.
+    public var whileLastBytesHeld: (@Sendable () -> Void)?
 
     public init(port: Int) {
         self.port = port
@@ -48,11 +50,12 @@ public struct HTTPClient: Sendable {
         let port = port
         let timeout = timeoutSeconds
         let delay = lastBytesDelay
+        let held = whileLastBytesHeld
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 continuation.resume(with: Result {
                     do {
-                        return try Self.exchange(request, port: port, timeoutSeconds: timeout, lastBytesDelay: delay)
+                        return try Self.exchange(request, port: port, timeoutSeconds: timeout, lastBytesDelay: delay, whileHeld: held)
                     } catch let failure as Failure {
                         throw Failure(description: "\(method) \(path): \(failure.description)")
                     }
@@ -69,7 +72,9 @@ public struct HTTPClient: Sendable {
         return Array((head + "\r\n").utf8) + (body ?? [])
     }
 
-    static func exchange(_ request: [UInt8], port: Int, timeoutSeconds: Int, lastBytesDelay: Double? = nil) throws -> HTTPReply {
+    static func exchange(
+        _ request: [UInt8], port: Int, timeoutSeconds: Int, lastBytesDelay: Double? = nil, whileHeld: (@Sendable () -> Void)? = nil
+    ) throws -> HTTPReply {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
         defer { close(socket) }
@@ -87,7 +92,10 @@ public struct HTTPClient: Sendable {
         var sent = 0
         let held = lastBytesDelay == nil ? 0 : min(1024, request.count / 2)
         while sent < request.count {
-            if held > 0, sent == request.count - held, let lastBytesDelay { Thread.sleep(forTimeInterval: lastBytesDelay) }
+            if held > 0, sent == request.count - held, let lastBytesDelay {
+                whileHeld?()
+                Thread.sleep(forTimeInterval: lastBytesDelay)
+            }
             let end = sent < request.count - held ? request.count - held : request.count
             let count = request[sent..<end].withUnsafeBytes { write(socket, $0.baseAddress, $0.count) }
             // The server may answer (e.g. 413) and close before reading the whole body; what it said still counts.
