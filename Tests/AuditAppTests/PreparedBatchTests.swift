@@ -23,18 +23,24 @@ struct PreparedBatchTests {
             SampleRecords.prediction(id: "v-3", probabilities: [0.25, 0.75], extra: #","uncertainty":{"z":1,"b":2},"model_version":null"#),
             #"{"prediction_id":"v-4","model":"m1","occurred_at":"2026-10-05T11:12:00+02:00","options":["a","b","c"],"# +
                 #""option_logits":[1e-3,-2,30],"predicted":2,"attributes":{"site_kind":"rural","age":"70+"},"confidence":null}"#,
+            // The simulator's methods but one: a prefix of its list must not pass for the list.
+            #"{"prediction_id":"v-5","model":"m1","occurred_at":"2026-10-05T11:12:00Z","options":["a","b"],"option_probs":[0.5,0.5],"# +
+                #""predicted":0,"confidence":{"consistency":1,"p_true":0.5,"verbalized":0.9},"uncertainty":{"semantic_entropy":0.2}}"#,
         ]
         #expect(lines.count > 1_200)
 
         var fromLines = PreparedBatch.Preparer(expectedCount: lines.count)
         var fromRecords = PreparedBatch.Preparer(expectedCount: lines.count)
         var scan = PredictionLine()
+        var methodsOfRecords: [[String]] = []
         for (index, text) in lines.enumerated() {
             let line = Array(text.utf8)
             let read = line.withUnsafeBufferPointer { scan.read($0) }
             try #require(read, "the fast path declined \(text)")
             fromLines.appendPrediction(scan, line: line, lineNumber: index + 1, derived: scan.derivedScores())
             let outcome = AuditApp.outcome(of: .success(try JSONParser.parse(line)), kind: .predictions)
+            guard case .prediction(let record) = outcome else { throw HTTPClient.Failure(description: "rejected: \(text)") }
+            methodsOfRecords.append(record.confidence.map { "confidence:\($0.method)" } + record.uncertainty.map { "uncertainty:\($0.method)" })
             fromRecords.append(IngestItem(lineNumber: index + 1, line: line, outcome: outcome))
         }
         let direct = fromLines.finish()
@@ -47,7 +53,11 @@ struct PreparedBatchTests {
         #expect(direct.items.map(\.rowHash) == general.items.map(\.rowHash))
         #expect(direct.items.map(\.raw) == general.items.map(\.raw))
         #expect(direct.methodListOfItem == general.methodListOfItem)
-        #expect(direct.methodLists.map { $0.used.map { "\($0.side):\($0.method)" } } == general.methodLists.map { $0.used.map { "\($0.side):\($0.method)" } })
+        let lists = direct.methodLists.map { $0.used.map { "\($0.side):\($0.method)" } }
+        #expect(lists == general.methodLists.map { $0.used.map { "\($0.side):\($0.method)" } })
+        // Each record points at the list of exactly its own methods, and no list is there twice.
+        #expect(direct.methodListOfItem.map { lists[$0] } == methodsOfRecords)
+        #expect(Set(lists).count == lists.count && lists.count >= 3)
         #expect(direct.predictions.rowsHashIfAllStored == general.predictions.rowsHashIfAllStored)
     }
 

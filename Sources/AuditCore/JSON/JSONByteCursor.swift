@@ -86,6 +86,14 @@ struct JSONByteCursor {
         guard position < bytes.count, bytes[position] == quote else { throw NotPlainJSON() }
         position += 1
         let start = position
+        // Eight bytes at a time while none of them ends the string or needs a look (a quote, a backslash, a control
+        // character); the byte loop below then finds which one it is.
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        while position + 8 <= bytes.count {
+            let word = (base + position).loadUnaligned(as: UInt64.self)
+            guard !hasQuoteBackslashOrControl(word) else { break }
+            position += 8
+        }
         while position < bytes.count {
             let byte = bytes[position]
             if byte == quote {
@@ -220,6 +228,16 @@ struct JSONByteCursor {
             return end == text.baseAddress! + range.count ? value : .nan
         }
     }
+}
+
+/// True when one of the eight bytes of `word` is `"`, `\\` or below 0x20 (exact: a byte that borrows only makes a byte
+/// after a true one look special too).
+private func hasQuoteBackslashOrControl(_ word: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+    let belowSpace = (word &- 0x20 &* ones) & ~word & highs != 0
+    return belowSpace || hasZeroByte(word ^ (0x22 &* ones)) || hasZeroByte(word ^ (0x5C &* ones))
 }
 
 private let quote = UInt8(ascii: "\"")

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import AuditCore
 import PQ
 
@@ -207,38 +212,73 @@ struct PredictionSorting: Sendable {
 /// The UE methods one prediction names, confidence ones first: what the orientation check looks at.
 struct MethodList: Sendable {
     let used: [(method: String, side: Orientation)]
+    /// The names' UTF-8 back to back with a separator, confidence ones, then a side marker, then uncertainty ones: what
+    /// the next record's names are compared with in one `memcmp`.
+    private let key: [UInt8]
 
     init(_ record: PredictionRecord) {
         used = record.confidence.map { ($0.method, .confidence) } + record.uncertainty.map { ($0.method, .uncertainty) }
+        key = Self.key(confidence: record.confidence.map { Array($0.method.utf8) }, uncertainty: record.uncertainty.map { Array($0.method.utf8) })
     }
 
     init(_ scan: PredictionLine, in line: UnsafeBufferPointer<UInt8>) {
         func name(_ span: PredictionLine.Span) -> String { String(decoding: UnsafeBufferPointer(rebasing: line[span]), as: UTF8.self) }
         used = scan.confidence.map { (name($0.method), .confidence) } + scan.uncertainty.map { (name($0.method), .uncertainty) }
+        key = Self.key(confidence: scan.confidence.map { Array(line[$0.method]) }, uncertainty: scan.uncertainty.map { Array(line[$0.method]) })
     }
 
+    /// True when the record names this list's methods, on the same sides and in the same order.
     func matches(_ record: PredictionRecord) -> Bool {
-        matches(confidence: record.confidence.lazy.map { $0.method.utf8 }, uncertainty: record.uncertainty.lazy.map { $0.method.utf8 })
+        key.withUnsafeBufferPointer { key in
+            var walk = KeyWalk(key: key)
+            for score in record.confidence { var name = score.method; guard name.withUTF8({ walk.name($0) }) else { return false } }
+            guard walk.sideMarker() else { return false }
+            for score in record.uncertainty { var name = score.method; guard name.withUTF8({ walk.name($0) }) else { return false } }
+            return walk.atEnd
+        }
     }
 
+    /// True when the scan names this list's methods, on the same sides and in the same order; compared in place.
     func matches(_ scan: PredictionLine, in line: UnsafeBufferPointer<UInt8>) -> Bool {
-        matches(confidence: scan.confidence.lazy.map { UnsafeBufferPointer(rebasing: line[$0.method]) },
-                uncertainty: scan.uncertainty.lazy.map { UnsafeBufferPointer(rebasing: line[$0.method]) })
+        key.withUnsafeBufferPointer { key in
+            var walk = KeyWalk(key: key)
+            for score in scan.confidence where !walk.name(UnsafeBufferPointer(rebasing: line[score.method])) { return false }
+            guard walk.sideMarker() else { return false }
+            for score in scan.uncertainty where !walk.name(UnsafeBufferPointer(rebasing: line[score.method])) { return false }
+            return walk.atEnd
+        }
     }
 
-    /// True when the names, given as UTF-8, are this list's, on the same sides and in the same order.
-    private func matches<Name: Sequence<UInt8>>(
-        confidence: some Collection<Name>, uncertainty: some Collection<Name>
-    ) -> Bool {
-        guard used.count == confidence.count + uncertainty.count else { return false }
-        for (index, name) in confidence.enumerated() where used[index].side != .confidence || !used[index].method.utf8.elementsEqual(name) {
-            return false
+    /// A walk along a list's key, name by name.
+    private struct KeyWalk {
+        let key: UnsafeBufferPointer<UInt8>
+        var position = 0
+
+        /// Whether `name` comes next (and steps over it).
+        mutating func name(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard position + name.count < key.count, key[position + name.count] == 0,
+                  name.isEmpty || memcmp(key.baseAddress! + position, name.baseAddress!, name.count) == 0
+            else { return false }
+            position += name.count + 1
+            return true
         }
-        let offset = confidence.count
-        for (index, name) in uncertainty.enumerated()
-        where used[offset + index].side != .uncertainty || !used[offset + index].method.utf8.elementsEqual(name) {
-            return false
+
+        /// Whether the uncertainty-oriented names start here (and steps over the marker).
+        mutating func sideMarker() -> Bool {
+            guard position < key.count, key[position] == 1 else { return false }
+            position += 1
+            return true
         }
-        return true
+
+        var atEnd: Bool { position == key.count }
+    }
+
+    /// Method names never hold a 0 or 1 byte (`isMethodNameByte`), so these separate them unambiguously.
+    private static func key(confidence: [[UInt8]], uncertainty: [[UInt8]]) -> [UInt8] {
+        var key: [UInt8] = []
+        for name in confidence { key += name + [0] }
+        key.append(1)
+        for name in uncertainty { key += name + [0] }
+        return key
     }
 }
