@@ -43,6 +43,11 @@ struct ReportTests {
         #expect(json["integrity"]?["chain_head"] == .string(try #require(heads.head?.hash)))
         #expect(json["integrity"]?["calibration_head"] == .string(try #require(heads.calibrationHead)))
         #expect(json["integrity"]?["drift_head"] == .string(try #require(heads.driftHead)))
+        // And the schema around the records, compared with the migrations.
+        #expect(json["integrity"]?["schema"]?["definitions"] == .integer(Int64(heads.schemaDefinitions)) && heads.schemaDefinitions > 150)
+        #expect(json["integrity"]?["schema"]?["not_checked"] == .null)
+        let markdown = try String(contentsOfFile: first.markdown, encoding: .utf8)
+        #expect(markdown.contains("Schema: \(heads.schemaDefinitions) definitions (views, triggers, functions, constraints, columns) compared with the migrations; all match."))
         guard case .array(let models)? = json["models"] else { Issue.record("no models"); return }
         #expect(models.count == 3)
         let (start, end) = try #require(Timestamp.monthBounds("2026-10"))

@@ -154,6 +154,7 @@ extension AuditApp {
                 lateLabels: try DataQualityQueries.lateLabels(connection, from: start, to: end)))
         report.calibrationHead = integrity.calibrationHead
         report.driftHead = integrity.driftHead
+        (report.schemaDefinitions, report.schemaNotChecked) = (integrity.schemaDefinitions, integrity.schemaNotChecked)
         return report
     }
 

@@ -10,6 +10,9 @@ public struct MonthlyReport: Sendable {
     /// The heads of the calibration event chain and of the drift chain at report time, printed for the same reason.
     public var calibrationHead: String?
     public var driftHead: String?
+    /// Schema definitions `verify` found matching the migrations, or why it could not compare them.
+    public var schemaDefinitions = 0
+    public var schemaNotChecked: String?
     public var integrityIntact: Bool
     public var integrityProblems: [String]
     public var fleet: FleetSummary
@@ -236,3 +239,13 @@ public struct DataQuality: Sendable {
         self.lateLabels = lateLabels
     }
 }
+
+extension MonthlyReport {
+    /// What the comparison of the schema with the migrations found, in one sentence for the integrity section.
+    public var schemaSentence: String {
+        if let reason = schemaNotChecked { return "Schema: not compared with the migrations (\(reason))." }
+        return "Schema: \(schemaDefinitions) definitions (views, triggers, functions, constraints, columns) compared with the migrations"
+            + (integrityProblems.contains { $0.hasPrefix("schema:") } ? "; differences are listed above." : "; all match.")
+    }
+}
+

@@ -122,7 +122,8 @@ public enum HTMLRenderer {
 
         body += "<section><h2>8. Integrity</h2><p>\(report.integrityIntact ? "<code>vlm-audit verify</code>: intact." : "<code>vlm-audit verify</code>: BROKEN — " + HTML.escape(report.integrityProblems.prefix(5).joined(separator: "; ")))</p>"
         body += "<p>Chain head: <code>\(HTML.escape(report.chainHead ?? "none"))</code>; calibration chain head: "
-            + "<code>\(HTML.escape(report.calibrationHead ?? "none"))</code>; drift chain head: <code>\(HTML.escape(report.driftHead ?? "none"))</code></p></section>"
+            + "<code>\(HTML.escape(report.calibrationHead ?? "none"))</code>; drift chain head: <code>\(HTML.escape(report.driftHead ?? "none"))</code></p>"
+            + "<p>\(HTML.escape(report.schemaSentence))</p></section>"
 
         return """
             <!DOCTYPE html>

@@ -113,6 +113,8 @@ public enum MarkdownRenderer {
         out.append("Chain head: `\(report.chainHead ?? "none")`; calibration chain head: `\(report.calibrationHead ?? "none")`; "
                    + "drift chain head: `\(report.driftHead ?? "none")`")
         out.append("")
+        out.append(report.schemaSentence)
+        out.append("")
         return out.joined(separator: "\n")
     }
 }

@@ -10,6 +10,7 @@ extension MonthlyReport {
                 ("chain_head", .text(chainHead)), ("chain_head_batch", chainHeadBatch.map { .integer($0) } ?? .null),
                 ("chain_head_time", .text(chainHeadTime)), ("calibration_head", .text(calibrationHead)),
                 ("drift_head", .text(driftHead)),
+                ("schema", .object([("definitions", .count(schemaDefinitions)), ("not_checked", .text(schemaNotChecked))])),
             ])),
             ("fleet", .object([
                 ("predictions", .count(fleet.predictions)), ("labeled", .count(fleet.labeled)), ("probes", .count(fleet.probes)),
