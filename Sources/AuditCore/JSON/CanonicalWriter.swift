@@ -11,8 +11,8 @@ import Darwin
 ///
 /// Every operation is done by a ``CanonicalOutput`` on raw memory with room reserved ahead, and what it wrote is then
 /// appended to ``bytes`` in one copy. A whole record's canonical form goes through one output
-/// (``write(reserving:_:)``): appending byte by byte to an array checked its uniqueness and capacity each time, which
-/// cost more than the writing.
+/// (``write(reserving:_:)``), which also writes keys that are not fixed, strings that need no escaping and spans:
+/// appending byte by byte to an array checked its uniqueness and capacity each time, which cost more than the writing.
 public struct CanonicalWriter {
     /// The bytes written so far.
     public private(set) var bytes: [UInt8] = []
@@ -49,28 +49,10 @@ public struct CanonicalWriter {
     public mutating func beginArray() { write(reserving: 2) { $0.beginArray() } }
     public mutating func endArray() { write(reserving: 1) { $0.endArray() } }
 
-    /// Runs `body` and returns where the bytes it wrote lie in ``bytes``.
-    public mutating func span(_ body: (inout CanonicalWriter) -> Void) -> Range<Int> {
-        let start = bytes.count
-        body(&self)
-        return start..<bytes.count
-    }
-
     /// Writes `"key":` for a fixed key that needs no escaping (letters, digits, `_`), copying its bytes as they are.
     public mutating func plainKey(_ key: StaticString) { write(reserving: key.utf8CodeUnitCount + 4) { $0.plainKey(key) } }
 
-    /// Writes `"key":` for a key whose UTF-8 needs no escaping (no control character, quote or backslash), as it is.
-    public mutating func plainKey(_ key: UnsafeBufferPointer<UInt8>) { write(reserving: key.count + 4) { $0.plainKey(key) } }
-
-    /// Writes `"key":`; the next value follows without a comma.
-    public mutating func key(_ key: String) { write(reserving: CanonicalOutput.bound(key) + 1) { $0.key(key) } }
-
     public mutating func string(_ value: String?) { write(reserving: CanonicalOutput.bound(value)) { $0.string(value) } }
-
-    /// Writes a string whose UTF-8 needs no escaping (no control character, quote or backslash), as it is; nil is null.
-    public mutating func plainString(_ utf8: UnsafeBufferPointer<UInt8>?) {
-        write(reserving: (utf8?.count ?? 4) + 3) { $0.plainString(utf8) }
-    }
 
     /// Writes `value` as `value.description` spells it (the shortest text that reads back as the same `Double`).
     public mutating func number(_ value: Double?) { write(reserving: CanonicalOutput.numberBound) { $0.number(value) } }
