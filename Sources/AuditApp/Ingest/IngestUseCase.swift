@@ -186,25 +186,31 @@ extension PredictionRecord {
 
     /// Fills msp, margin and entropy at T = 1 from the logits or probabilities.
     public mutating func deriveScores() {
-        guard let logits = statisticsLogits else { return }
-        let scores = DerivedScores(logits: logits, predicted: predicted)
-        derived = (scores.msp, scores.margin, scores.entropy)
+        derived = scoresAtUnitTemperature(logits: optionLogits?[...], probabilities: optionProbs?[...], predicted: predicted)
     }
 }
 
 extension PredictionLine {
     /// msp, margin and entropy at T = 1, as ``PredictionRecord/deriveScores()`` computes them for the same record.
     public func derivedScores() -> (msp: Double, margin: Double, entropy: Double)? {
-        let scores: DerivedScores
-        if let logits {
-            scores = DerivedScores(logits: numbers[logits], predicted: predicted)
-        } else if let probabilities {
-            scores = DerivedScores(logits: numbers[probabilities].map(LogitRows.logit(ofProbability:)), predicted: predicted)
-        } else {
-            return nil
-        }
-        return (scores.msp, scores.margin, scores.entropy)
+        scoresAtUnitTemperature(logits: logits.map { numbers[$0] }, probabilities: probabilities.map { numbers[$0] }, predicted: predicted)
     }
+}
+
+/// msp, margin and entropy at T = 1 from the logits the statistics use (``PredictionRecord/statisticsLogits``): the
+/// logged logits, or ln max(p, 1e-12) of the logged probabilities; nil when neither was logged.
+private func scoresAtUnitTemperature(
+    logits: ArraySlice<Double>?, probabilities: ArraySlice<Double>?, predicted: Int
+) -> (msp: Double, margin: Double, entropy: Double)? {
+    let scores: DerivedScores
+    if let logits {
+        scores = DerivedScores(logits: logits, predicted: predicted)
+    } else if let probabilities {
+        scores = DerivedScores(logits: probabilities.map(LogitRows.logit(ofProbability:)), predicted: predicted)
+    } else {
+        return nil
+    }
+    return (scores.msp, scores.margin, scores.entropy)
 }
 
 /// The `--rejects` file: one JSON object per rejected record.
