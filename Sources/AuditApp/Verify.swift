@@ -25,7 +25,7 @@ extension AuditApp {
             }
         }
         let schema = try SchemaCheck.check(connection, migrations: database.migrator.migrations())
-        problems += schema.problems.map { ChainReport.Problem(batchID: nil, row: nil, message: $0, area: "schema") }
+        problems += schema.problems.map { ChainReport.Problem(batchID: nil, row: nil, message: $0, area: ChainReport.schemaArea) }
         var report = ChainReport(batches: records.batches, rows: records.rows, head: records.head, problems: problems,
                                  calibrationHead: try CalibrationStore.eventChainHead(connection), driftHead: try DriftStore.chainHead(connection))
         (report.schemaDefinitions, report.schemaNotChecked) = (schema.compared, schema.notChecked)

@@ -107,7 +107,7 @@ struct VerifyCommand: ParsableCommand {
         if let driftHead = report.driftHead { printError("drift chain head: \(driftHead)") }
         if let reason = report.schemaNotChecked {
             printError("schema: NOT CHECKED against the migrations (\(reason))")
-        } else if report.problems.allSatisfy({ $0.area != "schema" }) {
+        } else if report.schemaProblems == 0 {
             printError("schema: \(report.schemaDefinitions) definitions match the migrations")
         }
         guard report.intact else {

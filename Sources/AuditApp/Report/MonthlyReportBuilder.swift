@@ -155,6 +155,7 @@ extension AuditApp {
         report.calibrationHead = integrity.calibrationHead
         report.driftHead = integrity.driftHead
         (report.schemaDefinitions, report.schemaNotChecked) = (integrity.schemaDefinitions, integrity.schemaNotChecked)
+        report.schemaDifferences = integrity.schemaProblems
         return report
     }
 

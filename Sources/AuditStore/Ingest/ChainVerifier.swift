@@ -40,6 +40,10 @@ public struct ChainReport: Sendable {
     /// Definitions of the schema compared with the migrations' (``SchemaCheck``), and why not if they were not.
     public var schemaDefinitions = 0
     public var schemaNotChecked: String?
+    /// The ``Problem/area`` of a difference between the schema and the migrations.
+    public static let schemaArea = "schema"
+    /// Differences found between the schema and the migrations.
+    public var schemaProblems: Int { problems.count { $0.area == Self.schemaArea } }
 
     public init(batches: Int, rows: Int, head: (hash: String, batchID: Int64, ingestedAt: String)?, problems: [Problem],
                 calibrationHead: String? = nil, driftHead: String? = nil)

@@ -13,6 +13,8 @@ public struct MonthlyReport: Sendable {
     /// Schema definitions `verify` found matching the migrations, or why it could not compare them.
     public var schemaDefinitions = 0
     public var schemaNotChecked: String?
+    /// How many of `integrityProblems` are differences between the schema and the migrations.
+    public var schemaDifferences = 0
     public var integrityIntact: Bool
     public var integrityProblems: [String]
     public var fleet: FleetSummary
@@ -245,7 +247,7 @@ extension MonthlyReport {
     public var schemaSentence: String {
         if let reason = schemaNotChecked { return "Schema: not compared with the migrations (\(reason))." }
         return "Schema: \(schemaDefinitions) definitions (views, triggers, functions, constraints, columns) compared with the migrations"
-            + (integrityProblems.contains { $0.hasPrefix("schema:") } ? "; differences are listed above." : "; all match.")
+            + (schemaDifferences > 0 ? "; differences are listed above." : "; all match.")
     }
 }
 
