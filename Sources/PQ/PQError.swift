@@ -46,6 +46,9 @@ public struct PQError: Error, CustomStringConvertible, Sendable {
     /// True for a unique-constraint violation (SQLSTATE 23505).
     public var isUniqueViolation: Bool { sqlState == "23505" }
 
+    /// True when the server rolled the transaction back to break a deadlock (SQLSTATE 40P01); trying it again can succeed.
+    public var isDeadlock: Bool { sqlState == "40P01" }
+
     public var description: String {
         var text = "PostgreSQL \(kind.rawValue) error"
         if let sqlState { text += " [\(sqlState)]" }

@@ -154,5 +154,9 @@ enum StoreLocks {
     static let chain: Int64 = 0x766c_6d61_0002
     static let calibrationEvents: Int64 = 0x766c_6d61_0003
     static let driftRuns: Int64 = 0x766c_6d61_0004
+    /// Held (session level, briefly) while a batch draws its id and takes its ticket.
+    static let batchDraw: Int64 = 0x766c_6d61_0005
+    /// The first key of a batch's ticket, `pg_advisory_xact_lock(batchTicket, batch_id)`: held by the batch's transaction.
+    static let batchTicket: Int64 = 0x766c_6d62
     static func recalibration(model: String) -> String { "vlm-audit.recalibrate.\(model)" }
 }

@@ -111,17 +111,26 @@ public struct BatchOutcome: Sendable {
     }
 }
 
-/// Writes batches of records: predictions are looked up by id and the new ones streamed by COPY into `predictions`;
-/// labels go through a temporary staging table and one set-based merge; both in one transaction per batch, chained by
-/// hash to the previous batch (docs/hash-chain.md).
+/// Writes batches of records: predictions are streamed by COPY into `predictions` (looked up by id when some are
+/// stored already); labels go through a temporary staging table and one set-based merge; both in one transaction per
+/// batch, chained by hash to the previous batch (docs/hash-chain.md).
 ///
 /// A batch lands completely or not at all: a crash before COMMIT leaves nothing, and re-sending is harmless
 /// because identical records are recognised by their content hash.
+///
+/// Writers on several connections run at once: each batch first draws its id and time of record, in chain order, and
+/// takes a ticket for its id; it may then COPY its new predictions beside other batches, and waits until every batch
+/// with a smaller id has finished before anything that depends on them (the look-up of stored ids, the registry of
+/// method orientations, quarantine, its link). So batches commit in id order, and the links never fork.
 public final class IngestBatchWriter {
     private let connection: PQConnection
     private let kind: RecordKind
     private let source: String
     private var stagingReady = false
+
+    /// Called on the writer's thread once a batch being committed has its id (its place in the chain): a caller that
+    /// commits the next batch on another connection waits for this, so that batches take their places in input order.
+    public var whenPlaced: (@Sendable () -> Void)?
 
     /// A writer for records of `kind` from `source` (a file name, `stdin`, or `http`).
     public init(connection: PQConnection, kind: RecordKind, source: String) {
@@ -136,20 +145,94 @@ public final class IngestBatchWriter {
     }
 
     /// Commits one batch prepared ahead (hashed and encoded, on another thread) and reports what happened to every record.
+    ///
+    /// A batch that the server chose to break a deadlock with another writer (both inserting one id) is rolled back and
+    /// written again, with a new id, at most ``attempts`` times in all.
     public func commit(_ batch: PreparedBatch) throws -> BatchOutcome {
         if kind == .labels { try prepareStaging() } // predictions are COPYed straight into their table
+        for attempt in 1... {
+            do {
+                return try commitOnce(batch)
+            } catch let error as PQError where error.isDeadlock && attempt < Self.attempts {
+                continue
+            } catch is ChainOrderRace where attempt < Self.attempts {
+                continue
+            }
+        }
+        preconditionFailure("unreachable")
+    }
+
+    /// How many times a batch is tried when writers contend (a deadlock, or a batch linked out of order).
+    public static let attempts = 5
+
+    private func commitOnce(_ batch: PreparedBatch) throws -> BatchOutcome {
         phases = [:]
+        serialized = false
         let started = DispatchTime.now()
+        defer { releaseDrawLockIfHeld() }
         var outcome = try connection.transaction {
+            let ticket = try drawTicket()
+            whenPlaced?()
             switch kind {
-            case .predictions: return try commitPredictions(batch)
-            case .labels: return try commitLabels(batch.items)
+            case .predictions: return try commitPredictions(batch, ticket: ticket)
+            case .labels: return try commitLabels(batch.items, ticket: ticket)
             }
         }
         let total = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         phases["merge"] = total - (phases["copy"] ?? 0)
         outcome.timings = phases
         return outcome
+    }
+
+    // MARK: - Order among writers
+
+    /// A batch's place in the chain: its id and its time of record, drawn together in chain order.
+    private struct Ticket {
+        let batchID: Int64
+        let instant: Timestamp
+    }
+
+    /// Thrown when a batch with a larger id was linked first (only a writer without tickets, an older version, can do
+    /// that): the batch is rolled back and written again with a new id.
+    struct ChainOrderRace: Error {}
+
+    /// True while this connection holds the session lock under which ids are drawn.
+    private var holdsDrawLock = false
+    /// True once this transaction has waited for every earlier batch and holds the chain lock.
+    private var serialized = false
+
+    /// Draws the batch's id and time of record and takes its ticket, a transaction lock on the id. The session lock
+    /// around the three makes sure that when a batch has its id, every batch with a smaller id holds its ticket or has
+    /// finished, so ``waitForEarlierBatches(_:)`` sees them all; it also makes the times of record follow the ids.
+    private func drawTicket() throws -> Ticket {
+        try connection.query("SELECT pg_advisory_lock($1)", [StoreLocks.batchDraw])
+        holdsDrawLock = true
+        let batchID = try nextBatchID()
+        try connection.query("SELECT pg_advisory_xact_lock($1::int4, $2::int4)", [StoreLocks.batchTicket, batchID])
+        let instant = try ScoredPredictionQueries.now(connection)
+        try connection.query("SELECT pg_advisory_unlock($1)", [StoreLocks.batchDraw])
+        holdsDrawLock = false
+        return Ticket(batchID: batchID, instant: instant)
+    }
+
+    /// Releases the draw lock when a failure interrupted ``drawTicket()`` (a session lock outlives the transaction).
+    private func releaseDrawLockIfHeld() {
+        guard holdsDrawLock, connection.isHealthy else { return }
+        if (try? connection.query("SELECT pg_advisory_unlock($1)", [StoreLocks.batchDraw])) != nil { holdsDrawLock = false }
+    }
+
+    /// Waits until every batch with a smaller id has committed or rolled back (their tickets are released then), and
+    /// takes the chain lock: from here on, everything this batch reads of stored records is final for it, and no other
+    /// batch links or registers a method until it has finished.
+    private func waitForEarlierBatches(_ ticket: Ticket) throws {
+        guard !serialized else { return }
+        try connection.query("""
+            SELECT count(pg_advisory_xact_lock_shared(l.classid::int8::int4, l.objid::int8::int4)) FROM pg_locks l
+            WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.classid::int8 = $1 AND l.objid::int8 < $2
+              AND l.mode = 'ExclusiveLock' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """, [StoreLocks.batchTicket, ticket.batchID])
+        try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
+        serialized = true
     }
 
     private var phases: [String: Double] = [:]
@@ -179,7 +262,7 @@ public final class IngestBatchWriter {
 
     // MARK: - Predictions
 
-    private func commitPredictions(_ batch: PreparedBatch) throws -> BatchOutcome {
+    private func commitPredictions(_ batch: PreparedBatch, ticket: Ticket) throws -> BatchOutcome {
         let items = batch.items
         // The accepted records, as parallel arrays referred to by position, sorted out on the reader's thread; the
         // records themselves are not touched here: the prepared batch holds what the writer needs.
@@ -197,16 +280,19 @@ public final class IngestBatchWriter {
         }
         if !sorting.conflicts.isEmpty { rejected.sort { $0.seq < $1.seq } }  // input order, as the quarantine stores them
 
-        // Every insert into predictions happens under this lock, so no id can be stored by another writer meanwhile.
-        try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
-        let batchID = try nextBatchID()
-        // The batch's time of record: one reading of the database clock under the chain lock (so batches get theirs in
-        // chain order), written into every row of the batch and covered by its chain hash (hash version 2).
-        let instant = try ScoredPredictionQueries.now(connection)
+        // The batch's time of record, drawn with its id (so batches get theirs in chain order): written into every row
+        // of the batch and covered by its chain hash (hash version 2).
+        let (batchID, instant) = (ticket.batchID, ticket.instant)
+
+        // A method seen for the first time is registered with its orientation once the earlier batches are done, so
+        // that two batches cannot register it both ways; a savepoint below must not be rolled back past that wait.
+        if try usesUnregisteredMethods(batch) { try waitForEarlierBatches(ticket) }
 
         // Which accepted records are new. Most batches hold only new ids, so they are first COPYed as they are, under
-        // a savepoint, without looking anything up; an id already stored makes the primary key fail the COPY, and the
-        // batch then rolls back to the savepoint and takes the look-up, which tells re-sent records from conflicts.
+        // a savepoint, without looking anything up and beside other writers' batches; an id already stored makes the
+        // primary key fail the COPY (an id that another batch is inserting makes it wait for that batch), and the batch
+        // then rolls back to the savepoint, waits for the earlier batches and takes the look-up, which tells re-sent
+        // records from conflicts.
         var outcome: (inserted: [Int], rejected: [(seq: Int, record: QuarantinedRecord)])?
         if !acceptedSeqs.isEmpty {
             try connection.execute("SAVEPOINT all_new")
@@ -219,6 +305,7 @@ public final class IngestBatchWriter {
             }
         }
         if outcome == nil {
+            try waitForEarlierBatches(ticket)
             // Existing rows with the same id: identical content is a no-op, anything else a conflict.
             var stored = Set<Int>()
             if !acceptedSeqs.isEmpty {
@@ -247,6 +334,7 @@ public final class IngestBatchWriter {
         let inserted = outcome!.inserted
         rejected += outcome!.rejected
 
+        try waitForEarlierBatches(ticket)
         let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
         let rowsHash: String
         if let precomputed = sorting.rowsHashIfAllStored, fresh.isEmpty, inserted.count == acceptedSeqs.count {
@@ -260,6 +348,14 @@ public final class IngestBatchWriter {
         try insertQuarantine(fresh, batchID: batchID, instant: instant)
         return BatchOutcome(batchID: batchID, count: items.count, inserted: inserted.count, duplicates: duplicates,
                             rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
+    }
+
+    /// True when the batch uses a UE method that the registry does not hold yet.
+    private func usesUnregisteredMethods(_ batch: PreparedBatch) throws -> Bool {
+        let methods = Set(batch.methodLists.flatMap { $0.used.map(\.method) })
+        guard !methods.isEmpty else { return false }
+        let known = try connection.query("SELECT count(*) FROM ue_methods WHERE method = ANY($1)", [Array(methods)])
+        return known.int(0, 0)! < methods.count
     }
 
     /// Inserts the accepted records at `positions` (none of them stored yet, as far as the caller knows) after the
@@ -348,7 +444,7 @@ public final class IngestBatchWriter {
 
     // MARK: - Labels
 
-    private func commitLabels(_ items: [IngestItem]) throws -> BatchOutcome {
+    private func commitLabels(_ items: [IngestItem], ticket: Ticket) throws -> BatchOutcome {
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
         var accepted: [(seq: Int, record: LabelRecord, hash: String, item: IngestItem)] = []
         var firstByKey: [String: Int] = [:]
@@ -391,8 +487,9 @@ public final class IngestBatchWriter {
                 try stream.send(encoder.bytes)
             }
         }
-        try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.chain])
-        let instant = try ScoredPredictionQueries.now(connection)  // the batch's time of record, as for predictions
+        // Labels are classified against the predictions and labels of every earlier batch, so they wait for them first.
+        try waitForEarlierBatches(ticket)
+        let (batchID, instant) = (ticket.batchID, ticket.instant)  // the batch's time of record, as for predictions
         // Index probes per staged label (LIMIT 1 keeps each subquery from being flattened into a join): plain joins
         // were planned as scans of all of `predictions` and `ground_truth`, whose cost grows with every batch stored.
         let status = try connection.query("""
@@ -443,7 +540,6 @@ public final class IngestBatchWriter {
         let (fresh, repeated) = try splitAlreadyQuarantined(rejected)
         let rows = inserted.map { (seq: $0.seq, tag: Character("L"), hash: $0.hash) }
             + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) }
-        let batchID = try nextBatchID()
         try appendBatch(batchID, inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count,
                         rowsHash: ChainHash.rowsHash(rows), instant: instant)
         try connection.query("""
@@ -500,11 +596,14 @@ public final class IngestBatchWriter {
         Int64(try connection.query("SELECT nextval(pg_get_serial_sequence('ingest_batches', 'batch_id'))").int(0, 0)!)
     }
 
-    /// Inserts the batch's row, chained to the newest batch (the caller holds the chain lock).
+    /// Inserts the batch's row, chained to the newest batch (the caller has waited for the earlier batches and holds the
+    /// chain lock).
     private func appendBatch(
         _ batchID: Int64, inserted: Int, duplicates: Int, rejected: Int, rowsHash: String, instant: Timestamp
     ) throws {
-        let head = try connection.query("SELECT chain_hash FROM ingest_batches ORDER BY batch_id DESC LIMIT 1")
+        precondition(serialized, "a batch links only after the earlier batches")
+        let head = try connection.query("SELECT chain_hash, batch_id FROM ingest_batches ORDER BY batch_id DESC LIMIT 1")
+        if head.rowCount > 0, Int64(head.int(0, 1)!) > batchID { throw ChainOrderRace() }
         let previous = head.rowCount > 0 ? head.string(0, 0)! : ChainHash.genesis
         var header = BatchHeader(
             batchID: batchID, kind: kind.rawValue, source: source, inserted: inserted, duplicates: duplicates,

@@ -1,0 +1,176 @@
+import AuditCore
+@testable import AuditStore
+import Foundation
+import PQ
+import Testing
+import TestSupport
+
+/// Several batch writers, each on a connection of its own, committing at the same time against the real database:
+/// the chain stays one line in id order, and contended ids, contents and method orientations come out as if the
+/// batches had been written one after the other.
+@Suite("concurrent batch writers")
+struct ConcurrentWritersTests {
+    /// A batch of valid predictions read from `lines`.
+    static func batch(_ lines: [String]) throws -> PreparedBatch {
+        PreparedBatch(try lines.enumerated().map { index, line in
+            var record = try RecordValidator.prediction(JSONParser.parse(line)).get()
+            record.deriveScores()
+            return IngestItem(lineNumber: index + 1, raw: line, outcome: .prediction(record))
+        })
+    }
+
+    /// Commits each writer's batches in turn, all writers at once; returns every outcome, or throws the first error.
+    static func commitConcurrently(_ database: AuditDatabase, _ batchesPerWriter: [[PreparedBatch]]) throws -> [BatchOutcome] {
+        let lock = NSLock()
+        nonisolated(unsafe) var results: [Result<BatchOutcome, any Error>] = []
+        DispatchQueue.concurrentPerform(iterations: batchesPerWriter.count) { writerIndex in
+            let outcomes: [Result<BatchOutcome, any Error>]
+            do {
+                let writer = IngestBatchWriter(connection: try database.connect(), kind: .predictions, source: "writer-\(writerIndex)")
+                outcomes = batchesPerWriter[writerIndex].map { batch in Result { try writer.commit(batch) } }
+            } catch {
+                outcomes = [.failure(error)]
+            }
+            lock.withLock { results += outcomes }
+        }
+        return try results.map { try $0.get() }
+    }
+
+    /// The sum of one count over outcomes.
+    static func total(_ outcomes: [BatchOutcome], _ count: KeyPath<BatchOutcome, Int>) -> Int {
+        outcomes.reduce(0) { $0 + $1[keyPath: count] }
+    }
+
+    /// Problems of the chain, plus any batch whose time of record is earlier than that of a batch with a smaller id.
+    static func chainProblems(_ connection: PQConnection) throws -> [String] {
+        var problems = try ChainVerifier.verify(connection).problems.map(\.description)
+        let disorder = try connection.query("""
+            SELECT count(*) FROM (SELECT ingested_at < lag(ingested_at) OVER (ORDER BY batch_id) AS earlier FROM ingest_batches) b
+            WHERE earlier
+            """).int(0, 0)!
+        if disorder > 0 { problems.append("\(disorder) batches have an earlier time of record than the batch before them") }
+        return problems
+    }
+
+    @Test("writers of distinct records: every row lands, batches link in id order with times of record in the same order")
+    func distinctRecords() throws {
+        let database = try TestDatabase.createMigrated(prefix: "cw_distinct")
+        let perWriter = try (0..<4).map { writer in
+            try (0..<5).map { batch in
+                try Self.batch((0..<60).map { SampleRecords.prediction(id: "w\(writer)-b\(batch)-\($0)") })
+            }
+        }
+        let outcomes = try Self.commitConcurrently(database, perWriter)
+        #expect(Self.total(outcomes, \.inserted) == 1200)
+        let connection = try database.connect()
+        #expect(try RecordCounts.read(connection) == RecordCounts(predictions: 1200, labels: 0, quarantined: 0, batches: 20))
+        #expect(try Self.chainProblems(connection).isEmpty)
+    }
+
+    @Test("a batch that drew its id later waits for the earlier one's transaction before it links, then links after it")
+    func laterBatchWaitsForEarlier() throws {
+        let database = try TestDatabase.createMigrated(prefix: "cw_wait")
+        nonisolated(unsafe) let earlier = IngestBatchWriter(connection: try database.connect(), kind: .predictions, source: "earlier")
+        nonisolated(unsafe) let later = IngestBatchWriter(connection: try database.connect(), kind: .predictions, source: "later")
+        // Its methods registered first, so that neither batch below waits for a registration.
+        _ = try later.commit(Self.batch([SampleRecords.prediction(id: "warm-up")]))
+        let placed = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let earlierDone = DispatchSemaphore(value: 0), laterDone = DispatchSemaphore(value: 0)
+        let lock = NSLock()
+        nonisolated(unsafe) var attempts = 0
+        earlier.whenPlaced = {
+            guard lock.withLock({ attempts += 1; return attempts }) == 1 else { return }  // a retry is not held
+            placed.signal()
+            release.wait()  // holds the earlier batch's transaction open, its id drawn
+        }
+        nonisolated(unsafe) var outcomes: [String: Result<BatchOutcome, any Error>] = [:]
+        let earlierBatch = try Self.batch((0..<20).map { SampleRecords.prediction(id: "e\($0)") })
+        let laterBatch = try Self.batch((0..<20).map { SampleRecords.prediction(id: "l\($0)") })
+        Thread.detachNewThread {
+            let outcome = Result { try earlier.commit(earlierBatch) }
+            lock.withLock { outcomes["earlier"] = outcome }
+            earlierDone.signal()
+        }
+        placed.wait()
+        Thread.detachNewThread {
+            let outcome = Result { try later.commit(laterBatch) }
+            lock.withLock { outcomes["later"] = outcome }
+            laterDone.signal()
+        }
+        let laterWaited = laterDone.wait(timeout: .now() + 2) == .timedOut
+        #expect(laterWaited, "the later batch committed while the earlier one was open")
+        release.signal()
+        earlierDone.wait()
+        if laterWaited { laterDone.wait() }
+        let earlierID = try #require(try lock.withLock { outcomes["earlier"] }?.get().batchID)
+        let laterID = try #require(try lock.withLock { outcomes["later"] }?.get().batchID)
+        #expect(earlierID < laterID)
+        let connection = try database.connect()
+        #expect(try RecordCounts.read(connection).predictions == 41)
+        #expect(try Self.chainProblems(connection).isEmpty)
+    }
+
+    @Test("writers sending the same records at once: each stored once, every other copy a duplicate, nothing fails")
+    func sameRecords() throws {
+        let database = try TestDatabase.createMigrated(prefix: "cw_same")
+        let batches = try (0..<4).map { batch in try Self.batch((0..<80).map { SampleRecords.prediction(id: "s-\(batch)-\($0)") }) }
+        // Each writer sends the batches in another order, so writers collide on ids in both directions.
+        let perWriter = (0..<3).map { writer in (0..<batches.count).map { batches[($0 + writer) % batches.count] } }
+        let outcomes = try Self.commitConcurrently(database, perWriter)
+        #expect(Self.total(outcomes, \.inserted) == 320)
+        #expect(Self.total(outcomes, \.duplicates) == 2 * 320)
+        #expect(outcomes.allSatisfy { $0.quarantined.isEmpty })
+        let connection = try database.connect()
+        #expect(try RecordCounts.read(connection).predictions == 320)
+        #expect(try Self.chainProblems(connection).isEmpty)
+    }
+
+    @Test("writers sending different contents under the same ids: one content stored per id, every other one quarantined")
+    func conflictingRecords() throws {
+        let database = try TestDatabase.createMigrated(prefix: "cw_conflict")
+        let perWriter = try (0..<3).map { writer in
+            try (0..<3).map { batch in
+                try Self.batch((0..<50).map { index in
+                    SampleRecords.prediction(id: "c-\((batch + writer) % 3)-\(index)", extra: #","site":"writer-\#(writer)""#)
+                })
+            }
+        }
+        let outcomes = try Self.commitConcurrently(database, perWriter)
+        #expect(Self.total(outcomes, \.inserted) == 150)
+        #expect(Self.total(outcomes, \.quarantined.count) == 300)
+        let connection = try database.connect()
+        #expect(try RecordCounts.read(connection) == RecordCounts(predictions: 150, labels: 0, quarantined: 300, batches: 9))
+        let reasons = try connection.query("SELECT DISTINCT reason FROM quarantine")
+        #expect(reasons.rowCount == 1 && reasons.string(0, 0) == "duplicate prediction_id with different content; the stored record is unchanged")
+        #expect(try Self.chainProblems(connection).isEmpty)
+    }
+
+    @Test("writers introducing one new method with opposite orientations at once: the first registered wins everywhere")
+    func newMethodBothWays() throws {
+        let database = try TestDatabase.createMigrated(prefix: "cw_method")
+        let sides = ["confidence", "uncertainty"]
+        let perWriter = try (0..<2).map { writer in
+            try (0..<4).map { batch in
+                try Self.batch((0..<30).map { index in
+                    let line = SampleRecords.prediction(id: "m\(writer)-\(batch)-\(index)")
+                    return writer == 0
+                        ? line.replacingOccurrences(of: #""verbalized":0.8"#, with: #""verbalized":0.8,"fresh_score":0.5"#)
+                        : SampleRecords.prediction(id: "m\(writer)-\(batch)-\(index)", extra: #","uncertainty":{"fresh_score":0.5}"#)
+                })
+            }
+        }
+        let outcomes = try Self.commitConcurrently(database, perWriter)
+        let connection = try database.connect()
+        let registered = try connection.query("SELECT orientation FROM ue_methods WHERE method = 'fresh_score'")
+        #expect(registered.rowCount == 1)
+        let winner = try #require(registered.string(0, 0))
+        let loser = sides.first { $0 != winner }!
+        // Every record naming it on the other side is quarantined; none is stored.
+        let stored = try connection.query("""
+            SELECT count(*) FILTER (WHERE \(winner) ? 'fresh_score'), count(*) FILTER (WHERE \(loser) ? 'fresh_score') FROM predictions
+            """)
+        #expect(stored.int(0, 0) == 120 && stored.int(0, 1) == 0)
+        #expect(Self.total(outcomes, \.quarantined.count) == 120)
+        #expect(try Self.chainProblems(connection).isEmpty)
+    }
+}
