@@ -187,6 +187,38 @@ struct IngestTests {
         #expect(report.intact && report.batches == 3 && report.rows == 25)
     }
 
+    @Test("batches committed two at a time take their places in the chain in input order", arguments: [1, 2, 3])
+    func lanesKeepInputOrder(lanes: Int) throws {
+        let lines = (0..<120).map { SampleRecords.prediction(id: String(format: "o%03d", $0)) }
+        let summary = try app.ingest(paths: [try SampleRecords.file(lines)],
+                                     options: IngestOptions(kind: .predictions, batchSize: 7, commitLanes: lanes))
+        #expect(summary.batches == 18 && summary.inserted == 120)
+        let connection = try database.connect()
+        // Line i is in the file's batch i / 7: the batches' ids must rise with it, and their rows in line order.
+        let rows = try connection.query("""
+            SELECT prediction_id, dense_rank() OVER (ORDER BY batch_id), batch_seq FROM predictions ORDER BY batch_id, batch_seq
+            """)
+        #expect((0..<rows.rowCount).map { rows.string($0, 0)! } == (0..<120).map { String(format: "o%03d", $0) })
+        #expect((0..<rows.rowCount).allSatisfy { rows.int($0, 1)! == $0 / 7 + 1 && rows.int($0, 2)! == $0 % 7 })
+        let report = try ChainVerifier.verify(connection)
+        #expect(report.intact && report.batches == 18)
+    }
+
+    @Test("an id repeated in the next batch, committed beside it: the first in the file wins, the later copies are sorted out")
+    func repeatedAcrossLanes() throws {
+        var lines = (0..<40).map { SampleRecords.prediction(id: "x\($0)") }
+        lines[13] = SampleRecords.prediction(id: "x2", predicted: 0)  // batch 2 repeats batch 1's x2: a duplicate
+        lines[17] = SampleRecords.prediction(id: "x5", predicted: 3)  // and changes x5: a conflict
+        let summary = try app.ingest(paths: [try SampleRecords.file(lines)],
+                                     options: IngestOptions(kind: .predictions, batchSize: 10, commitLanes: 2))
+        #expect(summary.inserted == 38 && summary.duplicates == 1 && summary.quarantined == 1)
+        let connection = try database.connect()
+        #expect(try connection.query("SELECT predicted FROM predictions WHERE prediction_id = 'x5'").int(0, 0) == 0)
+        let conflict = try connection.query("SELECT line_number, prediction_id FROM quarantine")
+        #expect(conflict.rowCount == 1 && conflict.int(0, 0) == 18 && conflict.string(0, 1) == "x5")
+        #expect(try ChainVerifier.verify(connection).intact)
+    }
+
     @Test("ingested_at is the database's clock when the batch began: one instant per batch, the batch row's own")
     func ingestedAtFromDatabaseClock() throws {
         let connection = try database.connect()

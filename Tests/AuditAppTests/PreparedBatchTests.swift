@@ -61,6 +61,25 @@ struct PreparedBatchTests {
         #expect(direct.predictions.rowsHashIfAllStored == general.predictions.rowsHashIfAllStored)
     }
 
+    @Test("two batches share a prediction id exactly when one that either would store is in both")
+    func sharedIDs() throws {
+        func batch(_ ids: [String], invalid: [String] = []) throws -> PreparedBatch {
+            PreparedBatch(try ids.map { id in
+                let line = SampleRecords.prediction(id: id)
+                return IngestItem(lineNumber: nil, raw: line, outcome: .prediction(try RecordValidator.prediction(JSONParser.parse(line)).get()))
+            } + invalid.map { id in
+                IngestItem(lineNumber: nil, raw: id, outcome: .rejected(RecordRejection(predictionID: id, field: "x", reason: "bad")))
+            })
+        }
+        let first = try batch(["a", "b", "c"], invalid: ["z"])
+        #expect(try first.sharesPredictionIDs(with: batch(["d", "c"])))
+        #expect(try batch(["d", "c"]).sharesPredictionIDs(with: first))
+        #expect(try batch(["a"]).sharesPredictionIDs(with: first), "the smaller batch is looked up in the larger one, either way round")
+        #expect(try !first.sharesPredictionIDs(with: batch(["d", "e", "f", "g"])))
+        #expect(try !first.sharesPredictionIDs(with: batch(["y"], invalid: ["a"])), "a rejected record stores nothing")
+        #expect(try !first.sharesPredictionIDs(with: batch([], invalid: ["z"])))
+    }
+
     @Test("derived scores from a line are those of its record, bit for bit")
     func derivedScoresAgree() throws {
         let lines = [

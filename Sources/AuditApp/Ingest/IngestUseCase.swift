@@ -13,12 +13,15 @@ public struct IngestOptions: Sendable {
     public var batchSize: Int
     /// Where to write every rejected record (JSON Lines), if anywhere.
     public var rejectsPath: String?
+    /// Batches of predictions committed at once, each on a connection of its own (labels: always one).
+    public var commitLanes: Int
 
-    public init(kind: RecordKind, format: InputFormat? = nil, batchSize: Int = 10_000, rejectsPath: String? = nil) {
+    public init(kind: RecordKind, format: InputFormat? = nil, batchSize: Int = 10_000, rejectsPath: String? = nil, commitLanes: Int = 2) {
         self.kind = kind
         self.format = format
         self.batchSize = max(1, batchSize)
         self.rejectsPath = rejectsPath
+        self.commitLanes = max(1, commitLanes)
     }
 }
 
@@ -68,37 +71,73 @@ extension AuditApp {
     /// Ingests prediction or label files (JSON Lines or CSV; `-` is standard input), batch by batch.
     ///
     /// Invalid records are quarantined with their reason and the valid ones still land; re-sending is harmless.
-    /// - Throws: for unreadable files or database failures; the batch in progress is rolled back whole.
+    /// Batches of predictions are committed two at a time (``IngestOptions/commitLanes``), in the chain in input order;
+    /// two batches that share a prediction id are committed one after the other, so the first in the input wins.
+    /// - Throws: for unreadable files or database failures; a batch that fails is rolled back whole (the batch committing
+    ///   beside it may still land, and re-running the command stores exactly what is missing).
     public func ingest(paths: [String], options: IngestOptions, progress: (IngestProgress) -> Void = { _ in }) throws -> IngestSummary {
+        // The schema first, before anything is read: the first lane commits on this connection.
         let connection = try migratedConnection()
         let started = Date()
         var summary = IngestSummary(kind: options.kind.rawValue)
         var reasons: [String: (count: Int, example: String)] = [:]
         let rejects = try options.rejectsPath.map { try RejectsFile(path: $0) }
+        // A lent connection cannot be shared; labels are classified against every earlier batch, so they gain nothing.
+        let laneCount = options.kind == .predictions && !isBorrowing ? options.commitLanes : 1
+        let lanes = (0..<laneCount).map { number in
+            CommitLane(name: "vlm-audit.ingest.commit.\(number)", connection: number == 0 ? connection : nil) { [self] in
+                try migratedConnection()
+            }
+        }
+        defer { lanes.forEach { $0.close() } }
+        var committing: [(lane: CommitLane, batch: ReadBatch, source: String)] = []  // oldest first
+
+        /// Waits for the oldest batch committing and accounts for it (in input order, whatever the order they finish in).
+        func settleOldest() throws {
+            let (lane, batch, source) = committing.removeFirst()
+            let outcome = try lane.wait().get()
+            summary.read += batch.prepared.items.count
+            summary.timings["read_validate", default: 0] += batch.seconds
+            summary.batches += 1
+            summary.inserted += outcome.inserted
+            summary.duplicates += outcome.duplicates
+            summary.quarantined += outcome.quarantined.count
+            summary.alreadyQuarantined += outcome.alreadyQuarantined
+            summary.timings.merge(outcome.timings, uniquingKeysWith: +)
+            for rejection in outcome.rejections {
+                reasons[rejection.field ?? "record", default: (0, rejection.reason)].count += 1
+                try rejects?.write(rejection)
+            }
+            progress(IngestProgress(source: source, read: summary.read, rejected: summary.rejected,
+                                    seconds: Date().timeIntervalSince(started)))
+        }
+
         for path in paths {
             let sourceName = path == "-" ? "stdin" : path
-            let writer = IngestBatchWriter(connection: connection, kind: options.kind, source: sourceName)
             let pipeline = Self.readBatches(path: path, options: options)
             do {
                 while let batch = try pipeline.next() {
-                    summary.read += batch.prepared.items.count
-                    summary.timings["read_validate", default: 0] += batch.seconds
-                    let outcome = try writer.commit(batch.prepared)
-                    summary.batches += 1
-                    summary.inserted += outcome.inserted
-                    summary.duplicates += outcome.duplicates
-                    summary.quarantined += outcome.quarantined.count
-                    summary.alreadyQuarantined += outcome.alreadyQuarantined
-                    summary.timings.merge(outcome.timings, uniquingKeysWith: +)
-                    for rejection in outcome.rejections {
-                        reasons[rejection.field ?? "record", default: (0, rejection.reason)].count += 1
-                        try rejects?.write(rejection)
+                    // A free lane, and no batch committing that shares an id with this one (each could wait for the
+                    // other's row, and the later one in the input could be stored first).
+                    while committing.count == lanes.count
+                        || committing.contains(where: { $0.batch.prepared.sharesPredictionIDs(with: batch.prepared) })
+                    {
+                        let oldest = committing[0].batch
+                        try settleOldest()
+                        pipeline.recycle(oldest)
                     }
-                    progress(IngestProgress(source: sourceName, read: summary.read, rejected: summary.rejected,
-                                            seconds: Date().timeIntervalSince(started)))
-                    pipeline.recycle(batch)
+                    let lane = lanes.first { lane in !committing.contains { $0.lane === lane } }!
+                    lane.start(batch.prepared, kind: options.kind, source: sourceName)
+                    committing.append((lane, batch, sourceName))
+                    lane.waitUntilPlaced()  // so the next batch, on the other lane, comes after it in the chain
+                }
+                while !committing.isEmpty {
+                    let oldest = committing[0].batch
+                    try settleOldest()
+                    pipeline.recycle(oldest)
                 }
             } catch {
+                for (lane, _, _) in committing { _ = lane.wait() }  // their connections must be idle before they close
                 pipeline.cancel()
                 throw error
             }

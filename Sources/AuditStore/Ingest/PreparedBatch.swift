@@ -30,6 +30,13 @@ public struct PreparedBatch: Sendable {
     /// The batch's `rows_hash` if every valid prediction in it is stored and nothing is quarantined (the usual case).
     public var rowsHashIfAllStored: String? { predictions.rowsHashIfAllStored }
 
+    /// True when a prediction id that this batch would store is also one that `other` would: two such batches are not
+    /// committed side by side, where each could wait for the other's row (``IngestBatchWriter``).
+    public func sharesPredictionIDs(with other: PreparedBatch) -> Bool {
+        let (smaller, larger) = predictions.ids.count <= other.predictions.ids.count ? (self, other) : (other, self)
+        return smaller.predictions.ids.contains { larger.predictions.positionOfID[$0] != nil }
+    }
+
     /// Prepares `items` on the calling thread.
     public init(_ items: [IngestItem]) {
         var preparer = Preparer(expectedCount: items.count)
