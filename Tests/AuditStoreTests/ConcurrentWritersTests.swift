@@ -110,6 +110,56 @@ struct ConcurrentWritersTests {
         #expect(try Self.chainProblems(connection).isEmpty)
     }
 
+    @Test("two batches inserting one id, each waiting for the other: the server breaks the deadlock, the batch it rolled back is written again alone")
+    func deadlockRetried() throws {
+        let database = try TestDatabase.createMigrated(prefix: "cw_deadlock")
+        nonisolated(unsafe) let earlier = IngestBatchWriter(connection: try database.connect(), kind: .predictions, source: "earlier")
+        nonisolated(unsafe) let later = IngestBatchWriter(connection: try database.connect(), kind: .predictions, source: "later")
+        _ = try later.commit(Self.batch([SampleRecords.prediction(id: "warm-up")]))
+        let placed = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let lock = NSLock()
+        nonisolated(unsafe) var attempts = 0
+        earlier.whenPlaced = {
+            guard lock.withLock({ attempts += 1; return attempts }) == 1 else { return }
+            placed.signal()
+            release.wait()
+        }
+        nonisolated(unsafe) var outcomes: [String: Result<BatchOutcome, any Error>] = [:]
+        // Both hold "shared": the later batch inserts it first and then waits for the earlier batch to finish; the
+        // earlier one, released, waits for the later one's row: a cycle only the server can break.
+        let earlierBatch = try Self.batch(["e1", "shared", "e2"].map { SampleRecords.prediction(id: $0) })
+        let laterBatch = try Self.batch(["l1", "shared", "l2"].map { SampleRecords.prediction(id: $0) })
+        Thread.detachNewThread {
+            let outcome = Result { try earlier.commit(earlierBatch) }
+            lock.withLock { outcomes["earlier"] = outcome }
+            done.signal()
+        }
+        placed.wait()
+        Thread.detachNewThread {
+            let outcome = Result { try later.commit(laterBatch) }
+            lock.withLock { outcomes["later"] = outcome }
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.5)  // the later batch has COPYed its rows and waits for the earlier one
+        release.signal()
+        done.wait()
+        done.wait()
+        let earlierOutcome = try #require(try lock.withLock { outcomes["earlier"] }?.get())
+        let laterOutcome = try #require(try lock.withLock { outcomes["later"] }?.get())
+        #expect(earlierOutcome.inserted + laterOutcome.inserted == 5)
+        #expect(earlierOutcome.duplicates + laterOutcome.duplicates == 1, "the second copy of the shared record is a no-op")
+        let connection = try database.connect()
+        #expect(try RecordCounts.read(connection).predictions == 6)
+        #expect(try Self.chainProblems(connection).isEmpty)
+        // The server's statistics arrive within about a second of the rolled-back transaction.
+        var deadlocks = 0
+        for _ in 0..<20 where deadlocks == 0 {
+            deadlocks = try connection.query("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()").int(0, 0)!
+            if deadlocks == 0 { Thread.sleep(forTimeInterval: 0.25) }
+        }
+        #expect(deadlocks == 1, "the scenario should have made exactly one deadlock")
+    }
+
     @Test("writers sending the same records at once: each stored once, every other copy a duplicate, nothing fails")
     func sameRecords() throws {
         let database = try TestDatabase.createMigrated(prefix: "cw_same")

@@ -147,14 +147,15 @@ public final class IngestBatchWriter {
     /// Commits one batch prepared ahead (hashed and encoded, on another thread) and reports what happened to every record.
     ///
     /// A batch that the server chose to break a deadlock with another writer (both inserting one id) is rolled back and
-    /// written again, with a new id, at most ``attempts`` times in all.
+    /// written again with a new id, this time alone (see ``drawTicket(alone:)``), where no deadlock can arise.
     public func commit(_ batch: PreparedBatch) throws -> BatchOutcome {
         if kind == .labels { try prepareStaging() } // predictions are COPYed straight into their table
+        var alone = false
         for attempt in 1... {
             do {
-                return try commitOnce(batch)
+                return try commitOnce(batch, alone: alone)
             } catch let error as PQError where error.isDeadlock && attempt < Self.attempts {
-                continue
+                alone = true
             } catch is ChainOrderRace where attempt < Self.attempts {
                 continue
             }
@@ -165,13 +166,14 @@ public final class IngestBatchWriter {
     /// How many times a batch is tried when writers contend (a deadlock, or a batch linked out of order).
     public static let attempts = 5
 
-    private func commitOnce(_ batch: PreparedBatch) throws -> BatchOutcome {
+    private func commitOnce(_ batch: PreparedBatch, alone: Bool) throws -> BatchOutcome {
         phases = [:]
         serialized = false
         let started = DispatchTime.now()
-        defer { releaseDrawLockIfHeld() }
+        defer { releaseDrawLockIfHeld() }  // after COMMIT or ROLLBACK: a batch written alone holds it until then
         var outcome = try connection.transaction {
-            let ticket = try drawTicket()
+            let ticket = try drawTicket(alone: alone)
+            if alone { try waitForEarlierBatches(ticket) }
             whenPlaced?()
             switch kind {
             case .predictions: return try commitPredictions(batch, ticket: ticket)
@@ -204,18 +206,25 @@ public final class IngestBatchWriter {
     /// Draws the batch's id and time of record and takes its ticket, a transaction lock on the id. The session lock
     /// around the three makes sure that when a batch has its id, every batch with a smaller id holds its ticket or has
     /// finished, so ``waitForEarlierBatches(_:)`` sees them all; it also makes the times of record follow the ids.
-    private func drawTicket() throws -> Ticket {
+    ///
+    /// A batch written `alone` keeps the session lock until its transaction has ended: no later batch can draw an id,
+    /// so none inserts a row meanwhile, and once the earlier batches have finished nothing can wait for this one while
+    /// it waits for another.
+    private func drawTicket(alone: Bool) throws -> Ticket {
         try connection.query("SELECT pg_advisory_lock($1)", [StoreLocks.batchDraw])
         holdsDrawLock = true
         let batchID = try nextBatchID()
         try connection.query("SELECT pg_advisory_xact_lock($1::int4, $2::int4)", [StoreLocks.batchTicket, batchID])
         let instant = try ScoredPredictionQueries.now(connection)
-        try connection.query("SELECT pg_advisory_unlock($1)", [StoreLocks.batchDraw])
-        holdsDrawLock = false
+        if !alone {
+            try connection.query("SELECT pg_advisory_unlock($1)", [StoreLocks.batchDraw])
+            holdsDrawLock = false
+        }
         return Ticket(batchID: batchID, instant: instant)
     }
 
-    /// Releases the draw lock when a failure interrupted ``drawTicket()`` (a session lock outlives the transaction).
+    /// Releases the draw lock when a batch written alone has finished, or when a failure interrupted
+    /// ``drawTicket(alone:)`` (a session lock outlives the transaction).
     private func releaseDrawLockIfHeld() {
         guard holdsDrawLock, connection.isHealthy else { return }
         if (try? connection.query("SELECT pg_advisory_unlock($1)", [StoreLocks.batchDraw])) != nil { holdsDrawLock = false }
