@@ -23,6 +23,9 @@ struct IngestCommand: ParsableCommand {
         @Option(name: .customLong("batch-size"), help: "Records per transaction.")
         var batchSize = 10_000
 
+        @Option(help: "Batches of predictions committed at once, each on a database connection of its own (labels: 1).")
+        var connections = 2
+
         @Option(help: "Also write every rejected record, with its reason, to this JSON Lines file.")
         var rejects: String?
 
@@ -37,10 +40,12 @@ struct IngestCommand: ParsableCommand {
                 throw ValidationError("--format must be jsonl or csv, not \(format)")
             }
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+            guard connections > 0 else { throw ValidationError("--connections must be positive") }
         }
 
         func run(kind: RecordKind) throws {
-            let options = IngestOptions(kind: kind, format: format.flatMap(InputFormat.init(rawValue:)), batchSize: batchSize, rejectsPath: rejects)
+            let options = IngestOptions(kind: kind, format: format.flatMap(InputFormat.init(rawValue:)), batchSize: batchSize, rejectsPath: rejects,
+                                        commitLanes: connections)
             let onTerminal = isatty(2) == 1
             let summary = try database.app().ingest(paths: files, options: options) { progress in
                 guard onTerminal else { return }
