@@ -61,7 +61,7 @@ copy_wal=$(wal_since "$wal")
 
 # For the record, not the target: the same \copy into a table with the keys and indexes `predictions` has for these
 # columns (primary key on prediction_id, (model, occurred_at), probes' perturbation_of): what the server alone spends
-# on a keyed load, which no client can go below.
+# on a keyed load in one process (vlm-audit commits on two connections, so two server processes share the work).
 "${psql[@]}" -c "CREATE TABLE keyed_predictions (LIKE plain_predictions, PRIMARY KEY (prediction_id))" \
     -c "CREATE INDEX ON keyed_predictions (model, occurred_at)" \
     -c "CREATE INDEX ON keyed_predictions (perturbation_of) WHERE perturbation_of IS NOT NULL"
@@ -78,9 +78,9 @@ summary=$("$bin" ingest predictions --json --batch-size 20000 "$work/all.jsonl" 
 ingest_nanoseconds=$(( $(date +%s%N) - start ))
 ingest_wal=$(wal_since "$wal")
 
-# For the record too: the floor of this design on the server's side. vlm-audit's own stored rows, exported in
-# COPY's binary format and loaded by psql into an empty copy of `predictions` (every key and check): what PostgreSQL
-# alone spends on storing these rows, with no client work at all.
+# For the record too: the floor of this design on the server's side, for one connection. vlm-audit's own stored rows,
+# exported in COPY's binary format and loaded by psql into an empty copy of `predictions` (every key and check) in one
+# COPY: what one PostgreSQL process spends on storing these rows, with no client work at all.
 "${psql[@]}" -c "VACUUM (ANALYZE) predictions" -c "\\copy predictions TO '$work/rows.bin' (FORMAT binary)" \
     -c "CREATE TABLE floor_predictions (LIKE predictions INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)" -c "CHECKPOINT"
 wal=$(wal_position)
@@ -135,7 +135,7 @@ copy_wal, keyed_wal, floor_wal, keyless_wal, ingest_wal = (int(v) / 2**20 for v 
 print(f"records: {rows:,} (stored {summary['inserted']:,})")
 print(f"psql \\copy (CSV, plain table): {copy_s:8.2f} s  {rows / copy_s:>10,.0f} rows/s")
 print(f"psql \\copy (CSV, keyed table): {keyed_s:8.2f} s  {rows / keyed_s:>10,.0f} rows/s   (for the record: the same keys as predictions)")
-print(f"psql \\copy (binary, vlm-audit's rows into a copy of predictions): {floor_s:.2f} s  {rows / floor_s:,.0f} rows/s   (the server's floor)")
+print(f"psql \\copy (binary, vlm-audit's rows into a copy of predictions): {floor_s:.2f} s  {rows / floor_s:,.0f} rows/s   (the server's floor on one connection)")
 print(f"psql \\copy (binary, the same rows into a copy of predictions without keys or indexes): {keyless_s:.2f} s  {rows / keyless_s:,.0f} rows/s")
 print(f"vlm-audit ingest (JSON Lines):   {ingest_s:8.2f} s  {rows / ingest_s:>10,.0f} rows/s")
 print(f"ratio ingest / \\copy: {copy_s / ingest_s:.2f}x   (target >= 0.8x)")
