@@ -8,8 +8,8 @@ import PQ
 /// most of an ingest's time goes. ``IngestBatchWriter`` keeps the batches' order in the chain whatever the order in
 /// which their transactions reach the server.
 final class CommitLane: @unchecked Sendable {
-    // @unchecked Sendable: `connection` and `writer` are only used on the lane's thread; `job`, `result` and `closing`
-    // only while `condition` is locked.
+    // @unchecked Sendable: `connection` and `writer` are only used on the lane's thread; `job`, `result`, `placed` and
+    // `closing` only while `condition` is locked.
     private let condition = NSCondition()
     private var job: Job?
     private var result: Result<BatchOutcome, any Error>?

@@ -92,9 +92,11 @@ extension AuditApp {
         defer { lanes.forEach { $0.close() } }
         var committing: [(lane: CommitLane, batch: ReadBatch, source: String)] = []  // oldest first
 
-        /// Waits for the oldest batch committing and accounts for it (in input order, whatever the order they finish in).
-        func settleOldest() throws {
+        /// Waits for the oldest batch committing and accounts for it (in input order, whatever the order they finish in);
+        /// then hands it back to `pipeline` to be freed.
+        func settleOldest(_ pipeline: BatchPipeline<ReadBatch>) throws {
             let (lane, batch, source) = committing.removeFirst()
+            defer { pipeline.recycle(batch) }
             let outcome = try lane.wait().get()
             summary.read += batch.prepared.items.count
             summary.timings["read_validate", default: 0] += batch.seconds
@@ -122,20 +124,14 @@ extension AuditApp {
                     while committing.count == lanes.count
                         || committing.contains(where: { $0.batch.prepared.sharesPredictionIDs(with: batch.prepared) })
                     {
-                        let oldest = committing[0].batch
-                        try settleOldest()
-                        pipeline.recycle(oldest)
+                        try settleOldest(pipeline)
                     }
                     let lane = lanes.first { lane in !committing.contains { $0.lane === lane } }!
                     lane.start(batch.prepared, kind: options.kind, source: sourceName)
                     committing.append((lane, batch, sourceName))
                     lane.waitUntilPlaced()  // so the next batch, on the other lane, comes after it in the chain
                 }
-                while !committing.isEmpty {
-                    let oldest = committing[0].batch
-                    try settleOldest()
-                    pipeline.recycle(oldest)
-                }
+                while !committing.isEmpty { try settleOldest(pipeline) }
             } catch {
                 for (lane, _, _) in committing { _ = lane.wait() }  // their connections must be idle before they close
                 pipeline.cancel()
