@@ -67,44 +67,69 @@ struct ConcurrentWritersTests {
         #expect(try Self.chainProblems(connection).isEmpty)
     }
 
+    /// Two writers on connections of their own, each committing one batch on a thread: the earlier batch is held open
+    /// just after it has drawn its id (its first attempt only) until ``release()``, while the later one is committed.
+    final class HeldEarlierBatch: @unchecked Sendable {
+        // @unchecked Sendable: `attempts` and `outcomes` are only touched under `lock`; each writer on one thread at a time.
+        private let earlier: IngestBatchWriter
+        private let later: IngestBatchWriter
+        private let lock = NSLock()
+        private var attempts = 0
+        private var outcomes: [String: Result<BatchOutcome, any Error>] = [:]
+        private let placed = DispatchSemaphore(value: 0), held = DispatchSemaphore(value: 0)
+        let earlierDone = DispatchSemaphore(value: 0), laterDone = DispatchSemaphore(value: 0)
+
+        init(_ database: AuditDatabase) throws {
+            earlier = IngestBatchWriter(connection: try database.connect(), kind: .predictions, source: "earlier")
+            later = IngestBatchWriter(connection: try database.connect(), kind: .predictions, source: "later")
+            // The methods registered first, so that neither batch waits for a registration.
+            _ = try later.commit(ConcurrentWritersTests.batch([SampleRecords.prediction(id: "warm-up")]))
+            earlier.whenPlaced = { [unowned self] in
+                guard lock.withLock({ attempts += 1; return attempts }) == 1 else { return }  // a retry is not held
+                placed.signal()
+                held.wait()
+            }
+        }
+
+        /// Starts committing the earlier batch and returns once it has its id.
+        func startEarlier(_ batch: PreparedBatch) {
+            Thread.detachNewThread { [self] in
+                let outcome = Result { try earlier.commit(batch) }
+                lock.withLock { outcomes["earlier"] = outcome }
+                earlierDone.signal()
+            }
+            placed.wait()
+        }
+
+        func startLater(_ batch: PreparedBatch) {
+            Thread.detachNewThread { [self] in
+                let outcome = Result { try later.commit(batch) }
+                lock.withLock { outcomes["later"] = outcome }
+                laterDone.signal()
+            }
+        }
+
+        /// Lets the earlier batch go on.
+        func release() { held.signal() }
+
+        /// What the batch committed by `writer` ("earlier" or "later") did; throws the error it failed with.
+        func outcome(_ writer: String) throws -> BatchOutcome {
+            try #require(lock.withLock { outcomes[writer] }).get()
+        }
+    }
+
     @Test("a batch that drew its id later waits for the earlier one's transaction before it links, then links after it")
     func laterBatchWaitsForEarlier() throws {
         let database = try TestDatabase.createMigrated(prefix: "cw_wait")
-        nonisolated(unsafe) let earlier = IngestBatchWriter(connection: try database.connect(), kind: .predictions, source: "earlier")
-        nonisolated(unsafe) let later = IngestBatchWriter(connection: try database.connect(), kind: .predictions, source: "later")
-        // Its methods registered first, so that neither batch below waits for a registration.
-        _ = try later.commit(Self.batch([SampleRecords.prediction(id: "warm-up")]))
-        let placed = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        let earlierDone = DispatchSemaphore(value: 0), laterDone = DispatchSemaphore(value: 0)
-        let lock = NSLock()
-        nonisolated(unsafe) var attempts = 0
-        earlier.whenPlaced = {
-            guard lock.withLock({ attempts += 1; return attempts }) == 1 else { return }  // a retry is not held
-            placed.signal()
-            release.wait()  // holds the earlier batch's transaction open, its id drawn
-        }
-        nonisolated(unsafe) var outcomes: [String: Result<BatchOutcome, any Error>] = [:]
-        let earlierBatch = try Self.batch((0..<20).map { SampleRecords.prediction(id: "e\($0)") })
-        let laterBatch = try Self.batch((0..<20).map { SampleRecords.prediction(id: "l\($0)") })
-        Thread.detachNewThread {
-            let outcome = Result { try earlier.commit(earlierBatch) }
-            lock.withLock { outcomes["earlier"] = outcome }
-            earlierDone.signal()
-        }
-        placed.wait()
-        Thread.detachNewThread {
-            let outcome = Result { try later.commit(laterBatch) }
-            lock.withLock { outcomes["later"] = outcome }
-            laterDone.signal()
-        }
-        let laterWaited = laterDone.wait(timeout: .now() + 2) == .timedOut
+        let pair = try HeldEarlierBatch(database)
+        pair.startEarlier(try Self.batch((0..<20).map { SampleRecords.prediction(id: "e\($0)") }))
+        pair.startLater(try Self.batch((0..<20).map { SampleRecords.prediction(id: "l\($0)") }))
+        let laterWaited = pair.laterDone.wait(timeout: .now() + 2) == .timedOut
         #expect(laterWaited, "the later batch committed while the earlier one was open")
-        release.signal()
-        earlierDone.wait()
-        if laterWaited { laterDone.wait() }
-        let earlierID = try #require(try lock.withLock { outcomes["earlier"] }?.get().batchID)
-        let laterID = try #require(try lock.withLock { outcomes["later"] }?.get().batchID)
-        #expect(earlierID < laterID)
+        pair.release()
+        pair.earlierDone.wait()
+        if laterWaited { pair.laterDone.wait() }
+        #expect(try pair.outcome("earlier").batchID < pair.outcome("later").batchID)
         let connection = try database.connect()
         #expect(try RecordCounts.read(connection).predictions == 41)
         #expect(try Self.chainProblems(connection).isEmpty)
@@ -113,41 +138,18 @@ struct ConcurrentWritersTests {
     @Test("two batches inserting one id, each waiting for the other: the server breaks the deadlock, the batch it rolled back is written again alone")
     func deadlockRetried() throws {
         let database = try TestDatabase.createMigrated(prefix: "cw_deadlock")
-        nonisolated(unsafe) let earlier = IngestBatchWriter(connection: try database.connect(), kind: .predictions, source: "earlier")
-        nonisolated(unsafe) let later = IngestBatchWriter(connection: try database.connect(), kind: .predictions, source: "later")
-        _ = try later.commit(Self.batch([SampleRecords.prediction(id: "warm-up")]))
-        let placed = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
-        let lock = NSLock()
-        nonisolated(unsafe) var attempts = 0
-        earlier.whenPlaced = {
-            guard lock.withLock({ attempts += 1; return attempts }) == 1 else { return }
-            placed.signal()
-            release.wait()
-        }
-        nonisolated(unsafe) var outcomes: [String: Result<BatchOutcome, any Error>] = [:]
+        let pair = try HeldEarlierBatch(database)
         // Both hold "shared": the later batch inserts it first and then waits for the earlier batch to finish; the
         // earlier one, released, waits for the later one's row: a cycle only the server can break.
-        let earlierBatch = try Self.batch(["e1", "shared", "e2"].map { SampleRecords.prediction(id: $0) })
-        let laterBatch = try Self.batch(["l1", "shared", "l2"].map { SampleRecords.prediction(id: $0) })
-        Thread.detachNewThread {
-            let outcome = Result { try earlier.commit(earlierBatch) }
-            lock.withLock { outcomes["earlier"] = outcome }
-            done.signal()
-        }
-        placed.wait()
-        Thread.detachNewThread {
-            let outcome = Result { try later.commit(laterBatch) }
-            lock.withLock { outcomes["later"] = outcome }
-            done.signal()
-        }
+        pair.startEarlier(try Self.batch(["e1", "shared", "e2"].map { SampleRecords.prediction(id: $0) }))
+        pair.startLater(try Self.batch(["l1", "shared", "l2"].map { SampleRecords.prediction(id: $0) }))
         Thread.sleep(forTimeInterval: 0.5)  // the later batch has COPYed its rows and waits for the earlier one
-        release.signal()
-        done.wait()
-        done.wait()
-        let earlierOutcome = try #require(try lock.withLock { outcomes["earlier"] }?.get())
-        let laterOutcome = try #require(try lock.withLock { outcomes["later"] }?.get())
-        #expect(earlierOutcome.inserted + laterOutcome.inserted == 5)
-        #expect(earlierOutcome.duplicates + laterOutcome.duplicates == 1, "the second copy of the shared record is a no-op")
+        pair.release()
+        pair.earlierDone.wait()
+        pair.laterDone.wait()
+        let (earlier, later) = (try pair.outcome("earlier"), try pair.outcome("later"))
+        #expect(earlier.inserted + later.inserted == 5)
+        #expect(earlier.duplicates + later.duplicates == 1, "the second copy of the shared record is a no-op")
         let connection = try database.connect()
         #expect(try RecordCounts.read(connection).predictions == 6)
         #expect(try Self.chainProblems(connection).isEmpty)
