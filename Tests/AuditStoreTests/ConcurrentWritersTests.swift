@@ -93,19 +93,19 @@ struct ConcurrentWritersTests {
 
         /// Starts committing the earlier batch and returns once it has its id.
         func startEarlier(_ batch: PreparedBatch) {
-            Thread.detachNewThread { [self] in
-                let outcome = Result { try earlier.commit(batch) }
-                lock.withLock { outcomes["earlier"] = outcome }
-                earlierDone.signal()
-            }
+            start("earlier", batch, done: earlierDone)
             placed.wait()
         }
 
         func startLater(_ batch: PreparedBatch) {
+            start("later", batch, done: laterDone)
+        }
+
+        private func start(_ writer: String, _ batch: PreparedBatch, done: DispatchSemaphore) {
             Thread.detachNewThread { [self] in
-                let outcome = Result { try later.commit(batch) }
-                lock.withLock { outcomes["later"] = outcome }
-                laterDone.signal()
+                let outcome = Result { try (writer == "earlier" ? earlier : later).commit(batch) }
+                lock.withLock { outcomes[writer] = outcome }
+                done.signal()
             }
         }
 
