@@ -293,9 +293,16 @@ public final class IngestBatchWriter {
         // of the batch and covered by its chain hash (hash version 2).
         let (batchID, instant) = (ticket.batchID, ticket.instant)
 
-        // A method seen for the first time is registered with its orientation once the earlier batches are done, so
-        // that two batches cannot register it both ways; a savepoint below must not be rolled back past that wait.
-        if try usesUnregisteredMethods(batch) { try waitForEarlierBatches(ticket) }
+        // The registered orientations of the batch's UE methods, read once (a registration is never changed). A method
+        // seen for the first time is registered with its orientation once the earlier batches are done, so that two
+        // batches cannot register it both ways, and the registry is read again after that wait, as they may have
+        // registered it; a savepoint below must not be rolled back past the wait.
+        let methods = Set(batch.methodLists.flatMap { $0.used.map(\.method) })
+        var registered = try registeredOrientations(of: methods)
+        if registered.count < methods.count {
+            try waitForEarlierBatches(ticket)
+            registered = try registeredOrientations(of: methods)
+        }
 
         // Which accepted records are new. Most batches hold only new ids, so they are first COPYed as they are, under
         // a savepoint, without looking anything up and beside other writers' batches; an id already stored makes the
@@ -307,7 +314,7 @@ public final class IngestBatchWriter {
             try connection.execute("SAVEPOINT all_new")
             do {
                 outcome = try insertNew(Array(acceptedSeqs.indices), acceptedSeqs: acceptedSeqs, acceptedIDs: acceptedIDs, batch: batch,
-                                        batchID: batchID, instant: instant)
+                                        registered: registered, batchID: batchID, instant: instant)
                 try connection.execute("RELEASE SAVEPOINT all_new")
             } catch let error as PQError where error.isUniqueViolation {
                 try connection.execute("ROLLBACK TO SAVEPOINT all_new; RELEASE SAVEPOINT all_new")
@@ -337,8 +344,8 @@ public final class IngestBatchWriter {
                 }
             }
             let newPositions = acceptedSeqs.indices.filter { !stored.contains($0) }
-            outcome = try insertNew(newPositions, acceptedSeqs: acceptedSeqs, acceptedIDs: acceptedIDs, batch: batch, batchID: batchID,
-                                    instant: instant)
+            outcome = try insertNew(newPositions, acceptedSeqs: acceptedSeqs, acceptedIDs: acceptedIDs, batch: batch,
+                                    registered: registered, batchID: batchID, instant: instant)
         }
         let inserted = outcome!.inserted
         rejected += outcome!.rejected
@@ -359,19 +366,24 @@ public final class IngestBatchWriter {
                             rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
     }
 
-    /// True when the batch uses a UE method that the registry does not hold yet.
-    private func usesUnregisteredMethods(_ batch: PreparedBatch) throws -> Bool {
-        let methods = Set(batch.methodLists.flatMap { $0.used.map(\.method) })
-        guard !methods.isEmpty else { return false }
-        let known = try connection.query("SELECT count(*) FROM ue_methods WHERE method = ANY($1)", [Array(methods)])
-        return known.int(0, 0)! < methods.count
+    /// The orientation the registry holds for each of `methods` it holds.
+    private func registeredOrientations(of methods: Set<String>) throws -> [String: Orientation] {
+        guard !methods.isEmpty else { return [:] }
+        let known = try connection.query("SELECT method, orientation FROM ue_methods WHERE method = ANY($1)", [Array(methods)])
+        var orientation: [String: Orientation] = [:]
+        for row in 0..<known.rowCount {
+            orientation[known.string(row, 0)!] = Orientation(rawValue: known.string(row, 1)!)
+        }
+        return orientation
     }
 
     /// Inserts the accepted records at `positions` (none of them stored yet, as far as the caller knows) after the
-    /// method-orientation check, which quarantines the records that clash; returns the positions inserted and the
-    /// clashes. Throws a unique violation when an id is stored after all.
+    /// method-orientation check against `registered` (``registeredOrientations(of:)``), which quarantines the records
+    /// that clash; returns the positions inserted and the clashes. Throws a unique violation when an id is stored after
+    /// all.
     private func insertNew(
-        _ positions: [Int], acceptedSeqs: [Int], acceptedIDs: [String], batch: PreparedBatch, batchID: Int64, instant: Timestamp
+        _ positions: [Int], acceptedSeqs: [Int], acceptedIDs: [String], batch: PreparedBatch, registered: [String: Orientation],
+        batchID: Int64, instant: Timestamp
     ) throws -> (inserted: [Int], rejected: [(seq: Int, record: QuarantinedRecord)]) {
         // Method orientation: fixed on first sight, enforced afterwards. Each distinct list of method names is checked
         // once, in the order the lists first appear (a list's outcome cannot change later in the batch: a clashing
@@ -379,14 +391,7 @@ public final class IngestBatchWriter {
         var listInUse = [Bool](repeating: false, count: batch.methodLists.count)
         for position in positions { listInUse[batch.methodListOfItem[acceptedSeqs[position]]] = true }
         let lists = batch.methodLists.indices.filter { listInUse[$0] }
-        var orientation: [String: Orientation] = [:]
-        let methods = Set(lists.flatMap { batch.methodLists[$0].used.map(\.method) })
-        if !methods.isEmpty {
-            let known = try connection.query("SELECT method, orientation FROM ue_methods WHERE method = ANY($1)", [Array(methods)])
-            for row in 0..<known.rowCount {
-                orientation[known.string(row, 0)!] = Orientation(rawValue: known.string(row, 1)!)
-            }
-        }
+        var orientation = registered
         var newMethods: [(String, Orientation)] = []
         var clashes = [(field: String, reason: String)?](repeating: nil, count: batch.methodLists.count)
         for list in lists {
