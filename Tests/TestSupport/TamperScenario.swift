@@ -15,6 +15,13 @@ public struct TamperScenario: CustomTestStringConvertible, Sendable {
         self.expected = expected
     }
 
+    /// Records an issue unless `problems` (what a verification reported after ``apply(to:)``) holds one naming
+    /// ``expected``.
+    public func expectReported(in problems: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!problems.isEmpty, "\(name) went unnoticed", sourceLocation: sourceLocation)
+        #expect(problems.contains { $0.contains(expected) }, "\(name): \(problems)", sourceLocation: sourceLocation)
+    }
+
     /// Runs the tampering the way a superuser bypasses the append-only triggers and the foreign keys.
     public func apply(to connection: PQConnection) throws {
         try connection.execute("SET session_replication_role = replica")
