@@ -83,7 +83,7 @@ struct PredictionLineReaderTests {
         #expect(PredictionLineReader.record(Array(line.utf8)) == nil)
     }
 
-    @Test("numbers convert exactly as the general parser converts them")
+    @Test("numbers convert exactly as the general parser converts them, and their canonical text is the same")
     func numbersAgree() throws {
         var random = SplitMix(seed: 23)
         var spellings: [String] = ["0", "-0", "-0.0", "0e0", "1E+2", "123456789012345678", "1234567890123456789",
@@ -100,6 +100,10 @@ struct PredictionLineReaderTests {
             default: spellings.append("-\(bits % 10_000_000_000_000_000).\(bits % 1000)")
             }
         }
+        spellings += ["0.0", "0.000", "-0.000", "1.000", "10", "100.500", "0.0001", "0.00012", "0.00001", "-0.000099",
+                      "999999999999999", "1000000000000000", "999999999999999.9", "123456789012345.0", "0.123456789012345",
+                      "0.1234567890123456", "9.00000000000000000001", "0.30000000000000004", "2.978251", "-0.177953"]
+        spellings += Self.decimalSpellings(count: 20_000, seed: 29)
         var compared = 0
         for spelling in spellings {
             let line = predictionJSON(["option_probs": nil, "option_logits": "[\(spelling),1,2,3]", "confidence": #"{"v":\#(spelling)}"#])
@@ -107,9 +111,39 @@ struct PredictionLineReaderTests {
             let direct = try #require(PredictionLineReader.record(Array(line.utf8)), "declined \(spelling)")
             #expect(direct.optionLogits?.first?.bitPattern == general.optionLogits?.first?.bitPattern, "\(spelling)")
             #expect(direct.confidence.first?.value.bitPattern == general.confidence.first?.value.bitPattern, "\(spelling)")
+            #expect(canonicalFromLineAgrees(Array(line.utf8), derived: nil), "\(spelling)")
             compared += 1
         }
         #expect(compared == spellings.count)
+    }
+
+    @Test("short decimal lexemes are copied into the canonical form, others printed", arguments: [
+        ("2.978251", true), ("-0.177953", true), ("0.60", true), ("1", true), ("1.000", true), ("0.0", true), ("0.0001", true),
+        ("999999999999999", true), ("0.123456789012345", true), ("0.9015531168386344", false), ("0.00001", false),
+        ("1e-3", false), ("1000000000000000", false), ("-0", false), ("-0.0", false), ("0.1234567890123456", false),
+    ])
+    func numberTextCopied(_ spelling: String, copied: Bool) throws {
+        let line = Array(predictionJSON(["option_probs": nil, "option_logits": "[\(spelling),1,2,3]"]).utf8)
+        var scan = PredictionLine()
+        #expect(line.withUnsafeBufferPointer { scan.read($0) })
+        #expect(scan.numberTexts.first?.isCopied == copied)
+    }
+
+    /// Plain decimals of 1 to 17 significant digits, with leading zeros in the fraction, trailing zeros, a sign, or no
+    /// fraction at all: the spellings whose canonical text may be copied, and their neighbours that may not.
+    static func decimalSpellings(count: Int, seed: UInt64) -> [String] {
+        var random = SplitMix(seed: seed)
+        return (0..<count).map { _ in
+            let digits = Int(random.next() % 17) + 1
+            var mantissa = String(random.next() % 9 + 1)
+            for _ in 1..<digits { mantissa += String(random.next() % 10) }
+            let point = Int(random.next() % UInt64(digits + 5))  // digits before the point; beyond: leading zeros
+            let sign = random.next() % 4 == 0 ? "-" : ""
+            let trailing = String(repeating: "0", count: Int(random.next() % 3))
+            if point == digits { return sign + mantissa + (trailing.isEmpty ? "" : "." + trailing) }
+            if point < digits { return sign + mantissa.prefix(point) + (point == 0 ? "0" : "") + "." + mantissa.dropFirst(point) + trailing }
+            return sign + "0." + String(repeating: "0", count: point - digits) + mantissa + trailing
+        }
     }
 
     @Test("under random damage, what the reader accepts the general path accepts as the same record")

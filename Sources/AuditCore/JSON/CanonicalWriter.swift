@@ -167,6 +167,15 @@ public struct CanonicalOutput {
         self = sink.output
     }
 
+    /// Writes `value` as ``number(_:)`` does, copying its text from `source` when `text` says it can be
+    /// (``NumberText``: the same bytes, without printing).
+    public mutating func number(_ value: Double, text: NumberText, in source: UnsafeBufferPointer<UInt8>) {
+        guard text.isCopied else { return number(value) }
+        separate()
+        append(UnsafeBufferPointer(rebasing: source[text.copiedRange]))
+        if text.appendsPointZero { append(".0") }
+    }
+
     public mutating func integer(_ value: Int64?) {
         separate()
         guard let value else { return appendNull() }

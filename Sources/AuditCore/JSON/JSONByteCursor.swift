@@ -115,7 +115,16 @@ struct JSONByteCursor {
 
     /// A number as ``JSONValue/doubleValue`` gives it: integers that fit Int64 through Int64, others correctly rounded.
     mutating func number() throws(NotPlainJSON) -> Double {
+        try value(of: numberLexeme())
+    }
+
+    /// A number as ``number()`` reads it, and where its canonical text can be copied from (``NumberText``).
+    mutating func numberAndText() throws(NotPlainJSON) -> (value: Double, text: NumberText) {
         let lexeme = try numberLexeme()
+        return (try value(of: lexeme), NumberText.of(lexeme: lexeme.range, in: bytes))
+    }
+
+    private func value(of lexeme: NumberLexeme) throws(NotPlainJSON) -> Double {
         if lexeme.isInteger, let integer = lexeme.integer { return Double(integer) }
         if let significand = lexeme.significand, significand <= 1 << 53, let exponent = lexeme.exponent, abs(exponent) <= 22 {
             // Clinger's fast path: both operands are exact, so the one rounding is the correct one.

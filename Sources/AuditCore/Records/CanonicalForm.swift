@@ -140,18 +140,18 @@ extension PredictionLine {
         in line: UnsafeBufferPointer<UInt8>, derived: (msp: Double, margin: Double, entropy: Double)?, into writer: inout CanonicalWriter
     ) -> PredictionRecord.CanonicalObjects {
         func text(_ span: Span?) -> UnsafeBufferPointer<UInt8>? { span.map { UnsafeBufferPointer(rebasing: line[$0]) } }
-        func scores(_ scores: [(method: Span, value: Double)], _ writer: inout CanonicalOutput) {
+        func scores(_ scores: [Score], _ writer: inout CanonicalOutput) {
             writer.beginObject()
             for score in scores {
                 writer.plainKey(text(score.method)!)
-                writer.number(score.value)
+                writer.number(score.value, text: score.text, in: line)
             }
             writer.endObject()
         }
         func numbers(_ range: Range<Int>?, _ writer: inout CanonicalOutput) {
             guard let range else { return writer.null() }
             writer.beginArray()
-            for value in self.numbers[range] { writer.number(value) }
+            for index in range { writer.number(self.numbers[index], text: numberTexts[index], in: line) }
             writer.endArray()
         }
         // Every string is a span of the line, copied with its quotes and at most a comma and a colon.

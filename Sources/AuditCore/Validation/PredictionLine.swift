@@ -30,6 +30,8 @@ public enum PredictionLineReader {
 public struct PredictionLine: Sendable {
     /// The bytes of a string value in the line, without its quotes.
     public typealias Span = Range<Int>
+    /// A UE score: its method's name, its value and where its canonical text lies in the line, if it can be copied.
+    public typealias Score = (method: Span, value: Double, text: NumberText)
 
     public fileprivate(set) var predictionID: Span = 0..<0
     public fileprivate(set) var model: Span = 0..<0
@@ -46,10 +48,12 @@ public struct PredictionLine: Sendable {
     public fileprivate(set) var logits: Range<Int>?
     public fileprivate(set) var probabilities: Range<Int>?
     public fileprivate(set) var numbers: [Double] = []
+    /// Per number of ``numbers``: where its canonical text lies in the line, if it can be copied.
+    public fileprivate(set) var numberTexts: [NumberText] = []
     public fileprivate(set) var predicted = 0
     /// Sorted by method name, as ``PredictionRecord`` sorts them.
-    public fileprivate(set) var confidence: [(method: Span, value: Double)] = []
-    public fileprivate(set) var uncertainty: [(method: Span, value: Double)] = []
+    public fileprivate(set) var confidence: [Score] = []
+    public fileprivate(set) var uncertainty: [Score] = []
     /// The clean prediction a `nota` probe was derived from (the only kind of perturbation).
     public fileprivate(set) var perturbationOf: Span?
     public fileprivate(set) var label: Int?
@@ -90,6 +94,7 @@ public struct PredictionLine: Sendable {
         attributes.removeAll(keepingCapacity: true)
         options.removeAll(keepingCapacity: true)
         numbers.removeAll(keepingCapacity: true)
+        numberTexts.removeAll(keepingCapacity: true)
         confidence.removeAll(keepingCapacity: true)
         uncertainty.removeAll(keepingCapacity: true)
     }
@@ -152,8 +157,8 @@ private extension JSONByteCursor {
                 case .attributes: try attributeObject(into: &line.attributes)
                 case .question: line.question = try optionalText(limit: RecordLimits.question)
                 case .options: try optionArray(into: &line.options)
-                case .optionLogits: line.logits = try numberArray(into: &line.numbers)
-                case .optionProbs: line.probabilities = try numberArray(into: &line.numbers)
+                case .optionLogits: line.logits = try numberArray(into: &line.numbers, texts: &line.numberTexts)
+                case .optionProbs: line.probabilities = try numberArray(into: &line.numbers, texts: &line.numberTexts)
                 case .predicted: line.predicted = try Int(integer())
                 case .confidence: try scoreObject(into: &line.confidence)
                 case .uncertainty: try scoreObject(into: &line.uncertainty)
@@ -231,12 +236,16 @@ private extension JSONByteCursor {
         guard RecordLimits.options.contains(options.count) else { throw NotPlainJSON() }
     }
 
-    /// Appends the numbers of an array (or nothing for `null`) and says where they lie.
-    mutating func numberArray(into numbers: inout [Double]) throws(NotPlainJSON) -> Range<Int>? {
+    /// Appends the numbers of an array and their texts (or nothing for `null`) and says where they lie.
+    mutating func numberArray(into numbers: inout [Double], texts: inout [NumberText]) throws(NotPlainJSON) -> Range<Int>? {
         let start = numbers.count
         return try nullOr { (cursor: inout JSONByteCursor) throws(NotPlainJSON) in
             if try cursor.openIsEmpty(UInt8(ascii: "["), UInt8(ascii: "]")) == false {
-                repeat { numbers.append(try cursor.number()) } while try cursor.continues(UInt8(ascii: "]"))
+                repeat {
+                    let (value, text) = try cursor.numberAndText()
+                    numbers.append(value)
+                    texts.append(text)
+                } while try cursor.continues(UInt8(ascii: "]"))
             }
             return start..<numbers.count
         }
@@ -256,7 +265,7 @@ private extension JSONByteCursor {
         guard attributes.count <= RecordLimits.attributes else { throw NotPlainJSON() }
     }
 
-    mutating func scoreObject(into scores: inout [(method: PredictionLine.Span, value: Double)]) throws(NotPlainJSON) {
+    mutating func scoreObject(into scores: inout [PredictionLine.Score]) throws(NotPlainJSON) {
         if literal("null") { return }
         if try openIsEmpty(UInt8(ascii: "{"), UInt8(ascii: "}")) == false {
             repeat {
@@ -267,7 +276,8 @@ private extension JSONByteCursor {
                 let method = start..<(start + name.count)
                 guard !scores.contains(where: { same($0.method, method) }) else { throw NotPlainJSON() }
                 try colon()
-                scores.append((method, try number()))
+                let (value, text) = try numberAndText()
+                scores.append((method, value, text))
             } while try continues(UInt8(ascii: "}"))
         }
         guard scores.count <= RecordLimits.methods else { throw NotPlainJSON() }
