@@ -33,6 +33,7 @@ struct PreparedBatchTests {
         var fromRecords = PreparedBatch.Preparer(expectedCount: lines.count)
         var scan = PredictionLine()
         var methodsOfRecords: [[String]] = []
+        var records: [PredictionRecord] = []
         for (index, text) in lines.enumerated() {
             let line = Array(text.utf8)
             let read = line.withUnsafeBufferPointer { scan.read($0) }
@@ -41,6 +42,7 @@ struct PreparedBatchTests {
             let outcome = AuditApp.outcome(of: .success(try JSONParser.parse(line)), kind: .predictions)
             guard case .prediction(let record) = outcome else { throw HTTPClient.Failure(description: "rejected: \(text)") }
             methodsOfRecords.append(record.confidence.map { "confidence:\($0.method)" } + record.uncertainty.map { "uncertainty:\($0.method)" })
+            records.append(record)
             fromRecords.append(IngestItem(lineNumber: index + 1, line: line, outcome: outcome))
         }
         let direct = fromLines.finish()
@@ -49,8 +51,9 @@ struct PreparedBatchTests {
         #expect(direct.rows.count > 1_200 * 300)
         #expect(direct.rows == general.rows)
         #expect(direct.rowStarts == general.rowStarts)
-        #expect(direct.predictionIDs == general.predictionIDs)
-        #expect(direct.items.map(\.rowHash) == general.items.map(\.rowHash))
+        #expect(direct.predictions.candidates == general.predictions.candidates)
+        #expect(direct.predictions.ids() == records.map(\.predictionID))
+        #expect(direct.predictions.seqs.indices.map { direct.predictions.hash(at: $0) } == records.map { ChainHash.rowHash(of: $0) })
         #expect(direct.items.map(\.raw) == general.items.map(\.raw))
         #expect(direct.methodListOfItem == general.methodListOfItem)
         let lists = direct.methodLists.map { $0.used.map { "\($0.side):\($0.method)" } }
@@ -78,6 +81,33 @@ struct PreparedBatchTests {
         #expect(try !first.sharesPredictionIDs(with: batch(["d", "e", "f", "g"])))
         #expect(try !first.sharesPredictionIDs(with: batch(["y"], invalid: ["a"])), "a rejected record stores nothing")
         #expect(try !first.sharesPredictionIDs(with: batch([], invalid: ["z"])))
+    }
+
+    @Test("a batch's predictions are sorted out by id: the first accepted, an identical one repeated, a different one in conflict")
+    func sortingByID() throws {
+        // Enough ids for the table's probes to meet, some of them long, one empty-looking prefix of another.
+        var ids = (0..<5_000).map { "p-\($0)" } + ["x", "x-", String(repeating: "long-", count: 40)]
+        ids += ["p-7", "p-8", "x"]  // a repeat, a conflict, a repeat
+        var candidates = PredictionCandidates()
+        var distinct = PredictionCandidates()
+        for (seq, id) in ids.enumerated() {
+            let content = seq == 5_004 ? "changed" : id  // the second p-8 differs from the first
+            candidates.append(seq: seq, id: id, digest: ChainHash.digest(bytes: Array(content.utf8)))
+            if seq < 5_003 { distinct.append(seq: seq, id: id, digest: ChainHash.digest(bytes: Array(content.utf8))) }
+        }
+        let sorting = PredictionSorting(candidates, itemCount: ids.count + 1)
+        #expect(sorting.seqs == Array(0..<5_003))
+        #expect(sorting.ids() == Array(ids.prefix(5_003)))
+        #expect(sorting.repeats == [5_003, 5_005])
+        #expect(sorting.conflicts.map(\.seq) == [5_004] && sorting.conflicts.map(\.id) == ["p-8"])
+        #expect(ids.prefix(5_003).enumerated().allSatisfy { sorting.position(ofID: $1) == $0 })
+        #expect(sorting.position(ofID: "p-5000") == nil && sorting.position(ofID: "") == nil && sorting.position(ofID: "long-") == nil)
+        #expect(sorting.hash(at: 7) == ChainHash.sha256("p-7"))
+        #expect(sorting.rowsHashIfAllStored == nil, "a conflict, and an item that is not a valid prediction")
+
+        let clean = PredictionSorting(distinct, itemCount: 5_003)
+        let expected = ChainHash.rowsHash(ids.prefix(5_003).enumerated().map { (seq: $0, tag: Character("P"), hash: ChainHash.sha256($1)) })
+        #expect(clean.rowsHashIfAllStored == expected)
     }
 
     @Test("derived scores from a line are those of its record, bit for bit")

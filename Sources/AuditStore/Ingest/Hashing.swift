@@ -22,23 +22,14 @@ public enum ChainHash {
 
     /// Lower-case hex SHA-256 of `bytes`.
     public static func sha256(bytes: [UInt8]) -> String {
-        var hasher = SHA256()
-        hasher.update(data: bytes)
-        return hex(hasher.finalize())
+        digest(bytes: bytes).hex
     }
 
-    /// Lower-case hex of a SHA-256 digest, written straight into the string's storage.
-    static func hex(_ digest: SHA256Digest) -> String {
-        String(unsafeUninitializedCapacity: 2 * SHA256Digest.byteCount) { text in
-            let digits: StaticString = "0123456789abcdef"
-            var count = 0
-            for byte in digest {
-                text[count] = digits.utf8Start[Int(byte >> 4)]
-                text[count + 1] = digits.utf8Start[Int(byte & 0x0F)]
-                count += 2
-            }
-            return count
-        }
+    /// SHA-256 of `bytes`, kept as bytes.
+    static func digest(bytes: [UInt8]) -> RowDigest {
+        var hasher = SHA256()
+        hasher.update(data: bytes)
+        return RowDigest(hasher.finalize())
     }
 
     /// rows_hash: SHA-256 over `"<tag>:<row_hash>\n"` for every row of a batch in batch_seq order,
@@ -46,27 +37,105 @@ public enum ChainHash {
     public static func rowsHash(_ rows: [(seq: Int, tag: Character, hash: String)]) -> String {
         var order = Array(rows.indices)
         if !rows.indices.dropFirst().allSatisfy({ rows[$0 - 1].seq < rows[$0].seq }) { order.sort { rows[$0].seq < rows[$1].seq } }
-        // The lines are gathered in one buffer, hashed a piece at a time (the same bytes as one line per update).
-        var hasher = SHA256()
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(1 << 16)
-        for index in order {
-            buffer.append(contentsOf: rows[index].tag.utf8)
-            buffer.append(UInt8(ascii: ":"))
-            buffer.append(contentsOf: rows[index].hash.utf8)
-            buffer.append(UInt8(ascii: "\n"))
-            if buffer.count >= (1 << 16) - 256 {
-                hasher.update(data: buffer)
-                buffer.removeAll(keepingCapacity: true)
-            }
-        }
-        hasher.update(data: buffer)
-        return hex(hasher.finalize())
+        var hasher = RowsHasher()
+        for index in order { hasher.add(tag: rows[index].tag, hash: rows[index].hash) }
+        return hasher.finish()
+    }
+
+    /// rows_hash of a batch whose rows are exactly predictions with these row hashes, in batch_seq order.
+    static func rowsHash(ofPredictions digests: some Sequence<RowDigest>) -> String {
+        var hasher = RowsHasher()
+        for digest in digests { hasher.add(predictionDigest: digest) }
+        return hasher.finish()
     }
 
     /// chain_hash: SHA-256 of the previous chain hash, a newline, and the batch header's canonical JSON.
     public static func chainHash(previous: String, header: BatchHeader) -> String {
         sha256(previous + "\n" + header.canonicalText)
+    }
+}
+
+/// A row hash as its 32 bytes, the hex text made only where it is needed: what a prepared batch keeps per record
+/// (a string per record, and its reference counting, cost more than its hashing).
+struct RowDigest: Equatable, Sendable {
+    private let words: (UInt64, UInt64, UInt64, UInt64)
+
+    init(_ digest: SHA256Digest) {
+        words = digest.withUnsafeBytes { raw in
+            (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+             raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        }
+    }
+
+    static func == (lhs: RowDigest, rhs: RowDigest) -> Bool {
+        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
+    }
+
+    /// The digest's bytes as lower-case hex: what `row_hash` holds.
+    var hex: String {
+        String(unsafeUninitializedCapacity: Self.hexCount) { text in
+            writeHex(into: text.baseAddress!)
+            return Self.hexCount
+        }
+    }
+
+    static let hexCount = 64
+
+    /// Writes the 64 hex digits at `text`.
+    func writeHex(into text: UnsafeMutablePointer<UInt8>) {
+        let digits: StaticString = "0123456789abcdef"
+        withUnsafeBytes(of: words) { bytes in
+            for (index, byte) in bytes.enumerated() {
+                text[2 * index] = digits.utf8Start[Int(byte >> 4)]
+                text[2 * index + 1] = digits.utf8Start[Int(byte & 0x0F)]
+            }
+        }
+    }
+
+    /// Runs `body` on the 64 hex digits.
+    func withHex<T>(_ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.hexCount) { text in
+            writeHex(into: text.baseAddress!)
+            return body(UnsafeBufferPointer(text))
+        }
+    }
+}
+
+/// rows_hash built line by line (`"<tag>:<row_hash>\n"`): the lines are gathered in one buffer and hashed a piece at a
+/// time, the same bytes as one line per update.
+private struct RowsHasher {
+    private var hasher = SHA256()
+    private var buffer: [UInt8] = []
+
+    init() {
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    mutating func add(tag: Character, hash: String) {
+        buffer.append(contentsOf: tag.utf8)
+        buffer.append(UInt8(ascii: ":"))
+        buffer.append(contentsOf: hash.utf8)
+        endLine()
+    }
+
+    mutating func add(predictionDigest digest: RowDigest) {
+        buffer.append(UInt8(ascii: "P"))
+        buffer.append(UInt8(ascii: ":"))
+        digest.withHex { buffer.append(contentsOf: $0) }
+        endLine()
+    }
+
+    private mutating func endLine() {
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count >= (1 << 16) - 256 {
+            hasher.update(data: buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    consuming func finish() -> String {
+        hasher.update(data: buffer)
+        return RowDigest(hasher.finalize()).hex
     }
 }
 

@@ -19,7 +19,7 @@ public struct IngestItem: Sendable {
     public let lineNumber: Int?
     private let source: Source
     public let outcome: Outcome
-    /// The row hash of a valid record, once ``PreparedBatch`` has computed it.
+    /// The row hash of a valid label, once ``PreparedBatch`` has computed it (a prediction's stays in the batch).
     public var rowHash: String?
 
     /// How the record arrived; its text for the quarantine is made from this only when it is rejected.
@@ -276,12 +276,17 @@ public final class IngestBatchWriter {
         // The accepted records, as parallel arrays referred to by position, sorted out on the reader's thread; the
         // records themselves are not touched here: the prepared batch holds what the writer needs.
         let sorting = batch.predictions
-        let (acceptedSeqs, acceptedIDs, acceptedHashes) = (sorting.seqs, sorting.ids, sorting.hashes)
+        let acceptedSeqs = sorting.seqs
         var duplicates = sorting.repeats
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
-        for seq in items.indices where batch.predictionIDs[seq] == nil {  // not a valid prediction: a rejected record
-            guard case .rejected(let rejection) = items[seq].outcome else { preconditionFailure("a label in a predictions batch") }
-            rejected.append((seq, quarantine(items[seq], rejection.predictionID, rejection.field, rejection.reason)))
+        if sorting.candidates.count < items.count {  // some records are not valid predictions: rejected ones
+            for seq in items.indices {
+                switch items[seq].outcome {
+                case .rejected(let rejection): rejected.append((seq, quarantine(items[seq], rejection.predictionID, rejection.field, rejection.reason)))
+                case .label: preconditionFailure("a label in a predictions batch")
+                case .prediction, .encodedPrediction: continue
+                }
+            }
         }
         for (seq, id) in sorting.conflicts {
             rejected.append((seq, quarantine(items[seq], id, "prediction_id",
@@ -313,8 +318,7 @@ public final class IngestBatchWriter {
         if !acceptedSeqs.isEmpty {
             try connection.execute("SAVEPOINT all_new")
             do {
-                outcome = try insertNew(Array(acceptedSeqs.indices), acceptedSeqs: acceptedSeqs, acceptedIDs: acceptedIDs, batch: batch,
-                                        registered: registered, batchID: batchID, instant: instant)
+                outcome = try insertNew(Array(acceptedSeqs.indices), batch: batch, registered: registered, batchID: batchID, instant: instant)
                 try connection.execute("RELEASE SAVEPOINT all_new")
             } catch let error as PQError where error.isUniqueViolation {
                 try connection.execute("ROLLBACK TO SAVEPOINT all_new; RELEASE SAVEPOINT all_new")
@@ -330,22 +334,21 @@ public final class IngestBatchWriter {
                 let existing = try connection.query("""
                     SELECT p.prediction_id, p.row_hash FROM unnest($1::text[]) AS i(id)
                     CROSS JOIN LATERAL (SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = i.id LIMIT 1) p
-                    """, [acceptedIDs])
+                    """, [sorting.ids()])
                 for row in 0..<existing.rowCount {
-                    let position = sorting.positionOfID[existing.string(row, 0)!]!
+                    let position = sorting.position(ofID: existing.string(row, 0)!)!
                     let seq = acceptedSeqs[position]
                     stored.insert(position)
-                    if existing.string(row, 1) == acceptedHashes[position] {
+                    if existing.string(row, 1) == sorting.hash(at: position) {
                         duplicates.append(seq)
                     } else {
-                        rejected.append((seq, quarantine(items[seq], acceptedIDs[position], "prediction_id",
+                        rejected.append((seq, quarantine(items[seq], sorting.id(at: position), "prediction_id",
                                                          "duplicate prediction_id with different content; the stored record is unchanged")))
                     }
                 }
             }
             let newPositions = acceptedSeqs.indices.filter { !stored.contains($0) }
-            outcome = try insertNew(newPositions, acceptedSeqs: acceptedSeqs, acceptedIDs: acceptedIDs, batch: batch,
-                                    registered: registered, batchID: batchID, instant: instant)
+            outcome = try insertNew(newPositions, batch: batch, registered: registered, batchID: batchID, instant: instant)
         }
         let inserted = outcome!.inserted
         rejected += outcome!.rejected
@@ -356,7 +359,7 @@ public final class IngestBatchWriter {
         if let precomputed = sorting.rowsHashIfAllStored, fresh.isEmpty, inserted.count == acceptedSeqs.count {
             rowsHash = precomputed
         } else {
-            rowsHash = ChainHash.rowsHash(inserted.map { (seq: acceptedSeqs[$0], tag: Character("P"), hash: acceptedHashes[$0]) }
+            rowsHash = ChainHash.rowsHash(inserted.map { (seq: acceptedSeqs[$0], tag: Character("P"), hash: sorting.hash(at: $0)) }
                 + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) })
         }
         try appendBatch(batchID, inserted: inserted.count, duplicates: duplicates.count, rejected: fresh.count, rowsHash: rowsHash,
@@ -382,9 +385,9 @@ public final class IngestBatchWriter {
     /// that clash; returns the positions inserted and the clashes. Throws a unique violation when an id is stored after
     /// all.
     private func insertNew(
-        _ positions: [Int], acceptedSeqs: [Int], acceptedIDs: [String], batch: PreparedBatch, registered: [String: Orientation],
-        batchID: Int64, instant: Timestamp
+        _ positions: [Int], batch: PreparedBatch, registered: [String: Orientation], batchID: Int64, instant: Timestamp
     ) throws -> (inserted: [Int], rejected: [(seq: Int, record: QuarantinedRecord)]) {
+        let acceptedSeqs = batch.predictions.seqs
         // Method orientation: fixed on first sight, enforced afterwards. Each distinct list of method names is checked
         // once, in the order the lists first appear (a list's outcome cannot change later in the batch: a clashing
         // list registers nothing, a clean one everything).
@@ -412,7 +415,7 @@ public final class IngestBatchWriter {
         for position in positions {
             let seq = acceptedSeqs[position]
             if let clash = clashes[batch.methodListOfItem[seq]] {
-                rejected.append((seq, quarantine(batch.items[seq], acceptedIDs[position], clash.field, clash.reason)))
+                rejected.append((seq, quarantine(batch.items[seq], batch.predictions.id(at: position), clash.field, clash.reason)))
             } else {
                 inserted.append(position)
             }

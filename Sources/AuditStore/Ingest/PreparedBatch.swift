@@ -8,15 +8,14 @@ import PQ
 
 /// A batch made ready for ``IngestBatchWriter`` away from the writer's thread: each valid record's row hash and, for
 /// predictions, its id, the UE methods it names and its row in COPY's binary format, with the batch id left blank
-/// (the id is drawn inside the batch's transaction and written into the rows as they are sent).
+/// (the id is drawn inside the batch's transaction and written into the rows as they are sent). A prediction's id and
+/// row hash are kept as bytes (``PredictionSorting``); a label's row hash is its item's ``IngestItem/rowHash``.
 ///
 /// File ingest prepares the next batches on its reader thread while the writer commits earlier ones, so the writer
 /// touches no prediction record: only these arrays.
 public struct PreparedBatch: Sendable {
     /// The records, each valid one with its row hash.
     public let items: [IngestItem]
-    /// Per item: the prediction id of a valid prediction, else nil.
-    let predictionIDs: [String?]
     /// Per item: the index in `methodLists` of the methods a valid prediction names, else -1.
     let methodListOfItem: [Int]
     /// The distinct lists of UE methods the batch's predictions name, in order of first appearance.
@@ -33,8 +32,8 @@ public struct PreparedBatch: Sendable {
     /// True when a prediction id that this batch would store is also one that `other` would: two such batches are not
     /// committed side by side, where each could wait for the other's row (``IngestBatchWriter``).
     public func sharesPredictionIDs(with other: PreparedBatch) -> Bool {
-        let (smaller, larger) = predictions.ids.count <= other.predictions.ids.count ? (self, other) : (other, self)
-        return smaller.predictions.ids.contains { larger.predictions.positionOfID[$0] != nil }
+        let (smaller, larger) = predictions.count <= other.predictions.count ? (self, other) : (other, self)
+        return smaller.predictions.sharesID(with: larger.predictions)
     }
 
     /// Prepares `items` on the calling thread.
@@ -43,10 +42,9 @@ public struct PreparedBatch: Sendable {
         self = preparer.prepare(items)
     }
 
-    fileprivate init(items: [IngestItem], predictionIDs: [String?], methodListOfItem: [Int], methodLists: [MethodList],
-                     rows: [UInt8], rowStarts: [Int], predictions: PredictionSorting) {
+    fileprivate init(items: [IngestItem], methodListOfItem: [Int], methodLists: [MethodList], rows: [UInt8], rowStarts: [Int],
+                     predictions: PredictionSorting) {
         self.items = items
-        self.predictionIDs = predictionIDs
         self.methodListOfItem = methodListOfItem
         self.methodLists = methodLists
         self.rows = rows
@@ -60,8 +58,7 @@ public struct PreparedBatch: Sendable {
         private let expectedCount: Int
         // The batch being prepared.
         private var items: [IngestItem] = []
-        private var predictionIDs: [String?] = []
-        private var rowHashes: [String?] = []
+        private var candidates = PredictionCandidates()
         private var methodListOfItem: [Int] = []
         private var methodLists: [MethodList] = []
         private var rowStarts: [Int] = []
@@ -91,23 +88,19 @@ public struct PreparedBatch: Sendable {
             case .prediction(let record):
                 // One canonical writing serves the hash and the row's jsonb columns.
                 let objects = record.writeCanonical(into: &canonical)
-                let hash = ChainHash.sha256(bytes: canonical.bytes)
+                let digest = ChainHash.digest(bytes: canonical.bytes)
                 reserveRows()
-                RecordColumns.encode(record, seq: items.count, hash: hash, canonical: canonical.bytes, objects: objects, into: &encoder)
-                item.rowHash = hash
-                predictionIDs.append(record.predictionID)
+                RecordColumns.encode(record, seq: items.count, hash: digest, canonical: canonical.bytes, objects: objects, into: &encoder)
+                candidates.append(seq: items.count, id: record.predictionID, digest: digest)
                 noteMethods(matching: { $0.matches(record) }, else: { MethodList(record) })
             case .label(let record):
                 if item.rowHash == nil { item.rowHash = ChainHash.rowHash(of: record) }
-                predictionIDs.append(nil)
                 methodListOfItem.append(-1)
             case .rejected:
-                predictionIDs.append(nil)
                 methodListOfItem.append(-1)
             case .encodedPrediction:
                 preconditionFailure("an encoded prediction is added with its line")
             }
-            rowHashes.append(item.rowHash)
             items.append(item)
         }
 
@@ -117,37 +110,31 @@ public struct PreparedBatch: Sendable {
             _ scan: PredictionLine, line: [UInt8], lineNumber: Int, derived: (msp: Double, margin: Double, entropy: Double)?
         ) {
             rowStarts.append(encoder.bytes.count)
-            let (hash, id) = line.withUnsafeBufferPointer { bytes in
+            line.withUnsafeBufferPointer { bytes in
                 let objects = scan.writeCanonical(in: bytes, derived: derived, into: &canonical)
-                let hash = ChainHash.sha256(bytes: canonical.bytes)
+                let digest = ChainHash.digest(bytes: canonical.bytes)
                 reserveRows()
-                RecordColumns.encode(scan, in: bytes, derived: derived, seq: items.count, hash: hash, canonical: canonical.bytes,
+                RecordColumns.encode(scan, in: bytes, derived: derived, seq: items.count, hash: digest, canonical: canonical.bytes,
                                      objects: objects, into: &encoder)
                 noteMethods(matching: { $0.matches(scan, in: bytes) }, else: { MethodList(scan, in: bytes) })
-                return (hash, String(decoding: UnsafeBufferPointer(rebasing: bytes[scan.predictionID]), as: UTF8.self))
+                candidates.append(seq: items.count, id: UnsafeBufferPointer(rebasing: bytes[scan.predictionID]), digest: digest)
             }
-            var item = IngestItem(lineNumber: lineNumber, line: line, outcome: .encodedPrediction)
-            item.rowHash = hash
-            predictionIDs.append(id)
-            rowHashes.append(hash)
-            items.append(item)
+            items.append(IngestItem(lineNumber: lineNumber, line: line, outcome: .encodedPrediction))
         }
 
         /// The batch prepared so far; the preparer starts the next one.
         public mutating func finish() -> PreparedBatch {
             rowStarts.append(encoder.bytes.count)
-            let batch = PreparedBatch(items: items, predictionIDs: predictionIDs, methodListOfItem: methodListOfItem,
-                                      methodLists: methodLists, rows: encoder.bytes, rowStarts: rowStarts,
-                                      predictions: PredictionSorting(predictionIDs: predictionIDs, rowHashes: rowHashes))
+            let batch = PreparedBatch(items: items, methodListOfItem: methodListOfItem, methodLists: methodLists, rows: encoder.bytes,
+                                      rowStarts: rowStarts, predictions: PredictionSorting(candidates, itemCount: items.count))
             startBatch()
             return batch
         }
 
         private mutating func startBatch() {
-            (items, predictionIDs, rowHashes, methodListOfItem, methodLists, rowStarts) = ([], [], [], [], [], [])
+            (items, methodListOfItem, methodLists, rowStarts) = ([], [], [], [])
+            candidates = PredictionCandidates(expectedCount: expectedCount)
             items.reserveCapacity(expectedCount)
-            predictionIDs.reserveCapacity(expectedCount)
-            rowHashes.reserveCapacity(expectedCount)
             methodListOfItem.reserveCapacity(expectedCount)
             rowStarts.reserveCapacity(expectedCount + 1)
             encoder = CopyBinaryEncoder(capacity: 0, header: false)
@@ -168,51 +155,6 @@ public struct PreparedBatch: Sendable {
             }
             methodListOfItem.append(lastList)
         }
-    }
-}
-
-/// A batch's valid predictions sorted out by id before anything is looked up in the store: the first record of each id
-/// is accepted; a later identical one is a repeat (a no-op), a later different one a conflict.
-struct PredictionSorting: Sendable {
-    /// The accepted records as parallel arrays, in batch order: position `i` is item `seqs[i]`.
-    let seqs: [Int]
-    let ids: [String]
-    let hashes: [String]
-    /// Position in the arrays above of each accepted id.
-    let positionOfID: [String: Int]
-    /// Items identical to an accepted record earlier in the batch.
-    let repeats: [Int]
-    /// Items with an accepted record's id but different content: (item, id).
-    let conflicts: [(seq: Int, id: String)]
-    /// rows_hash of the batch if it stores exactly the accepted records and quarantines nothing, the usual case, so
-    /// that the writer need not compute it while the database waits.
-    let rowsHashIfAllStored: String?
-
-    /// Sorts out the items whose `predictionIDs` and `rowHashes` (both per item) are set: the valid predictions.
-    init(predictionIDs: [String?], rowHashes: [String?]) {
-        var seqs: [Int] = [], ids: [String] = [], hashes: [String] = [], repeats: [Int] = []
-        var conflicts: [(seq: Int, id: String)] = []
-        var positionOfID: [String: Int] = [:]
-        positionOfID.reserveCapacity(predictionIDs.count)
-        // An item without an id is a rejected record in a predictions batch (a labels batch accepts nothing here).
-        var anyWithoutID = false
-        for seq in predictionIDs.indices {
-            guard let id = predictionIDs[seq], let hash = rowHashes[seq] else {
-                anyWithoutID = true
-                continue
-            }
-            if let earlier = positionOfID[id] {
-                if hashes[earlier] == hash { repeats.append(seq) } else { conflicts.append((seq, id)) }
-                continue
-            }
-            positionOfID[id] = seqs.count
-            seqs.append(seq)
-            ids.append(id)
-            hashes.append(hash)
-        }
-        (self.seqs, self.ids, self.hashes, self.positionOfID, self.repeats, self.conflicts) = (seqs, ids, hashes, positionOfID, repeats, conflicts)
-        rowsHashIfAllStored = anyWithoutID || !conflicts.isEmpty || seqs.isEmpty
-            ? nil : ChainHash.rowsHash(seqs.indices.map { (seq: seqs[$0], tag: Character("P"), hash: hashes[$0]) })
     }
 }
 

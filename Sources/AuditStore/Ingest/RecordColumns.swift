@@ -36,7 +36,7 @@ enum RecordColumns {
     /// and its time of record (see ``batchIDOffset`` and ``ingestedAtOffset``). The record's `jsonb` columns are copied
     /// from its canonical bytes (`canonical`, with `objects` saying where they lie), written already for its hash.
     static func encode(
-        _ record: PredictionRecord, seq: Int, hash: String, canonical: [UInt8], objects: PredictionRecord.CanonicalObjects,
+        _ record: PredictionRecord, seq: Int, hash: RowDigest, canonical: [UInt8], objects: PredictionRecord.CanonicalObjects,
         into encoder: inout CopyBinaryEncoder
     ) {
         encoder.beginRow(fields: 27)
@@ -66,14 +66,14 @@ enum RecordColumns {
         encoder.int4(record.label)
         encoder.bool(record.escalated)
         encoder.int8(record.calibrationVersion)
-        encoder.text(hash)
+        hash.withHex { encoder.text(utf8: $0) }
     }
 
     /// Appends the row of the prediction `scan` read last from `line`, byte for byte what the other `encode` appends for
     /// the record it stands for (a differential test pins this), straight from the line's bytes.
     static func encode(
         _ scan: PredictionLine, in line: UnsafeBufferPointer<UInt8>, derived: (msp: Double, margin: Double, entropy: Double)?,
-        seq: Int, hash: String, canonical: [UInt8], objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
+        seq: Int, hash: RowDigest, canonical: [UInt8], objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
     ) {
         func text(_ span: PredictionLine.Span?) -> UnsafeBufferPointer<UInt8>? { span.map { UnsafeBufferPointer(rebasing: line[$0]) } }
         encoder.beginRow(fields: 27)
@@ -103,7 +103,7 @@ enum RecordColumns {
         encoder.int4(scan.label)
         encoder.bool(scan.escalated)
         encoder.int8(scan.calibrationVersion)
-        encoder.text(hash)
+        hash.withHex { encoder.text(utf8: $0) }
     }
 
     /// Rebuilds a record from a row selected with `predictionSelectList` starting at column `base`.
