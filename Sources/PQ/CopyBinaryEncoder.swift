@@ -56,11 +56,11 @@ public struct CopyBinaryEncoder: Sendable {
 
     /// A `jsonb` value given as JSON text in UTF-8.
     public mutating func jsonb(utf8 json: [UInt8]) {
-        jsonb(utf8: json[...])
+        json.withUnsafeBufferPointer { jsonb(utf8: $0) }
     }
 
-    /// A `jsonb` value given as JSON text in UTF-8, from part of a larger buffer.
-    public mutating func jsonb(utf8 json: ArraySlice<UInt8>) {
+    /// A `jsonb` value given as JSON text in UTF-8, in memory the caller holds.
+    public mutating func jsonb(utf8 json: UnsafeBufferPointer<UInt8>) {
         append(Int32(json.count + 1))
         bytes.append(1)  // jsonb binary format version
         bytes.append(contentsOf: json)

@@ -3,6 +3,23 @@ import Testing
 
 @Suite("canonical writer")
 struct CanonicalWriterTests {
+    @Test("a timestamp is written as the string of its RFC 3339 text, inside the years 0–9999 and outside them")
+    func timestampsMatchStrings() {
+        var generator = SplitMix(seed: 0x7173)
+        var instants: [Int64] = [0, -1, 1, Timestamp.plausibleRange.lowerBound.microseconds, Timestamp.plausibleRange.upperBound.microseconds - 1,
+                                 Timestamp.plausibleRange.upperBound.microseconds, -62_167_219_200_000_000, -62_167_219_200_000_001]
+        instants += (0..<5_000).map { _ in Int64(bitPattern: generator.next() % 600_000_000_000_000_000) - 300_000_000_000_000_000 }
+        var direct = CanonicalWriter()
+        var viaString = CanonicalWriter()
+        for microseconds in instants {
+            let instant = Timestamp(microseconds: microseconds)
+            direct.write(reserving: 64) { $0.beginArray(); $0.timestamp(instant); $0.timestamp(instant); $0.endArray() }
+            viaString.write(reserving: 256) { $0.beginArray(); $0.string(instant.rfc3339); $0.string(instant.rfc3339); $0.endArray() }
+        }
+        #expect(direct.bytes == viaString.bytes)
+        #expect(direct.bytes.count > 5_000 * 58)
+    }
+
     @Test("numbers and integers are written exactly as the value tree's canonical JSON spells them")
     func numbersMatchTree() {
         var generator = SplitMix(seed: 0x5eed_cafe)

@@ -176,6 +176,16 @@ public struct CanonicalOutput {
         if text.appendsPointZero { append(".0") }
     }
 
+    /// Writes `value`'s canonical RFC 3339 text as a string, as `string(value.rfc3339)` does, without making the string.
+    public mutating func timestamp(_ value: Timestamp) {
+        separate()
+        precondition(count + Timestamp.rfc3339Count + 2 <= limit, "CanonicalOutput wrote past the room reserved for it")
+        guard let written = value.writeRFC3339(into: base + count + 1) else { return appendString(value.rfc3339) }
+        base[count] = UInt8(ascii: "\"")
+        base[count + 1 + written] = UInt8(ascii: "\"")
+        count += written + 2
+    }
+
     public mutating func integer(_ value: Int64?) {
         separate()
         guard let value else { return appendNull() }

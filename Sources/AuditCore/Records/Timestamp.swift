@@ -19,34 +19,42 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The canonical RFC 3339 text (UTC, six fractional digits).
     public var rfc3339: String {
+        let text = String(unsafeUninitializedCapacity: Self.rfc3339Count) { writeRFC3339(into: $0.baseAddress!) ?? 0 }
+        guard text.isEmpty else { return text }
         let (days, remainder) = microseconds.floorDivided(by: 86_400_000_000)
         let (year, month, day) = Timestamp.civil(fromDays: days)
         let seconds = remainder / 1_000_000
-        let fraction = remainder % 1_000_000
-        guard (0...9999).contains(year) else {
-            return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):"
-                + "\(pad(seconds % 60, 2)).\(pad(fraction, 6))Z"
-        }
-        // Four-digit years (every timestamp a record can carry): digits written in place, no intermediate strings.
-        return String(unsafeUninitializedCapacity: 27) { buffer in
-            var position = 0
-            func put(_ value: Int64, _ width: Int) {
-                var value = value
-                for offset in stride(from: width - 1, through: 0, by: -1) {
-                    buffer[position + offset] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
-                    value /= 10
-                }
-                position += width
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):"
+            + "\(pad(seconds % 60, 2)).\(pad(remainder % 1_000_000, 6))Z"
+    }
+
+    /// The length of ``rfc3339`` for a four-digit year (every timestamp a record can carry).
+    public static let rfc3339Count = 27
+
+    /// Writes ``rfc3339`` (``rfc3339Count`` bytes) at `buffer`, digits in place with no intermediate strings, and
+    /// returns its length; nil, writing nothing, for a year outside 0...9999.
+    public func writeRFC3339(into buffer: UnsafeMutablePointer<UInt8>) -> Int? {
+        let (days, remainder) = microseconds.floorDivided(by: 86_400_000_000)
+        let (year, month, day) = Timestamp.civil(fromDays: days)
+        guard (0...9999).contains(year) else { return nil }
+        let seconds = remainder / 1_000_000
+        var position = 0
+        func put(_ value: Int64, _ width: Int) {
+            var value = value
+            for offset in stride(from: width - 1, through: 0, by: -1) {
+                buffer[position + offset] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
+                value /= 10
             }
-            func put(_ byte: Unicode.Scalar) {
-                buffer[position] = UInt8(byte.value)
-                position += 1
-            }
-            put(year, 4); put("-"); put(month, 2); put("-"); put(day, 2); put("T")
-            put(seconds / 3600, 2); put(":"); put(seconds / 60 % 60, 2); put(":"); put(seconds % 60, 2); put(".")
-            put(fraction, 6); put("Z")
-            return position
+            position += width
         }
+        func put(_ byte: Unicode.Scalar) {
+            buffer[position] = UInt8(byte.value)
+            position += 1
+        }
+        put(year, 4); put("-"); put(month, 2); put("-"); put(day, 2); put("T")
+        put(seconds / 3600, 2); put(":"); put(seconds / 60 % 60, 2); put(":"); put(seconds % 60, 2); put(".")
+        put(remainder % 1_000_000, 6); put("Z")
+        return position
     }
 
     /// The date part, `YYYY-MM-DD` in UTC.

@@ -90,7 +90,9 @@ public struct PreparedBatch: Sendable {
                 let objects = record.writeCanonical(into: &canonical)
                 let digest = ChainHash.digest(bytes: canonical.bytes)
                 reserveRows()
-                RecordColumns.encode(record, seq: items.count, hash: digest, canonical: canonical.bytes, objects: objects, into: &encoder)
+                canonical.bytes.withUnsafeBufferPointer {
+                    RecordColumns.encode(record, seq: items.count, hash: digest, canonical: $0, objects: objects, into: &encoder)
+                }
                 candidates.append(seq: items.count, id: record.predictionID, digest: digest)
                 noteMethods(matching: { $0.matches(record) }, else: { MethodList(record) })
             case .label(let record):
@@ -114,8 +116,10 @@ public struct PreparedBatch: Sendable {
                 let objects = scan.writeCanonical(in: bytes, derived: derived, into: &canonical)
                 let digest = ChainHash.digest(bytes: canonical.bytes)
                 reserveRows()
-                RecordColumns.encode(scan, in: bytes, derived: derived, seq: items.count, hash: digest, canonical: canonical.bytes,
-                                     objects: objects, into: &encoder)
+                canonical.bytes.withUnsafeBufferPointer {
+                    RecordColumns.encode(scan, in: bytes, derived: derived, seq: items.count, hash: digest, canonical: $0, objects: objects,
+                                         into: &encoder)
+                }
                 noteMethods(matching: { $0.matches(scan, in: bytes) }, else: { MethodList(scan, in: bytes) })
                 candidates.append(seq: items.count, id: UnsafeBufferPointer(rebasing: bytes[scan.predictionID]), digest: digest)
             }

@@ -36,7 +36,7 @@ enum RecordColumns {
     /// and its time of record (see ``batchIDOffset`` and ``ingestedAtOffset``). The record's `jsonb` columns are copied
     /// from its canonical bytes (`canonical`, with `objects` saying where they lie), written already for its hash.
     static func encode(
-        _ record: PredictionRecord, seq: Int, hash: RowDigest, canonical: [UInt8], objects: PredictionRecord.CanonicalObjects,
+        _ record: PredictionRecord, seq: Int, hash: RowDigest, canonical: UnsafeBufferPointer<UInt8>, objects: PredictionRecord.CanonicalObjects,
         into encoder: inout CopyBinaryEncoder
     ) {
         encoder.beginRow(fields: 27)
@@ -50,14 +50,14 @@ enum RecordColumns {
         encoder.timestamptz(microsecondsSinceUnixEpoch: record.occurredAt.microseconds)
         encoder.text(record.caseRef)
         encoder.text(record.imageRef)
-        encoder.jsonb(utf8: canonical[objects.attributes])
+        encoder.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.attributes]))
         encoder.text(record.question)
         encoder.textArray(record.options)
         encoder.float8Array(record.optionLogits)
         encoder.float8Array(record.optionProbs)
         encoder.int4(record.predicted)
-        encoder.jsonb(utf8: canonical[objects.confidence])
-        encoder.jsonb(utf8: canonical[objects.uncertainty])
+        encoder.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.confidence]))
+        encoder.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.uncertainty]))
         encoder.float8(record.derived?.msp)
         encoder.float8(record.derived?.margin)
         encoder.float8(record.derived?.entropy)
@@ -73,7 +73,7 @@ enum RecordColumns {
     /// the record it stands for (a differential test pins this), straight from the line's bytes.
     static func encode(
         _ scan: PredictionLine, in line: UnsafeBufferPointer<UInt8>, derived: (msp: Double, margin: Double, entropy: Double)?,
-        seq: Int, hash: RowDigest, canonical: [UInt8], objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
+        seq: Int, hash: RowDigest, canonical: UnsafeBufferPointer<UInt8>, objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
     ) {
         func text(_ span: PredictionLine.Span?) -> UnsafeBufferPointer<UInt8>? { span.map { UnsafeBufferPointer(rebasing: line[$0]) } }
         encoder.beginRow(fields: 27)
@@ -87,14 +87,14 @@ enum RecordColumns {
         encoder.timestamptz(microsecondsSinceUnixEpoch: scan.occurredAt.microseconds)
         encoder.text(utf8: text(scan.caseRef))
         encoder.text(utf8: text(scan.imageRef))
-        encoder.jsonb(utf8: canonical[objects.attributes])
+        encoder.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.attributes]))
         encoder.text(utf8: text(scan.question))
         encoder.textArray(ranges: scan.options, of: line)
         encoder.float8Array(scan.logits.map { scan.numbers[$0] })
         encoder.float8Array(scan.probabilities.map { scan.numbers[$0] })
         encoder.int4(scan.predicted)
-        encoder.jsonb(utf8: canonical[objects.confidence])
-        encoder.jsonb(utf8: canonical[objects.uncertainty])
+        encoder.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.confidence]))
+        encoder.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.uncertainty]))
         encoder.float8(derived?.msp)
         encoder.float8(derived?.margin)
         encoder.float8(derived?.entropy)
