@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Encodes rows in the binary format of `COPY … FROM STDIN (FORMAT binary)`: a signature header, then per row a
 /// field count and, per field, a length (−1 for NULL) and the value in the type's binary send format.
 ///
@@ -6,18 +12,12 @@
 ///
 /// ```swift
 /// var encoder = CopyBinaryEncoder()
-/// encoder.beginRow(fields: 2); encoder.int8(7); encoder.text("a\tb")
+/// encoder.row(fields: 2, reserving: 64) { row in row.int8(7); row.text("a\tb") }
 /// encoder.finish()   // then send `encoder.bytes`
 /// ```
 public struct CopyBinaryEncoder: Sendable {
     /// The encoded bytes so far (the header first, until ``removeAll()``).
     public private(set) var bytes: [UInt8] = []
-
-    /// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01 (both UTC).
-    static let postgresEpochOffset: Int64 = 946_684_800_000_000
-    /// Element type OIDs of the arrays this encoder writes.
-    static let textOID: Int32 = 25
-    static let float8OID: Int32 = 701
 
     /// The signature, flags and (empty) extension that open every binary COPY stream.
     public static let header: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00] + [0, 0, 0, 0] + [0, 0, 0, 0]
@@ -36,10 +36,56 @@ public struct CopyBinaryEncoder: Sendable {
         bytes.reserveCapacity(count)
     }
 
-    /// Starts a row of `fields` values.
-    public mutating func beginRow(fields: Int) {
-        append(Int16(fields))
+    /// Appends a row of `fields` values, which `body` writes into raw memory with room for `bound` bytes reserved
+    /// ahead (a precondition checks every write): one append per row, where appending field by field checked the
+    /// array's uniqueness and capacity each time.
+    public mutating func row(fields: Int, reserving bound: Int, _ body: (inout CopyBinaryRow) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound + 2) { buffer in
+            var row = CopyBinaryRow(base: buffer.baseAddress!, limit: bound + 2)
+            row.append(Int16(fields))
+            body(&row)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress!, count: row.count))
+        }
     }
+
+    /// Ends the stream (after the last row).
+    public mutating func finish() {
+        bytes.append(contentsOf: Self.trailer)
+    }
+
+    /// Empties the buffer (keeping its capacity) after it was sent; the header is not written again.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The fields of one row of ``CopyBinaryEncoder``, written into memory reserved for the row. The `…Bound` functions
+/// give the most a field takes, for the reservation.
+public struct CopyBinaryRow {
+    private let base: UnsafeMutablePointer<UInt8>
+    private let limit: Int
+    /// Bytes written so far.
+    public private(set) var count = 0
+
+    fileprivate init(base: UnsafeMutablePointer<UInt8>, limit: Int) {
+        self.base = base
+        self.limit = limit
+    }
+
+    /// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01 (both UTC).
+    static let postgresEpochOffset: Int64 = 946_684_800_000_000
+    /// Element type OIDs of the arrays this encoder writes.
+    static let textOID: Int32 = 25
+    static let float8OID: Int32 = 701
+
+    /// The most a fixed-size field takes (an 8-byte value and its length).
+    public static let scalarBound = 12
+
+    /// The most a `text` or `jsonb` field of `count` bytes takes.
+    public static func textBound(_ count: Int) -> Int { 5 + count }
+
+    /// The most an array field of `elements` elements of at most `bytes` bytes in all takes.
+    public static func arrayBound(elements: Int, bytes: Int) -> Int { 24 + 8 * elements + bytes }
 
     /// A `text` value (`nil` is NULL).
     public mutating func text(_ value: String?) {
@@ -51,7 +97,7 @@ public struct CopyBinaryEncoder: Sendable {
     public mutating func text(utf8 value: UnsafeBufferPointer<UInt8>?) {
         guard let value else { return null() }
         append(Int32(value.count))
-        bytes.append(contentsOf: value)
+        append(value)
     }
 
     /// A `jsonb` value given as JSON text in UTF-8.
@@ -62,38 +108,41 @@ public struct CopyBinaryEncoder: Sendable {
     /// A `jsonb` value given as JSON text in UTF-8, in memory the caller holds.
     public mutating func jsonb(utf8 json: UnsafeBufferPointer<UInt8>) {
         append(Int32(json.count + 1))
-        bytes.append(1)  // jsonb binary format version
-        bytes.append(contentsOf: json)
+        append(UInt8(1))  // jsonb binary format version
+        append(json)
     }
 
     /// An `int4` value (`nil` is NULL).
     public mutating func int4(_ value: Int?) {
         guard let value else { return null() }
-        appendField(Int32(value))
+        append(Int32(4))
+        append(Int32(value))
     }
 
     /// An `int8` value (`nil` is NULL).
     public mutating func int8(_ value: Int64?) {
         guard let value else { return null() }
-        appendField(value)
+        append(Int32(8))
+        append(value)
     }
 
     /// A `float8` value (`nil` is NULL).
     public mutating func float8(_ value: Double?) {
         guard let value else { return null() }
-        appendField(value.bitPattern)
+        append(Int32(8))
+        append(value.bitPattern)
     }
 
     /// A `boolean` value (`nil` is NULL).
     public mutating func bool(_ value: Bool?) {
         guard let value else { return null() }
         append(Int32(1))
-        bytes.append(value ? 1 : 0)
+        append(UInt8(value ? 1 : 0))
     }
 
     /// A `timestamptz` value given as microseconds since 1970-01-01T00:00:00Z.
     public mutating func timestamptz(microsecondsSinceUnixEpoch microseconds: Int64) {
-        appendField(microseconds - Self.postgresEpochOffset)
+        int8(microseconds - Self.postgresEpochOffset)
     }
 
     /// A one-dimensional `text[]` value without NULL elements.
@@ -124,7 +173,7 @@ public struct CopyBinaryEncoder: Sendable {
         guard let values else { return null() }
         append(Int32((values.isEmpty ? 12 : 20) + 12 * values.count))
         arrayHeader(count: values.count, elementType: Self.float8OID)
-        for value in values { appendField(value.bitPattern) }
+        for value in values { float8(value) }
     }
 
     /// A NULL value.
@@ -132,44 +181,27 @@ public struct CopyBinaryEncoder: Sendable {
         append(Int32(-1))
     }
 
-    /// Ends the stream (after the last row).
-    public mutating func finish() {
-        bytes.append(contentsOf: Self.trailer)
-    }
-
-    /// Empties the buffer (keeping its capacity) after it was sent; the header is not written again.
-    public mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
-    }
-
     /// ndim, has-nulls flag and element type; then, for a non-empty array, its length and lower bound 1.
     private mutating func arrayHeader(count: Int, elementType: Int32) {
-        guard count > 0 else {
-            var header = (UInt32(0), UInt32(0), UInt32(bitPattern: elementType).bigEndian)
-            return withUnsafeBytes(of: &header) { bytes.append(contentsOf: $0) }
-        }
-        var header = (UInt32(1).bigEndian, UInt32(0), UInt32(bitPattern: elementType).bigEndian, UInt32(count).bigEndian, UInt32(1).bigEndian)
-        withUnsafeBytes(of: &header) { bytes.append(contentsOf: $0) }
+        append(Int32(count > 0 ? 1 : 0))
+        append(Int32(0))
+        append(elementType)
+        guard count > 0 else { return }
+        append(Int32(count))
+        append(Int32(1))
     }
 
-    private mutating func append<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    /// A value in network byte order.
+    fileprivate mutating func append<T: FixedWidthInteger>(_ value: T) {
+        precondition(count + MemoryLayout<T>.size <= limit, "CopyBinaryRow wrote past the room reserved for it")
+        UnsafeMutableRawPointer(base + count).storeBytes(of: value.bigEndian, as: T.self)
+        count += MemoryLayout<T>.size
     }
 
-    /// An 8-byte value with its length in front, written in one append (most fields of a row are these): as three
-    /// 4-byte words, which lie back to back.
-    private mutating func appendField(_ value: UInt64) {
-        var field = (UInt32(8).bigEndian, UInt32(truncatingIfNeeded: value >> 32).bigEndian, UInt32(truncatingIfNeeded: value).bigEndian)
-        withUnsafeBytes(of: &field) { bytes.append(contentsOf: $0) }
-    }
-
-    private mutating func appendField(_ value: Int64) {
-        appendField(UInt64(bitPattern: value))
-    }
-
-    /// A 4-byte value with its length in front, written in one append.
-    private mutating func appendField(_ value: Int32) {
-        var field = (UInt32(4).bigEndian, UInt32(bitPattern: value).bigEndian)
-        withUnsafeBytes(of: &field) { bytes.append(contentsOf: $0) }
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        precondition(count + bytes.count <= limit, "CopyBinaryRow wrote past the room reserved for it")
+        memcpy(base + count, source, bytes.count)
+        count += bytes.count
     }
 }

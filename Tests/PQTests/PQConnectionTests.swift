@@ -115,16 +115,22 @@ struct PQConnectionTests {
         try connection.copyIn("COPY copy_binary FROM STDIN (FORMAT binary)") { stream in
             var encoder = CopyBinaryEncoder(capacity: 64)
             for (index, instant) in instants.enumerated() {
-                encoder.beginRow(fields: 9)
-                encoder.int4(index == 1 ? Int(Int32.min) : index)
-                encoder.int8(index == 1 ? Int64.max : Int64(index) * -3)
-                encoder.text(index == 2 ? nil : texts[index])
-                encoder.timestamptz(microsecondsSinceUnixEpoch: instant)
-                encoder.textArray(index == 3 ? [] : texts)
-                encoder.float8Array(index == 4 ? nil : (index == 3 ? [] : numbers))
-                encoder.float8(index == 2 ? nil : numbers[index])
-                encoder.bool(index == 0 ? nil : index % 2 == 0)
-                encoder.jsonb(utf8: Array(#"{"a": "x\ty", "n": \#(index)}"#.utf8))
+                let document = Array(#"{"a": "x\ty", "n": \#(index)}"#.utf8)
+                let textBytes = texts.reduce(0) { $0 + $1.utf8.count }
+                let bound = 5 * CopyBinaryRow.scalarBound + CopyBinaryRow.textBound(textBytes) + CopyBinaryRow.textBound(document.count)
+                    + CopyBinaryRow.arrayBound(elements: texts.count, bytes: textBytes)
+                    + CopyBinaryRow.arrayBound(elements: numbers.count, bytes: 8 * numbers.count)
+                encoder.row(fields: 9, reserving: bound) { row in
+                    row.int4(index == 1 ? Int(Int32.min) : index)
+                    row.int8(index == 1 ? Int64.max : Int64(index) * -3)
+                    row.text(index == 2 ? nil : texts[index])
+                    row.timestamptz(microsecondsSinceUnixEpoch: instant)
+                    row.textArray(index == 3 ? [] : texts)
+                    row.float8Array(index == 4 ? nil : (index == 3 ? [] : numbers))
+                    row.float8(index == 2 ? nil : numbers[index])
+                    row.bool(index == 0 ? nil : index % 2 == 0)
+                    row.jsonb(utf8: document)
+                }
                 // Sent in pieces, as the ingest writer does every megabyte: the header goes once, the trailer at the end.
                 try stream.send(encoder.bytes)
                 encoder.removeAll()
@@ -159,9 +165,10 @@ struct PQConnectionTests {
         var starts: [Int] = []
         for index in 0..<5 {
             starts.append(rows.bytes.count)
-            rows.beginRow(fields: 2)
-            rows.int4(index)
-            rows.text("row \(index)")
+            rows.row(fields: 2, reserving: CopyBinaryRow.scalarBound + CopyBinaryRow.textBound(8)) { row in
+                row.int4(index)
+                row.text("row \(index)")
+            }
         }
         starts.append(rows.bytes.count)
         // Rows 1 and 3 are left out, as the writer leaves out records found to be already stored.

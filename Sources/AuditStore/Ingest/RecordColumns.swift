@@ -27,8 +27,8 @@ enum RecordColumns {
 
     /// A `timestamptz` value's 8 bytes in COPY's binary format (microseconds since 2000-01-01, big-endian).
     static func timestamptzBytes(microsecondsSinceUnixEpoch microseconds: Int64) -> [UInt8] {
-        var encoder = CopyBinaryEncoder(capacity: 12, header: false)
-        encoder.timestamptz(microsecondsSinceUnixEpoch: microseconds)
+        var encoder = CopyBinaryEncoder(capacity: 16, header: false)
+        encoder.row(fields: 1, reserving: CopyBinaryRow.scalarBound) { $0.timestamptz(microsecondsSinceUnixEpoch: microseconds) }
         return Array(encoder.bytes.suffix(8))
     }
 
@@ -39,34 +39,40 @@ enum RecordColumns {
         _ record: PredictionRecord, seq: Int, hash: RowDigest, canonical: UnsafeBufferPointer<UInt8>, objects: PredictionRecord.CanonicalObjects,
         into encoder: inout CopyBinaryEncoder
     ) {
-        encoder.beginRow(fields: 27)
-        encoder.int8(0)  // batch_id, written in at commit
-        encoder.timestamptz(microsecondsSinceUnixEpoch: 0)  // ingested_at, likewise
-        encoder.int4(seq)
-        encoder.text(record.predictionID)
-        encoder.text(record.model)
-        encoder.text(record.modelVersion)
-        encoder.text(record.site)
-        encoder.timestamptz(microsecondsSinceUnixEpoch: record.occurredAt.microseconds)
-        encoder.text(record.caseRef)
-        encoder.text(record.imageRef)
-        encoder.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.attributes]))
-        encoder.text(record.question)
-        encoder.textArray(record.options)
-        encoder.float8Array(record.optionLogits)
-        encoder.float8Array(record.optionProbs)
-        encoder.int4(record.predicted)
-        encoder.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.confidence]))
-        encoder.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.uncertainty]))
-        encoder.float8(record.derived?.msp)
-        encoder.float8(record.derived?.margin)
-        encoder.float8(record.derived?.entropy)
-        encoder.text(record.perturbation?.kind)
-        encoder.text(record.perturbation?.of)
-        encoder.int4(record.label)
-        encoder.bool(record.escalated)
-        encoder.int8(record.calibrationVersion)
-        hash.withHex { encoder.text(utf8: $0) }
+        let texts = [record.predictionID, record.model, record.modelVersion, record.site, record.caseRef, record.imageRef,
+                     record.question, record.perturbation?.kind, record.perturbation?.of].reduce(0) { $0 + ($1?.utf8.count ?? 0) }
+            + record.options.reduce(0) { $0 + $1.utf8.count }
+        let bound = rowBound(texts: texts, options: record.options.count,
+                             numbers: (record.optionLogits?.count ?? 0) + (record.optionProbs?.count ?? 0), objects: objects)
+        encoder.row(fields: 27, reserving: bound) { row in
+            row.int8(0)  // batch_id, written in at commit
+            row.timestamptz(microsecondsSinceUnixEpoch: 0)  // ingested_at, likewise
+            row.int4(seq)
+            row.text(record.predictionID)
+            row.text(record.model)
+            row.text(record.modelVersion)
+            row.text(record.site)
+            row.timestamptz(microsecondsSinceUnixEpoch: record.occurredAt.microseconds)
+            row.text(record.caseRef)
+            row.text(record.imageRef)
+            row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.attributes]))
+            row.text(record.question)
+            row.textArray(record.options)
+            row.float8Array(record.optionLogits)
+            row.float8Array(record.optionProbs)
+            row.int4(record.predicted)
+            row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.confidence]))
+            row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.uncertainty]))
+            row.float8(record.derived?.msp)
+            row.float8(record.derived?.margin)
+            row.float8(record.derived?.entropy)
+            row.text(record.perturbation?.kind)
+            row.text(record.perturbation?.of)
+            row.int4(record.label)
+            row.bool(record.escalated)
+            row.int8(record.calibrationVersion)
+            hash.withHex { row.text(utf8: $0) }
+        }
     }
 
     /// Appends the row of the prediction `scan` read last from `line`, byte for byte what the other `encode` appends for
@@ -76,34 +82,45 @@ enum RecordColumns {
         seq: Int, hash: RowDigest, canonical: UnsafeBufferPointer<UInt8>, objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
     ) {
         func text(_ span: PredictionLine.Span?) -> UnsafeBufferPointer<UInt8>? { span.map { UnsafeBufferPointer(rebasing: line[$0]) } }
-        encoder.beginRow(fields: 27)
-        encoder.int8(0)  // batch_id, written in at commit
-        encoder.timestamptz(microsecondsSinceUnixEpoch: 0)  // ingested_at, likewise
-        encoder.int4(seq)
-        encoder.text(utf8: text(scan.predictionID))
-        encoder.text(utf8: text(scan.model))
-        encoder.text(utf8: text(scan.modelVersion))
-        encoder.text(utf8: text(scan.site))
-        encoder.timestamptz(microsecondsSinceUnixEpoch: scan.occurredAt.microseconds)
-        encoder.text(utf8: text(scan.caseRef))
-        encoder.text(utf8: text(scan.imageRef))
-        encoder.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.attributes]))
-        encoder.text(utf8: text(scan.question))
-        encoder.textArray(ranges: scan.options, of: line)
-        encoder.float8Array(scan.logits.map { scan.numbers[$0] })
-        encoder.float8Array(scan.probabilities.map { scan.numbers[$0] })
-        encoder.int4(scan.predicted)
-        encoder.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.confidence]))
-        encoder.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.uncertainty]))
-        encoder.float8(derived?.msp)
-        encoder.float8(derived?.margin)
-        encoder.float8(derived?.entropy)
-        encoder.text(scan.perturbationOf == nil ? nil : "nota")
-        encoder.text(utf8: text(scan.perturbationOf))
-        encoder.int4(scan.label)
-        encoder.bool(scan.escalated)
-        encoder.int8(scan.calibrationVersion)
-        hash.withHex { encoder.text(utf8: $0) }
+        // The line's strings lie apart from one another, so all of them together take at most the line's length.
+        let bound = rowBound(texts: line.count + 4, options: scan.options.count, numbers: scan.numbers.count, objects: objects)
+        encoder.row(fields: 27, reserving: bound) { row in
+            row.int8(0)  // batch_id, written in at commit
+            row.timestamptz(microsecondsSinceUnixEpoch: 0)  // ingested_at, likewise
+            row.int4(seq)
+            row.text(utf8: text(scan.predictionID))
+            row.text(utf8: text(scan.model))
+            row.text(utf8: text(scan.modelVersion))
+            row.text(utf8: text(scan.site))
+            row.timestamptz(microsecondsSinceUnixEpoch: scan.occurredAt.microseconds)
+            row.text(utf8: text(scan.caseRef))
+            row.text(utf8: text(scan.imageRef))
+            row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.attributes]))
+            row.text(utf8: text(scan.question))
+            row.textArray(ranges: scan.options, of: line)
+            row.float8Array(scan.logits.map { scan.numbers[$0] })
+            row.float8Array(scan.probabilities.map { scan.numbers[$0] })
+            row.int4(scan.predicted)
+            row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.confidence]))
+            row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.uncertainty]))
+            row.float8(derived?.msp)
+            row.float8(derived?.margin)
+            row.float8(derived?.entropy)
+            row.text(scan.perturbationOf == nil ? nil : "nota")
+            row.text(utf8: text(scan.perturbationOf))
+            row.int4(scan.label)
+            row.bool(scan.escalated)
+            row.int8(scan.calibrationVersion)
+            hash.withHex { row.text(utf8: $0) }
+        }
+    }
+
+    /// The most a `predictions` row takes: every field's length and fixed-size value, `texts` bytes of text, the three
+    /// `jsonb` objects, the options' and numbers' array elements, and the row hash.
+    private static func rowBound(texts: Int, options: Int, numbers: Int, objects: PredictionRecord.CanonicalObjects) -> Int {
+        27 * CopyBinaryRow.scalarBound + texts + objects.attributes.count + objects.confidence.count + objects.uncertainty.count + 3
+            + CopyBinaryRow.arrayBound(elements: options, bytes: 0) + 2 * CopyBinaryRow.arrayBound(elements: numbers, bytes: 8 * numbers)
+            + RowDigest.hexCount
     }
 
     /// Rebuilds a record from a row selected with `predictionSelectList` starting at column `base`.
