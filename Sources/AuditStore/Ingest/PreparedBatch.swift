@@ -14,7 +14,7 @@ import PQ
 /// File ingest prepares the next batches on its reader thread while the writer commits earlier ones, so the writer
 /// touches no prediction record: only these arrays.
 public struct PreparedBatch: Sendable {
-    /// The records, each valid one with its row hash.
+    /// The records (a valid label with its row hash).
     public let items: [IngestItem]
     /// Per item: the index in `methodLists` of the methods a valid prediction names, else -1.
     let methodListOfItem: [Int]
