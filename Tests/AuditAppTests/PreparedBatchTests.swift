@@ -86,7 +86,8 @@ struct PreparedBatchTests {
     @Test("a batch's predictions are sorted out by id: the first accepted, an identical one repeated, a different one in conflict")
     func sortingByID() throws {
         // Enough ids for the table's probes to meet, some of them long, one empty-looking prefix of another.
-        var ids = (0..<5_000).map { "p-\($0)" } + ["x", "x-", String(repeating: "long-", count: 40)]
+        // The last two are canonically equivalent strings with different bytes: distinct ids, as for the primary key.
+        var ids = (0..<4_998).map { "p-\($0)" } + ["x", "x-", String(repeating: "long-", count: 40), "caf\u{E9}", "cafe\u{301}"]
         ids += ["p-7", "p-8", "x"]  // a repeat, a conflict, a repeat
         var candidates = PredictionCandidates()
         var distinct = PredictionCandidates()
