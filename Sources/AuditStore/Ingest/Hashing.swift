@@ -112,20 +112,18 @@ private struct RowsHasher {
     }
 
     mutating func add(tag: Character, hash: String) {
-        buffer.append(contentsOf: tag.utf8)
-        buffer.append(UInt8(ascii: ":"))
-        buffer.append(contentsOf: hash.utf8)
-        endLine()
+        var hash = hash
+        hash.withUTF8 { add(tag: tag, hex: $0) }
     }
 
     mutating func add(predictionDigest digest: RowDigest) {
-        buffer.append(UInt8(ascii: "P"))
-        buffer.append(UInt8(ascii: ":"))
-        digest.withHex { buffer.append(contentsOf: $0) }
-        endLine()
+        digest.withHex { add(tag: "P", hex: $0) }
     }
 
-    private mutating func endLine() {
+    private mutating func add(tag: Character, hex: UnsafeBufferPointer<UInt8>) {
+        buffer.append(contentsOf: tag.utf8)
+        buffer.append(UInt8(ascii: ":"))
+        buffer.append(contentsOf: hex)
         buffer.append(UInt8(ascii: "\n"))
         if buffer.count >= (1 << 16) - 256 {
             hasher.update(data: buffer)
