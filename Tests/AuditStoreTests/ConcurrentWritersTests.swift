@@ -52,6 +52,15 @@ struct ConcurrentWritersTests {
         return problems
     }
 
+    /// Expects `predictions` rows stored in `database` and a chain without problems; returns the connection it read on.
+    @discardableResult
+    static func expectIntact(_ database: AuditDatabase, predictions: Int) throws -> PQConnection {
+        let connection = try database.connect()
+        #expect(try RecordCounts.read(connection).predictions == predictions)
+        #expect(try chainProblems(connection).isEmpty)
+        return connection
+    }
+
     @Test("writers of distinct records: every row lands, batches link in id order with times of record in the same order")
     func distinctRecords() throws {
         let database = try TestDatabase.createMigrated(prefix: "cw_distinct")
@@ -130,9 +139,7 @@ struct ConcurrentWritersTests {
         pair.earlierDone.wait()
         if laterWaited { pair.laterDone.wait() }
         #expect(try pair.outcome("earlier").batchID < pair.outcome("later").batchID)
-        let connection = try database.connect()
-        #expect(try RecordCounts.read(connection).predictions == 41)
-        #expect(try Self.chainProblems(connection).isEmpty)
+        try Self.expectIntact(database, predictions: 41)
     }
 
     @Test("two batches inserting one id, each waiting for the other: the server breaks the deadlock, the batch it rolled back is written again alone")
@@ -150,9 +157,7 @@ struct ConcurrentWritersTests {
         let (earlier, later) = (try pair.outcome("earlier"), try pair.outcome("later"))
         #expect(earlier.inserted + later.inserted == 5)
         #expect(earlier.duplicates + later.duplicates == 1, "the second copy of the shared record is a no-op")
-        let connection = try database.connect()
-        #expect(try RecordCounts.read(connection).predictions == 6)
-        #expect(try Self.chainProblems(connection).isEmpty)
+        let connection = try Self.expectIntact(database, predictions: 6)
         // The server's statistics arrive within about a second of the rolled-back transaction.
         var deadlocks = 0
         for _ in 0..<20 where deadlocks == 0 {
@@ -172,9 +177,7 @@ struct ConcurrentWritersTests {
         #expect(Self.total(outcomes, \.inserted) == 320)
         #expect(Self.total(outcomes, \.duplicates) == 2 * 320)
         #expect(outcomes.allSatisfy { $0.quarantined.isEmpty })
-        let connection = try database.connect()
-        #expect(try RecordCounts.read(connection).predictions == 320)
-        #expect(try Self.chainProblems(connection).isEmpty)
+        try Self.expectIntact(database, predictions: 320)
     }
 
     @Test("writers sending different contents under the same ids: one content stored per id, every other one quarantined")
