@@ -131,6 +131,20 @@ struct IngestTests {
         #expect(summary.inserted == 1 && summary.duplicates == 1 && summary.quarantined == 1)
     }
 
+    @Test("ids that differ only in their bytes (é precomposed or with a combining accent) are two ids, in one batch as in two")
+    func idsToldApartByBytes() throws {
+        let (composed, decomposed) = ("caf\u{E9}", "cafe\u{301}")
+        let summary = try app.ingest(paths: [try SampleRecords.file([
+            SampleRecords.prediction(id: composed), SampleRecords.prediction(id: decomposed),
+        ])], options: IngestOptions(kind: .predictions))
+        #expect(summary.inserted == 2 && summary.duplicates == 0 && summary.quarantined == 0)
+        let stored = try database.connect().query("SELECT count(DISTINCT convert_to(prediction_id, 'UTF8')) FROM predictions")
+        #expect(stored.int(0, 0) == 2)
+        let again = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: decomposed)])],
+                                   options: IngestOptions(kind: .predictions))
+        #expect(again.inserted == 0 && again.duplicates == 1, "re-sent, the decomposed id is found as itself")
+    }
+
     @Test("labels are revisions: all kept, the newest reviewed_at wins; unknown predictions wait in quarantine")
     func labels() throws {
         _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a")])], options: IngestOptions(kind: .predictions))
