@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "AuditCoreTests", dependencies: ["AuditCore"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "AuditCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditCore", "TestSupport"]),
-        .testTarget(name: "AuditAppTests", dependencies: ["AuditApp", "AuditStore", "TestSupport"]),
+        .testTarget(name: "AuditAppTests", dependencies: ["AuditApp", "AuditStore", "Statistics", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AuditServerTests", dependencies: ["AuditServer", "AuditApp", "AuditCore", "PQ", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

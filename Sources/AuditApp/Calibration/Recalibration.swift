@@ -66,7 +66,7 @@ extension AuditApp {
         let end = try options.asOf ?? ScoredPredictionQueries.now(connection)
         let start = end.adding(seconds: -Int64(options.windowDays) * 86_400)
         let rows = try ScoredPredictionQueries.load(connection, model: model, from: start, to: end, includeProbes: false, labeledOnly: true)
-            .filter { $0.statisticsLogits != nil || options.method != "msp" }
+            .filter { $0.hasOptionScores || options.method != "msp" }
         guard !rows.isEmpty else {
             return RecalibrationOutcome(model: model, versionID: nil, status: "skipped", temperature: nil, threshold: nil, coverage: nil,
                                         message: "no labeled predictions between \(start.day) and \(end.day); nothing to fit")
@@ -166,8 +166,7 @@ extension AuditApp {
         var correct: [Bool] = []
         for (index, row) in set.rows.enumerated() {
             let value: Double?
-            if let logits = row.statisticsLogits, ["msp", "margin", "entropy"].contains(method) {
-                let derived = DerivedScores(logits: logits, temperature: temperature, predicted: row.predicted)
+            if ["msp", "margin", "entropy"].contains(method), let derived = row.derivedScores(temperature: temperature) {
                 value = method == "msp" ? derived.msp : (method == "margin" ? derived.margin : derived.entropy)
             } else {
                 value = row.scores.first { $0.method == method }?.value
@@ -201,7 +200,8 @@ extension AuditApp {
     /// NLL and ECE (msp) before and after T, and coverage and accepted-set error rate at τ.
     static func splitMetrics(_ set: LabeledSet, temperature: Double, rule: EscalationRule?, method: String, orientation: Orientation) -> SplitMetrics {
         let logits = set.withLogits
-        let mspBefore = DerivedScores.msp(of: logits.logits, predicted: logits.predicted)
+        // Raw msp from the logged option scores themselves; calibrated msp through the logits (docs/statistics.md).
+        let mspBefore = set.rows.compactMap { $0.calibratedMSP(temperature: 1) }
         let mspAfter = DerivedScores.msp(of: logits.logits, predicted: logits.predicted, temperature: temperature)
         var coverage: Double?
         var acceptedRisk: Double?

@@ -154,8 +154,7 @@ extension AuditApp {
     /// Every method's raw value on one prediction (derived ones at T = 1).
     static func methodValues(of row: ScoredPrediction, orientations: [String: Orientation]) -> [String: (value: Double, orientation: Orientation)] {
         var values: [String: (value: Double, orientation: Orientation)] = [:]
-        if let logits = row.statisticsLogits {
-            let derived = DerivedScores(logits: logits, predicted: row.predicted)
+        if let derived = row.derivedScores() {
             values["msp"] = (derived.msp, .confidence)
             values["margin"] = (derived.margin, .confidence)
             values["entropy"] = (derived.entropy, .uncertainty)

@@ -89,8 +89,7 @@ struct LabeledSet {
     func methodValues(temperature: Double = 1, orientations: [String: Orientation]) -> [String: (values: [Double], correct: [Bool], orientation: Orientation)] {
         var result: [String: (values: [Double], correct: [Bool], orientation: Orientation)] = [:]
         for (index, row) in rows.enumerated() {
-            if let logits = row.statisticsLogits {
-                let derived = DerivedScores(logits: logits, temperature: temperature, predicted: row.predicted)
+            if let derived = row.derivedScores(temperature: temperature) {
                 for (method, value, orientation) in [("msp", derived.msp, Orientation.confidence), ("margin", derived.margin, .confidence),
                                                      ("entropy", derived.entropy, .uncertainty)] {
                     result[method, default: ([], [], orientation)].values.append(value)
@@ -108,14 +107,23 @@ struct LabeledSet {
 }
 
 extension ScoredPrediction {
-    /// The logits the statistics use: logged logits, or ln max(p, 1e-12) of logged probabilities.
+    /// True when the prediction logged option logits or probabilities.
+    var hasOptionScores: Bool { optionLogits != nil || optionProbs != nil }
+
+    /// The logits the temperature fit and the NLL use: logged logits, or ln max(p, 1e-12) of logged probabilities.
     var statisticsLogits: [Double]? {
         if let optionLogits { return optionLogits }
         return optionProbs?.map(LogitRows.logit(ofProbability:))
     }
 
-    /// The calibrated msp at temperature T (nil without option scores).
+    /// msp, margin and entropy at temperature T (nil without option scores): raw (T = 1) from the logged
+    /// probabilities themselves, calibrated through the logits (``DerivedScores/of(logits:probabilities:predicted:temperature:)``).
+    func derivedScores(temperature: Double = 1) -> DerivedScores? {
+        DerivedScores.of(logits: optionLogits?[...], probabilities: optionProbs?[...], predicted: predicted, temperature: temperature)
+    }
+
+    /// The msp at temperature T (nil without option scores); T = 1 is the raw msp.
     func calibratedMSP(temperature: Double) -> Double? {
-        statisticsLogits.map { DerivedScores(logits: $0, temperature: temperature, predicted: predicted).msp }
+        derivedScores(temperature: temperature)?.msp
     }
 }

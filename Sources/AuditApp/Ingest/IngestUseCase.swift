@@ -213,12 +213,6 @@ extension AuditApp {
 }
 
 extension PredictionRecord {
-    /// The logits the statistics use: the logged logits, or ln max(p, 1e-12) of the logged probabilities.
-    public var statisticsLogits: [Double]? {
-        if let optionLogits { return optionLogits }
-        return optionProbs?.map(LogitRows.logit(ofProbability:))
-    }
-
     /// Fills msp, margin and entropy at T = 1 from the logits or probabilities.
     public mutating func deriveScores() {
         derived = scoresAtUnitTemperature(logits: optionLogits?[...], probabilities: optionProbs?[...], predicted: predicted)
@@ -232,20 +226,12 @@ extension PredictionLine {
     }
 }
 
-/// msp, margin and entropy at T = 1 from the logits the statistics use (``PredictionRecord/statisticsLogits``): the
-/// logged logits, or ln max(p, 1e-12) of the logged probabilities; nil when neither was logged.
+/// The raw msp, margin and entropy (T = 1) of docs/statistics.md: from the logged logits, or from the logged
+/// probabilities themselves; nil when neither was logged.
 private func scoresAtUnitTemperature(
     logits: ArraySlice<Double>?, probabilities: ArraySlice<Double>?, predicted: Int
 ) -> (msp: Double, margin: Double, entropy: Double)? {
-    let scores: DerivedScores
-    if let logits {
-        scores = DerivedScores(logits: logits, predicted: predicted)
-    } else if let probabilities {
-        scores = DerivedScores(logits: probabilities.map(LogitRows.logit(ofProbability:)), predicted: predicted)
-    } else {
-        return nil
-    }
-    return (scores.msp, scores.margin, scores.entropy)
+    DerivedScores.of(logits: logits, probabilities: probabilities, predicted: predicted).map { ($0.msp, $0.margin, $0.entropy) }
 }
 
 /// The `--rejects` file: one JSON object per rejected record.

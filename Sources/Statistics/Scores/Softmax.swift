@@ -34,13 +34,17 @@ public struct DerivedScores: Sendable, Equatable {
     /// −Σ p ln p, natural log (uncertainty).
     public let entropy: Double
 
-    /// Scores of one prediction from its probabilities and predicted index.
-    public init(probabilities p: [Double], predicted: Int) {
-        msp = p[predicted]
+    /// Raw scores (T = 1) of one prediction from its logged probabilities, as docs/statistics.md defines them: the
+    /// probabilities divided by their sum, with 0 · ln 0 = 0. No floor and no log/exp round trip, so exact zeros, exact
+    /// ones and ties in the log stay what they are.
+    public init<C: Collection>(probabilities p: C, predicted: Int) where C.Element == Double, C.Index == Int {
+        let total = p.reduce(0, +)
+        msp = p[p.startIndex + predicted] / total
         var first = -Double.infinity
         var second = -Double.infinity
         var entropy = 0.0
-        for value in p {
+        for raw in p {
+            let value = raw / total
             if value > first {
                 second = first
                 first = value
@@ -51,6 +55,19 @@ public struct DerivedScores: Sendable, Equatable {
         }
         margin = p.count > 1 ? first - second : first
         self.entropy = entropy
+    }
+
+    /// The scores of one prediction from what it logged about its options (docs/statistics.md, "Methods the product
+    /// derives itself"): logits at temperature T; probabilities as they are at T = 1 (``init(probabilities:predicted:)``),
+    /// and through z = ln max(p, 1e-12) at any other T. Nil when neither was logged.
+    public static func of(
+        logits: ArraySlice<Double>?, probabilities: ArraySlice<Double>?, predicted: Int, temperature: Double = 1
+    ) -> DerivedScores? {
+        if let logits { return DerivedScores(logits: logits, temperature: temperature, predicted: predicted) }
+        guard let probabilities else { return nil }
+        if temperature == 1 { return DerivedScores(probabilities: probabilities, predicted: predicted) }
+        return DerivedScores(logits: probabilities.map(LogitRows.logit(ofProbability:))[...], temperature: temperature,
+                             predicted: predicted)
     }
 
     /// Scores from logits at temperature T, without allocating: with c_k = (z_k − max z)/T and S = Σ exp(c_k),
