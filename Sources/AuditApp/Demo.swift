@@ -25,6 +25,8 @@ public struct DemoSummary: Sendable {
     public var verifyIntact: Bool { report.report.integrityIntact }
     /// The chain head quoted by the report.
     public var chainHead: String? { report.report.chainHead }
+    /// Each model's true accuracy over the report month's clean predictions (the simulator knows every answer).
+    public let trueAccuracy: [String: Double]
 }
 
 extension AuditApp {
@@ -34,9 +36,14 @@ extension AuditApp {
     public func demo(options: DemoOptions, step: (String) -> Void) throws -> DemoSummary {
         step("database: \(database.location.safeDescription)")
         _ = try migratedConnection()
-        var simulator = FleetSimulator(options: options.simulation)
+        var simulation = options.simulation
+        simulation.writeTruth = true
+        var simulator = FleetSimulator(options: simulation)
         let output = try simulator.write(to: options.dataFolder)
         step("simulated \(output.predictions) predictions, \(output.probes) NOTA probes and \(output.labels) labels in \(options.dataFolder)")
+        let plans = try createSimulatedAuditPlans(simulation, output: output)
+        step("audit plans: \(plans.count) models, rate \(simulation.auditRate), from \(output.start.day); members are reviewed whatever "
+             + "their confidence")
         let predictions = try ingest(paths: output.predictionFiles, options: IngestOptions(kind: .predictions, batchSize: 20_000))
         step("ingested predictions: \(predictions.inserted) new, \(predictions.duplicates) already stored, \(predictions.rejected) rejected")
         let labels = try ingest(paths: [output.labelFile], options: IngestOptions(kind: .labels, batchSize: 20_000))
@@ -60,6 +67,27 @@ extension AuditApp {
         let report = try writeMonthlyReport(month: lastMonth, outFolder: options.reportFolder)
         let model = report.report
         step("verify: \(model.integrityIntact ? "intact" : "BROKEN"), chain head \(model.chainHead ?? "none")")
-        return DemoSummary(month: lastMonth, report: report)
+        return DemoSummary(month: lastMonth, report: report,
+                           trueAccuracy: try Self.trueAccuracy(predictions: output.predictionFiles.last!, truth: output.truthFile!))
+    }
+}
+
+extension AuditApp {
+    /// Accuracy per model over the clean predictions of one simulated file, against the simulator's true answers.
+    static func trueAccuracy(predictions: String, truth: String) throws -> [String: Double] {
+        var answers: [String: Int] = [:]
+        for line in try String(contentsOfFile: truth, encoding: .utf8).split(separator: "\n") {
+            let value = try JSONParser.parse([UInt8](line.utf8), maximumDepth: 4)
+            if let id = value["prediction_id"]?.stringValue, let answer = value["truth"]?.integerValue { answers[id] = Int(answer) }
+        }
+        var tally: [String: (right: Int, all: Int)] = [:]
+        for line in try String(contentsOfFile: predictions, encoding: .utf8).split(separator: "\n") {
+            let value = try JSONParser.parse([UInt8](line.utf8), maximumDepth: 8)
+            guard value["perturbation"] == nil, let id = value["prediction_id"]?.stringValue, let answer = answers[id],
+                  let model = value["model"]?.stringValue, let predicted = value["predicted"]?.integerValue else { continue }
+            tally[model, default: (0, 0)].all += 1
+            if Int(predicted) == answer { tally[model]!.right += 1 }
+        }
+        return tally.mapValues { Double($0.right) / Double($0.all) }
     }
 }

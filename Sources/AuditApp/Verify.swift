@@ -1,7 +1,8 @@
 import AuditStore
 
 extension AuditApp {
-    /// Recomputes the tamper-evident chain of the record tables, the calibration event chain, the drift chain and the
+    /// Recomputes the tamper-evident chain of the record tables, the calibration event chain, the drift chain, the audit
+    /// plan chain (with each plan's seed hash and membership bound) and the
     /// stored hashes of calibration versions and drift findings, and compares the schema's definitions (views,
     /// triggers, functions, constraints, …) with what the migrations define (``SchemaCheck``).
     ///
@@ -12,16 +13,17 @@ extension AuditApp {
     public func verify(anchors: [String] = []) throws -> ChainReport {
         let connection = try migratedConnection()
         let records = try ChainVerifier.verify(connection)
-        var problems = records.problems + (try CalibrationStore.verify(connection) + DriftStore.verify(connection)).map {
+        let chained = try CalibrationStore.verify(connection) + DriftStore.verify(connection) + AuditPlanStore.verify(connection)
+        var problems = records.problems + chained.map {
             ChainReport.Problem(batchID: nil, row: nil, message: $0)
         }
         for anchor in anchors {
             let hash = anchor.lowercased()
             if try !ChainVerifier.contains(connection, chainHash: hash) && !CalibrationStore.containsEvent(connection, hash: hash)
-                && !DriftStore.containsLink(connection, hash: hash)
+                && !DriftStore.containsLink(connection, hash: hash) && !AuditPlanStore.containsLink(connection, hash: hash)
             {
                 problems.append(ChainReport.Problem(batchID: nil, row: nil, message:
-                    "anchor \(hash) is no longer a link of the records, calibration or drift chain: history was truncated or rewritten after it was taken"))
+                    "anchor \(hash) is no longer a link of the records, calibration, drift or audit plan chain: history was truncated or rewritten after it was taken"))
             }
         }
         let schema = try SchemaCheck.check(connection, migrations: database.migrator.migrations())
@@ -29,6 +31,7 @@ extension AuditApp {
         var report = ChainReport(batches: records.batches, rows: records.rows, head: records.head, problems: problems,
                                  calibrationHead: try CalibrationStore.eventChainHead(connection), driftHead: try DriftStore.chainHead(connection))
         (report.schemaDefinitions, report.schemaNotChecked) = (schema.compared, schema.notChecked)
+        report.auditPlanHead = try AuditPlanStore.chainHead(connection)
         return report
     }
 }

@@ -40,6 +40,20 @@ struct Routes: Sendable {
             return Response.json(run.json)
         }
         v1.get("reports/:month") { request, context in try await report(request, context) }
+        v1.get("models/:model/audit/worklist") { request, context in
+            try context.require(.read)
+            let model = try context.parameters.require("model")
+            let limit = try request.uri.queryParameters.get("limit").map { text -> Int in
+                guard let value = Int(text), value > 0, value <= 100_000 else {
+                    throw APIError.badRequest("limit must be a whole number from 1 to 100000", field: "limit")
+                }
+                return value
+            } ?? 1000
+            guard let worklist = try await service.auditWorklist(model: model, limit: limit) else {
+                throw APIError.notFound("model \(model) has no predictions")
+            }
+            return Response.json(worklist.json)
+        }
     }
 
     // MARK: - Ingest

@@ -37,7 +37,20 @@ struct DemoCommand: ParsableCommand {
                   + (model.driftStatus ?? "–"))
         }
         print("")
-        print("The seed's findings on this fleet:")
+        print("Accuracy three ways, against the truth the simulator knows (\(summary.month)):")
+        print("model".padding(toLength: 18, withPad: " ", startingAt: 0) + "naive      audit      prediction-powered (95 % CI)   true")
+        for model in report.models {
+            guard let audit = model.audit else { continue }
+            let ppi = audit.ppiEstimate.map { String(format: "%.3f (%.3f–%.3f)", $0, audit.ppiLower ?? .nan, audit.ppiUpper ?? .nan) } ?? "–"
+            print(model.model.padding(toLength: 18, withPad: " ", startingAt: 0)
+                  + pad(audit.naiveAccuracy.map { String(format: "%.3f", $0) } ?? "–", 11)
+                  + pad(audit.accuracy.map { String(format: "%.3f", $0) } ?? "–", 11) + pad(ppi, 31)
+                  + (summary.trueAccuracy[model.model].map { String(format: "%.3f", $0) } ?? "–"))
+        }
+        print("  (naive: every label, mostly escalated cases; audit: the random audit sample; prediction-powered: the audit")
+        print("   sample corrected with every prediction's calibrated confidence, the figure to trust)")
+        print("")
+        print("The seed's findings on this fleet (on the audit sample):")
         print("  UE quality tracks accuracy: Spearman ρ(accuracy, msp AUROC) = \(report.fleet.spearman.map { String(format: "%.3f", $0) } ?? "n/a")")
         let nota = report.models.compactMap(\.nota)
         let pairs = nota.reduce(0) { $0 + $1.pairs }

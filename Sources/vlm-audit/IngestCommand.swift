@@ -61,6 +61,9 @@ struct IngestCommand: ParsableCommand {
             printError("\(summary.kind): \(summary.read) read, \(summary.inserted) stored, \(summary.duplicates) already stored, "
                 + "\(summary.rejected) rejected (\(summary.quarantined) newly quarantined) in \(summary.batches) batches, "
                 + String(format: "%.1f s", summary.seconds))
+            if let members = summary.auditMembers, members > 0 {
+                printError("  \(members) of the stored predictions are audit members (vlm-audit audit worklist lists those awaiting review)")
+            }
             for reason in summary.topReasons { printError("  \(reason.count) × \(reason.field), e.g. \(reason.example)") }
             if summary.rejected > 0 { throw ExitCode.failure }
         }
@@ -100,6 +103,7 @@ struct VerifyCommand: ParsableCommand {
             }
             if let calibrationHead = report.calibrationHead { object["calibration_head"] = calibrationHead }
             if let driftHead = report.driftHead { object["drift_head"] = driftHead }
+            if let auditPlanHead = report.auditPlanHead { object["audit_plan_head"] = auditPlanHead }
             object["schema"] = ["definitions": report.schemaDefinitions, "not_checked": report.schemaNotChecked.map { $0 as Any } ?? NSNull()] as [String: Any]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         }
@@ -110,6 +114,7 @@ struct VerifyCommand: ParsableCommand {
         }
         if let calibrationHead = report.calibrationHead { printError("calibration chain head: \(calibrationHead)") }
         if let driftHead = report.driftHead { printError("drift chain head: \(driftHead)") }
+        if let auditPlanHead = report.auditPlanHead { printError("audit plan chain head: \(auditPlanHead)") }
         if let reason = report.schemaNotChecked {
             printError("schema: NOT CHECKED against the migrations (\(reason))")
         } else if report.schemaProblems == 0 {

@@ -113,3 +113,34 @@ struct ProportionTestsReference {
         }
     }
 }
+
+/// A UE method logged on some NOTA pairs only is evaluated over those pairs, never dropped.
+@Suite("NOTA statistics per method")
+struct NotaPerMethodTests {
+    @Test("a method carried by some pairs has every statistic of the NOTA set made of just those pairs")
+    func methodOnSomePairs() throws {
+        var random = Xoshiro256StarStar(seed: 31)
+        let count = 400
+        let cleanScore = (0..<count).map { _ in random.uniform() }
+        let cleanCorrect = cleanScore.map { random.uniform() < 0.3 + 0.6 * $0 }
+        let probeCorrect = cleanScore.map { random.uniform() < 0.1 + 0.5 * $0 }
+        let probeScore = cleanScore.map { max(0, $0 - 0.03) }
+        let carried = (0..<count).filter { _ in random.uniform() < 0.4 }
+        let partial = PairedScores(pairs: carried, clean: carried.map { cleanScore[$0] }, probe: carried.map { probeScore[$0] },
+                                   cleanValues: carried.map { cleanScore[$0] }, probeValues: carried.map { probeScore[$0] },
+                                   isCalibrationScore: true)
+        let all = PairedScores(clean: cleanScore, probe: probeScore, cleanValues: cleanScore, probeValues: probeScore, isCalibrationScore: true)
+        let statistics = NotaStatistics(cleanCorrect: cleanCorrect, probeCorrect: probeCorrect, methods: ["msp": all, "verbalized": partial])
+        let subset = NotaStatistics(
+            cleanCorrect: carried.map { cleanCorrect[$0] }, probeCorrect: carried.map { probeCorrect[$0] },
+            methods: ["verbalized": PairedScores(clean: carried.map { cleanScore[$0] }, probe: carried.map { probeScore[$0] },
+                                                 cleanValues: carried.map { cleanScore[$0] }, probeValues: carried.map { probeScore[$0] },
+                                                 isCalibrationScore: true)])
+        let verbalized = try #require(statistics.methods["verbalized"])
+        #expect(verbalized.n == carried.count && carried.count > 100 && carried.count < count)
+        #expect(verbalized == subset.methods["verbalized"])
+        #expect(verbalized.fragilityAUROC != nil)
+        #expect(statistics.methods["msp"]?.n == count)
+        #expect(statistics.pairs == count)
+    }
+}

@@ -71,7 +71,8 @@ extension AuditApp {
             return RecalibrationOutcome(model: model, versionID: nil, status: "skipped", temperature: nil, threshold: nil, coverage: nil,
                                         message: "no labeled predictions between \(start.day) and \(end.day); nothing to fit")
         }
-        let fingerprint = Self.fingerprint(rows: rows, options: options)
+        let schedule = AuditPlanSchedule(plans: try AuditPlanStore.plans(connection, model: model))
+        let fingerprint = Self.fingerprint(rows: rows, options: options, plans: schedule.plans(from: start, to: end))
         if let existing = try CalibrationStore.version(connection, model: model, fingerprint: fingerprint) {
             return RecalibrationOutcome(model: model, versionID: existing, status: "unchanged", temperature: nil, threshold: nil,
                                         coverage: nil, message: "no new data since version \(existing); nothing to refit")
@@ -85,7 +86,10 @@ extension AuditApp {
         let temperatureFit = fitLogits.logits.count > 0 ? TemperatureScaling.fit(logits: fitLogits.logits, labels: fitLogits.labels) : nil
         let temperature = temperatureFit?.temperature ?? 1
         let orientation = orientations[options.method] ?? .confidence
-        let fitScores = Self.thresholdScores(fit, method: options.method, temperature: temperature, orientation: orientation)
+        // The guarantee holds only on a random sample of the deployment: LTT runs on the audited fit rows when there are
+        // enough of them (the temperature above may use every label).
+        let basis = Self.guaranteeBasis(fit: fit, schedule: schedule, from: start, to: end, minimumFit: options.minimumFit)
+        let fitScores = Self.thresholdScores(basis.rows, method: options.method, temperature: temperature, orientation: orientation)
         let rule = options.budget.map {
             EscalationThreshold.budget(scores: fitScores.scores, correct: fitScores.correct, escalationBudget: $0,
                                        alpha: options.targetRisk, delta: options.delta)
@@ -104,6 +108,10 @@ extension AuditApp {
                 : "the guarantee is not met at the budgeted coverage")
         }
         if fit.count < options.minimumFit { reasons.append("too little data: \(fit.count) fit rows < minimum \(options.minimumFit)") }
+        if !basis.isAuditSample {
+            reasons.append("the guarantee rests on non-random labels: \(basis.auditedRows) audited fit rows < minimum \(options.minimumFit)"
+                           + (basis.rate == nil ? " (no audit plan covers the window)" : ""))
+        }
         if let activeOnHoldout {
             if let new = holdoutMetrics.eceAfter, let old = activeOnHoldout.eceAfter, new > old + options.tolerance {
                 reasons.append("hold-out ECE \(rounded(new)) is worse than the active version's \(rounded(old))")
@@ -137,6 +145,7 @@ extension AuditApp {
                 ("accepted", .count(rule.accepted)), ("errors", .count(rule.errors)), ("p_value", .number(rule.pValue)),
                 ("risk_upper_bound", .number(rule.riskUpperBound)), ("candidates_tested", .count(rule.candidatesTested)),
             ])),
+            ("guarantee_basis", basis.json),
             ("fit", fitMetrics.json), ("holdout", holdoutMetrics.json),
             ("active_version_on_holdout", activeOnHoldout.map { metrics in
                 .object([("version", .integer(active!.versionID)), ("temperature", .number(active!.temperature)),
@@ -158,6 +167,37 @@ extension AuditApp {
         let id = try CalibrationStore.insert(connection, version: version, status: status, actor: options.fittedBy, reason: reason)
         return RecalibrationOutcome(model: model, versionID: id, status: status, temperature: temperature, threshold: rule.threshold,
                                     coverage: rule.coverage, message: reason)
+    }
+
+    /// The rows the threshold's guarantee rests on: the labeled design sample of the fit split when it holds at least
+    /// `minimumFit` rows, else every fit row (and the version says the guarantee rests on non-random labels).
+    struct GuaranteeBasis {
+        let rows: LabeledSet
+        let isAuditSample: Bool
+        let rate: Double?
+        let planIDs: [Int64]
+        let auditedRows: Int
+        let fitRows: Int
+
+        var json: JSONValue {
+            .object([
+                ("sample", .string(isAuditSample ? "audit" : "all labels")), ("audit_rate", .number(rate)),
+                ("plans", .array(planIDs.map { .integer($0) })), ("audited_fit_rows", .count(auditedRows)), ("fit_rows", .count(fitRows)),
+                ("statement", .string(isAuditSample
+                    ? "the guarantee rests on the audit sample: a uniform random sample of the window's predictions"
+                    : "the guarantee rests on non-random labels (clinicians review mostly escalated cases); it is not valid for the deployment")),
+            ])
+        }
+    }
+
+    static func guaranteeBasis(fit: LabeledSet, schedule: AuditPlanSchedule, from: Timestamp, to: Timestamp, minimumFit: Int) -> GuaranteeBasis {
+        guard let design = DesignSample(clean: fit.rows, schedule: schedule, from: from, to: to) else {
+            return GuaranteeBasis(rows: fit, isAuditSample: false, rate: nil, planIDs: [], auditedRows: 0, fitRows: fit.count)
+        }
+        let audited = LabeledSet(fit.rows.indices.filter { design.member[$0] }.map { fit.rows[$0] })
+        let enough = audited.count >= minimumFit
+        return GuaranteeBasis(rows: enough ? audited : fit, isAuditSample: enough, rate: design.rate, planIDs: design.planIDs,
+                              auditedRows: audited.count, fitRows: fit.count)
     }
 
     /// The ranking scores the threshold is chosen on: derived scores at T, client scores as stored.
@@ -237,8 +277,9 @@ extension AuditApp {
     }
 
     /// Identifies the fit data and settings: the same labeled rows and options give the same fingerprint.
-    static func fingerprint(rows: [ScoredPrediction], options: RecalibrationOptions) -> String {
+    static func fingerprint(rows: [ScoredPrediction], options: RecalibrationOptions, plans: [AuditPlan]) -> String {
         var text = "\(options.method)|\(options.targetRisk)|\(options.delta)|\(options.budget.map { "\($0)" } ?? "ltt")|\(options.minimumFit)|\(options.tolerance)|\(options.autoActivate)\n"
+        if !plans.isEmpty { text += "plans:" + plans.map(\.planHash).joined(separator: ",") + "\n" }
         for row in rows { text += "\(row.predictionID)\t\(row.label!)\n" }
         return ChainHash.sha256(text)
     }

@@ -20,6 +20,8 @@ struct ModelEvaluation {
     let nota: NotaStatistics?
     /// Clean msp (T = 1) and whether the probe collapsed, for NOTA pairs whose clean answer was right.
     let fragilityPairs: [(cleanMSP: Double, collapsed: Bool)]
+    /// The estimates on the audit sample; nil when no audit plan is in force in the window.
+    let audit: AuditEstimate?
 
     /// The `evaluate --json` document (docs/formats.md).
     var json: JSONValue {
@@ -38,6 +40,7 @@ struct ModelEvaluation {
             ("calibrated", calibrated),
             ("nota", nota.map(Self.notaJSON) ?? .object([("pairs", .count(0)), ("clean_accuracy", .null), ("nota_accuracy", .null),
                                                           ("fragility_auroc", .object([]))])),
+            ("audit", audit?.json ?? .null),
         ])
     }
 
@@ -48,6 +51,7 @@ struct ModelEvaluation {
             ("nota_accuracy", .number(nota.notaAccuracy)), ("accuracy_drop", .number(nota.accuracyDrop)),
             ("collapses", .count(nota.collapses)),
             ("fragility_auroc", .object(methods.map { ($0.key, .number($0.value.fragilityAUROC)) })),
+            ("method_pairs", .object(methods.map { ($0.key, .count($0.value.n)) })),
             ("confidence", .object(methods.filter { $0.value.meanConfidenceClean != nil }.map { entry in
                 (entry.key, .object([
                     ("mean_clean", .number(entry.value.meanConfidenceClean)), ("mean_nota", .number(entry.value.meanConfidenceNota)),
@@ -69,8 +73,10 @@ extension AuditApp {
         let all = try ScoredPredictionQueries.load(connection, model: model, from: from, to: to)
         let orientations = try ScoredPredictionQueries.orientations(connection)
         let active = try CalibrationStore.active(connection, model: model)
+        let schedule = AuditPlanSchedule(plans: try AuditPlanStore.plans(connection, model: model))
         return Self.evaluation(model: model, from: from, to: to, predictions: all, orientations: orientations, active: active,
-                               cleanLookup: try cleanPredictionsOfProbes(connection, model: model, probes: all.filter(\.isProbe)))
+                               cleanLookup: try cleanPredictionsOfProbes(connection, model: model, probes: all.filter(\.isProbe)),
+                               schedule: schedule)
     }
 
     /// The clean predictions NOTA probes point to (they may lie outside the window).
@@ -83,7 +89,7 @@ extension AuditApp {
 
     static func evaluation(
         model: String, from: Timestamp?, to: Timestamp?, predictions: [ScoredPrediction], orientations: [String: Orientation],
-        active: CalibrationVersion?, cleanLookup: [String: ScoredPrediction]
+        active: CalibrationVersion?, cleanLookup: [String: ScoredPrediction], schedule: AuditPlanSchedule? = nil
     ) -> ModelEvaluation {
         let clean = predictions.filter { !$0.isProbe }
         let labeled = LabeledSet(clean)
@@ -104,46 +110,45 @@ extension AuditApp {
         }
         let probes = predictions.filter { $0.perturbationKind == "nota" && $0.label != nil }
         let nota = notaStatistics(probes: probes, cleanLookup: cleanLookup, orientations: orientations)
-        let pairs = probes.compactMap { probe -> (cleanMSP: Double, collapsed: Bool)? in
-            guard let of = probe.perturbationOf, let clean = cleanLookup[of], clean.isCorrect == true, let probeOK = probe.isCorrect,
-                let msp = clean.calibratedMSP(temperature: 1) else { return nil }
-            return (msp, !probeOK)
+        let audit = DesignSample(clean: clean, schedule: schedule, from: from, to: to).map { design in
+            auditEstimate(clean: clean, design: design, naiveAccuracy: labeled.accuracy, temperature: active?.temperature ?? 1,
+                          orientations: orientations, probes: probes, cleanLookup: cleanLookup)
         }
         return ModelEvaluation(
             model: model, from: from, to: to, clean: clean, cleanMSP: clean.map { $0.calibratedMSP(temperature: 1) }, labeled: labeled,
             methods: methods, activeVersion: active,
-            calibratedMethods: calibratedMethods, nllBefore: nllBefore, nllAfter: nllAfter, nota: nota, fragilityPairs: pairs)
+            calibratedMethods: calibratedMethods, nllBefore: nllBefore, nllAfter: nllAfter, nota: nota,
+            fragilityPairs: fragilityPairs(probes: probes, cleanLookup: cleanLookup), audit: audit)
     }
 
     /// NOTA statistics over (clean, probe) pairs where both are labeled; nil when there are none.
     static func notaStatistics(probes: [ScoredPrediction], cleanLookup: [String: ScoredPrediction], orientations: [String: Orientation]) -> NotaStatistics? {
         var cleanCorrect: [Bool] = []
         var probeCorrect: [Bool] = []
-        var scores: [String: (clean: [Double], probe: [Double], orientation: Orientation)] = [:]
-        var pairCount = 0
+        var scores: [String: (pairs: [Int], clean: [Double], probe: [Double], orientation: Orientation)] = [:]
         for probe in probes {
             guard let of = probe.perturbationOf, let clean = cleanLookup[of], let cleanOK = clean.isCorrect, let probeOK = probe.isCorrect else { continue }
             let cleanValues = methodValues(of: clean, orientations: orientations)
             let probeValues = methodValues(of: probe, orientations: orientations)
-            cleanCorrect.append(cleanOK)
-            probeCorrect.append(probeOK)
-            pairCount += 1
-            // Keep a method only while every pair so far has it on both sides.
-            // (Appended in place: a copy taken out of the dictionary would make every append copy the whole array.)
+            // Each method over the pairs where both sides carry it (appended in place: a copy taken out of the
+            // dictionary would make every append copy the whole array).
             for (method, value) in cleanValues {
                 guard let probeValue = probeValues[method]?.value else { continue }
-                if scores[method] == nil { scores[method] = ([], [], value.orientation) }
-                guard scores[method]!.clean.count == pairCount - 1 else { continue }
+                if scores[method] == nil { scores[method] = ([], [], [], value.orientation) }
+                scores[method]!.pairs.append(cleanCorrect.count)
                 scores[method]!.clean.append(value.value)
                 scores[method]!.probe.append(probeValue)
             }
+            cleanCorrect.append(cleanOK)
+            probeCorrect.append(probeOK)
         }
-        guard pairCount > 0 else { return nil }
+        guard !cleanCorrect.isEmpty else { return nil }
         var methods: [String: PairedScores] = [:]
-        for (method, entry) in scores where entry.clean.count == pairCount {
+        for (method, entry) in scores {
             let isConfidence = entry.orientation == .confidence
             let inUnitRange = isConfidence && (entry.clean + entry.probe).allSatisfy { $0 >= 0 && $0 <= 1 }
             methods[method] = PairedScores(
+                pairs: entry.pairs,
                 clean: isConfidence ? entry.clean : entry.clean.map { -$0 },
                 probe: isConfidence ? entry.probe : entry.probe.map { -$0 },
                 cleanValues: entry.clean, probeValues: entry.probe, isCalibrationScore: inUnitRange)

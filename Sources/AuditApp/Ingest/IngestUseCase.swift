@@ -35,6 +35,8 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var quarantined: Int = 0
     public var alreadyQuarantined: Int = 0
     public var batches: Int = 0
+    /// Audit members among the predictions stored by this run (docs/audit.md); nil for labels.
+    public var auditMembers: Int?
     public var seconds: Double = 0
     /// Seconds per phase: `read_validate` (reading, parsing, validating, deriving scores, hashing and encoding the rows,
     /// on a reader thread that overlaps the others), `copy`, `merge`; so the phases can add up to more than `seconds`.
@@ -55,6 +57,7 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case kind, files, read, inserted, duplicates, quarantined, batches, seconds, timings
         case alreadyQuarantined = "already_quarantined"
+        case auditMembers = "audit_members"
         case topReasons = "top_reasons"
     }
 }
@@ -91,6 +94,7 @@ extension AuditApp {
         }
         defer { lanes.forEach { $0.close() } }
         var committing: [(lane: CommitLane, batch: ReadBatch, source: String)] = []  // oldest first
+        var storedBatches: [Int64] = []
 
         /// Waits for the oldest batch committing and accounts for it (in input order, whatever the order they finish in);
         /// then hands it back to `pipeline` to be freed.
@@ -102,6 +106,7 @@ extension AuditApp {
             summary.timings["read_validate", default: 0] += batch.seconds
             summary.batches += 1
             summary.inserted += outcome.inserted
+            if outcome.inserted > 0 { storedBatches.append(outcome.batchID) }
             summary.duplicates += outcome.duplicates
             summary.quarantined += outcome.quarantined.count
             summary.alreadyQuarantined += outcome.alreadyQuarantined
@@ -138,6 +143,9 @@ extension AuditApp {
                 throw error
             }
             summary.files += 1
+        }
+        if options.kind == .predictions {
+            summary.auditMembers = try AuditPlanStore.memberCount(connection, batchIDs: storedBatches)
         }
         summary.seconds = Date().timeIntervalSince(started)
         summary.topReasons = reasons.sorted { $0.value.count > $1.value.count || ($0.value.count == $1.value.count && $0.key < $1.key) }

@@ -38,6 +38,7 @@ private struct ModelRows: Sendable {
     let rows: [ScoredPrediction]
     let active: CalibrationVersion?
     let cleanLookup: [String: ScoredPrediction]
+    let schedule: AuditPlanSchedule
 }
 
 /// The formats a monthly report can be rendered in.
@@ -106,7 +107,8 @@ extension AuditApp {
             let rows = try ScoredPredictionQueries.load(connection, model: model, from: start, to: end)
             return ModelRows(
                 rows: rows, active: try CalibrationStore.active(connection, model: model),
-                cleanLookup: try cleanPredictionsOfProbes(connection, model: model, probes: rows.filter(\.isProbe)))
+                cleanLookup: try cleanPredictionsOfProbes(connection, model: model, probes: rows.filter(\.isProbe)),
+                schedule: AuditPlanSchedule(plans: try AuditPlanStore.plans(connection, model: model)))
         }
         var sections: [ModelSection] = []
         var totals = (predictions: 0, labeled: 0, probes: 0)
@@ -114,7 +116,7 @@ extension AuditApp {
             guard !stored.rows.isEmpty else { return }
             let evaluation = Self.evaluation(
                 model: model, from: start, to: end, predictions: stored.rows, orientations: orientations, active: stored.active,
-                cleanLookup: stored.cleanLookup)
+                cleanLookup: stored.cleanLookup, schedule: stored.schedule)
             totals.predictions += evaluation.clean.count
             totals.labeled += evaluation.labeled.count
             totals.probes += stored.rows.count - evaluation.clean.count
@@ -123,10 +125,7 @@ extension AuditApp {
         // A lent pool connection has no sibling to verify on, so the HTTP service verifies after the models.
         let (integrity, integritySeconds) = try read { try integrityCheck?.wait() ?? timedVerify() }
         timing.integrity = integritySeconds
-        let points = sections.compactMap { section -> (model: String, accuracy: Double, auroc: Double)? in
-            guard let accuracy = section.accuracy, let auroc = section.methods.first(where: { $0.method == "msp" })?.auroc else { return nil }
-            return (section.model, accuracy, auroc)
-        }
+        let points = sections.compactMap(\.findingPoint)
         let spearman = points.count >= 3 ? Descriptive.spearman(points.map(\.accuracy), points.map(\.auroc)) : nil
         let versions = Dictionary(uniqueKeysWithValues: try CalibrationStore.list(connection).map { ($0.versionID, $0) })
         let changes = try CalibrationStore.events(connection, from: start, to: end).map { event in
@@ -194,6 +193,16 @@ extension AuditApp {
             section.escalationRate = logged.isEmpty ? nil : Double(logged.filter { $0 }.count) / Double(logged.count)
         }
         section.driftStatus = drift?.status
+        if let audit = evaluation.audit {
+            let interval = audit.interval
+            let classical = Bootstrap.proportionInterval(audit.labeled.correct, seed: stableSeed(evaluation.model))
+            section.audit = AuditSummary(
+                rate: audit.rate, members: audit.members, labeled: audit.labeled.count, completion: audit.completion,
+                accuracy: audit.accuracy, accuracyLower: classical?.lower, accuracyUpper: classical?.upper,
+                ppiEstimate: audit.ppi?.estimate, ppiLower: interval?.low, ppiUpper: interval?.high, naiveAccuracy: audit.naiveAccuracy,
+                selectionGap: audit.selectionGap, selectionFlag: audit.selectionFlag, completionLow: audit.completionLow)
+            section.auditMSPAUROC = audit.methods["msp"]?.auroc
+        }
         section.methods = evaluation.methods.keys.sorted().map { name in
             let metrics = evaluation.methods[name]!
             return MethodRow(method: name, orientation: metrics.orientation.rawValue, n: metrics.n, auroc: metrics.auroc,
@@ -208,8 +217,11 @@ extension AuditApp {
             ReliabilityPoint(confidence: $0.conf, accuracy: $0.acc, n: $0.n)
         }
         section.slices = slices(labeled, modelAccuracy: labeled.accuracy)
-        if let nota = evaluation.nota {
-            let threshold = fragilityThreshold(evaluation.fragilityPairs)
+        // The seed's findings rest on the audit sample when there is one (docs/audit.md), else on every label.
+        let findingsNota = evaluation.audit.map { ($0.nota, $0.fragilityPairs) } ?? (evaluation.nota, evaluation.fragilityPairs)
+        section.findingsBasis = evaluation.audit == nil ? "all labels" : "audit sample"
+        if let nota = findingsNota.0 {
+            let threshold = fragilityThreshold(findingsNota.1)
             let fragile = threshold.map { tau in evaluation.cleanMSP.filter { ($0 ?? 1) < tau }.count } ?? 0
             section.nota = NotaSection(
                 pairs: nota.pairs, cleanAccuracy: nota.cleanAccuracy, notaAccuracy: nota.notaAccuracy, collapses: nota.collapses,
@@ -320,5 +332,18 @@ extension AuditApp {
             hash = hash &* 0x100_0000_01b3
         }
         return hash
+    }
+}
+
+extension ModelSection {
+    /// The model's point of the fleet finding "UE quality tracks accuracy": accuracy and msp AUROC on the audit sample
+    /// when there is one, else on every label.
+    var findingPoint: (model: String, accuracy: Double, auroc: Double)? {
+        if let audit {
+            guard let accuracy = audit.accuracy, let auroc = auditMSPAUROC else { return nil }
+            return (model, accuracy, auroc)
+        }
+        guard let accuracy, let auroc = methods.first(where: { $0.method == "msp" })?.auroc else { return nil }
+        return (model, accuracy, auroc)
     }
 }

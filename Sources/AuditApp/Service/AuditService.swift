@@ -135,6 +135,14 @@ public final class AuditService: Sendable {
         }
     }
 
+    /// The audit worklist of a model; nil when the model has no predictions at all.
+    public func auditWorklist(model: String, limit: Int) async throws -> AuditWorklist? {
+        try await run { app in
+            guard try app.modelExists(model) else { return nil }
+            return try app.auditWorklist(model: model, limit: limit)
+        }
+    }
+
     /// The newest stored drift findings of a model (empty when none were stored).
     public func latestDrift(model: String) async throws -> [DriftRun] {
         try await run { app in try app.latestDrift(model: model) }

@@ -20,6 +20,8 @@ public struct HTTPIngestResult: Sendable {
         public let predictionID: String?
         public let field: String?
         public let reason: String?
+        /// For a stored clean prediction: whether it is an audit member (review it whatever its confidence).
+        public var audit: Bool? = nil
     }
 
     /// The response document: counts and per-record results.
@@ -41,6 +43,7 @@ extension HTTPIngestResult.RecordOutcome {
         if let index { members.append(("index", .count(index))) }
         members.append(("status", .string(status.rawValue)))
         members.append(("prediction_id", .text(predictionID)))
+        if let audit { members.append(("audit", .bool(audit))) }
         if status == .rejected {
             members.append(("field", .text(field)))
             members.append(("reason", .text(reason)))
@@ -54,12 +57,22 @@ extension AuditApp {
     /// quarantine, idempotency and hash chain as file ingest.
     public func ingest(values: [JSONValue], kind: RecordKind, source: String) throws -> HTTPIngestResult {
         let items = values.map { value in IngestItem(value: value, outcome: Self.outcome(of: .success(value), kind: kind)) }
-        let writer = IngestBatchWriter(connection: try migratedConnection(), kind: kind, source: source)
+        let connection = try migratedConnection()
+        let writer = IngestBatchWriter(connection: connection, kind: kind, source: source)
         let outcome = try writer.commit(items)
+        let schedules = kind == .predictions ? try AuditPlanStore.schedules(connection) : [:]
+        /// Audit membership of a stored prediction, told to the deployed service so it can queue the case at once.
+        func audit(_ item: IngestItem) -> Bool? {
+            guard kind == .predictions, case .prediction(let record) = item.outcome else { return nil }
+            guard record.perturbation == nil, let plan = schedules[record.model]?.plan(at: record.occurredAt), let seed = plan.seed else {
+                return false
+            }
+            return AuditMembership.isMember(seed: seed, predictionID: record.predictionID, rate: plan.rate)
+        }
         let outcomes = zip(items, outcome.statuses).map { item, status -> HTTPIngestResult.RecordOutcome in
             switch status {
-            case .inserted: return .init(status: .inserted, predictionID: item.predictionID, field: nil, reason: nil)
-            case .duplicate: return .init(status: .duplicate, predictionID: item.predictionID, field: nil, reason: nil)
+            case .inserted: return .init(status: .inserted, predictionID: item.predictionID, field: nil, reason: nil, audit: audit(item))
+            case .duplicate: return .init(status: .duplicate, predictionID: item.predictionID, field: nil, reason: nil, audit: audit(item))
             case .rejected(let record):
                 return .init(status: .rejected, predictionID: record.predictionID ?? item.predictionID, field: record.field, reason: record.reason)
             }

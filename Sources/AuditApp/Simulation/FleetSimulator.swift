@@ -18,6 +18,28 @@ public struct SimulationOptions: Sendable {
     public var driftEvent = true
     /// A change to the first model in the last month, for drift scenarios (docs/simulator.md).
     public var firstModelChange: ModelChange = .none
+    /// The audit plan the simulated hospital runs from the first month on: every model's members are reviewed almost
+    /// always (``Review``), whatever the model's confidence. 0 runs no audit.
+    public var auditRate = 0.15
+    /// Also write `truth.jsonl`: every clean prediction's true answer, for tests and the demo's comparison only (the
+    /// product never ingests it).
+    public var writeTruth = false
+
+    /// How often clinicians review a prediction, and how soon (a log-normal delay of about a week).
+    public enum Review {
+        /// An audit member: reviewed almost always, whatever the model's confidence.
+        public static let member = 0.97
+        /// Escalated by the deployed service (low confidence), not an audit member.
+        public static let escalated = 0.85
+        /// Neither: reviewed rarely (a clinician happened to look).
+        public static let other = 0.08
+    }
+
+    /// The secret seed of the simulated audit plan, derived from ``seed`` so that re-runs are identical.
+    public var auditSeed: [UInt8] {
+        // 64 hex digits always parse.
+        try! AuditSeed.parse(hex: ChainHash.sha256("vlm-audit simulated audit plan \(seed)"))
+    }
 
     /// What can happen to one model in the last month.
     public enum ModelChange: String, Sendable, CaseIterable {
@@ -41,6 +63,10 @@ public struct SimulationOutput: Sendable {
     public let labels: Int
     /// The simulated "now": labels reviewed after it have not arrived yet.
     public let now: Timestamp
+    /// The start of the first month: where the audit plan takes effect.
+    public let start: Timestamp
+    /// `truth.jsonl` when asked for.
+    public let truthFile: String?
 }
 
 /// A deterministic generator of realistic prediction logs and delayed clinician labels.
@@ -91,6 +117,8 @@ public struct FleetSimulator {
         let now = monthBounds.last!.2.adding(seconds: 3 * 86_400)
         let names = Self.names(count: options.models)
         var labels: [(Timestamp, String)] = []
+        var truths: [String] = []
+        let auditSeed = options.auditSeed
         var predictionFiles: [String] = []
         var predictionCount = 0
         var probeCount = 0
@@ -114,7 +142,11 @@ public struct FleetSimulator {
                     let prediction = simulate(id: id, model: model, profile: profile, at: occurred, drifting: drifting, change: change)
                     lines.append(prediction.line)
                     predictionCount += 1
-                    let delay = randomDelay(escalated: prediction.escalated)
+                    let member = options.auditRate > 0 && AuditMembership.isMember(seed: auditSeed, predictionID: id, rate: options.auditRate)
+                    let delay = randomDelay(escalated: prediction.escalated, member: member)
+                    if options.writeTruth {
+                        truths.append(CanonicalJSON.text(.object([("prediction_id", .string(id)), ("truth", .count(prediction.truth))])))
+                    }
                     if let label = prediction.label(reviewedAfter: delay), label.0 <= now { labels.append(label) }
                     if random.uniform() < options.probeShare {
                         lines.append(prediction.probeLine(random: &random))
@@ -128,17 +160,29 @@ public struct FleetSimulator {
         labels.sort { $0.0 < $1.0 }
         let labelPath = (folder as NSString).appendingPathComponent("labels.jsonl")
         try (labels.map(\.1).joined(separator: "\n") + "\n").write(toFile: labelPath, atomically: true, encoding: .utf8)
+        var truthPath: String?
+        if options.writeTruth {
+            let path = (folder as NSString).appendingPathComponent("truth.jsonl")
+            try (truths.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            truthPath = path
+        }
         let manifestPath = (folder as NSString).appendingPathComponent("manifest.json")
         let manifest = JSONValue.object([
             ("seed", .integer(Int64(options.seed))), ("start", .string(options.start)), ("months", .count(options.months)),
             ("per_model", .count(options.perModel)), ("now", .string(now.rfc3339)),
             ("drift_event", .string(options.driftEvent ? "last month: a new scanner at site-b shifts the modality mix towards MR and makes its cases harder" : "none")),
             ("first_model_change", .string(options.firstModelChange.rawValue)),
+            ("audit", .object([("rate", .number(options.auditRate)), ("seed_sha256", .string(ChainHash.sha256(bytes: auditSeed))),
+                               ("effective_from", .string(first.start.rfc3339)),
+                               ("review", .object([("member", .number(SimulationOptions.Review.member)),
+                                                   ("escalated", .number(SimulationOptions.Review.escalated)),
+                                                   ("other", .number(SimulationOptions.Review.other))]))])),
             ("models", .array(manifestModels)),
         ])
         try (CanonicalJSON.text(manifest) + "\n").write(toFile: manifestPath, atomically: true, encoding: .utf8)
         return SimulationOutput(predictionFiles: predictionFiles, labelFile: labelPath, manifest: manifestPath,
-                                predictions: predictionCount, probes: probeCount, labels: labels.count, now: now)
+                                predictions: predictionCount, probes: probeCount, labels: labels.count, now: now, start: first.start,
+                                truthFile: truthPath)
     }
 
     /// Per-model traits, spread so that accuracies run roughly from 0.3 to 0.85.
@@ -193,8 +237,7 @@ public struct FleetSimulator {
             return CanonicalJSON.text(record)
         }
 
-        /// The clinician label, reviewed `delay` seconds later; escalated cases are nearly always reviewed, the rest
-        /// by a random audit share.
+        /// The clinician label, reviewed `delay` seconds later when it is reviewed at all.
         func label(reviewedAfter delay: (seconds: Int64, reviewed: Bool)) -> (Timestamp, String)? {
             guard delay.reviewed else { return nil }
             let reviewedAt = occurredAt.adding(seconds: delay.seconds)
@@ -305,10 +348,11 @@ public struct FleetSimulator {
         return weights.count - 1
     }
 
-    /// Label delay, about a week (log-normal); 90 % of escalated cases are reviewed, 30 % of the rest (audit).
-    private mutating func randomDelay(escalated: Bool) -> (seconds: Int64, reviewed: Bool) {
+    /// Label delay, about a week (log-normal), and whether the case is reviewed at all (``SimulationOptions/Review``).
+    private mutating func randomDelay(escalated: Bool, member: Bool) -> (seconds: Int64, reviewed: Bool) {
         let days = exp(1.6 + 0.7 * normal())
-        return (Int64(days * 86_400), random.uniform() < (escalated ? 0.9 : 0.3))
+        let chance = member ? SimulationOptions.Review.member : (escalated ? SimulationOptions.Review.escalated : SimulationOptions.Review.other)
+        return (Int64(days * 86_400), random.uniform() < chance)
     }
 
     private mutating func normal() -> Double {
@@ -321,4 +365,19 @@ public struct FleetSimulator {
 /// Why a simulation could not be written.
 public struct SimulationError: Error, CustomStringConvertible {
     public let description: String
+}
+
+extension AuditApp {
+    /// Stores the audit plan the simulated hospital ran (``SimulationOptions/auditRate``, ``SimulationOptions/auditSeed``)
+    /// for every model of the fleet, from the first simulated month on; re-running stores nothing twice.
+    @discardableResult
+    public func createSimulatedAuditPlans(_ options: SimulationOptions, output: SimulationOutput) throws -> [AuditPlan] {
+        guard options.auditRate > 0 else { return [] }
+        return try FleetSimulator.names(count: options.models).map { model in
+            var request = AuditPlanRequest(model: model, rate: options.auditRate, seed: options.auditSeed, effectiveFrom: output.start,
+                                           createdBy: "vlm-audit simulate", reason: "the simulated hospital's audit sample")
+            request.allowNewModel = true
+            return try createAuditPlan(request).plan
+        }
+    }
 }

@@ -37,6 +37,8 @@ public struct ChainReport: Sendable {
     public var calibrationHead: String?
     /// The newest drift run's link hash (the head of the drift chain); nil when there is none.
     public var driftHead: String?
+    /// The newest audit plan's hash (the head of the audit plan chain); nil when there is none.
+    public var auditPlanHead: String?
     /// Definitions of the schema compared with the migrations' (``SchemaCheck``), and why not if they were not.
     public var schemaDefinitions = 0
     public var schemaNotChecked: String?

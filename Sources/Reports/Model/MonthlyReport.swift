@@ -84,6 +84,12 @@ public struct ModelSection: Sendable {
     public var riskCoverage: [CurvePoint]
     public var slices: [SliceRow]
     public var nota: NotaSection?
+    /// Which labels the NOTA section and the fleet findings rest on: `audit sample` or `all labels`.
+    public var findingsBasis = "all labels"
+    /// The audit sample's estimates beside the naive ones; nil when no audit plan covers the month.
+    public var audit: AuditSummary?
+    /// msp AUROC on the audit sample (nil without one).
+    public var auditMSPAUROC: Double?
 
     public init(model: String) {
         self.model = model
@@ -251,3 +257,45 @@ extension MonthlyReport {
     }
 }
 
+
+/// A model's accuracy three ways (docs/audit.md): naive (every label, biased by who gets reviewed), on the audit sample
+/// (a uniform random sample, unbiased), and prediction-powered (the audit sample corrected with every prediction's
+/// calibrated confidence: unbiased and tightest). The validity conditions come with them.
+public struct AuditSummary: Sendable {
+    public var rate: Double
+    public var members: Int
+    public var labeled: Int
+    public var completion: Double?
+    public var accuracy: Double?
+    public var accuracyLower: Double?
+    public var accuracyUpper: Double?
+    public var ppiEstimate: Double?
+    public var ppiLower: Double?
+    public var ppiUpper: Double?
+    public var naiveAccuracy: Double?
+    /// naive − audit accuracy.
+    public var selectionGap: Double?
+    /// The naive accuracy lies outside the audit interval: the labels are not a random sample.
+    public var selectionFlag: Bool
+    /// Completion below 90 %: the missing audit labels may be the hard cases.
+    public var completionLow: Bool
+
+    public init(rate: Double, members: Int, labeled: Int, completion: Double?, accuracy: Double?, accuracyLower: Double?,
+                accuracyUpper: Double?, ppiEstimate: Double?, ppiLower: Double?, ppiUpper: Double?, naiveAccuracy: Double?,
+                selectionGap: Double?, selectionFlag: Bool, completionLow: Bool) {
+        self.rate = rate
+        self.members = members
+        self.labeled = labeled
+        self.completion = completion
+        self.accuracy = accuracy
+        self.accuracyLower = accuracyLower
+        self.accuracyUpper = accuracyUpper
+        self.ppiEstimate = ppiEstimate
+        self.ppiLower = ppiLower
+        self.ppiUpper = ppiUpper
+        self.naiveAccuracy = naiveAccuracy
+        self.selectionGap = selectionGap
+        self.selectionFlag = selectionFlag
+        self.completionLow = completionLow
+    }
+}

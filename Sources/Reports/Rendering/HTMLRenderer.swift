@@ -17,7 +17,15 @@ public enum HTMLRenderer {
                            model.acceptedErrorRate == nil ? "–" : "\(Numbers.percent(model.acceptedErrorRate)) vs \(Numbers.percent(model.alpha, 0))",
                            model.missedErrors.map(String.init) ?? "–", badge(model.driftStatus)]
                       }, rawColumns: [8])
-        body += "<ul class=\"verdicts\">" + report.models.map { "<li><strong>\(HTML.escape($0.model))</strong>: \(HTML.escape($0.verdict))</li>" }.joined() + "</ul></section>"
+        body += "<ul class=\"verdicts\">" + report.models.map { "<li><strong>\(HTML.escape($0.model))</strong>: \(HTML.escape($0.verdict))</li>" }.joined() + "</ul>"
+        body += "<h3>Which accuracy to trust</h3>"
+        let auditRows = AuditAccuracyTable.rows(report)
+        if auditRows.isEmpty {
+            body += "<p class=\"alert\">\(HTML.escape(AuditAccuracyTable.noAudit))</p>"
+        } else {
+            body += "<p>\(HTML.escape(AuditAccuracyTable.explanation))</p>" + table(AuditAccuracyTable.header, auditRows)
+        }
+        body += "</section>"
 
         body += "<section><h2>2. Uncertainty quality</h2>"
         for (index, model) in report.models.enumerated() {

@@ -25,6 +25,19 @@ public enum MarkdownRenderer {
         out.append("")
         for model in report.models { out.append("- **\(model.model)**: \(model.verdict)") }
         out.append("")
+        out.append("### Which accuracy to trust")
+        out.append("")
+        let auditRows = AuditAccuracyTable.rows(report)
+        if auditRows.isEmpty {
+            out.append(AuditAccuracyTable.noAudit)
+        } else {
+            out.append(AuditAccuracyTable.explanation)
+            out.append("")
+            out.append("| " + AuditAccuracyTable.header.joined(separator: " | ") + " |")
+            out.append("|---|" + String(repeating: "---:|", count: AuditAccuracyTable.header.count - 2) + "---|")
+            for row in auditRows { out.append("| " + row.joined(separator: " | ") + " |") }
+        }
+        out.append("")
         out.append("## 2. Uncertainty quality")
         out.append("")
         for model in report.models {
@@ -57,6 +70,12 @@ public enum MarkdownRenderer {
         out.append("")
         out.append("## 4. NOTA stress tests")
         out.append("")
+        let bases = Set(report.models.filter { $0.nota != nil }.map(\.findingsBasis))
+        if !bases.isEmpty {
+            out.append("Pairs whose clean prediction has a label from " + bases.sorted().joined(separator: " or ")
+                       + (bases == ["audit sample"] ? " (unbiased)." : " (biased towards escalated cases where no audit plan runs)."))
+            out.append("")
+        }
         let withProbes = report.models.filter { $0.nota != nil }
         if withProbes.isEmpty {
             out.append("No NOTA probes were logged this month. To log one, hide the correct option behind \"None of the above\" and send the prediction "

@@ -68,6 +68,23 @@ extension ModelSection {
                                       ("ece_nota", .number(method.eceNota)), ("fragility_auroc", .number(method.fragility))])
                          }))])
             } ?? .null),
+            ("findings_basis", .string(findingsBasis)),
+            ("audit", auditJSON),
+        ])
+    }
+
+    /// The audit sample's estimates beside the naive ones (null without an audit plan).
+    var auditJSON: JSONValue {
+        guard let audit else { return .null }
+        let accuracy: JSONValue = .object([("value", .number(audit.accuracy)), ("ci_lower", .number(audit.accuracyLower)),
+                                           ("ci_upper", .number(audit.accuracyUpper))])
+        let ppi: JSONValue = .object([("value", .number(audit.ppiEstimate)), ("ci_lower", .number(audit.ppiLower)),
+                                      ("ci_upper", .number(audit.ppiUpper))])
+        return .object([
+            ("rate", .number(audit.rate)), ("members", .count(audit.members)), ("labeled", .count(audit.labeled)),
+            ("completion", .number(audit.completion)), ("completion_warning", .bool(audit.completionLow)), ("accuracy", accuracy),
+            ("ppi_accuracy", ppi), ("naive_accuracy", .number(audit.naiveAccuracy)), ("selection_gap", .number(audit.selectionGap)),
+            ("selection_flag", .bool(audit.selectionFlag)), ("msp_auroc", .number(auditMSPAUROC)),
         ])
     }
 }

@@ -1,5 +1,7 @@
-/// Scores of one UE method on the clean prediction and on its NOTA probe.
+/// Scores of one UE method on the clean prediction and on its NOTA probe, over the pairs that carry the method.
 public struct PairedScores: Sendable {
+    /// The indices (into the pair outcomes) of the pairs where both sides carry the method; nil means every pair.
+    public let pairs: [Int]?
     /// The method's ranking score s (value for confidence methods, −value for uncertainty methods).
     public let clean: [Double]
     public let probe: [Double]
@@ -8,7 +10,10 @@ public struct PairedScores: Sendable {
     public let probeValues: [Double]
     public let isCalibrationScore: Bool
 
-    public init(clean: [Double], probe: [Double], cleanValues: [Double], probeValues: [Double], isCalibrationScore: Bool) {
+    public init(pairs: [Int]? = nil, clean: [Double], probe: [Double], cleanValues: [Double], probeValues: [Double],
+                isCalibrationScore: Bool) {
+        precondition(pairs.map { $0.count == clean.count } ?? true, "one score per pair that carries the method")
+        self.pairs = pairs
         self.clean = clean
         self.probe = probe
         self.cleanValues = cleanValues
@@ -17,8 +22,10 @@ public struct PairedScores: Sendable {
     }
 }
 
-/// NOTA statistics of one method.
+/// NOTA statistics of one method, over the pairs that carry it.
 public struct NotaMethodStatistics: Sendable, Equatable, Codable {
+    /// The pairs where both the clean prediction and the probe carry the method.
+    public let n: Int
     public let meanConfidenceClean: Double?
     public let meanConfidenceNota: Double?
     public let calibrationGapNota: Double?
@@ -53,18 +60,25 @@ public struct NotaStatistics: Sendable, Equatable, Codable {
         collapses = collapse.filter { $0 }.count
         var perMethod: [String: NotaMethodStatistics] = [:]
         for (name, scores) in methods {
-            let fragility = Discrimination.auroc(scores: cleanRight.map { -scores.clean[$0] }, positive: collapse)
+            // Every statistic of a method over its own pairs: client methods are often logged for some predictions only.
+            let pairIndices = scores.pairs ?? Array(cleanCorrect.indices)
+            let methodProbeCorrect = pairIndices.map { probeCorrect[$0] }
+            let rightPositions = pairIndices.indices.filter { cleanCorrect[pairIndices[$0]] }
+            let fragility = Discrimination.auroc(scores: rightPositions.map { -scores.clean[$0] },
+                                                 positive: rightPositions.map { !methodProbeCorrect[$0] })
             if scores.isCalibrationScore {
                 let meanNota = Descriptive.mean(scores.probeValues)
+                let methodNotaAccuracy = accuracy(methodProbeCorrect)
                 perMethod[name] = NotaMethodStatistics(
+                    n: pairIndices.count,
                     meanConfidenceClean: Descriptive.mean(scores.cleanValues),
                     meanConfidenceNota: meanNota,
-                    calibrationGapNota: meanNota.flatMap { mean in nota.map { mean - $0 } },
-                    eceNota: CalibrationMetrics.ece(scores: scores.probeValues, correct: probeCorrect, bins: bins)?.ece,
+                    calibrationGapNota: meanNota.flatMap { mean in methodNotaAccuracy.map { mean - $0 } },
+                    eceNota: CalibrationMetrics.ece(scores: scores.probeValues, correct: methodProbeCorrect, bins: bins)?.ece,
                     fragilityAUROC: fragility)
             } else {
                 perMethod[name] = NotaMethodStatistics(
-                    meanConfidenceClean: nil, meanConfidenceNota: nil, calibrationGapNota: nil, eceNota: nil,
+                    n: pairIndices.count, meanConfidenceClean: nil, meanConfidenceNota: nil, calibrationGapNota: nil, eceNota: nil,
                     fragilityAUROC: fragility)
             }
         }

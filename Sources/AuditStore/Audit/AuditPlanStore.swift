@@ -1,0 +1,198 @@
+import AuditCore
+import PQ
+
+/// Why an audit plan was refused; nothing was stored.
+public struct AuditPlanError: Error, CustomStringConvertible, Sendable {
+    /// The option or field at fault (`rate`, `seed`, `model`, `effective_from`).
+    public let field: String
+    public let description: String
+}
+
+/// A member of an audit sample still waiting for its clinician label.
+public struct AuditWorkItem: Sendable {
+    public let predictionID: String
+    public let occurredAt: Timestamp
+    public let site: String?
+    public let caseRef: String?
+    public let imageRef: String?
+    public let planID: Int64
+}
+
+/// The audit plans (append-only, hash-chained like calibration events) and the membership queries run on them.
+public enum AuditPlanStore {
+    /// Stores a new plan for `model`, chained after the newest plan.
+    ///
+    /// Re-creating a plan identical to a stored one (same model, effective_from, rate and seed) is a no-op that returns
+    /// the stored plan; any other plan with the same effective_from is refused.
+    /// - Throws: ``AuditPlanError`` for a rate outside (0, 1], a seed that is not 32 bytes, a plan for a model with no
+    ///   predictions (unless `allowNewModel`), or a second plan with the same effective_from.
+    public static func create(
+        _ connection: PQConnection, model: String, rate: Double, seed: [UInt8], effectiveFrom: Timestamp, createdBy: String,
+        reason: String, allowNewModel: Bool = false
+    ) throws -> (plan: AuditPlan, created: Bool) {
+        guard rate.isFinite, rate > 0, rate <= 1 else {
+            throw AuditPlanError(field: "rate", description: "rate must lie in (0, 1], not \(rate)")
+        }
+        guard seed.count == 32 else {
+            throw AuditPlanError(field: "seed", description: "the seed must be 32 bytes (64 hex digits), not \(seed.count) bytes")
+        }
+        guard !model.isEmpty else { throw AuditPlanError(field: "model", description: "the model name is empty") }
+        return try connection.transaction {
+            try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.auditPlans])
+            if !allowNewModel, try !ScoredPredictionQueries.modelExists(connection, model: model) {
+                throw AuditPlanError(field: "model", description:
+                    "unknown model '\(model)': no prediction of it is stored (check the name; to plan before its first prediction, pass --new-model)")
+            }
+            let seedHash = ChainHash.sha256(bytes: seed)
+            if let existing = try plans(connection, model: model).first(where: { $0.effectiveFrom == effectiveFrom }) {
+                if existing.rate == rate && existing.seedSHA256 == seedHash { return (existing, false) }
+                throw AuditPlanError(field: "effective_from", description:
+                    "model '\(model)' already has plan \(existing.planID) from \(effectiveFrom.rfc3339); plans are never edited: choose another --effective-from")
+            }
+            let previous = try chainHead(connection) ?? ChainHash.genesis
+            let draft = AuditPlan(planID: 0, model: model, rate: rate, seed: seed, seedSHA256: seedHash, effectiveFrom: effectiveFrom,
+                                  createdBy: createdBy, reason: reason, planHash: "", createdAt: effectiveFrom)
+            let hash = ChainHash.sha256(previous + "\n" + draft.canonicalText)
+            let result = try connection.query("""
+                INSERT INTO audit_plans (model, rate, seed, seed_sha256, member_bound, effective_from, created_by, reason,
+                                         prev_plan_hash, plan_hash)
+                VALUES ($1, $2, decode($3, 'hex'), $4, decode($5, 'hex'), $6, $7, $8, $9, $10) RETURNING plan_id
+                """, [model, rate, hex(seed), seedHash, AuditMembership.boundHex(rate: rate), effectiveFrom.rfc3339, createdBy, reason,
+                      previous, hash])
+            let id = Int64(result.int(0, 0)!)
+            return (try plans(connection, model: model).first { $0.planID == id }!, true)
+        }
+    }
+
+    /// Plans, newest first, of one model or of all.
+    public static func plans(_ connection: PQConnection, model: String? = nil) throws -> [AuditPlan] {
+        let result = try connection.query("""
+            SELECT plan_id, model, rate, encode(seed, 'hex'), seed_sha256, (extract(epoch FROM effective_from) * 1000000)::int8,
+                   created_by, reason, plan_hash, (extract(epoch FROM created_at) * 1000000)::int8
+            FROM audit_plans WHERE ($1::text IS NULL OR model = $1)
+            ORDER BY effective_from DESC, plan_id DESC
+            """, [model])
+        return (0..<result.rowCount).map { row in
+            AuditPlan(planID: Int64(result.int(row, 0)!), model: result.string(row, 1)!, rate: result.double(row, 2)!,
+                      seed: bytes(hex: result.string(row, 3)!), seedSHA256: result.string(row, 4)!,
+                      effectiveFrom: Timestamp(microseconds: Int64(result.int(row, 5)!)), createdBy: result.string(row, 6)!,
+                      reason: result.string(row, 7)!, planHash: result.string(row, 8)!,
+                      createdAt: Timestamp(microseconds: Int64(result.int(row, 9)!)))
+        }
+    }
+
+    /// The plans of every model, by model.
+    public static func schedules(_ connection: PQConnection) throws -> [String: AuditPlanSchedule] {
+        Dictionary(grouping: try plans(connection), by: \.model).mapValues { AuditPlanSchedule(plans: $0) }
+    }
+
+    /// The newest plan's hash: the head of the audit plan chain (nil when no plan exists).
+    public static func chainHead(_ connection: PQConnection) throws -> String? {
+        let result = try connection.query("SELECT plan_hash FROM audit_plans ORDER BY plan_id DESC LIMIT 1")
+        return result.rowCount == 0 ? nil : result.string(0, 0)
+    }
+
+    /// True when some plan has `hash` as its plan hash.
+    public static func containsLink(_ connection: PQConnection, hash: String) throws -> Bool {
+        try connection.query("SELECT EXISTS (SELECT 1 FROM audit_plans WHERE plan_hash = $1)", [hash]).bool(0, 0) == true
+    }
+
+    /// Recomputes the plan chain, each plan's seed hash and membership bound; returns the problems found.
+    public static func verify(_ connection: PQConnection) throws -> [String] {
+        let result = try connection.query("""
+            SELECT plan_id, model, rate, encode(seed, 'hex'), seed_sha256, encode(member_bound, 'hex'),
+                   (extract(epoch FROM effective_from) * 1000000)::int8, created_by, reason, prev_plan_hash, plan_hash
+            FROM audit_plans ORDER BY plan_id
+            """)
+        var problems: [String] = []
+        var previous = ChainHash.genesis
+        for row in 0..<result.rowCount {
+            let id = result.int(row, 0)!
+            let rate = result.double(row, 2)!
+            let plan = AuditPlan(planID: Int64(id), model: result.string(row, 1)!, rate: rate, seed: nil, seedSHA256: result.string(row, 4)!,
+                                 effectiveFrom: Timestamp(microseconds: Int64(result.int(row, 6)!)), createdBy: result.string(row, 7)!,
+                                 reason: result.string(row, 8)!, planHash: result.string(row, 10)!, createdAt: Timestamp(microseconds: 0))
+            if ChainHash.sha256(bytes: bytes(hex: result.string(row, 3)!)) != plan.seedSHA256 {
+                problems.append("audit plan \(id): its seed does not match the seed hash chained at creation (seed replaced)")
+            }
+            if rate > 0 && rate <= 1 && result.string(row, 5)! != AuditMembership.boundHex(rate: rate) {
+                problems.append("audit plan \(id): member_bound does not match its rate (membership altered)")
+            }
+            if result.string(row, 9)! != previous || plan.planHash != ChainHash.sha256(previous + "\n" + plan.canonicalText) {
+                problems.append("audit plan \(id): does not match the audit plan chain (edited, removed or inserted)")
+            }
+            previous = plan.planHash
+        }
+        return problems
+    }
+
+    /// The SQL test "p is an audit member of the plan in force at its occurred_at", for a query over `predictions p`.
+    static let memberJoin = """
+        JOIN LATERAL (
+            SELECT ap.plan_id, ap.seed, ap.member_bound FROM audit_plans ap
+            WHERE ap.model = p.model AND ap.effective_from <= p.occurred_at
+            ORDER BY ap.effective_from DESC LIMIT 1
+        ) plan ON substr(sha256(plan.seed || convert_to(p.prediction_id, 'UTF8')), 1, 8) < plan.member_bound
+        """
+
+    /// Audit members of `model` still without an effective label, oldest first (at most `limit`).
+    public static func worklist(_ connection: PQConnection, model: String, limit: Int = 1000) throws -> [AuditWorkItem] {
+        let result = try connection.query("""
+            SELECT p.prediction_id, (extract(epoch FROM p.occurred_at) * 1000000)::int8, p.site, p.case_ref, p.image_ref, plan.plan_id
+            FROM predictions p
+            \(memberJoin)
+            WHERE p.model = $1 AND p.perturbation_of IS NULL AND p.label IS NULL
+              AND p.occurred_at >= (SELECT min(effective_from) FROM audit_plans WHERE model = $1)
+              AND NOT EXISTS (SELECT 1 FROM ground_truth g WHERE g.prediction_id = p.prediction_id)
+            ORDER BY p.occurred_at, p.prediction_id
+            LIMIT $2
+            """, [model, limit])
+        return (0..<result.rowCount).map { row in
+            AuditWorkItem(predictionID: result.string(row, 0)!, occurredAt: Timestamp(microseconds: Int64(result.int(row, 1)!)),
+                          site: result.string(row, 2), caseRef: result.string(row, 3), imageRef: result.string(row, 4),
+                          planID: Int64(result.int(row, 5)!))
+        }
+    }
+
+    /// Audit members among the predictions stored by the given batches.
+    public static func memberCount(_ connection: PQConnection, batchIDs: [Int64]) throws -> Int {
+        guard !batchIDs.isEmpty, try connection.query("SELECT EXISTS (SELECT 1 FROM audit_plans)").bool(0, 0) == true else { return 0 }
+        return try connection.query("""
+            SELECT count(*) FROM predictions p
+            \(memberJoin)
+            WHERE p.batch_id = ANY($1::int8[]) AND p.perturbation_of IS NULL
+              AND p.model IN (SELECT model FROM audit_plans)
+            """, [batchIDs]).int(0, 0)!
+    }
+
+    /// Audit completion of `model` by month of occurred_at: members, and members with an effective label.
+    public static func completionByMonth(_ connection: PQConnection, model: String) throws -> [(month: String, members: Int, labeled: Int)] {
+        let result = try connection.query("""
+            SELECT to_char(p.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM'), count(*),
+                   count(*) FILTER (WHERE p.label IS NOT NULL OR EXISTS (SELECT 1 FROM ground_truth g WHERE g.prediction_id = p.prediction_id))
+            FROM predictions p
+            \(memberJoin)
+            WHERE p.model = $1 AND p.perturbation_of IS NULL
+              AND p.occurred_at >= (SELECT min(effective_from) FROM audit_plans WHERE model = $1)
+            GROUP BY 1 ORDER BY 1
+            """, [model])
+        return (0..<result.rowCount).map { (result.string($0, 0)!, result.int($0, 1)!, result.int($0, 2)!) }
+    }
+}
+
+/// Lower-case hex of `bytes`.
+func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef")
+    var text = ""
+    text.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 15)])
+    }
+    return text
+}
+
+/// The bytes of a hex text as PostgreSQL's `encode(…, 'hex')` writes it (always valid, even length).
+func bytes(hex text: String) -> [UInt8] {
+    (try? AuditSeed.bytes(hex: text)) ?? []
+}
