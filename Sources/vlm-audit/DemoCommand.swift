@@ -11,6 +11,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Folder for the simulated hospital files.") var data = ".vlm-audit/demo-data"
     @Option(help: "Folder for the report.") var out = "Reports"
+    @Option(name: .customLong("audit-rate"), help: "Share of predictions in the simulated audit sample.") var auditRate = 0.15
     @OptionGroup var database: DatabaseOptions
 
     func run() throws {
@@ -18,6 +19,7 @@ struct DemoCommand: ParsableCommand {
         options.simulation.models = models
         options.simulation.perModel = perModel
         options.simulation.seed = seed
+        options.simulation.auditRate = auditRate
         options.dataFolder = data
         options.reportFolder = out
         let started = Date()
@@ -27,15 +29,16 @@ struct DemoCommand: ParsableCommand {
         let report = summary.model
         print("")
         print("Monthly report \(summary.month) — per model:")
-        print("model".padding(toLength: 18, withPad: " ", startingAt: 0) + "accuracy   T       τ (accept msp ≥)   escalated   drift")
+        print("model".padding(toLength: 18, withPad: " ", startingAt: 0) + "accuracy*  T       τ (accept msp ≥)   escalated   drift")
         for model in report.models {
             let tau = model.calibrationVersion == nil ? "none active" : (model.threshold.map { String(format: "%.4f", $0) } ?? "+inf: escalate all")
             print(model.model.padding(toLength: 18, withPad: " ", startingAt: 0)
-                  + pad(model.accuracy.map { String(format: "%.3f", $0) } ?? "–", 11)
+                  + pad((model.audit?.ppiEstimate ?? model.accuracy).map { String(format: "%.3f", $0) } ?? "–", 11)
                   + pad(model.temperature.map { String(format: "%.3f", $0) } ?? "–", 8)
                   + pad(tau, 19) + pad(model.escalationRate.map { String(format: "%.1f %%", $0 * 100) } ?? "–", 12)
                   + (model.driftStatus ?? "–"))
         }
+        print("  * prediction-powered accuracy on the audit sample (below)")
         print("")
         print("Accuracy three ways, against the truth the simulator knows (\(summary.month)):")
         print("model".padding(toLength: 18, withPad: " ", startingAt: 0) + "naive      audit      prediction-powered (95 % CI)   true")

@@ -15,9 +15,14 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("first-model-change"),
             help: "What happens to the first model in the last month: none, confidence-inflation or new-model-version.")
     var firstModelChange = "none"
+    @Option(name: .customLong("audit-rate"),
+            help: "Share of predictions in the simulated hospital's audit sample, reviewed whatever their confidence (0: no audit).")
+    var auditRate = 0.15
+    @Flag(help: "Also write truth.jsonl, every clean prediction's true answer (for tests; never ingest it).") var truth = false
 
     func validate() throws {
         guard models > 0, perModel > 0, months > 0 else { throw ValidationError("--models, --per-model and --months must be positive") }
+        guard auditRate >= 0 && auditRate <= 1 else { throw ValidationError("--audit-rate must lie in [0, 1], not \(auditRate)") }
     }
 
     func run() throws {
@@ -32,10 +37,18 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("--first-model-change must be none, confidence-inflation or new-model-version")
         }
         options.firstModelChange = change
+        options.auditRate = auditRate
+        options.writeTruth = truth
         var simulator = FleetSimulator(options: options)
         let output = try simulator.write(to: out)
         for file in output.predictionFiles { print(file) }
         print(output.labelFile)
+        if let truthFile = output.truthFile { print(truthFile) }
+        if auditRate > 0 {
+            printError("the hospital's audit plan: rate \(auditRate) from \(output.start.rfc3339), seed \(AuditSeed.hex(options.auditSeed)) "
+                       + "(store it with: vlm-audit audit plan create --model M --rate \(auditRate) --effective-from \(output.start.rfc3339) "
+                       + "--seed \(AuditSeed.hex(options.auditSeed)))")
+        }
         printError("\(output.predictions) predictions, \(output.probes) NOTA probes, \(output.labels) labels (as of \(output.now.day)); manifest: \(output.manifest)")
     }
 }

@@ -24,7 +24,8 @@ struct CalibrationTests {
 
     @Test("an overconfident model gets T > 1 and lower hold-out ECE; an underconfident one T < 1")
     func temperatureDirection() throws {
-        let (app, now) = try Self.simulatedFleet()
+        // Labels are drawn mostly from escalated cases (docs/simulator.md): enough of them for a stable hold-out ECE.
+        let (app, now) = try Self.simulatedFleet(perModel: 4000)
         var options = RecalibrationOptions()
         options.asOf = now
         let outcomes = try app.recalibrate(models: nil, options: options)

@@ -106,7 +106,9 @@ struct CommandLineTests {
         let conninfo = try TestDatabase.createEmpty(prefix: "demo")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let arguments = ["demo", "--models", "5", "--per-model", "600", "--data", folder + "/data", "--out", folder + "/Reports"]
+        // The findings rest on the audit sample: a large share keeps this small fleet's sample big enough to show them.
+        let arguments = ["demo", "--models", "5", "--per-model", "1500", "--audit-rate", "0.6", "--data", folder + "/data",
+                         "--out", folder + "/Reports"]
         let first = try CLI.run(arguments, conninfo: conninfo)
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("verify: intact"))
@@ -130,5 +132,43 @@ struct CommandLineTests {
         let second = try CLI.run(arguments, conninfo: conninfo)
         #expect(second.status == 0, "\(second.output)")
         #expect(second.output.contains("0 new") && second.output.contains("verify: intact"))
+    }
+}
+
+/// `vlm-audit audit …` end to end: exit codes, JSON, and bad input refused with nothing stored.
+@Suite("command line: audit")
+struct AuditCommandLineTests {
+    @Test("plan create, list and worklist; a bad rate, seed or model exits non-zero and stores nothing")
+    func auditCommands() throws {
+        let conninfo = try TestDatabase.createEmpty(prefix: "cli")
+        _ = try CLI.run(["ingest", "predictions", try SampleRecords.file((0..<30).map {
+            SampleRecords.prediction(id: "c-\($0)", at: String(format: "2026-10-05T10:%02d:00Z", $0))
+        })], conninfo: conninfo)
+        let seed = String(repeating: "5a", count: 32)
+        let created = try CLI.run(["audit", "plan", "create", "--model", "m1", "--rate", "0.3", "--effective-from", "2026-10-01",
+                                   "--seed", seed, "--json"], conninfo: conninfo)
+        #expect(created.status == 0, "\(created.output)")
+        #expect(created.output.contains(#""seed_sha256":""#) && created.output.contains("created audit plan"))
+        for (arguments, message) in [
+            (["--model", "m1", "--rate", "0"], "--rate must lie in (0, 1]"),
+            (["--model", "m1", "--rate", "0.2", "--seed", "abc"], "64 hex digits"),
+            (["--model", "nobody", "--rate", "0.2"], "unknown model 'nobody'"),
+            (["--model", "m1", "--rate", "0.2", "--effective-from", "2026-10-01"], "already has plan"),
+        ] {
+            let refused = try CLI.run(["audit", "plan", "create"] + arguments, conninfo: conninfo)
+            #expect(refused.status != 0 && refused.output.contains(message), "\(arguments): \(refused.output)")
+        }
+        let list = try CLI.run(["audit", "plan", "list", "--json"], conninfo: conninfo)
+        #expect(list.status == 0)
+        let plans = try JSONParser.parse(String(list.output.split(separator: "\n").first { $0.hasPrefix("[") } ?? ""))
+        guard case .array(let entries) = plans else { Issue.record("no plan list"); return }
+        #expect(entries.count == 1 && entries[0]["seed"] == .string(seed))
+        let worklist = try CLI.run(["audit", "worklist", "--model", "m1", "--json"], conninfo: conninfo)
+        #expect(worklist.status == 0)
+        let document = try JSONParser.parse(String(worklist.output.split(separator: "\n").first { $0.hasPrefix("{") } ?? ""))
+        let expected = (0..<30).filter { AuditMembership.isMember(seed: try! AuditSeed.parse(hex: seed), predictionID: "c-\($0)", rate: 0.3) }
+        #expect(document["count"]?.integerValue == Int64(expected.count))
+        let verify = try CLI.run(["verify"], conninfo: conninfo)
+        #expect(verify.status == 0 && verify.output.contains("audit plan chain head: "), "\(verify.output)")
     }
 }

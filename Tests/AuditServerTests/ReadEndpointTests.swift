@@ -16,6 +16,7 @@ struct ReadEndpointTests {
             options.months = 2
             options.seed = 11
             options.driftEvent = false
+            options.auditRate = 0.5  // enough audited fit rows (≥ 200) for a guarantee that may be activated
         }
         var recalibration = RecalibrationOptions()
         recalibration.asOf = output.now

@@ -9,7 +9,7 @@ public enum HTMLRenderer {
 
         body += "<section><h2>1. Summary</h2>"
         body += "<p>\(report.models.count) models, \(report.fleet.predictions) predictions, \(report.fleet.labeled) with clinician ground truth, \(report.fleet.probes) NOTA stress probes.</p>"
-        body += table(["model", "predictions", "labeled", "label delay (d)", "accuracy (95 % CI)", "escalated", "accepted-set error vs α", "missed errors", "drift"],
+        body += table(["model", "predictions", "labeled", "label delay (d)", "naive accuracy: every label (95 % CI)", "escalated", "accepted-set error vs α", "missed errors", "drift"],
                       report.models.map { model in
                           [model.model, String(model.predictions), String(model.labeled), Numbers.fixed(model.medianLabelDelayDays, 1),
                            model.accuracy == nil ? "–" : "\(Numbers.percent(model.accuracy)) (\(Numbers.percent(model.accuracyLower))–\(Numbers.percent(model.accuracyUpper)))",

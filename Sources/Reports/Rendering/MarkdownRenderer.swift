@@ -14,7 +14,7 @@ public enum MarkdownRenderer {
         out.append("\(report.models.count) models, \(report.fleet.predictions) predictions this month, \(report.fleet.labeled) with clinician ground truth, "
                    + "\(report.fleet.probes) NOTA stress probes.")
         out.append("")
-        out.append("| model | predictions | labeled | label delay (d) | accuracy (95 % CI) | escalated | accepted-set error vs α | missed errors | drift |")
+        out.append("| model | predictions | labeled | label delay (d) | naive accuracy: every label (95 % CI) | escalated | accepted-set error vs α | missed errors | drift |")
         out.append("|---|---:|---:|---:|---|---:|---|---:|---|")
         for model in report.models {
             let ci = model.accuracy == nil ? "–" : "\(Numbers.percent(model.accuracy)) (\(Numbers.percent(model.accuracyLower))–\(Numbers.percent(model.accuracyUpper)))"
