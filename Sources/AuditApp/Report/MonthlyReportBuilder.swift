@@ -284,8 +284,14 @@ extension AuditApp {
     /// One plain-language paragraph per model.
     static func verdict(_ section: ModelSection) -> String {
         var sentences: [String] = []
-        if let accuracy = section.accuracy {
-            sentences.append("Accuracy \(percent(accuracy)) on \(section.labeled) labeled predictions.")
+        if let audit = section.audit, let estimate = audit.ppiEstimate ?? audit.accuracy {
+            var text = "Accuracy \(percent(estimate)) (95 % CI \(percent(audit.ppiLower ?? 0))–\(percent(audit.ppiUpper ?? 0)), on the audit "
+                + "sample: \(audit.labeled) of \(audit.members) members labeled); every label alone would say \(percent(audit.naiveAccuracy ?? 0))"
+            if audit.selectionFlag { text += ", outside that interval: the labels are not a random sample" }
+            if audit.completionLow { text += "; audit completion \(percent(audit.completion ?? 0)) is below 90 %: the missing labels may be the hard cases" }
+            sentences.append(text + ".")
+        } else if let accuracy = section.accuracy {
+            sentences.append("Accuracy \(percent(accuracy)) on \(section.labeled) labeled predictions (no audit plan: labels are not a random sample).")
         } else {
             sentences.append("No clinician labels yet; accuracy unknown.")
         }
@@ -303,7 +309,7 @@ extension AuditApp {
         } else {
             sentences.append("No active calibration: every answer needs clinician review.")
         }
-        if let auroc = section.methods.first(where: { $0.method == "msp" })?.auroc {
+        if let auroc = section.auditMSPAUROC ?? section.methods.first(where: { $0.method == "msp" })?.auroc {
             let quality = auroc >= 0.8 ? "well" : (auroc >= 0.65 ? "moderately" : "poorly")
             sentences.append("Its uncertainty separates right from wrong \(quality) (msp AUROC \(format(auroc))).")
         }

@@ -21,7 +21,7 @@ enum AuditAccuracyTable {
                 model.model, Numbers.percent(audit.naiveAccuracy),
                 audit.accuracy == nil ? "–" : "\(Numbers.percent(audit.accuracy)) (\(Numbers.percent(audit.accuracyLower))–\(Numbers.percent(audit.accuracyUpper)))",
                 audit.ppiEstimate == nil ? "–" : "\(Numbers.percent(audit.ppiEstimate)) (\(Numbers.percent(audit.ppiLower))–\(Numbers.percent(audit.ppiUpper)))",
-                Numbers.percent(audit.rate, 0), "\(audit.labeled) of \(audit.members)", Numbers.percent(audit.completion, 0),
+                Numbers.percent(audit.rate, 0), "\(audit.labeled) of \(audit.members)", Numbers.percent(audit.completion),
                 audit.selectionGap.map { ($0 >= 0 ? "+" : "−") + Numbers.fixed(abs($0) * 100, 1) + " pts" } ?? "–",
                 flags.isEmpty ? "–" : flags.joined(separator: "; "),
             ]

@@ -72,8 +72,9 @@ public enum MarkdownRenderer {
         out.append("")
         let bases = Set(report.models.filter { $0.nota != nil }.map(\.findingsBasis))
         if !bases.isEmpty {
-            out.append("Pairs whose clean prediction has a label from " + bases.sorted().joined(separator: " or ")
-                       + (bases == ["audit sample"] ? " (unbiased)." : " (biased towards escalated cases where no audit plan runs)."))
+            out.append(bases == ["audit sample"]
+                ? "Pairs whose clean prediction is in the labeled audit sample (a random sample: unbiased)."
+                : "Pairs whose clean prediction has a clinician label; where no audit plan runs, those labels lean towards escalated cases.")
             out.append("")
         }
         let withProbes = report.models.filter { $0.nota != nil }
