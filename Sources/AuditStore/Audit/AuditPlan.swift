@@ -69,8 +69,9 @@ public enum AuditMembership {
     /// lets SQL test membership on bytes (`member_bound`). Exact: u is monotone in X, so a binary search finds it.
     public static func bound(rate: Double) -> UInt64 {
         precondition(rate > 0 && rate <= 1, "an audit rate lies in (0, 1]")
-        var low: UInt64 = 0  // u(low) < q is unknown only for low itself; u(0) = 0 < q
-        var high = UInt64.max  // u(UInt64.max) = 1 ≥ q
+        // Invariant: u(low) < q ≤ u(high); u(0) = 0 and u(UInt64.max) = 1 (it rounds up to 2^64).
+        var low: UInt64 = 0
+        var high = UInt64.max
         while high - low > 1 {
             let middle = low + (high - low) / 2
             if Double(middle) * 0x1p-64 < rate { low = middle } else { high = middle }
@@ -81,12 +82,7 @@ public enum AuditMembership {
     /// ``bound(rate:)`` as 16 lower-case hex digits (8 big-endian bytes).
     public static func boundHex(rate: Double) -> String {
         let value = bound(rate: rate)
-        return (0..<8).map { byteHex(UInt8(truncatingIfNeeded: value >> (56 - 8 * $0))) }.joined()
-    }
-
-    private static func byteHex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+        return hex((0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) })
     }
 }
 

@@ -164,20 +164,6 @@ public enum AuditPlanStore {
               AND p.model IN (SELECT model FROM audit_plans)
             """, [batchIDs]).int(0, 0)!
     }
-
-    /// Audit completion of `model` by month of occurred_at: members, and members with an effective label.
-    public static func completionByMonth(_ connection: PQConnection, model: String) throws -> [(month: String, members: Int, labeled: Int)] {
-        let result = try connection.query("""
-            SELECT to_char(p.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM'), count(*),
-                   count(*) FILTER (WHERE p.label IS NOT NULL OR EXISTS (SELECT 1 FROM ground_truth g WHERE g.prediction_id = p.prediction_id))
-            FROM predictions p
-            \(memberJoin)
-            WHERE p.model = $1 AND p.perturbation_of IS NULL
-              AND p.occurred_at >= (SELECT min(effective_from) FROM audit_plans WHERE model = $1)
-            GROUP BY 1 ORDER BY 1
-            """, [model])
-        return (0..<result.rowCount).map { (result.string($0, 0)!, result.int($0, 1)!, result.int($0, 2)!) }
-    }
 }
 
 /// Lower-case hex of `bytes`.
