@@ -172,3 +172,22 @@ struct AuditCommandLineTests {
         #expect(verify.status == 0 && verify.output.contains("audit plan chain head: "), "\(verify.output)")
     }
 }
+
+/// A model name with no stored prediction is an error, never an empty answer or a stored run about nothing.
+@Suite("command line: unknown models")
+struct UnknownModelCommandLineTests {
+    @Test("evaluate, drift, recalibrate and audit worklist name the unknown model, exit 1, and store nothing")
+    func unknownModel() throws {
+        let conninfo = try TestDatabase.createEmpty(prefix: "cli")
+        _ = try CLI.run(["ingest", "predictions", try SampleRecords.file([SampleRecords.prediction(id: "u-1")])], conninfo: conninfo)
+        for arguments in [["evaluate", "--model", "no-such-model", "--json"], ["drift", "--model", "no-such-model", "--json"],
+                          ["recalibrate", "--model", "no-such-model"], ["audit", "worklist", "--model", "no-such-model"]] {
+            let result = try CLI.run(arguments, conninfo: conninfo)
+            #expect(result.status == 1, "\(arguments): \(result.output)")
+            #expect(result.output.contains("unknown model 'no-such-model'"), "\(arguments): \(result.output)")
+        }
+        let connection = try PQConnection(conninfo: conninfo)
+        #expect(try connection.query("SELECT count(*) FROM drift_runs").int(0, 0) == 0)
+        #expect(try connection.query("SELECT count(*) FROM calibration_versions").int(0, 0) == 0)
+    }
+}

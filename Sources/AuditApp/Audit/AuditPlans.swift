@@ -1,5 +1,6 @@
 import AuditCore
 import AuditStore
+import PQ
 
 /// What `audit plan create` asks for (docs/audit.md).
 public struct AuditPlanRequest: Sendable {
@@ -81,7 +82,7 @@ extension AuditApp {
     /// - Throws: ``UnknownModelError`` when the model has no predictions.
     public func auditWorklist(model: String, limit: Int = 1000) throws -> AuditWorklist {
         let connection = try migratedConnection()
-        guard try ScoredPredictionQueries.modelExists(connection, model: model) else { throw UnknownModelError(model: model) }
+        try Self.requireKnown([model], connection)
         return AuditWorklist(model: model, asOf: try ScoredPredictionQueries.now(connection),
                              items: try AuditPlanStore.worklist(connection, model: model, limit: limit))
     }
@@ -91,6 +92,16 @@ extension AuditApp {
 public struct UnknownModelError: Error, CustomStringConvertible, Sendable {
     public let model: String
     public var description: String { "unknown model '\(model)': no prediction of it is stored" }
+}
+
+extension AuditApp {
+    /// Throws ``UnknownModelError`` for the first named model with no stored prediction (nil names every model), so that
+    /// a typo is an error, never an empty answer or a stored run about nothing.
+    static func requireKnown(_ models: [String]?, _ connection: PQConnection) throws {
+        for model in models ?? [] where try !ScoredPredictionQueries.modelExists(connection, model: model) {
+            throw UnknownModelError(model: model)
+        }
+    }
 }
 
 /// The audit plan types the faces use, re-exported so that they need not import the store.

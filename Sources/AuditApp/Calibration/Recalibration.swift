@@ -49,6 +49,7 @@ extension AuditApp {
     public func recalibrate(models: [String]?, options: RecalibrationOptions) throws -> [RecalibrationOutcome] {
         let connection = try migratedConnection()
         let names = try models ?? ScoredPredictionQueries.modelNames(connection)
+        try Self.requireKnown(models, connection)
         return try names.map { model in
             try CalibrationStore.lockModel(connection, model: model)
             defer { try? CalibrationStore.unlockModel(connection, model: model) }

@@ -50,6 +50,7 @@ extension AuditApp {
     public func drift(models: [String]?, options: DriftOptions) throws -> [DriftRun] {
         let connection = try migratedConnection()
         let names = try models ?? ScoredPredictionQueries.modelNames(connection)
+        try Self.requireKnown(models, connection)
         let now = try options.asOf ?? ScoredPredictionQueries.now(connection)
         let orientations = try ScoredPredictionQueries.orientations(connection)
         return try names.map { model in

@@ -66,6 +66,7 @@ extension AuditApp {
     /// The `evaluate` use case: metrics of every UE method for `model` with from ≤ occurred_at < to.
     public func evaluate(model: String, from: Timestamp? = nil, to: Timestamp? = nil) throws -> JSONValue {
         let connection = try migratedConnection()
+        try Self.requireKnown([model], connection)
         return try evaluation(connection, model: model, from: from, to: to).json
     }
 
