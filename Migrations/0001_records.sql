@@ -2,18 +2,22 @@
 -- Rows are never updated or deleted: corrections are new rows (label revisions, calibration events).
 -- Timestamps of record come from the database clock. See docs/storage.md and docs/hash-chain.md.
 
--- Roles: the application writes and reads records; it can never change them. Roles are cluster-wide, so two
--- databases migrating at once may race to create them: the loser's error is expected and ignored.
+-- Roles: the application writes and reads records; it can never change them. They are created here only when the
+-- migrating role may create roles (a superuser, or CREATEROLE): a plain database owner migrates without them, and a
+-- DBA adds them later (docs/deployment.md). Every grant below is made only to roles that exist. Roles are cluster-wide,
+-- so two databases migrating at once may race to create them: the loser's error is expected and ignored.
 DO $$
 BEGIN
-    BEGIN
-        CREATE ROLE vlm_audit_app NOLOGIN;
-    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-    END;
-    BEGIN
-        CREATE ROLE vlm_audit_reader NOLOGIN;
-    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-    END;
+    IF (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user) THEN
+        BEGIN
+            CREATE ROLE vlm_audit_app NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END;
+        BEGIN
+            CREATE ROLE vlm_audit_reader NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END;
+    END IF;
 END
 $$;
 
@@ -204,6 +208,8 @@ $$;
 DO $$
 DECLARE
     record_table text;
+    has_app boolean := EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vlm_audit_app');
+    has_reader boolean := EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vlm_audit_reader');
 BEGIN
     FOREACH record_table IN ARRAY ARRAY['ingest_batches', 'ue_methods', 'predictions', 'ground_truth', 'quarantine',
                                         'calibration_versions', 'calibration_events', 'schema_migrations']
@@ -213,10 +219,13 @@ BEGIN
         EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT '
                        'EXECUTE FUNCTION vlm_audit_reject_change()', record_table || '_no_truncate', record_table);
         EXECUTE format('REVOKE ALL ON %I FROM PUBLIC', record_table);
-        EXECUTE format('GRANT SELECT, INSERT ON %I TO vlm_audit_app', record_table);
-        EXECUTE format('GRANT SELECT ON %I TO vlm_audit_reader', record_table);
+        IF has_app THEN EXECUTE format('GRANT SELECT, INSERT ON %I TO vlm_audit_app', record_table); END IF;
+        IF has_reader THEN EXECUTE format('GRANT SELECT ON %I TO vlm_audit_reader', record_table); END IF;
     END LOOP;
+    IF has_app THEN
+        GRANT SELECT ON effective_labels, calibration_status TO vlm_audit_app;
+        GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO vlm_audit_app;
+    END IF;
+    IF has_reader THEN GRANT SELECT ON effective_labels, calibration_status TO vlm_audit_reader; END IF;
 END
 $$;
-GRANT SELECT ON effective_labels, calibration_status TO vlm_audit_app, vlm_audit_reader;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO vlm_audit_app;

@@ -19,6 +19,14 @@ CREATE TRIGGER drift_runs_append_only BEFORE UPDATE OR DELETE ON drift_runs
 CREATE TRIGGER drift_runs_no_truncate BEFORE TRUNCATE ON drift_runs
     FOR EACH STATEMENT EXECUTE FUNCTION vlm_audit_reject_change();
 REVOKE ALL ON drift_runs FROM PUBLIC;
-GRANT SELECT, INSERT ON drift_runs TO vlm_audit_app;
-GRANT SELECT ON drift_runs TO vlm_audit_reader;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO vlm_audit_app;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vlm_audit_app') THEN
+        GRANT SELECT, INSERT ON drift_runs TO vlm_audit_app;
+        GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO vlm_audit_app;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vlm_audit_reader') THEN
+        GRANT SELECT ON drift_runs TO vlm_audit_reader;
+    END IF;
+END
+$$;

@@ -25,5 +25,11 @@ CREATE TRIGGER api_token_revocations_no_truncate BEFORE TRUNCATE ON api_token_re
     FOR EACH STATEMENT EXECUTE FUNCTION vlm_audit_reject_change();
 
 REVOKE ALL ON api_tokens, api_token_revocations FROM PUBLIC;
-GRANT SELECT, INSERT ON api_tokens, api_token_revocations TO vlm_audit_app;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO vlm_audit_app;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vlm_audit_app') THEN
+        GRANT SELECT, INSERT ON api_tokens, api_token_revocations TO vlm_audit_app;
+        GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO vlm_audit_app;
+    END IF;
+END
+$$;

@@ -30,5 +30,13 @@ CREATE TRIGGER drift_run_links_append_only BEFORE UPDATE OR DELETE ON drift_run_
 CREATE TRIGGER drift_run_links_no_truncate BEFORE TRUNCATE ON drift_run_links
     FOR EACH STATEMENT EXECUTE FUNCTION vlm_audit_reject_change();
 REVOKE ALL ON drift_run_links FROM PUBLIC;
-GRANT SELECT, INSERT ON drift_run_links TO vlm_audit_app;
-GRANT SELECT ON drift_run_links TO vlm_audit_reader;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vlm_audit_app') THEN
+        GRANT SELECT, INSERT ON drift_run_links TO vlm_audit_app;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vlm_audit_reader') THEN
+        GRANT SELECT ON drift_run_links TO vlm_audit_reader;
+    END IF;
+END
+$$;

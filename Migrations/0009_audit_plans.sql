@@ -28,8 +28,16 @@ CREATE TRIGGER audit_plans_append_only BEFORE UPDATE OR DELETE ON audit_plans
 CREATE TRIGGER audit_plans_no_truncate BEFORE TRUNCATE ON audit_plans
     FOR EACH STATEMENT EXECUTE FUNCTION vlm_audit_reject_change();
 REVOKE ALL ON audit_plans FROM PUBLIC;
-GRANT SELECT, INSERT ON audit_plans TO vlm_audit_app;
--- Readers see the design but not the seed: with it, membership becomes predictable.
-GRANT SELECT (plan_id, model, rate, seed_sha256, member_bound, effective_from, created_by, reason, prev_plan_hash,
-              plan_hash, created_at) ON audit_plans TO vlm_audit_reader;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO vlm_audit_app;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vlm_audit_app') THEN
+        GRANT SELECT, INSERT ON audit_plans TO vlm_audit_app;
+        GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO vlm_audit_app;
+    END IF;
+    -- Readers see the design but not the seed: with it, membership becomes predictable.
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vlm_audit_reader') THEN
+        GRANT SELECT (plan_id, model, rate, seed_sha256, member_bound, effective_from, created_by, reason, prev_plan_hash,
+                      plan_hash, created_at) ON audit_plans TO vlm_audit_reader;
+    END IF;
+END
+$$;

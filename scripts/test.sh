@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command: builds, starts a throwaway PostgreSQL cluster, runs every test against it,
-# and stops and removes the cluster afterwards, whether the tests pass or fail.
+# The README's test command: builds, starts a throwaway PostgreSQL cluster, runs every test against it, and stops and
+# removes the cluster afterwards, whether the tests pass or fail; then runs scripts/deployment-check.sh.
 # Extra arguments go to `swift test` (e.g. `scripts/test.sh --filter PQTests`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,3 +21,6 @@ export VLM_AUDIT_TEST_HOME="$home"
 export VLM_AUDIT_EXECUTABLE="$PWD/.build/debug/vlm-audit"
 unset DATABASE_URL PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGSERVICE PGSSLMODE
 swift test --skip-build "$@"
+# The deployment a hospital runs: its own server with password auth, a plain database owner, the binary installed
+# outside the checkout (skipped when only some tests were asked for).
+if [ $# -eq 0 ]; then scripts/deployment-check.sh "$VLM_AUDIT_EXECUTABLE"; fi

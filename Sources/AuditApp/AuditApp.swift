@@ -20,8 +20,7 @@ public struct AuditApp: Sendable {
 
     /// The application as configured by the environment (DATABASE_URL, PG*, or the embedded cluster).
     public static func fromEnvironment(migrations: String? = nil) -> AuditApp {
-        let folder = migrations.map { URL(fileURLWithPath: $0) } ?? Migrator.defaultFolder()
-        return AuditApp(database: AuditDatabase(location: .resolve(), migrationsFolder: folder))
+        AuditApp(database: AuditDatabase(location: .resolve(), migrationsFolder: migrations.map { URL(fileURLWithPath: $0) }))
     }
 
     /// A connection to a database whose schema is current (pending migrations are applied first).

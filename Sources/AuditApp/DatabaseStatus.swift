@@ -34,3 +34,10 @@ extension AuditApp {
             serverVersion: connection.serverMajorVersion, pendingMigrations: pending, counts: counts)
     }
 }
+
+extension AuditApp {
+    /// Grants the least-privilege roles that exist their access (``RoleGrants``); returns those granted and those missing.
+    public func grantRoles() throws -> (granted: [String], missing: [String]) {
+        try RoleGrants.apply(try migratedConnection())
+    }
+}

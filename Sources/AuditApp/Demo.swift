@@ -21,8 +21,8 @@ public struct DemoSummary: Sendable {
 
     /// The rendered report model.
     public var model: MonthlyReport { report.report }
-    /// Whether the chain verified (the report's integrity section).
-    public var verifyIntact: Bool { report.report.integrityIntact }
+    /// Whether everything verified, the schema comparison included (the report's integrity section).
+    public var verifyIntact: Bool { report.report.integrityComplete }
     /// The chain head quoted by the report.
     public var chainHead: String? { report.report.chainHead }
     /// Each model's true accuracy over the report month's clean predictions (the simulator knows every answer).
@@ -66,7 +66,8 @@ extension AuditApp {
         // The report verifies the whole chain for its integrity section; its result is the demo's verify step.
         let report = try writeMonthlyReport(month: lastMonth, outFolder: options.reportFolder)
         let model = report.report
-        step("verify: \(model.integrityIntact ? "intact" : "BROKEN"), chain head \(model.chainHead ?? "none")")
+        step("verify: \(model.integrityComplete ? "intact" : (model.integrityIntact ? "PARTIAL (schema not compared)" : "BROKEN")), "
+             + "chain head \(model.chainHead ?? "none")")
         return DemoSummary(month: lastMonth, report: report,
                            trueAccuracy: try Self.trueAccuracy(predictions: output.predictionFiles.last!, truth: output.truthFile!))
     }

@@ -18,7 +18,8 @@ public final class PQConnection {
     /// environment rules (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`, `PGSSLMODE`,
     /// `~/.pgpass`, service files) exactly as `psql` does.
     ///
-    /// - Throws: ``PQError`` of kind `.connection` with libpq's message (which never includes a password).
+    /// - Throws: ``PQError`` of kind `.connection` with libpq's message, every text of `conninfo` or `PGPASSWORD` that may
+    ///   be a password replaced (``ConnectionSecrets``).
     ///
     /// `connectTimeoutSeconds`, when given, bounds the time spent connecting unless the conninfo sets its own.
     public init(conninfo: String, applicationName: String = "vlm-audit", connectTimeoutSeconds: Int? = nil,
@@ -42,7 +43,7 @@ public final class PQConnection {
         guard PQstatus(connection) == CONNECTION_OK else {
             let error = PQError.from(result: nil, connection: connection, kind: .connection)
             PQfinish(connection)
-            throw error
+            throw error.redacting(ConnectionSecrets.secrets(in: conninfo))
         }
         handle = connection
         noticeSink = Unmanaged.passRetained(NoticeSink(logger: logger))

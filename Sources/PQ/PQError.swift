@@ -43,6 +43,16 @@ public struct PQError: Error, CustomStringConvertible, Sendable {
         return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
     }
 
+    /// True for a failure to connect that may pass by itself (the server is down, starting, stopping or out of reach),
+    /// as opposed to one retrying cannot fix (a wrong password, a missing database or role, a malformed conninfo).
+    public var isTransientConnectionFailure: Bool {
+        guard kind == .connection else { return false }
+        let transient = ["Connection refused", "timeout expired", "starting up", "shutting down", "No such file or directory",
+                         "server closed the connection", "could not receive data", "Network is unreachable", "No route to host",
+                         "in recovery mode", "too many clients"]
+        return transient.contains { message.contains($0) }
+    }
+
     /// True for a unique-constraint violation (SQLSTATE 23505).
     public var isUniqueViolation: Bool { sqlState == "23505" }
 

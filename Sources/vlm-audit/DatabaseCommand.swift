@@ -6,9 +6,28 @@ import Foundation
 struct DatabaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
-        abstract: "Manage the embedded local PostgreSQL cluster.",
-        subcommands: [Start.self, Stop.self, Status.self]
+        abstract: "Manage the embedded local PostgreSQL cluster; grant to the least-privilege roles.",
+        subcommands: [Start.self, Stop.self, Status.self, GrantRoles.self]
     )
+
+    struct GrantRoles: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "grant-roles",
+            abstract: "Grant the least-privilege roles vlm_audit_app and vlm_audit_reader their access (run as the database owner).",
+            discussion: """
+                The migrations create the roles only when the migrating role may create roles; a DBA creates them otherwise
+                (CREATE ROLE vlm_audit_app NOLOGIN; CREATE ROLE vlm_audit_reader NOLOGIN) and the owner runs this command.
+                See docs/deployment.md.
+                """)
+        @OptionGroup var options: DatabaseOptions
+
+        func run() throws {
+            let (granted, missing) = try options.app().grantRoles()
+            for role in granted { printError("granted: \(role)") }
+            for role in missing { printError("missing: role \(role) does not exist; a DBA creates it with CREATE ROLE \(role) NOLOGIN") }
+            if granted.isEmpty { throw ExitCode.failure }
+        }
+    }
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Initialise (if needed) and start the embedded cluster.")

@@ -12,9 +12,21 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Folder for the simulated hospital files.") var data = ".vlm-audit/demo-data"
     @Option(help: "Folder for the report.") var out = "Reports"
     @Option(name: .customLong("audit-rate"), help: "Share of predictions in the simulated audit sample.") var auditRate = 0.15
+    @Flag(name: .customLong("allow-external-database"),
+          help: "Run on the server DATABASE_URL or PG* names (a scratch database only: simulated records can never be deleted).")
+    var allowExternalDatabase = false
     @OptionGroup var database: DatabaseOptions
 
     func run() throws {
+        let app = database.app()
+        if case .external = app.database.location, !allowExternalDatabase {
+            printError("""
+                error: the demo runs only on its own embedded cluster: it writes simulated predictions, and an append-only \
+                store can never delete them. Unset DATABASE_URL and the PG* settings (VLM_AUDIT_HOME chooses the cluster's \
+                folder), or pass --allow-external-database for a scratch database.
+                """)
+            throw ExitCode.failure
+        }
         var options = DemoOptions()
         options.simulation.models = models
         options.simulation.perModel = perModel
@@ -23,7 +35,7 @@ struct DemoCommand: ParsableCommand {
         options.dataFolder = data
         options.reportFolder = out
         let started = Date()
-        let summary = try database.app().demo(options: options) {
+        let summary = try app.demo(options: options) {
             printError(String(format: "• [%5.1f s] ", Date().timeIntervalSince(started)) + $0)
         }
         let report = summary.model

@@ -96,7 +96,9 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let report = try database.app().verify(anchors: anchors)
         if json {
-            var object: [String: Any] = ["intact": report.intact, "batches": report.batches, "rows": report.rows,
+            // "intact" only when every check ran: a check that could not run never reads as passed.
+            var object: [String: Any] = ["intact": report.intact && report.schemaNotChecked == nil,
+                                         "complete": report.schemaNotChecked == nil, "batches": report.batches, "rows": report.rows,
                                          "problems": report.problems.map(\.description)]
             if let head = report.head {
                 object["head"] = ["hash": head.hash, "batch_id": head.batchID, "ingested_at": head.ingestedAt]
@@ -123,6 +125,11 @@ struct VerifyCommand: ParsableCommand {
         guard report.intact else {
             printError("BROKEN: \(report.problems.count) problem(s); first: \(report.problems[0])")
             for problem in report.problems.dropFirst().prefix(9) { printError("  \(problem)") }
+            throw ExitCode.failure
+        }
+        if let reason = report.schemaNotChecked {
+            printError("PARTIALLY VERIFIED: \(report.batches) batches and \(report.rows) rows are intact, but the schema was not compared "
+                       + "with the migrations (\(reason))")
             throw ExitCode.failure
         }
         printError("intact: \(report.batches) batches, \(report.rows) rows verified")

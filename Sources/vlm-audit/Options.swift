@@ -6,7 +6,7 @@ let vlmAuditVersionString = vlmAuditVersion
 
 /// Options every database command accepts.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: "Folder of the SQL migrations (default: ./Migrations or the package's).")
+    @Option(help: "Folder of SQL migrations to apply instead of the ones built into this binary (or VLM_AUDIT_MIGRATIONS).")
     var migrations: String?
 
     func app() -> AuditApp {

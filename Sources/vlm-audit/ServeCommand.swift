@@ -36,6 +36,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let service = try AuditService(app: database.app(), connections: connections, statementTimeoutSeconds: statementTimeout)
+        do {
+            try service.checkStartup()
+        } catch {
+            service.shutdown()
+            printError("vlm-audit serve: cannot start: \(error)")
+            throw ExitCode.failure
+        }
         var companions: [any Service] = []
         if let interval = recalibrateEvery.flatMap(parseInterval) {
             var options = RecalibrationOptions()

@@ -108,7 +108,11 @@ struct CommandLineTests {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // The findings rest on the audit sample: a large share keeps this small fleet's sample big enough to show them.
         let arguments = ["demo", "--models", "5", "--per-model", "1500", "--audit-rate", "0.6", "--data", folder + "/data",
-                         "--out", folder + "/Reports"]
+                         "--out", folder + "/Reports", "--allow-external-database"]
+        let refused = try CLI.run(Array(arguments.dropLast()), conninfo: conninfo)
+        #expect(refused.status == 1 && refused.output.contains("the demo runs only on its own embedded cluster"), "\(refused.output)")
+        #expect(try PQConnection(conninfo: conninfo).query("SELECT to_regclass('predictions') IS NULL").bool(0, 0) == true,
+                "a refused demo touches nothing")
         let first = try CLI.run(arguments, conninfo: conninfo)
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("verify: intact"))
@@ -189,5 +193,59 @@ struct UnknownModelCommandLineTests {
         let connection = try PQConnection(conninfo: conninfo)
         #expect(try connection.query("SELECT count(*) FROM drift_runs").int(0, 0) == 0)
         #expect(try connection.query("SELECT count(*) FROM calibration_versions").int(0, 0) == 0)
+    }
+}
+
+/// A check that could not run never reads as passed.
+@Suite("command line: partial verification")
+struct PartialVerifyCommandLineTests {
+    @Test("verify by a role that may not create the scratch schema exits 1 and says PARTIALLY VERIFIED; --json says intact false")
+    func partialVerify() throws {
+        let conninfo = try TestDatabase.createEmpty(prefix: "cli")
+        _ = try CLI.run(["ingest", "predictions", try SampleRecords.file([SampleRecords.prediction(id: "v-1")])], conninfo: conninfo)
+        let superuser = try PQConnection(conninfo: conninfo)
+        let role = "verifier_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))"
+        try superuser.execute("CREATE ROLE \(role) LOGIN IN ROLE vlm_audit_app")
+        let asVerifier = conninfo.replacingOccurrences(of: "user=\(TestDatabase.cluster.superuser)", with: "user=\(role)")
+        let result = try CLI.run(["verify", "--json"], conninfo: asVerifier)
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.output.contains("PARTIALLY VERIFIED") && result.output.contains("schema: NOT CHECKED"), "\(result.output)")
+        #expect(result.output.contains(#""intact":false"#) && result.output.contains(#""complete":false"#), "\(result.output)")
+        let full = try CLI.run(["verify", "--json"], conninfo: conninfo)
+        #expect(full.status == 0 && full.output.contains(#""intact":true"#) && full.output.contains(#""complete":true"#), "\(full.output)")
+    }
+}
+
+/// `serve` stops at start-up on a failure retrying cannot fix, with the server's message and no password.
+@Suite("command line: serve start-up")
+struct ServeStartupCommandLineTests {
+    @Test("a wrong password or a missing database stops serve at once, exit 1, with the reason", arguments: [
+        ("password=Wr0ng-Secret-9", "password authentication failed"), ("dbname=no_such_database_x", "does not exist"),
+    ])
+    func permanentFailuresStopStartup(setting: String, reason: String) throws {
+        let conninfo = try TestDatabase.createEmpty(prefix: "cli")
+        let admin = try PQConnection(conninfo: conninfo)
+        try admin.execute("""
+            DO $$ BEGIN CREATE ROLE \(TestDatabase.passwordRole) LOGIN PASSWORD 'right-secret';
+            EXCEPTION WHEN duplicate_object THEN NULL; END $$
+            """)
+        let target = setting.hasPrefix("password=")
+            ? conninfo.replacingOccurrences(of: "user=\(TestDatabase.cluster.superuser)", with: "user=\(TestDatabase.passwordRole)") + " " + setting
+            : conninfo + " " + setting
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).log").path
+        let child = try CLI.start(["serve", "--port", "0"], conninfo: target, log: log)
+        var status: Int32?
+        for _ in 0..<200 where status == nil {
+            var raw: Int32 = 0
+            if waitpid(child.processID, &raw, WNOHANG) == child.processID { status = (raw >> 8) & 0xff } else { usleep(100_000) }
+        }
+        if status == nil {
+            child.signal(SIGKILL)
+            _ = child.wait()
+        }
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(status == 1, "serve kept running: \(output)")
+        #expect(output.contains("cannot start") && output.contains(reason), "\(output)")
+        #expect(!output.contains("listening") && !output.contains("Wr0ng-Secret-9"), "\(output)")
     }
 }

@@ -20,6 +20,21 @@ struct MigrationAndSchemaTests {
         #expect(recorded == applied.count)
     }
 
+    @Test("the migrations built into the binary are Migrations/ byte for byte (run scripts/embed-migrations.py after adding one)")
+    func embeddedMigrationsMatchTheFolder() throws {
+        let embedded = try Migrator.embedded.migrations()
+        let files = try Migrator(folder: TestDatabase.migrations).migrations()
+        #expect(embedded.map(\.name) == files.map(\.name))
+        #expect(embedded.map(\.checksum) == files.map(\.checksum))
+        #expect(embedded == files)
+        #expect(embedded.count >= 9)
+        // A store migrated from the folder is current for the binary, and the other way round.
+        let connection = try PQConnection(conninfo: try TestDatabase.createEmpty(prefix: "mig"))
+        try Migrator(folder: TestDatabase.migrations).migrate(connection)
+        #expect(try Migrator.embedded.pending(connection).isEmpty)
+        #expect(try Migrator.embedded.migrate(connection).isEmpty)
+    }
+
     @Test("an applied migration that was edited is an error naming the file")
     func editedMigration() throws {
         let conninfo = try TestDatabase.createEmpty(prefix: "mig")
@@ -161,5 +176,53 @@ struct EmbeddedClusterTests {
             Issue.record("no settings should select the embedded cluster")
         }
         #expect(!DatabaseLocation.external(conninfo: "postgresql://u:secret@h/d").safeDescription.contains("secret"))
+    }
+}
+
+/// A hospital DBA's normal grant: a database owner with no CREATEROLE and no CREATEDB (docs/deployment.md).
+@Suite("a plain database owner")
+struct PlainOwnerTests {
+    /// A new login role that owns a new, empty database; returns its conninfo (the test cluster trusts its socket).
+    static func plainOwnerDatabase() throws -> String {
+        let superuser = try PQConnection(conninfo: try TestDatabase.createEmpty(prefix: "own"))
+        let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        let role = "plain_owner_\(suffix)"
+        try superuser.execute("CREATE ROLE \(role) LOGIN NOCREATEROLE NOCREATEDB NOSUPERUSER")
+        try superuser.execute("CREATE DATABASE owned_\(suffix) OWNER \(role)")
+        return TestDatabase.cluster.conninfo(database: "owned_\(suffix)").replacingOccurrences(
+            of: "user=\(TestDatabase.cluster.superuser)", with: "user=\(role)")
+    }
+
+    @Test("migrates, stores and verifies completely, the schema compared with the migrations")
+    func migrateAndVerify() throws {
+        let conninfo = try Self.plainOwnerDatabase()
+        let database = AuditDatabase(location: .external(conninfo: conninfo))
+        let connection = try database.connect()
+        #expect(try connection.query("SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user").bool(0, 0) == false)
+        let applied = try database.migrate(connection)
+        #expect(applied.count == (try Migrator.embedded.migrations()).count)
+        let schema = try SchemaCheck.check(connection, migrations: try Migrator.embedded.migrations())
+        #expect(schema.notChecked == nil, "\(schema.notChecked ?? "")")
+        #expect(schema.problems.isEmpty, "\(schema.problems)")
+        #expect(schema.compared > 100)
+        #expect(try ChainVerifier.verify(connection).intact)
+    }
+
+    @Test("db grant-roles gives the roles exactly the privileges the migrations grant where the roles exist")
+    func grantRolesMatchesMigrations() throws {
+        let connection = try TestDatabase.createMigrated(prefix: "own").connect()
+        let granted = try RoleGrants.held(connection)
+        #expect(granted.contains("vlm_audit_app INSERT predictions") && granted.contains("vlm_audit_reader SELECT audit_plans.seed_sha256"))
+        #expect(!granted.contains("vlm_audit_reader SELECT audit_plans.seed"), "a reader never sees the audit seed")
+        #expect(!granted.contains { $0.hasPrefix("vlm_audit_app UPDATE") || $0.hasPrefix("vlm_audit_app DELETE") })
+        try connection.execute("""
+            REVOKE ALL ON ALL TABLES IN SCHEMA public FROM vlm_audit_app, vlm_audit_reader;
+            REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM vlm_audit_app, vlm_audit_reader;
+            REVOKE SELECT (\(RoleGrants.readerPlanColumns)) ON audit_plans FROM vlm_audit_reader
+            """)
+        #expect(try RoleGrants.held(connection).isEmpty)
+        let outcome = try RoleGrants.apply(connection)
+        #expect(outcome.granted == ["vlm_audit_app", "vlm_audit_reader"] && outcome.missing.isEmpty)
+        #expect(try RoleGrants.held(connection) == granted)
     }
 }

@@ -265,3 +265,31 @@ struct PQConnectionTests {
         #expect(connection.isHealthy)
     }
 }
+
+/// No connection error the product passes on prints a password, however malformed the connection string.
+@Suite("connection errors never print a password")
+struct ConnectionSecretTests {
+    @Test("libpq's message about a malformed or refused connection has the password replaced", arguments: [
+        "postgresql://auditor:Sup3rSecretPw/audit",                         // no @: libpq reads the password as a port
+        "postgresql://auditor:Sup3rSecretPw@127.0.0.1:1/audit",             // refused
+        "postgresql://auditor:Sup3r%53ecretPw@127.0.0.1:1/audit",           // percent-encoded
+        "postgresql://127.0.0.1:1/audit?user=auditor&password=Sup3rSecretPw",
+        "host=127.0.0.1 port=1 user=auditor password=Sup3rSecretPw dbname=audit",
+        "host=127.0.0.1 port=1 user=auditor password='Sup3rSecretPw' dbname=audit",
+        "host=127.0.0.1 port=notaport password=Sup3rSecretPw",
+    ])
+    func redacted(conninfo: String) throws {
+        let error = try #require(throws: PQError.self) { try PQConnection(conninfo: conninfo, connectTimeoutSeconds: 2) }
+        #expect(!error.description.contains("Sup3rSecretPw") && !error.description.contains("Sup3r%53ecretPw"), "\(error)")
+        #expect(!error.message.isEmpty)
+    }
+
+    @Test("the secrets found in a connection string")
+    func secrets() {
+        #expect(ConnectionSecrets.secrets(in: "postgresql://u:p%40ss@h/db", environment: [:]) == ["p%40ss", "p@ss"])
+        #expect(ConnectionSecrets.secrets(in: "postgresql://u@h:5432/db", environment: [:]).isEmpty)
+        #expect(ConnectionSecrets.secrets(in: "postgresql://h:5432/db", environment: [:]).isEmpty, "a numeric port is not a secret")
+        #expect(ConnectionSecrets.secrets(in: "dbname=x", environment: ["PGPASSWORD": "envsecret"]) == ["envsecret"])
+        #expect(ConnectionSecrets.redact("bad \"p@ss\" here", secrets: ["p@ss"]) == "bad \"<redacted>\" here")
+    }
+}

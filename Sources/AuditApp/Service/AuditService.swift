@@ -20,6 +20,8 @@ public final class AuditService: Sendable {
     public let tokenCacheSeconds: Double
     /// Jobs allowed to wait for a connection before new calls are refused as busy.
     public let maximumQueue: Int
+    private let conninfo: String
+    private let connectTimeoutSeconds: Int
 
     private struct CachedCaller {
         let caller: Caller?
@@ -38,11 +40,29 @@ public final class AuditService: Sendable {
         self.maximumQueue = maximumQueue
         // Resolved once: the embedded cluster is started now, and not restarted behind an operator who stops it.
         let conninfo = try app.database.conninfo()
+        self.conninfo = conninfo
+        self.connectTimeoutSeconds = connectTimeoutSeconds
         pool = PQPool(size: connections) {
             let connection = try PQConnection(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds)
             try connection.execute("SET statement_timeout = '\(statementTimeoutSeconds)s'")
             return connection
         }
+    }
+
+    /// Connects once and brings the schema up to date, so that a failure retrying cannot fix (a wrong password, a missing
+    /// database, a schema that cannot be migrated) stops start-up with the server's message. An unreachable server does
+    /// not: the pool connects when it returns, and `/readyz` says it is unreachable until then.
+    /// - Throws: the ``PQError`` or migration failure, its text free of passwords.
+    public func checkStartup() throws {
+        let connection: PQConnection
+        do {
+            connection = try PQConnection(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds)
+        } catch let error as PQError where error.isTransientConnectionFailure {
+            app.logger.warning("the database is unreachable at start-up; serving, and not ready until it answers: \(error)")
+            return
+        }
+        try app.database.migrate(connection)
+        schemaReady.withLock { $0 = true }
     }
 
     /// Closes the pool once the calls in flight are done.
@@ -93,7 +113,13 @@ public final class AuditService: Sendable {
             }
         } catch {
             app.logger.warning("not ready: \(error)")
-            return Readiness(ready: false, reason: Self.isUnavailable(error) ? "database unavailable" : "database check failed")
+            let reason: String
+            if let error = error as? PQError, error.kind == .connection, !error.isTransientConnectionFailure {
+                reason = "the database refuses the connection (credentials, database or role): see the server's log"
+            } else {
+                reason = Self.isUnavailable(error) ? "database unreachable" : "database check failed: see the server's log"
+            }
+            return Readiness(ready: false, reason: reason)
         }
     }
 

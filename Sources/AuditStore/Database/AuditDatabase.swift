@@ -10,10 +10,11 @@ public struct AuditDatabase: Sendable {
     public let migrator: Migrator
     let logger: Logger
 
-    /// A database at `location`, migrated from `migrationsFolder`.
-    public init(location: DatabaseLocation, migrationsFolder: URL = Migrator.defaultFolder(), logger: Logger = Logger(label: "vlm-audit.store")) {
+    /// A database at `location`, migrated from the files of `migrationsFolder` (default: ``Migrator/configured(environment:)``,
+    /// the migrations built into this binary unless `VLM_AUDIT_MIGRATIONS` names a folder).
+    public init(location: DatabaseLocation, migrationsFolder: URL? = nil, logger: Logger = Logger(label: "vlm-audit.store")) {
         self.location = location
-        self.migrator = Migrator(folder: migrationsFolder)
+        self.migrator = migrationsFolder.map { Migrator(folder: $0) } ?? .configured()
         self.logger = logger
     }
 
@@ -23,7 +24,12 @@ public struct AuditDatabase: Sendable {
         case .external(let conninfo):
             return conninfo
         case .embedded(let cluster):
-            if try cluster.status() != .running { try cluster.start() }
+            if try cluster.status() != .running, try cluster.start() {
+                // Said once, by the command that started it: the cluster outlives the command on purpose (the next one
+                // connects at once), and nothing should keep running unannounced.
+                FileHandle.standardError.write(Data(("vlm-audit: started the embedded PostgreSQL cluster in \(cluster.home.path); "
+                    + "it keeps running after this command (`vlm-audit db stop` stops it)\n").utf8))
+            }
             return cluster.conninfo
         }
     }

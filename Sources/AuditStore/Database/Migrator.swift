@@ -3,6 +3,9 @@ import PQ
 
 /// Applies `Migrations/NNNN_name.sql` in order, each once, each in its own transaction, recorded in
 /// `schema_migrations` with its sha256; an applied file that has since changed is an error naming it.
+///
+/// The binary carries the migrations it was built with (``embedded``), so an installed binary needs no checkout;
+/// a folder given with `--migrations` or `VLM_AUDIT_MIGRATIONS` replaces them.
 public struct Migrator: Sendable {
     /// One migration file.
     public struct Migration: Sendable, Equatable {
@@ -37,6 +40,18 @@ public struct Migrator: Sendable {
         }
     }
 
+    /// Earlier texts of migrations that were rewritten without changing what they define where they ran: a store that
+    /// applied one of them is current. 0001, 0002, 0003 and 0007 created the roles and granted to them unconditionally,
+    /// which a plain database owner (no CREATEROLE) cannot do; their rewrites create roles only when the migrating role
+    /// may, and grant only to roles that exist (docs/deployment.md). The schema they define is the same, which `verify`'s
+    /// schema comparison (a replay of the current texts) checks on every store.
+    static let equivalentEarlierChecksums: [String: Set<String>] = [
+        "0001_records.sql": ["ac9f9edc98b3038c58d8779ad7632076eb5383ccfdd6c5ade4c2b839bc6d735e"],
+        "0002_drift_findings.sql": ["9bc7186d0b7f8ac949b05ac6b924b1996da1132a85ea540c2d6578024f43831e"],
+        "0003_api_tokens.sql": ["700ebbc92b38d886753e3cbe08f365aecf8ccf57484e855ad2d328ad6c0a314e"],
+        "0007_drift_run_chain.sql": ["1535283e76fd97fd9b6d2b8ebe78928ff57216a17f1a95c46a3f2197408406fa"],
+    ]
+
     /// The table of applied migrations, made before the first migration (which protects it like a record table).
     static let createSchemaMigrations = """
         CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -47,27 +62,44 @@ public struct Migrator: Sendable {
         )
         """
 
-    /// The folder holding the migration files.
-    public let folder: URL
+    /// The folder holding the migration files; nil for the ones built into this binary.
+    public let folder: URL?
 
-    /// A migrator over `folder`.
+    /// A migrator over the files of `folder`.
     public init(folder: URL) {
         self.folder = folder
     }
 
+    private init() {
+        folder = nil
+    }
+
+    /// The migrations built into this binary (scripts/embed-migrations.py writes them from `Migrations/`).
+    public static let embedded = Migrator()
+
+    /// Where the migrations come from, for messages.
+    public var sourceDescription: String { folder?.path ?? "built into this binary" }
+
     /// The migration files, in version order.
     public func migrations() throws -> [Migration] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
-            throw Failure.folderMissing(folder.path)
+        var files: [(name: String, bytes: [UInt8])] = []
+        if let folder {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
+                throw Failure.folderMissing(folder.path)
+            }
+            for name in names.sorted() where name.hasSuffix(".sql") {
+                files.append((name, Array(try Data(contentsOf: folder.appendingPathComponent(name)))))
+            }
+        } else {
+            files = Self.embeddedFiles.map { ($0.name, Array(Data(base64Encoded: $0.base64, options: .ignoreUnknownCharacters)!)) }
         }
         var result: [Migration] = []
-        for name in names.sorted() where name.hasSuffix(".sql") {
+        for (name, bytes) in files {
             guard let underscore = name.firstIndex(of: "_"), let version = Int(name[..<underscore]) else {
                 throw Failure.badFileName(name)
             }
-            let data = try Data(contentsOf: folder.appendingPathComponent(name))
-            let checksum = ChainHash.sha256(bytes: Array(data))
-            result.append(Migration(version: version, name: name, sql: String(decoding: data, as: UTF8.self), checksum: checksum))
+            result.append(Migration(version: version, name: name, sql: String(decoding: bytes, as: UTF8.self),
+                                    checksum: ChainHash.sha256(bytes: bytes)))
         }
         if let duplicate = Dictionary(grouping: result, by: \.version).first(where: { $0.value.count > 1 }) {
             throw Failure.duplicateVersion(duplicate.key)
@@ -91,7 +123,7 @@ public struct Migrator: Sendable {
         var appliedNow: [String] = []
         for migration in files {
             if let checksum = applied[migration.version] {
-                guard checksum == migration.checksum else {
+                guard checksum == migration.checksum || Self.equivalentEarlierChecksums[migration.name]?.contains(checksum) == true else {
                     throw Failure.checksumChanged(file: migration.name, applied: checksum, now: migration.checksum)
                 }
                 continue
@@ -128,27 +160,16 @@ public struct Migrator: Sendable {
         return result
     }
 
-    /// The `Migrations/` folder: `VLM_AUDIT_MIGRATIONS`, then `./Migrations`, then beside the executable's
-    /// package, then the source tree this binary was built from.
-    public static func defaultFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+    /// The migrations to apply: the folder named by `VLM_AUDIT_MIGRATIONS` when it is set, else the ones built into
+    /// this binary.
+    public static func configured(environment: [String: String] = ProcessInfo.processInfo.environment) -> Migrator {
         if let configured = environment["VLM_AUDIT_MIGRATIONS"], !configured.isEmpty {
-            return URL(fileURLWithPath: configured)
+            return Migrator(folder: URL(fileURLWithPath: configured))
         }
-        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Migrations")]
-        var executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        for _ in 0..<5 {
-            executable.deleteLastPathComponent()
-            candidates.append(executable.appendingPathComponent("Migrations"))
-        }
-        let sourceTree = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(sourceTree.appendingPathComponent("Migrations"))
-        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("0001_records.sql").path) }
-            ?? candidates[0]
+        return .embedded
     }
 }
 
-/// Advisory lock keys used by the store (one namespace, documented in docs/storage.md).
 enum StoreLocks {
     static let migrations: Int64 = 0x766c_6d61_0001
     static let chain: Int64 = 0x766c_6d61_0002

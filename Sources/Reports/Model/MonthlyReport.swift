@@ -250,6 +250,18 @@ public struct DataQuality: Sendable {
 
 extension MonthlyReport {
     /// What the comparison of the schema with the migrations found, in one sentence for the integrity section.
+    /// True only when every check ran and passed: rows, chains and the schema's comparison with the migrations.
+    public var integrityComplete: Bool { integrityIntact && schemaNotChecked == nil }
+
+    /// The integrity verdict as the report's first line states it; a check that could not run never reads as passed.
+    public var integrityVerdict: String {
+        if !integrityIntact { return "the audit log FAILED verification" }
+        if let reason = schemaNotChecked {
+            return "the audit log is only PARTIALLY verified: rows and chains are intact, but the schema was not compared with the migrations (\(reason))"
+        }
+        return "the audit log verified intact"
+    }
+
     public var schemaSentence: String {
         if let reason = schemaNotChecked { return "Schema: not compared with the migrations (\(reason))." }
         return "Schema: \(schemaDefinitions) definitions (views, triggers, functions, constraints, columns) compared with the migrations"

@@ -4,7 +4,7 @@ public enum HTMLRenderer {
     public static func render(_ report: MonthlyReport) -> String {
         var body = ""
         body += "<header><h1>Monthly clinical AI safety report — \(HTML.escape(report.month))</h1>"
-        body += "<p class=\"\(report.integrityIntact ? "ok" : "alert")\">Integrity: \(report.integrityIntact ? "audit log verified intact" : "audit log FAILED verification"). "
+        body += "<p class=\"\(report.integrityComplete ? "ok" : "alert")\">Integrity: \(HTML.escape(report.integrityVerdict)). "
         body += "Chain head <code>\(HTML.escape(report.chainHead ?? "none"))</code> (batch \(report.chainHeadBatch.map(String.init) ?? "–"), \(HTML.escape(report.chainHeadTime ?? "–"))).</p></header>"
 
         body += "<section><h2>1. Summary</h2>"
@@ -128,7 +128,9 @@ public enum HTMLRenderer {
             : table(["field", "quarantined", "example reason"], report.dataQuality.quarantinedByReason.map { [$0.field, String($0.count), $0.example] })
         body += "<p>Labels for unknown predictions: \(report.dataQuality.unknownPredictionLabels). Late labels (recorded &gt; 30 days after the prediction): \(report.dataQuality.lateLabels).</p></section>"
 
-        body += "<section><h2>8. Integrity</h2><p>\(report.integrityIntact ? "<code>vlm-audit verify</code>: intact." : "<code>vlm-audit verify</code>: BROKEN — " + HTML.escape(report.integrityProblems.prefix(5).joined(separator: "; ")))</p>"
+        let verifyLine = !report.integrityIntact ? "BROKEN — " + HTML.escape(report.integrityProblems.prefix(5).joined(separator: "; "))
+            : (report.integrityComplete ? "intact." : "PARTIALLY verified (schema not compared).")
+        body += "<section><h2>8. Integrity</h2><p><code>vlm-audit verify</code>: \(verifyLine)</p>"
         body += "<p>Chain head: <code>\(HTML.escape(report.chainHead ?? "none"))</code>; calibration chain head: "
             + "<code>\(HTML.escape(report.calibrationHead ?? "none"))</code>; drift chain head: <code>\(HTML.escape(report.driftHead ?? "none"))</code></p>"
             + "<p>\(HTML.escape(report.schemaSentence))</p></section>"

@@ -5,7 +5,7 @@ public enum MarkdownRenderer {
         var out: [String] = []
         out.append("# Monthly clinical AI safety report — \(report.month)")
         out.append("")
-        out.append("Integrity: \(report.integrityIntact ? "the audit log verified intact" : "**the audit log FAILED verification**"). "
+        out.append("Integrity: \(report.integrityComplete ? report.integrityVerdict : "**" + report.integrityVerdict + "**"). "
                    + "Chain head `\(report.chainHead ?? "none")` (batch \(report.chainHeadBatch.map(String.init) ?? "–"), \(report.chainHeadTime ?? "–")). "
                    + "Keep this page: the hash anchors the log's history outside the database.")
         out.append("")
@@ -128,7 +128,8 @@ public enum MarkdownRenderer {
         out.append("")
         out.append("## 8. Integrity")
         out.append("")
-        out.append(report.integrityIntact ? "`vlm-audit verify`: intact." : "`vlm-audit verify`: BROKEN — " + report.integrityProblems.prefix(5).joined(separator: "; "))
+        out.append(!report.integrityIntact ? "`vlm-audit verify`: BROKEN — " + report.integrityProblems.prefix(5).joined(separator: "; ")
+                   : (report.integrityComplete ? "`vlm-audit verify`: intact." : "`vlm-audit verify`: PARTIALLY verified (schema not compared)."))
         out.append("")
         out.append("Chain head: `\(report.chainHead ?? "none")`; calibration chain head: `\(report.calibrationHead ?? "none")`; "
                    + "drift chain head: `\(report.driftHead ?? "none")`")

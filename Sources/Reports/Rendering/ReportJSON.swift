@@ -6,7 +6,8 @@ extension MonthlyReport {
         .object([
             ("month", .string(month)),
             ("integrity", .object([
-                ("intact", .bool(integrityIntact)), ("problems", .array(integrityProblems.map { .string($0) })),
+                ("intact", .bool(integrityIntact)), ("complete", .bool(integrityComplete)),
+                ("problems", .array(integrityProblems.map { .string($0) })),
                 ("chain_head", .text(chainHead)), ("chain_head_batch", chainHeadBatch.map { .integer($0) } ?? .null),
                 ("chain_head_time", .text(chainHeadTime)), ("calibration_head", .text(calibrationHead)),
                 ("drift_head", .text(driftHead)),
