@@ -33,7 +33,7 @@ struct Routes: Sendable {
         v1.get("models/:model/evaluation") { request, context in try await evaluation(request, context) }
         v1.get("models/:model/drift") { _, context in
             try context.require(.read)
-            let model = try context.parameters.require("model")
+            let model = try context.modelParameter()
             guard let run = try await service.latestDrift(model: model).first else {
                 throw APIError.notFound("no drift check is stored for model \(model); run vlm-audit drift")
             }
@@ -42,7 +42,7 @@ struct Routes: Sendable {
         v1.get("reports/:month") { request, context in try await report(request, context) }
         v1.get("models/:model/audit/worklist") { request, context in
             try context.require(.read)
-            let model = try context.parameters.require("model")
+            let model = try context.modelParameter()
             let limit = try request.uri.queryParameters.get("limit").map { text -> Int in
                 guard let value = Int(text), value > 0, value <= 100_000 else {
                     throw APIError.badRequest("limit must be a whole number from 1 to 100000", field: "limit")
@@ -105,7 +105,7 @@ struct Routes: Sendable {
 
     private func calibration(_ request: Request, _ context: AuditRequestContext) async throws -> Response {
         try context.require(.read)
-        let model = try context.parameters.require("model")
+        let model = try context.modelParameter()
         guard let version = try await service.activeCalibration(model: model) else {
             throw APIError(.notFound, code: "no_active_calibration",
                            message: "model \(model) has no active calibration: escalate every case until one is activated")
@@ -126,7 +126,7 @@ struct Routes: Sendable {
 
     private func evaluation(_ request: Request, _ context: AuditRequestContext) async throws -> Response {
         try context.require(.read)
-        let model = try context.parameters.require("model")
+        let model = try context.modelParameter()
         let from = try instant(request, "from")
         let to = try instant(request, "to")
         if let from, let to, from >= to { throw APIError.badRequest("from must be before to", field: "from") }
@@ -152,11 +152,11 @@ struct Routes: Sendable {
             : Response.text(text, contentType: "application/json")
     }
 
-    /// An optional RFC 3339 query parameter.
+    /// An optional window bound: `YYYY-MM-DD` or RFC 3339, as the CLI takes it.
     private func instant(_ request: Request, _ name: String) throws -> Timestamp? {
         guard let text = request.uri.queryParameters[Substring(name)].map(String.init), !text.isEmpty else { return nil }
-        guard let instant = Timestamp(rfc3339: text) else {
-            throw APIError.badRequest("\(name) must be an RFC 3339 timestamp such as 2026-11-01T00:00:00Z", field: name)
+        guard let instant = Timestamp(dayOrRFC3339: text) else {
+            throw APIError.badRequest("\(name) must be YYYY-MM-DD or an RFC 3339 timestamp such as 2026-11-01T00:00:00Z", field: name)
         }
         return instant
     }
@@ -175,5 +175,17 @@ public struct ServerLimits: Sendable {
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumBatchRecords = maximumBatchRecords
         self.publicMetrics = publicMetrics
+    }
+}
+
+extension AuditRequestContext {
+    /// The `{model}` path segment, percent-decoded: a model named `x y`, `a/b` or `ñandú` arrives as `x%20y`, `a%2Fb` or
+    /// `%C3%B1and%C3%BA`.
+    func modelParameter() throws -> String {
+        let raw = try parameters.require("model")
+        guard let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
+            throw APIError.badRequest("the model in the path is not valid percent-encoded UTF-8", field: "model")
+        }
+        return decoded
     }
 }

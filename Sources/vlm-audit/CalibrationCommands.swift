@@ -5,7 +5,7 @@ import Foundation
 
 /// Parses `YYYY-MM-DD` or an RFC 3339 timestamp.
 func parseInstant(_ text: String, option: String) throws -> Timestamp {
-    if let timestamp = Timestamp(rfc3339: text) ?? Timestamp(rfc3339: text + "T00:00:00Z") { return timestamp }
+    if let timestamp = Timestamp(dayOrRFC3339: text) { return timestamp }
     throw ValidationError("\(option) must be YYYY-MM-DD or an RFC 3339 timestamp, not \(text)")
 }
 
@@ -52,7 +52,11 @@ struct RecalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recalibrate",
         abstract: "Fit and store new calibration versions (temperature + escalation threshold with a guarantee).",
-        discussion: "Accept (do not escalate) a prediction when its calibrated confidence ≥ τ; τ = +inf escalates everything.")
+        usage: "vlm-audit recalibrate (--model <model> | --all) [<options>]",
+        discussion: """
+            Name one model (--model M) or every model (--all). Accept (do not escalate) a prediction when its calibrated
+            confidence ≥ τ; τ = +inf escalates everything. The guarantee rests on the audit sample (docs/audit.md).
+            """)
     @Option(help: "One model.") var model: String?
     @Flag(help: "Every model with predictions.") var all = false
     @Option(help: "Fitting window before --as-of, e.g. 90d.") var window = "90d"
@@ -69,6 +73,7 @@ struct RecalibrateCommand: ParsableCommand {
 
     func validate() throws {
         guard (model == nil) != !all else { throw ValidationError("give --model M or --all") }
+        _ = try asOf.map { try parseInstant($0, option: "--as-of") }
         guard parseDays(window) != nil else { throw ValidationError("--window must look like 90d, not \(window)") }
         guard targetRisk > 0, targetRisk < 1 else { throw ValidationError("--target-risk must lie in (0, 1)") }
         guard delta > 0, delta < 1 else { throw ValidationError("--delta must lie in (0, 1)") }

@@ -20,12 +20,16 @@ struct DriftCommand: ParsableCommand {
 
     func validate() throws {
         if model != nil && all { throw ValidationError("give --model M or --all, not both") }
+        // Parsed here, not in run(), so that a malformed value prints drift's usage, not the top-level one.
+        _ = try reference.map { try Self.window($0, option: "--reference") }
+        _ = try current.map { try Self.window($0, option: "--current") }
+        _ = try asOf.map { try parseInstant($0, option: "--as-of") }
     }
 
     func run() throws {
         var options = DriftOptions()
-        options.reference = try reference.map { try window($0, option: "--reference") }
-        options.current = try current.map { try window($0, option: "--current") }
+        options.reference = try reference.map { try Self.window($0, option: "--reference") }
+        options.current = try current.map { try Self.window($0, option: "--current") }
         options.asOf = try asOf.map { try parseInstant($0, option: "--as-of") }
         let runs = try database.app().drift(models: model.map { [$0] }, options: options)
         if json { printJSON(.array(runs.map(\.findings))) }
@@ -42,7 +46,7 @@ struct DriftCommand: ParsableCommand {
         if runs.contains(where: { $0.status == "ALERT" }) { throw ExitCode(3) }
     }
 
-    private func window(_ text: String, option: String) throws -> (from: Timestamp, to: Timestamp) {
+    private static func window(_ text: String, option: String) throws -> (from: Timestamp, to: Timestamp) {
         let parts = text.components(separatedBy: "..")
         guard parts.count == 2 else { throw ValidationError("\(option) must be FROM..TO, not \(text)") }
         return (try parseInstant(parts[0], option: option), try parseInstant(parts[1], option: option))

@@ -23,8 +23,8 @@ struct IngestCommand: ParsableCommand {
         @Option(name: .customLong("batch-size"), help: "Records per transaction.")
         var batchSize = 10_000
 
-        @Option(help: "Batches of predictions committed at once, each on a database connection of its own (labels: 1).")
-        var connections = 2
+        @Option(help: "CSV delimiter: , or ; or tab (default: guessed from each file's header line).")
+        var delimiter: String?
 
         @Option(help: "Also write every rejected record, with its reason, to this JSON Lines file.")
         var rejects: String?
@@ -40,12 +40,15 @@ struct IngestCommand: ParsableCommand {
                 throw ValidationError("--format must be jsonl or csv, not \(format)")
             }
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-            guard connections > 0 else { throw ValidationError("--connections must be positive") }
+            if let delimiter, CSVParser.delimiters[delimiter] == nil {
+                throw ValidationError("--delimiter must be , or ; or tab, not \(delimiter)")
+            }
         }
 
-        func run(kind: RecordKind) throws {
-            let options = IngestOptions(kind: kind, format: format.flatMap(InputFormat.init(rawValue:)), batchSize: batchSize, rejectsPath: rejects,
-                                        commitLanes: connections)
+        func run(kind: RecordKind, connections: Int = 1) throws {
+            var options = IngestOptions(kind: kind, format: format.flatMap(InputFormat.init(rawValue:)), batchSize: batchSize,
+                                        rejectsPath: rejects, commitLanes: connections)
+            options.csvDelimiter = delimiter.flatMap { CSVParser.delimiters[$0] }
             let onTerminal = isatty(2) == 1
             let summary = try database.app().ingest(paths: files, options: options) { progress in
                 guard onTerminal else { return }
@@ -72,7 +75,13 @@ struct IngestCommand: ParsableCommand {
     struct Predictions: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Load prediction records.")
         @OptionGroup var arguments: Arguments
-        func run() throws { try arguments.run(kind: .predictions) }
+        @Option(help: "Batches committed at once, each on a database connection of its own.") var connections = 2
+
+        func validate() throws {
+            guard connections > 0 else { throw ValidationError("--connections must be positive") }
+        }
+
+        func run() throws { try arguments.run(kind: .predictions, connections: connections) }
     }
 
     struct Labels: ParsableCommand {

@@ -12,7 +12,8 @@ struct VLMAudit: AsyncParsableCommand {
         discussion: """
             Connection: DATABASE_URL or the standard libpq settings (PGHOST, PGPORT, PGUSER, …); with none set,
             an embedded PostgreSQL cluster in ./.vlm-audit (or VLM_AUDIT_HOME) is used and started on demand.
-            Exit status: 0 success, 1 failure or check failed, 2 usage error.
+            Exit status: 0 success, 1 failure or check failed (verify: broken or only partially verified), 2 usage error,
+            3 drift ALERT (drift).
             """,
         version: vlmAuditVersionString,
         subcommands: [

@@ -249,3 +249,23 @@ struct ServeStartupCommandLineTests {
         #expect(!output.contains("listening") && !output.contains("Wr0ng-Secret-9"), "\(output)")
     }
 }
+
+/// What `--help` and usage errors tell a new user.
+@Suite("command line: help and usage")
+struct HelpCommandLineTests {
+    @Test("help names every exit status, recalibrate's required choice, and each command's own options; a bad value shows that command's usage")
+    func help() throws {
+        let conninfo = "host=/nonexistent-vlm-audit-socket dbname=x"
+        let top = try CLI.run(["--help"], conninfo: conninfo)
+        #expect(top.output.contains("3 drift ALERT"), "\(top.output)")
+        let recalibrate = try CLI.run(["recalibrate", "--help"], conninfo: conninfo)
+        #expect(recalibrate.output.contains("vlm-audit recalibrate (--model <model> | --all)"), "\(recalibrate.output)")
+        let labels = try CLI.run(["ingest", "labels", "--help"], conninfo: conninfo)
+        #expect(!labels.output.contains("--connections") && labels.output.contains("--delimiter"), "\(labels.output)")
+        let predictions = try CLI.run(["ingest", "predictions", "--help"], conninfo: conninfo)
+        #expect(predictions.output.contains("--connections"))
+        let drift = try CLI.run(["drift", "--current", "yesterday"], conninfo: conninfo)
+        #expect(drift.status == 2 && drift.output.contains("--current must be FROM..TO") && drift.output.contains("Usage: vlm-audit drift"),
+                "\(drift.output)")
+    }
+}

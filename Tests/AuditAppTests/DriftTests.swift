@@ -73,6 +73,12 @@ struct DriftScenarioTests {
         #expect(inflated.status == "ALERT", "\(raised)")
         #expect(raised.contains { $0.check == "score distribution" && $0.subject == "msp" && $0.labelFree }, "\(raised)")
         #expect(!raised.contains { $0.check == "accuracy" }, "accuracy did not change: \(raised)")
+        // Every statistic a script may want is a number field: PSI and the KS D of each score distribution.
+        guard case .array(let findings)? = inflated.findings["findings"] else { Issue.record("no findings"); return }
+        let msp = try #require(findings.first { $0["check"] == .string("score distribution") && $0["subject"] == .string("msp") })
+        let d = try #require(msp["ks_d"]?.doubleValue)
+        #expect(d > 0 && d <= 1 && msp["psi"]?.doubleValue == msp["statistic"]?.doubleValue)
+        #expect(msp["message"]?.stringValue?.contains("KS D = ") == true)
         // The untouched models stay quiet.
         #expect(runs.filter { $0.model != inflated.model }.allSatisfy { $0.status != "ALERT" }, "\(runs.map { ($0.model, Self.raised($0)) })")
     }

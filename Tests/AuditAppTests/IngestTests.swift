@@ -192,6 +192,30 @@ struct IngestTests {
         #expect(again.duplicates == 1, "the JSON line is the same record as the CSV row")
     }
 
+    @Test("CSV as hospitals export it: semicolons or tabs, headers in any case, a byte-order mark; the same record each time",
+          arguments: [";", "\t"])
+    func csvDialects(delimiter: String) throws {
+        let header = "\u{FEFF}Prediction_ID;Model;Occurred_At;OPTIONS;option_probs;Predicted;confidence;attributes"
+            .replacingOccurrences(of: ";", with: delimiter)
+        let row = #"a;m1;2026-10-05T09:12:00Z;"[""option 0"",""option 1"",""option 2"",""option 3""]";"[0.6,0.2,0.1,0.1]";0;"{""verbalized"":0.8}";"{""modality"":""CT""}""#
+            .replacingOccurrences(of: ";", with: delimiter)
+        let summary = try app.ingest(paths: [try SampleRecords.file([header, row], extension: "csv")], options: IngestOptions(kind: .predictions))
+        #expect(summary.inserted == 1 && summary.rejected == 0)
+        let again = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a")])], options: IngestOptions(kind: .predictions))
+        #expect(again.duplicates == 1, "the JSON line is the same record as the CSV row")
+    }
+
+    @Test("a CSV header that does not match names the columns missing, unknown, found and expected, and stores nothing")
+    func csvWrongHeader() throws {
+        let path = try SampleRecords.file(["prediction;model;occurred_at;options;predicted;patient_name", "a;m1;2026-10-05T09:12:00Z;\"[]\";0;x"],
+                                          extension: "csv")
+        let error = try #require(throws: (any Error).self) { try app.ingest(paths: [path], options: IngestOptions(kind: .predictions)) }
+        let text = "\(error)"
+        #expect(text.contains("line 1") && text.contains("missing prediction_id") && text.contains("unknown prediction, patient_name"), "\(text)")
+        #expect(text.contains("found prediction | model") && text.contains("expected columns prediction_id, model"), "\(text)")
+        #expect(try counts().predictions == 0 && counts().quarantined == 0)
+    }
+
     @Test("batches of N rows: each is its own link in the chain")
     func batches() throws {
         let lines = (0..<25).map { SampleRecords.prediction(id: "r\($0)") }

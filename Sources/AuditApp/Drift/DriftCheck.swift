@@ -35,13 +35,15 @@ struct DriftFinding {
     var adjustedPValue: Double?
     /// Whether label-free checks can see this kind of change.
     let labelFree: Bool
+    /// Further named statistics of the check (the KS D beside a score distribution's PSI), as numbers for scripts.
+    var statistics: [(name: String, value: Double)] = []
 
     var json: JSONValue {
         .object([
             ("severity", .string(severity)), ("check", .string(check)), ("subject", .string(subject)),
             ("message", .string(message)), ("action", .text(action)), ("statistic", .number(statistic)),
             ("p_value", .number(pValue)), ("p_adjusted", .number(adjustedPValue)), ("label_free", .bool(labelFree)),
-        ])
+        ] + statistics.map { ($0.name, JSONValue.number($0.value)) })
     }
 }
 
@@ -119,7 +121,8 @@ extension AuditApp {
             findings.append(DriftFinding(
                 severity: band == .alert ? "ALERT" : (band == .warn ? "WARN" : "OK"), check: "score distribution", subject: name,
                 message: "\(name): PSI \(format(psi.psi)) (\(band.rawValue)), KS D = \(format(ks.statistic))",
-                action: band == .stable ? nil : "recalibrate: the \(name) distribution moved", statistic: psi.psi, pValue: ks.pValue, labelFree: true))
+                action: band == .stable ? nil : "recalibrate: the \(name) distribution moved", statistic: psi.psi, pValue: ks.pValue, labelFree: true,
+                statistics: [("psi", psi.psi), ("ks_d", ks.statistic)]))
         }
 
         // Label-free: escalation rate.

@@ -15,6 +15,8 @@ public struct IngestOptions: Sendable {
     public var rejectsPath: String?
     /// Batches of predictions committed at once, each on a connection of its own (labels: always one).
     public var commitLanes: Int
+    /// The CSV delimiter (`,`, `;` or tab); nil guesses it from each file's header line.
+    public var csvDelimiter: UInt8?
 
     public init(kind: RecordKind, format: InputFormat? = nil, batchSize: Int = 10_000, rejectsPath: String? = nil, commitLanes: Int = 2) {
         self.kind = kind
@@ -163,9 +165,9 @@ extension AuditApp {
     /// earlier batches. One thread, not more: the database's process, which the commits wait for, needs the other
     /// core (splitting this work over two threads made ingest slower on two cores).
     static func readBatches(path: String, options: IngestOptions) -> BatchPipeline<ReadBatch> {
-        let (kind, batchSize, format) = (options.kind, options.batchSize, options.format ?? .guess(path: path))
+        let (kind, batchSize, format, delimiter) = (options.kind, options.batchSize, options.format ?? .guess(path: path), options.csvDelimiter)
         return BatchPipeline { emit in
-            var source = try RecordSource(path: path, format: format, kind: kind)
+            var source = try RecordSource(path: path, format: format, kind: kind, delimiter: delimiter)
             var preparer = PreparedBatch.Preparer(expectedCount: batchSize)
             var started = DispatchTime.now()
             func emitBatch() -> Bool {

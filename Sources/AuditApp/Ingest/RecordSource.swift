@@ -45,13 +45,16 @@ struct RecordSource {
     private let format: InputFormat
     private let kind: RecordKind
     private var csvHeader: [String]?
+    /// The CSV delimiter: given, or guessed from the header line.
+    private var csvDelimiter: UInt8?
     /// The prediction read last by the fast path (see ``RawRecord/Content/scannedPrediction(line:)``).
     private(set) var scan = PredictionLine()
 
-    init(path: String, format: InputFormat, kind: RecordKind) throws {
+    init(path: String, format: InputFormat, kind: RecordKind, delimiter: UInt8? = nil) throws {
         lines = try ByteLineReader(path: path)
         self.format = format
         self.kind = kind
+        csvDelimiter = delimiter
     }
 
     mutating func next() throws -> RawRecord? {
@@ -97,19 +100,20 @@ struct RecordSource {
             if bytes.isEmpty { continue }
             let raw = Self.storableText(bytes, truncated: truncated)
             guard let header = csvHeader else {
-                switch CSVParser.fields(bytes) {
-                case .success(let names):
-                    csvHeader = names.map { $0.trimmingCharacters(in: " ") }
+                let delimiter = csvDelimiter ?? CSVParser.guessDelimiter(header: bytes)
+                csvDelimiter = delimiter
+                do {
+                    csvHeader = try CSVParser.header(try CSVParser.fields(bytes, delimiter: delimiter).get(), kind: kind)
                     continue
-                case .failure(let error):
-                    throw ByteLineReader.ReadError(description: "line \(first.number): the CSV header cannot be read: \(error)")
+                } catch {
+                    throw ByteLineReader.ReadError(description: "line \(first.number): \(error)")
                 }
             }
             if truncated > 0 {
                 return RawRecord(lineNumber: first.number, raw: raw, value: .failure(RecordRejection(field: nil,
                     reason: "record is longer than \(lines.maximumLineBytes) bytes; stored truncated")))
             }
-            switch CSVParser.fields(bytes) {
+            switch CSVParser.fields(bytes, delimiter: csvDelimiter!) {
             case .failure(let error):
                 return RawRecord(lineNumber: first.number, raw: raw, value: .failure(RecordRejection(field: nil, reason: "\(error)")))
             case .success(let cells):

@@ -205,3 +205,14 @@ private struct TimestampParser {
         return seconds * 1_000_000 + micros
     }
 }
+
+extension Timestamp {
+    /// A day (`YYYY-MM-DD`, meaning its midnight UTC) or an RFC 3339 timestamp: what the CLI and the HTTP API accept for
+    /// window bounds.
+    public init?(dayOrRFC3339 text: String) {
+        guard let instant = Timestamp(rfc3339: text) ?? (text.count == 10 ? Timestamp(rfc3339: text + "T00:00:00Z") : nil) else {
+            return nil
+        }
+        self = instant
+    }
+}

@@ -43,12 +43,14 @@ public let derivedMethodNames: Set<String> = ["msp", "margin", "entropy"]
 
 /// Checks records against the formats of docs/formats.md and turns them into typed records.
 public enum RecordValidator {
-    static let predictionFields: Set<String> = [
+    /// Every field of a prediction record.
+    public static let predictionFields: Set<String> = [
         "prediction_id", "model", "model_version", "site", "occurred_at", "case_ref", "image_ref", "attributes",
         "question", "options", "option_logits", "option_probs", "predicted", "confidence", "uncertainty",
         "perturbation", "label", "escalated", "calibration_version",
     ]
-    static let labelFields: Set<String> = ["prediction_id", "label", "reviewer", "reviewed_at", "note"]
+    /// Every field of a ground-truth record.
+    public static let labelFields: Set<String> = ["prediction_id", "label", "reviewer", "reviewed_at", "note"]
 
     /// Validates a prediction record. Cross-record rules (conflicts, method orientation history) are the store's.
     ///
