@@ -34,10 +34,10 @@ BEGIN
         GRANT SELECT, INSERT ON audit_plans TO vlm_audit_app;
         GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO vlm_audit_app;
     END IF;
-    -- Readers see the design but not the seed: with it, membership becomes predictable.
+    -- Readers (auditors, reporting) read the seed too: membership, the audit estimates and the reports need it. The
+    -- deployed model service never holds a database role; it learns membership only per prediction, over HTTP.
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vlm_audit_reader') THEN
-        GRANT SELECT (plan_id, model, rate, seed_sha256, member_bound, effective_from, created_by, reason, prev_plan_hash,
-                      plan_hash, created_at) ON audit_plans TO vlm_audit_reader;
+        GRANT SELECT ON audit_plans TO vlm_audit_reader;
     END IF;
 END
 $$;

@@ -3,7 +3,7 @@
 # authentication, a database owned by a plain role (no superuser, no CREATEROLE, no CREATEDB), and the vlm-audit binary
 # copied outside the source tree. It runs migrate → audit plan → ingest → recalibrate → report → verify as that owner,
 # checks that a wrong password fails with the server's message and no password printed, then plays the DBA's optional
-# step (create the least-privilege roles, `db grant-roles`) and reads as the reader role.
+# step (create the least-privilege roles, `db grant-roles`), evaluates as the reader role and checks it can change nothing.
 # Usage: scripts/deployment-check.sh [path/to/vlm-audit]   (default: .build/debug/vlm-audit)
 # Exits non-zero on the first step that fails; scripts/test.sh runs it after the test suite.
 set -euo pipefail
@@ -80,7 +80,12 @@ psql_dba "CREATE ROLE vlm_audit_app NOLOGIN; CREATE ROLE vlm_audit_reader NOLOGI
 vlm db grant-roles 2>&1 | grep -q "granted: vlm_audit_reader" || fail "db grant-roles"
 reader="postgresql://report_reader:readerpass@127.0.0.1:$port/audit"
 [ "$(psql "$reader" -qAt -c 'SELECT count(*) > 0 FROM predictions')" = t ] || fail "the reader cannot read predictions"
-if psql "$reader" -qAt -c 'SELECT seed FROM audit_plans' >/dev/null 2>&1; then fail "the reader can read audit seeds"; fi
+if psql "$reader" -qAt -c 'SELECT count(*) FROM api_tokens' >/dev/null 2>&1; then fail "the reader can read API tokens"; fi
 if psql "$reader" -qAt -c "DELETE FROM predictions" >/dev/null 2>&1; then fail "the reader can delete"; fi
-step "after the DBA's step, the reader role reads records, not audit seeds, and changes nothing"
+if psql "$reader" -qAt -c "INSERT INTO audit_plans (model) VALUES ('x')" >/dev/null 2>&1; then fail "the reader can insert"; fi
+evaluation=$(DATABASE_URL="$reader" vlm evaluate --model llava-med-7b --json 2>/dev/null) || fail "evaluate as the reader"
+grep -q '"audit":{' <<<"$evaluation" || fail "the reader's evaluation has no audit block"
+if out=$(DATABASE_URL="$reader" vlm verify 2>&1); then fail "verify as the reader (no CREATE for the schema comparison) passed"; fi
+grep -q "PARTIALLY VERIFIED" <<<"$out" || fail "verify as the reader: $out"
+step "after the DBA's step, the reader role evaluates with the audit sample, changes nothing, and its verify says partial"
 echo "deployment-check: 4 passed, 0 failed"

@@ -212,13 +212,12 @@ struct PlainOwnerTests {
     func grantRolesMatchesMigrations() throws {
         let connection = try TestDatabase.createMigrated(prefix: "own").connect()
         let granted = try RoleGrants.held(connection)
-        #expect(granted.contains("vlm_audit_app INSERT predictions") && granted.contains("vlm_audit_reader SELECT audit_plans.seed_sha256"))
-        #expect(!granted.contains("vlm_audit_reader SELECT audit_plans.seed"), "a reader never sees the audit seed")
+        #expect(granted.contains("vlm_audit_app INSERT predictions") && granted.contains("vlm_audit_reader SELECT audit_plans"))
+        #expect(!granted.contains { $0.hasPrefix("vlm_audit_reader") && $0.contains("api_token") }, "API tokens are the application's alone")
         #expect(!granted.contains { $0.hasPrefix("vlm_audit_app UPDATE") || $0.hasPrefix("vlm_audit_app DELETE") })
         try connection.execute("""
             REVOKE ALL ON ALL TABLES IN SCHEMA public FROM vlm_audit_app, vlm_audit_reader;
-            REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM vlm_audit_app, vlm_audit_reader;
-            REVOKE SELECT (\(RoleGrants.readerPlanColumns)) ON audit_plans FROM vlm_audit_reader
+            REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM vlm_audit_app, vlm_audit_reader
             """)
         #expect(try RoleGrants.held(connection).isEmpty)
         let outcome = try RoleGrants.apply(connection)

@@ -8,7 +8,7 @@ public struct AuditPlan: Sendable, Equatable {
     public let model: String
     /// q ∈ (0, 1].
     public let rate: Double
-    /// The secret 32-byte seed; nil when the reader may not see it (the reader role).
+    /// The secret 32-byte seed; nil only in a plan rebuilt from its hashed fields (`verify` reads the seed apart).
     public let seed: [UInt8]?
     /// Lower-case hex SHA-256 of the seed, chained at creation.
     public let seedSHA256: String

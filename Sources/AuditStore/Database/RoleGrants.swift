@@ -1,7 +1,7 @@
 import PQ
 
 /// The two database roles of least privilege and what they may touch (docs/deployment.md):
-/// `vlm_audit_app` reads and appends records (never changes them), `vlm_audit_reader` reads them (but not audit seeds).
+/// `vlm_audit_app` reads and appends records (never changes them), `vlm_audit_reader` reads them (auditors, reporting).
 ///
 /// The migrations create the roles only when the migrating role may (a superuser, or CREATEROLE) and grant only to roles
 /// that exist, so a plain database owner migrates without them. A DBA creates them later (`CREATE ROLE vlm_audit_app
@@ -16,13 +16,11 @@ public enum RoleGrants {
         "ingest_batches", "ue_methods", "predictions", "ground_truth", "quarantine", "calibration_versions", "calibration_events",
         "schema_migrations", "drift_runs", "api_tokens", "api_token_revocations", "drift_run_links", "audit_plans",
     ]
-    /// Tables the reader role reads whole.
+    /// Tables the reader role reads (API tokens are the application's alone).
     static let readTables = [
         "ingest_batches", "ue_methods", "predictions", "ground_truth", "quarantine", "calibration_versions", "calibration_events",
-        "schema_migrations", "drift_runs", "drift_run_links", "effective_labels", "calibration_status",
+        "schema_migrations", "drift_runs", "drift_run_links", "audit_plans", "effective_labels", "calibration_status",
     ]
-    /// The columns of `audit_plans` a reader may see: every one but the seed.
-    public static let readerPlanColumns = "plan_id, model, rate, seed_sha256, member_bound, effective_from, created_by, reason, prev_plan_hash, plan_hash, created_at"
 
     /// Grants to whichever of the two roles exist; returns the roles granted to and those missing.
     @discardableResult
@@ -41,7 +39,6 @@ public enum RoleGrants {
                     try connection.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(appRole)")
                 } else {
                     try connection.execute("GRANT SELECT ON \(readTables.joined(separator: ", ")) TO \(readerRole)")
-                    try connection.execute("GRANT SELECT (\(readerPlanColumns)) ON audit_plans TO \(readerRole)")
                 }
                 granted.append(role)
             }
