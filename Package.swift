@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Layers (see docs/architecture.md): faces (vlm-audit, AuditServer) → AuditApp → AuditStore / Statistics / Reports → AuditCore.
+/// Layers (README, "Layout"; the design's ARCHITECTURE.md): faces (vlm-audit, AuditServer) → AuditApp → AuditStore / Statistics / Reports → AuditCore.
 /// Nothing below a layer imports anything above it; SQL lives in AuditStore and Migrations/ only.
 let package = Package(
     name: "vlm-audit",

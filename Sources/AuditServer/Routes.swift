@@ -4,7 +4,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// The `/v1` endpoints, `/healthz`, `/readyz` and `/metrics` (docs/http-api.md, openapi.yaml).
+/// The `/v1` endpoints, `/healthz`, `/readyz` and `/metrics` (docs/http-api.md, docs/openapi.json).
 struct Routes: Sendable {
     let service: AuditService
     let limits: ServerLimits
