@@ -88,4 +88,33 @@ grep -q '"audit":{' <<<"$evaluation" || fail "the reader's evaluation has no aud
 if out=$(DATABASE_URL="$reader" vlm verify 2>&1); then fail "verify as the reader (no CREATE for the schema comparison) passed"; fi
 grep -q "PARTIALLY VERIFIED" <<<"$out" || fail "verify as the reader: $out"
 step "after the DBA's step, the reader role evaluates with the audit sample, changes nothing, and its verify says partial"
-echo "deployment-check: 4 passed, 0 failed"
+# The service as deployed: it starts as the owner, and its metrics parse with a real Prometheus parser.
+http_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+vlm serve --port "$http_port" --public-metrics > "$work/serve.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$http_port/readyz" >/dev/null || fail "serve did not become ready: $(cat "$work/serve.log")"
+curl -s "http://127.0.0.1:$http_port/v1/models" >/dev/null   # a 401, which the metrics must count too
+curl -sf "http://127.0.0.1:$http_port/metrics" > "$work/metrics.txt" || fail "GET /metrics"
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+python3 -m venv "$work/venv" >/dev/null && "$work/venv/bin/pip" install -q prometheus-client >/dev/null 2>&1 \
+    || fail "could not install prometheus-client from PyPI to parse the scrape (nothing was checked)"
+"$work/venv/bin/python" - "$work/metrics.txt" <<'PYTHON' || fail "the scrape does not parse or breaks a naming convention"
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+families = list(text_string_to_metric_families(open(sys.argv[1]).read()))
+assert families, "no metric families"
+for family in families:
+    assert family.name.startswith("vlm_audit_"), family.name
+    assert family.documentation, f"{family.name} has no HELP text"
+    if family.type == "histogram":
+        assert family.name.endswith("_seconds"), family.name
+    for sample in family.samples:
+        if family.type == "counter":
+            assert sample.name.endswith("_total") or sample.name.endswith("_created"), sample.name
+statuses = {s.labels.get("status") for f in families for s in f.samples if f.name == "vlm_audit_http_requests"}
+assert "401" in statuses and "200" in statuses, statuses
+print(f"deployment-check: the scrape parses with prometheus_client: {len(families)} families", file=sys.stderr)
+PYTHON
+step "serve starts as the owner; /metrics parses with prometheus_client and counts the 401 too"
+echo "deployment-check: 5 passed, 0 failed"

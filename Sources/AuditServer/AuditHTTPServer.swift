@@ -46,10 +46,10 @@ public struct AuditHTTPServer: Sendable {
 
     /// The router with every endpoint and middleware.
     func makeRouter() -> Router<AuditRequestContext> {
-        _ = ServerMetrics.registry // bootstrap swift-metrics before the metrics middleware makes its first meters
+        ServerMetrics.registerStartupSeries()
         let router = Router(context: AuditRequestContext.self)
+        router.middlewares.add(RequestMetricsMiddleware())
         router.middlewares.add(ErrorMiddleware())
-        router.middlewares.add(MetricsMiddleware())
         var open: Set<String> = ["/healthz", "/readyz"]
         if configuration.limits.publicMetrics { open.insert("/metrics") }
         router.middlewares.add(AuthenticationMiddleware(service: service, openPaths: open))

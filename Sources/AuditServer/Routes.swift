@@ -13,6 +13,7 @@ struct Routes: Sendable {
         router.get("/healthz") { _, _ in Response.json(.object([("status", .string("ok"))])) }
         router.get("/readyz") { _, _ in
             let readiness = await service.readiness()
+            ServerMetrics.readiness(readiness.ready)
             return Response.json(.object([("ready", .bool(readiness.ready)), ("reason", .text(readiness.reason))]),
                                  status: readiness.ready ? .ok : .serviceUnavailable)
         }

@@ -1,32 +1,88 @@
 import AuditApp
-import Metrics
+import Dispatch
+import Hummingbird
 import Prometheus
 import Synchronization
 
-/// The process's metrics: swift-metrics, exported in Prometheus text format by swift-prometheus.
-///
-/// swift-metrics has one global backend per process, so the registry is made and bootstrapped once, on first use.
+/// The service's metrics in Prometheus text format, named by Prometheus's conventions (`_total` counters, `_seconds`
+/// durations, a `# HELP` line each); docs/http-api.md lists every series.
 enum ServerMetrics {
-    static let registry: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        return registry
-    }()
+    static let registry = PrometheusCollectorRegistry()
+
+    /// Upper bounds of the request-duration buckets.
+    static let durationBuckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                                              .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+                                              .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30)]
+
+    /// One finished request: counted, and its duration observed, whatever its status.
+    static func requestFinished(method: String, route: String, status: Int, nanoseconds: UInt64) {
+        let labels = [("method", method), ("route", route), ("status", String(status))]
+        registry.makeCounter(name: "vlm_audit_http_requests_total", labels: labels,
+                             help: "HTTP requests answered, by method, route pattern and status code").increment()
+        registry.makeDurationHistogram(name: "vlm_audit_http_request_duration_seconds", labels: labels, buckets: durationBuckets,
+                                       help: "Time from receiving a request to its response, by method, route pattern and status code")
+            .record(.nanoseconds(Int64(clamping: nanoseconds)))
+    }
 
     /// Counts one request's records by kind and outcome.
     static func recordOutcomes(kind: String, inserted: Int, duplicates: Int, rejected: Int) {
-        _ = registry
         for (outcome, count) in [("inserted", inserted), ("duplicate", duplicates), ("quarantined", rejected)] where count > 0 {
-            Counter(label: "vlm_audit_records_total", dimensions: [("kind", kind), ("outcome", outcome)]).increment(by: count)
+            registry.makeCounter(name: "vlm_audit_records_total", labels: [("kind", kind), ("outcome", outcome)],
+                                 help: "Records received over HTTP, by kind (predictions, labels) and outcome (inserted, duplicate, quarantined)")
+                .increment(by: Int64(count))
         }
+    }
+
+    /// Makes the series that exist from start-up on, so that a dashboard or an alert rule finds them before the first event.
+    static func registerStartupSeries() {
+        readiness(false)
+        registry.makeCounter(name: "vlm_audit_db_unavailable_total", help: unavailableHelp)
+    }
+
+    static let unavailableHelp = "Requests answered 503 because the database was unreachable or busy"
+
+    /// The outcome of the latest readiness check: 1 ready, 0 not.
+    static func readiness(_ ready: Bool) {
+        registry.makeGauge(name: "vlm_audit_ready", help: "1 when the database answered and its schema was current at the last readiness check, else 0")
+            .set(to: ready ? 1 : 0)
+    }
+
+    /// A request refused because the database was unreachable or the service saturated (answered 503).
+    static func unavailable() {
+        registry.makeCounter(name: "vlm_audit_db_unavailable_total", help: unavailableHelp).increment()
     }
 
     /// The Prometheus exposition of every metric, with the pool's gauges read now.
     static func exposition(service: AuditService) -> [UInt8] {
         let usage = service.poolUsage
-        Gauge(label: "vlm_audit_db_pool_connections").record(usage.size)
-        Gauge(label: "vlm_audit_db_pool_busy").record(usage.busy)
-        Gauge(label: "vlm_audit_db_pool_waiting").record(usage.waiting)
+        for (name, value, help) in [
+            ("vlm_audit_db_pool_connections", usage.size, "Database connections in the service's pool"),
+            ("vlm_audit_db_pool_busy", usage.busy, "Pool connections running a request now"),
+            ("vlm_audit_db_pool_waiting", usage.waiting, "Requests waiting for a pool connection"),
+        ] {
+            registry.makeGauge(name: name, help: help).set(to: Double(value))
+        }
         return registry.emitToBuffer()
+    }
+}
+
+/// Counts every request and observes its duration after ``ErrorMiddleware`` has turned errors into responses, so that
+/// 4xx and 5xx answers are measured like the rest; the route is the matched pattern (`/v1/models/{model}/evaluation`),
+/// never the raw path, so that a model name cannot multiply the series.
+struct RequestMetricsMiddleware: RouterMiddleware {
+    typealias Context = AuditRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let response = try await next(request, context)
+        // Hummingbird names a path no route matched "NotFound" (or leaves it nil).
+        let route = context.endpointPath.flatMap { path in
+            path == "NotFound" || path == "/NotFound" ? nil
+                : "/" + path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+        } ?? "unmatched"
+        ServerMetrics.requestFinished(method: request.method.rawValue, route: route, status: response.status.code,
+                                      nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+        if response.status == .serviceUnavailable && route != "/readyz" { ServerMetrics.unavailable() }
+        return response
     }
 }

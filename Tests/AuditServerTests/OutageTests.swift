@@ -45,6 +45,12 @@ struct OutageTests {
             #expect(try during.json()["code"] == .string("unavailable"))
             #expect(try await client.send("GET", "/readyz").status == 503)
             #expect(try await client.send("GET", "/healthz").status == 200)
+            // The metrics scrape goes on through the outage with the token known from before it (the harness caches no
+            // token, so this is the stale path), and shows the outage.
+            let metrics = try await client.send("GET", "/metrics", token: token)
+            #expect(metrics.status == 200)
+            #expect(metrics.text.contains("vlm_audit_ready 0") && metrics.text.contains("vlm_audit_db_unavailable_total 1"), "\(metrics.text)")
+            #expect(try await client.send("GET", "/v1/models", token: token).status == 503, "only the scrape accepts a token it cannot look up")
 
             try cluster.start()
             var ready = false

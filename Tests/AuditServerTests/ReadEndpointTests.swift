@@ -104,7 +104,7 @@ struct ReadEndpointTests {
             #expect(text.contains(#"vlm_audit_records_total{kind="predictions",outcome="inserted"}"#))
             #expect(text.contains(#"vlm_audit_records_total{kind="predictions",outcome="quarantined"}"#))
             #expect(text.contains("vlm_audit_db_pool_connections 2"))
-            #expect(text.contains(#"http_server_request_duration_bucket{http_route="/v1/predictions""#))
+            #expect(text.contains(#"vlm_audit_http_request_duration_seconds_bucket{method="POST",route="/v1/predictions",status="201""#))
         }
     }
 }

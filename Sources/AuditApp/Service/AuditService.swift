@@ -124,12 +124,21 @@ public final class AuditService: Sendable {
     }
 
     /// The caller holding the bearer token `secret`, or nil (unknown, revoked or malformed). Remembered briefly.
-    public func caller(secret: String) async throws -> Caller? {
+    ///
+    /// With `staleWhenUnavailable`, a token that was valid when last looked up is still accepted while the database is
+    /// unreachable (the metrics scrape, so that an outage shows in the metrics instead of hiding them).
+    public func caller(secret: String, staleWhenUnavailable: Bool = false) async throws -> Caller? {
         guard APITokens.isWellFormed(secret) else { return nil } // no database round trip for garbage
         let key = APITokens.hash(secret)
         let now = DispatchTime.now().uptimeNanoseconds
-        if let cached = tokenCache.withLock({ $0[key] }), cached.until > now { return cached.caller }
-        let caller = try await run { app in try AuditApp.caller(secret: secret, on: app.migratedConnection()) }
+        let cached = tokenCache.withLock { $0[key] }
+        if let cached, cached.until > now { return cached.caller }
+        let caller: Caller?
+        do {
+            caller = try await run { app in try AuditApp.caller(secret: secret, on: app.migratedConnection()) }
+        } catch where staleWhenUnavailable && Self.isUnavailable(error) && cached?.caller != nil {
+            return cached?.caller
+        }
         let until = now + UInt64(tokenCacheSeconds * 1e9)
         tokenCache.withLock { cache in
             if cache.count > 10_000 { cache.removeAll() }
