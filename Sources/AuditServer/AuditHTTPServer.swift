@@ -30,6 +30,8 @@ public struct AuditHTTPServer: Sendable {
     }
 
     public let service: AuditService
+    /// This server's metrics (`GET /metrics`).
+    let metrics = ServerMetrics()
     public let configuration: Configuration
     /// Extra services run beside the server and shut down with it (e.g. the recalibration scheduler).
     public let companions: [any Service]
@@ -46,14 +48,16 @@ public struct AuditHTTPServer: Sendable {
 
     /// The router with every endpoint and middleware.
     func makeRouter() -> Router<AuditRequestContext> {
-        ServerMetrics.registerStartupSeries()
+        let routes = Routes(service: service, limits: configuration.limits, metrics: metrics)
+        let table = Router(context: AuditRequestContext.self)
+        routes.register(on: table)
         let router = Router(context: AuditRequestContext.self)
-        router.middlewares.add(RequestMetricsMiddleware())
-        router.middlewares.add(ErrorMiddleware())
+        router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
+        router.middlewares.add(ErrorMiddleware(routes: table.routes.map { ($0.method.rawValue, $0.path.description.split(separator: "/")) }))
         var open: Set<String> = ["/healthz", "/readyz"]
         if configuration.limits.publicMetrics { open.insert("/metrics") }
         router.middlewares.add(AuthenticationMiddleware(service: service, openPaths: open))
-        Routes(service: service, limits: configuration.limits).register(on: router)
+        routes.register(on: router)
         return router
     }
 

@@ -4,15 +4,25 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Answers every error as the API's JSON error document; database outages become 503 with `Retry-After`.
+/// Answers every error as the API's JSON error document; database outages become 503 with `Retry-After`, and a known
+/// path asked with a method it does not serve becomes 405 with `Allow`.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = AuditRequestContext
+    /// Every route as (method, path segments), a `{name}` (or `:name`) segment matching any one segment.
+    let routes: [(method: String, segments: [Substring])]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let error as HTTPError where error.status == .notFound && !allowedMethods(request.uri.path).isEmpty {
+            let allowed = allowedMethods(request.uri.path)
+            var response = try APIError(.methodNotAllowed, code: "method_not_allowed",
+                                        message: "\(request.method) is not served on this path; use \(allowed.joined(separator: " or "))")
+                .response(from: request, context: context)
+            response.headers[.allow] = allowed.joined(separator: ", ")
+            return response
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed" : "http_error"
             let message = error.status == .notFound ? "no such resource" : (error.body ?? error.status.reasonPhrase)
@@ -49,6 +59,18 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         context.caller = caller
         return try await next(request, context)
+    }
+}
+
+extension ErrorMiddleware {
+    /// The methods the routes serve on `path`, sorted; empty when no route has this path.
+    func allowedMethods(_ path: String) -> [String] {
+        let segments = path.split(separator: "/")
+        let matching = routes.filter { route in
+            route.segments.count == segments.count
+                && zip(route.segments, segments).allSatisfy { pattern, segment in pattern.hasPrefix("{") || pattern.hasPrefix(":") || pattern == segment }
+        }
+        return Set(matching.map(\.method)).sorted()
     }
 }
 

@@ -8,19 +8,20 @@ import NIOCore
 struct Routes: Sendable {
     let service: AuditService
     let limits: ServerLimits
+    let metrics: ServerMetrics
 
     func register(on router: Router<AuditRequestContext>) {
         router.get("/healthz") { _, _ in Response.json(.object([("status", .string("ok"))])) }
         router.get("/readyz") { _, _ in
             let readiness = await service.readiness()
-            ServerMetrics.readiness(readiness.ready)
+            metrics.readiness(readiness.ready)
             return Response.json(.object([("ready", .bool(readiness.ready)), ("reason", .text(readiness.reason))]),
                                  status: readiness.ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, context in
             if !limits.publicMetrics { try context.require(.read) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: ServerMetrics.exposition(service: service))))
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(service: service))))
         }
         let v1 = router.group("v1")
         v1.post("predictions") { request, context in try await ingest(.predictions, request, context) }
@@ -88,7 +89,7 @@ struct Routes: Sendable {
         }
         let caller = context.caller!
         let result = try await service.ingest(records, kind: kind, source: "http:\(caller.name)")
-        ServerMetrics.recordOutcomes(kind: kind.rawValue, inserted: result.inserted, duplicates: result.duplicates, rejected: result.rejected)
+        metrics.recordOutcomes(kind: kind.rawValue, inserted: result.inserted, duplicates: result.duplicates, rejected: result.rejected)
         guard single else { return Response.json(result.json) }
         let outcome = result.outcomes[0]
         switch outcome.status {

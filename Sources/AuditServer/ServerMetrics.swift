@@ -5,17 +5,23 @@ import Prometheus
 import Synchronization
 
 /// The service's metrics in Prometheus text format, named by Prometheus's conventions (`_total` counters, `_seconds`
-/// durations, a `# HELP` line each); docs/http-api.md lists every series.
-enum ServerMetrics {
-    static let registry = PrometheusCollectorRegistry()
+/// durations, a `# HELP` line each); docs/http-api.md lists every series. One per server, so that servers sharing a
+/// process (the tests) never mix their figures.
+final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+
+    /// The metrics of a new server, with the series that exist from start-up on.
+    init() {
+        registerStartupSeries()
+    }
 
     /// Upper bounds of the request-duration buckets.
-    static let durationBuckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+    let durationBuckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                                               .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
                                               .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30)]
 
     /// One finished request: counted, and its duration observed, whatever its status.
-    static func requestFinished(method: String, route: String, status: Int, nanoseconds: UInt64) {
+    func requestFinished(method: String, route: String, status: Int, nanoseconds: UInt64) {
         let labels = [("method", method), ("route", route), ("status", String(status))]
         registry.makeCounter(name: "vlm_audit_http_requests_total", labels: labels,
                              help: "HTTP requests answered, by method, route pattern and status code").increment()
@@ -25,7 +31,7 @@ enum ServerMetrics {
     }
 
     /// Counts one request's records by kind and outcome.
-    static func recordOutcomes(kind: String, inserted: Int, duplicates: Int, rejected: Int) {
+    func recordOutcomes(kind: String, inserted: Int, duplicates: Int, rejected: Int) {
         for (outcome, count) in [("inserted", inserted), ("duplicate", duplicates), ("quarantined", rejected)] where count > 0 {
             registry.makeCounter(name: "vlm_audit_records_total", labels: [("kind", kind), ("outcome", outcome)],
                                  help: "Records received over HTTP, by kind (predictions, labels) and outcome (inserted, duplicate, quarantined)")
@@ -34,26 +40,26 @@ enum ServerMetrics {
     }
 
     /// Makes the series that exist from start-up on, so that a dashboard or an alert rule finds them before the first event.
-    static func registerStartupSeries() {
+    private func registerStartupSeries() {
         readiness(false)
         registry.makeCounter(name: "vlm_audit_db_unavailable_total", help: unavailableHelp)
     }
 
-    static let unavailableHelp = "Requests answered 503 because the database was unreachable or busy"
+    let unavailableHelp = "Requests answered 503 because the database was unreachable or busy"
 
     /// The outcome of the latest readiness check: 1 ready, 0 not.
-    static func readiness(_ ready: Bool) {
+    func readiness(_ ready: Bool) {
         registry.makeGauge(name: "vlm_audit_ready", help: "1 when the database answered and its schema was current at the last readiness check, else 0")
             .set(to: ready ? 1 : 0)
     }
 
     /// A request refused because the database was unreachable or the service saturated (answered 503).
-    static func unavailable() {
+    func unavailable() {
         registry.makeCounter(name: "vlm_audit_db_unavailable_total", help: unavailableHelp).increment()
     }
 
     /// The Prometheus exposition of every metric, with the pool's gauges read now.
-    static func exposition(service: AuditService) -> [UInt8] {
+    func exposition(service: AuditService) -> [UInt8] {
         let usage = service.poolUsage
         for (name, value, help) in [
             ("vlm_audit_db_pool_connections", usage.size, "Database connections in the service's pool"),
@@ -71,6 +77,7 @@ enum ServerMetrics {
 /// never the raw path, so that a model name cannot multiply the series.
 struct RequestMetricsMiddleware: RouterMiddleware {
     typealias Context = AuditRequestContext
+    let metrics: ServerMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -80,9 +87,9 @@ struct RequestMetricsMiddleware: RouterMiddleware {
             path == "NotFound" || path == "/NotFound" ? nil
                 : "/" + path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
         } ?? "unmatched"
-        ServerMetrics.requestFinished(method: request.method.rawValue, route: route, status: response.status.code,
+        metrics.requestFinished(method: request.method.rawValue, route: route, status: response.status.code,
                                       nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
-        if response.status == .serviceUnavailable && route != "/readyz" { ServerMetrics.unavailable() }
+        if response.status == .serviceUnavailable && route != "/readyz" { metrics.unavailable() }
         return response
     }
 }

@@ -43,4 +43,19 @@ struct PathAndQueryTests {
             #expect(try bad.json()["field"] == .string("from"))
         }
     }
+
+    @Test("a known path asked with another method is 405 naming the allowed ones; an unknown path is 404")
+    func methodNotAllowed() async throws {
+        try await ServerHarness.with { server in
+            let token = try server.token(.ingest, .read)
+            let delete = try await server.send("DELETE", "/v1/models", token: token)
+            #expect(delete.status == 405 && delete.headers["allow"] == "GET")
+            #expect(try delete.json()["code"] == .string("method_not_allowed"))
+            let get = try await server.send("GET", "/v1/predictions", token: token)
+            #expect(get.status == 405 && get.headers["allow"] == "POST")
+            let parameterised = try await server.send("PUT", "/v1/models/m1/calibration", token: token)
+            #expect(parameterised.status == 405 && parameterised.headers["allow"] == "GET", "\(parameterised.status) \(parameterised.text)")
+            #expect(try await server.send("GET", "/v1/nothing/here", token: token).status == 404)
+        }
+    }
 }
