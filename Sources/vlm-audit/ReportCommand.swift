@@ -11,6 +11,7 @@ struct ReportCommand: ParsableCommand {
             abstract: "The monthly safety report: Reports/YYYY-MM/report.md, report.html (self-contained) and report.json.")
         @Option(help: "The month, YYYY-MM.") var month: String
         @Option(help: "The folder to write into.") var out = "Reports"
+        @Flag(help: "No progress line (it is shown only on a terminal anyway).") var quiet = false
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
@@ -21,7 +22,15 @@ struct ReportCommand: ParsableCommand {
         }
 
         func run() throws {
-            let written = try database.app().writeMonthlyReport(month: month, outFolder: out)
+            let onTerminal = isatty(2) == 1 && !quiet
+            let started = Date()
+            let written = try database.app().writeMonthlyReport(month: month, outFolder: out) { done, total, model in
+                guard onTerminal else { return }
+                let elapsed = Date().timeIntervalSince(started)
+                let left = done > 0 ? ", about " + ProgressLine.duration(elapsed * Double(total - done) / Double(done)) + " left" : ""
+                FileHandle.standardError.write(Data("\rreport \(month): model \(done) of \(total) (\(model))\(left)        ".utf8))
+            }
+            if onTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
             print(written.markdown)
             print(written.html)
             print(written.json)

@@ -216,6 +216,20 @@ struct IngestTests {
         #expect(try counts().predictions == 0 && counts().quarantined == 0)
     }
 
+    @Test("progress counts bytes of every file against their total, in order, and ends at 100 %")
+    func progressByBytes() throws {
+        let first = try SampleRecords.file((0..<30).map { SampleRecords.prediction(id: "pb-\($0)") })
+        let second = try SampleRecords.file((30..<45).map { SampleRecords.prediction(id: "pb-\($0)") })
+        let total = try [first, second].reduce(0) { $0 + (try FileManager.default.attributesOfItem(atPath: $1)[.size] as! Int) }
+        var reports: [IngestProgress] = []
+        _ = try app.ingest(paths: [first, second], options: IngestOptions(kind: .predictions, batchSize: 10)) { reports.append($0) }
+        #expect(reports.count == 5)
+        #expect(reports.allSatisfy { $0.bytesTotal == total && $0.files == 2 })
+        #expect(reports.map(\.bytesDone) == reports.map(\.bytesDone).sorted() && reports.last?.bytesDone == total)
+        #expect(reports.map(\.file) == [1, 1, 1, 2, 2])
+        #expect(reports.last?.fraction == 1 && reports.first.map { $0.fraction! > 0 && $0.fraction! < 1 } == true)
+    }
+
     @Test("batches of N rows: each is its own link in the chain")
     func batches() throws {
         let lines = (0..<25).map { SampleRecords.prediction(id: "r\($0)") }

@@ -25,7 +25,11 @@ final class ByteLineReader {
     private var start = 0
     private var finished = false
     private var lineNumber = 0
+    private var bytesRead = 0
     let maximumLineBytes: Int
+
+    /// Bytes of the input consumed by the lines returned so far (for progress).
+    var consumedBytes: Int { bytesRead - (buffer.count - start) }
 
     /// Reads `path`, or standard input when the path is `-`.
     init(path: String, maximumLineBytes: Int = 1 << 20) throws {
@@ -107,6 +111,7 @@ final class ByteLineReader {
         } while readCount < 0 && errno == EINTR
         guard readCount >= 0 else { throw ReadError(description: "read failed: \(String(cString: strerror(errno)))") }
         buffer.removeLast(chunk - readCount)
+        bytesRead += readCount
         if readCount == 0 { finished = true }
     }
 }

@@ -67,9 +67,24 @@ public struct IngestSummary: Sendable, Codable, Equatable {
 /// Progress of a running ingest, reported after every batch.
 public struct IngestProgress: Sendable {
     public let source: String
+    /// The file's place among the inputs (1-based) and their number.
+    public let file: Int
+    public let files: Int
     public let read: Int
     public let rejected: Int
     public let seconds: Double
+    /// Bytes of all inputs consumed so far, and their total (nil when an input is standard input).
+    public let bytesDone: Int
+    public let bytesTotal: Int?
+
+    /// The share done, 0…1 (nil without a total).
+    public var fraction: Double? { bytesTotal.map { $0 > 0 ? min(1, Double(bytesDone) / Double($0)) : 1 } }
+
+    /// Seconds left at the rate so far (nil without a total, or before anything was read).
+    public var secondsLeft: Double? {
+        guard let fraction, fraction > 0, seconds > 0 else { return nil }
+        return seconds * (1 - fraction) / fraction
+    }
 }
 
 extension AuditApp {
@@ -96,6 +111,12 @@ extension AuditApp {
         }
         defer { lanes.forEach { $0.close() } }
         var committing: [(lane: CommitLane, batch: ReadBatch, source: String)] = []  // oldest first
+        let sizes = paths.map { path -> Int? in
+            path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        }
+        let bytesTotal: Int? = sizes.contains { $0 == nil } ? nil : sizes.reduce(0) { $0 + ($1 ?? 0) }
+        var bytesBefore = 0  // the sizes of the files already done
+        var fileIndex = 0
         var storedBatches: [Int64] = []
 
         /// Waits for the oldest batch committing and accounts for it (in input order, whatever the order they finish in);
@@ -117,8 +138,9 @@ extension AuditApp {
                 reasons[rejection.field ?? "record", default: (0, rejection.reason)].count += 1
                 try rejects?.write(rejection)
             }
-            progress(IngestProgress(source: source, read: summary.read, rejected: summary.rejected,
-                                    seconds: Date().timeIntervalSince(started)))
+            progress(IngestProgress(source: source, file: fileIndex + 1, files: paths.count, read: summary.read,
+                                    rejected: summary.rejected, seconds: Date().timeIntervalSince(started),
+                                    bytesDone: bytesBefore + batch.bytesDone, bytesTotal: bytesTotal))
         }
 
         for path in paths {
@@ -145,6 +167,8 @@ extension AuditApp {
                 throw error
             }
             summary.files += 1
+            bytesBefore += sizes[fileIndex] ?? 0
+            fileIndex += 1
         }
         if options.kind == .predictions {
             summary.auditMembers = try AuditPlanStore.memberCount(connection, batchIDs: storedBatches)
@@ -159,6 +183,8 @@ extension AuditApp {
     struct ReadBatch: Sendable {
         let prepared: PreparedBatch
         let seconds: Double
+        /// Bytes of the file consumed up to the end of this batch.
+        let bytesDone: Int
     }
 
     /// Reads `path` on a thread of its own (parse, validate, derive, hash, encode the rows) while the caller commits
@@ -173,7 +199,7 @@ extension AuditApp {
             func emitBatch() -> Bool {
                 let prepared = preparer.finish()
                 defer { started = DispatchTime.now() }
-                return emit(ReadBatch(prepared: prepared, seconds: seconds(since: started)))
+                return emit(ReadBatch(prepared: prepared, seconds: seconds(since: started), bytesDone: source.consumedBytes))
             }
             while let raw = try source.next() {
                 let lineNumber = raw.lineNumber

@@ -57,6 +57,9 @@ struct RecordSource {
         csvDelimiter = delimiter
     }
 
+    /// Bytes of the file consumed so far.
+    var consumedBytes: Int { lines.consumedBytes }
+
     mutating func next() throws -> RawRecord? {
         switch format {
         case .jsonl: return try nextJSONLine()

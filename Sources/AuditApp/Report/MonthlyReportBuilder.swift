@@ -48,11 +48,12 @@ public enum ReportFormat: Sendable {
 
 extension AuditApp {
     /// Builds the monthly safety report of `month` (`YYYY-MM`) and writes report.md, report.html and report.json
-    /// into `outFolder/YYYY-MM/`.
-    public func writeMonthlyReport(month: String, outFolder: String) throws -> WrittenReport {
+    /// into `outFolder/YYYY-MM/`; `progress` hears of each model done (done, of, model).
+    public func writeMonthlyReport(month: String, outFolder: String,
+                                   progress: (_ done: Int, _ total: Int, _ model: String) -> Void = { _, _, _ in }) throws -> WrittenReport {
         let started = Date()
         var timing = ReportTiming()
-        let report = try monthlyReport(month: month, timing: &timing)
+        let report = try monthlyReport(month: month, timing: &timing, progress: progress)
         let folder = (outFolder as NSString).appendingPathComponent(month)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let paths = ["report.md", "report.html", "report.json"].map { (folder as NSString).appendingPathComponent($0) }
@@ -85,7 +86,8 @@ extension AuditApp {
     /// Three things overlap: the integrity check (a full `verify`, on its own connection unless this copy runs on a
     /// lent pool connection), the reads of the next model's rows (``Prefetch/forEach(_:on:read:awaiting:_:)``), and the
     /// statistics of the current model.
-    func monthlyReport(month: String, timing: inout ReportTiming) throws -> MonthlyReport {
+    func monthlyReport(month: String, timing: inout ReportTiming,
+                       progress: (_ done: Int, _ total: Int, _ model: String) -> Void = { _, _, _ in }) throws -> MonthlyReport {
         func read<T>(_ body: () throws -> T) rethrows -> T {
             let started = Date()
             defer { timing.databaseWait += Date().timeIntervalSince(started) }
@@ -112,7 +114,10 @@ extension AuditApp {
         }
         var sections: [ModelSection] = []
         var totals = (predictions: 0, labeled: 0, probes: 0)
+        var modelsDone = 0
         try Prefetch.forEach(models, on: connection, read: readModel, awaiting: { try read($0) }) { model, stored in
+            modelsDone += 1
+            defer { progress(modelsDone, models.count, model) }
             guard !stored.rows.isEmpty else { return }
             let evaluation = Self.evaluation(
                 model: model, from: start, to: end, predictions: stored.rows, orientations: orientations, active: stored.active,
