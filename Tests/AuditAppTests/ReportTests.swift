@@ -66,7 +66,9 @@ struct ReportTests {
         }
         guard case .array(let points)? = json["fleet"]?["models"] else { Issue.record("no fleet points"); return }
         #expect(points.count == 3)
-        #expect(json["fleet"]?["spearman_accuracy_auroc"]?.doubleValue != nil)
+        // Three models are too few for ρ (a ρ of 1.00 over three points is easily chance): it is not computed, and said so.
+        #expect(json["fleet"]?["spearman_accuracy_auroc"] == .null)
+        #expect(try String(contentsOfFile: first.markdown, encoding: .utf8).contains("ρ not computed: 3 models with labels (at least 5 are needed)"))
 
         let again = try app.writeMonthlyReport(month: "2026-10", outFolder: folder + "-again")
         for (one, two) in [(first.json, again.json), (first.markdown, again.markdown), (first.html, again.html)] {

@@ -42,3 +42,24 @@ struct PredictionPoweredMeanTests {
         #expect(classical.estimate == 0.75 && classical.lambda == 0)
     }
 }
+
+/// The report's fleet finding: Spearman's ρ with its approximate interval (scripts/fixtures/make_report_fixtures.py).
+@Suite("Spearman interval")
+struct SpearmanIntervalTests {
+    @Test("ρ equals SciPy's spearmanr and its Fisher-z interval NumPy's, to 1e-9")
+    func matchesReference() throws {
+        let sets = try #require(try Fixtures.load("spearman_interval")["sets"] as? [[String: Any]])
+        #expect(sets.count == 6)
+        for set in sets {
+            let x = try #require(set["x"] as? [Double])
+            let y = try #require(set["y"] as? [Double])
+            let rho = try #require(Descriptive.spearman(x, y))
+            #expect(abs(rho - (set["rho"] as! Double)) < 1e-9)
+            let interval = try #require(Descriptive.spearmanInterval(rho, n: x.count))
+            #expect(abs(interval.low - (set["low"] as! Double)) < 1e-9 && abs(interval.high - (set["high"] as! Double)) < 1e-9,
+                    "n = \(x.count): \(interval) vs \(set["low"]!)–\(set["high"]!)")
+            #expect(interval.low <= rho && rho <= interval.high)
+        }
+        #expect(Descriptive.spearmanInterval(0.5, n: 3) == nil)
+    }
+}

@@ -131,7 +131,7 @@ extension AuditApp {
         let (integrity, integritySeconds) = try read { try integrityCheck?.wait() ?? timedVerify() }
         timing.integrity = integritySeconds
         let points = sections.compactMap(\.findingPoint)
-        let spearman = points.count >= 3 ? Descriptive.spearman(points.map(\.accuracy), points.map(\.auroc)) : nil
+        let spearman = points.count >= Descriptive.minimumSpearmanPoints ? Descriptive.spearman(points.map(\.accuracy), points.map(\.auroc)) : nil
         let versions = Dictionary(uniqueKeysWithValues: try CalibrationStore.list(connection).map { ($0.versionID, $0) })
         let changes = try CalibrationStore.events(connection, from: start, to: end).map { event in
             CalibrationChange(version: event.versionID, model: event.model, status: event.status, actor: event.actor, reason: event.reason,
@@ -150,7 +150,8 @@ extension AuditApp {
         var report = MonthlyReport(
             month: month, chainHead: integrity.head?.hash, chainHeadBatch: integrity.head?.batchID, chainHeadTime: integrity.head?.ingestedAt,
             integrityIntact: integrity.intact, integrityProblems: integrity.problems.map(\.description),
-            fleet: FleetSummary(predictions: totals.predictions, labeled: totals.labeled, probes: totals.probes, points: points, spearman: spearman),
+            fleet: FleetSummary(predictions: totals.predictions, labeled: totals.labeled, probes: totals.probes, points: points, spearman: spearman,
+                                spearmanInterval: spearman.flatMap { Descriptive.spearmanInterval($0, n: points.count) }),
             models: sections, calibrationChanges: changes, driftRuns: driftSummaries,
             dataQuality: DataQuality(
                 quarantinedByReason: try DataQualityQueries.quarantinedByField(connection, from: start, to: end),
@@ -189,14 +190,18 @@ extension AuditApp {
                 let missed = accepted.filter { !labeled.correct[$0] }.count
                 section.missedErrors = missed
                 section.acceptedErrorRate = accepted.isEmpty ? nil : Double(missed) / Double(accepted.count)
+                section.acceptedCount = accepted.count
+                section.acceptedCoverage = labeled.count == 0 ? nil : Double(accepted.count) / Double(labeled.count)
             } else {
                 section.escalationRate = 1
                 section.missedErrors = 0
             }
         } else {
-            let logged = evaluation.clean.compactMap(\.escalated)
-            section.escalationRate = logged.isEmpty ? nil : Double(logged.filter { $0 }.count) / Double(logged.count)
+            // The product's rule without an active version: every answer needs clinician review.
+            section.escalationRate = 1
         }
+        let logged = evaluation.clean.compactMap(\.escalated)
+        section.loggedEscalationRate = logged.isEmpty ? nil : Double(logged.filter { $0 }.count) / Double(logged.count)
         section.driftStatus = drift?.status
         if let audit = evaluation.audit {
             let interval = audit.interval

@@ -47,15 +47,27 @@ public struct FleetSummary: Sendable {
     public var probes: Int
     /// Accuracy vs msp AUROC per model.
     public var points: [(model: String, accuracy: Double, auroc: Double)]
-    /// Spearman's ρ between model accuracy and msp AUROC (nil with fewer than three models).
+    /// Spearman's ρ between model accuracy and msp AUROC (nil with fewer than five models).
     public var spearman: Double?
+    /// Its approximate 95 % interval (docs/statistics.md).
+    public var spearmanInterval: (low: Double, high: Double)?
 
-    public init(predictions: Int, labeled: Int, probes: Int, points: [(model: String, accuracy: Double, auroc: Double)], spearman: Double?) {
+    public init(predictions: Int, labeled: Int, probes: Int, points: [(model: String, accuracy: Double, auroc: Double)], spearman: Double?,
+                spearmanInterval: (low: Double, high: Double)? = nil) {
         self.predictions = predictions
         self.labeled = labeled
         self.probes = probes
         self.points = points
         self.spearman = spearman
+        self.spearmanInterval = spearmanInterval
+    }
+
+    /// "ρ = 0.85 (95 % CI 0.52–0.96, 12 models)", or why it was not computed.
+    public var spearmanText: String {
+        guard let spearman else { return "ρ not computed: \(points.count) models with labels (at least 5 are needed)" }
+        let interval = spearmanInterval.map { " (95 % CI \(Numbers.fixed($0.low, 2))–\(Numbers.fixed($0.high, 2)), \(points.count) models)" }
+            ?? " (\(points.count) models)"
+        return "ρ = \(Numbers.fixed(spearman, 2))" + interval
     }
 }
 
@@ -68,8 +80,15 @@ public struct ModelSection: Sendable {
     public var accuracy: Double?
     public var accuracyLower: Double?
     public var accuracyUpper: Double?
+    /// The share of clean predictions the product's rule escalates (calibrated msp < τ; all of them without an active
+    /// version or when no threshold met the guarantee).
     public var escalationRate: Double?
+    /// The share the deployed service logged as escalated (`escalated` in the records), which may follow another rule.
+    public var loggedEscalationRate: Double?
     public var acceptedErrorRate: Double?
+    /// Labeled predictions the rule accepts, and their share of the labeled (the risk–coverage chart's τ marker).
+    public var acceptedCount: Int?
+    public var acceptedCoverage: Double?
     public var alpha: Double?
     /// Accepted (not escalated) and wrong: errors that reached patients' records unreviewed.
     public var missedErrors: Int?
@@ -309,5 +328,22 @@ public struct AuditSummary: Sendable {
         self.selectionGap = selectionGap
         self.selectionFlag = selectionFlag
         self.completionLow = completionLow
+    }
+}
+
+extension ModelSection {
+    /// The escalation cell: the product's rule, and the service's logged flag beside it when both are known.
+    public var escalationText: String {
+        let rule = Numbers.percent(escalationRate) + (calibrationVersion == nil ? " (no active calibration: all)" : "")
+        guard let logged = loggedEscalationRate else { return rule }
+        return rule + "; service logged " + Numbers.percent(logged)
+    }
+
+    /// The accepted-set error cell, flagged when it exceeds α (a monthly figure on few cases is noisy: the count says
+    /// how few).
+    public var acceptedErrorText: String {
+        guard let error = acceptedErrorRate, let alpha else { return "–" }
+        return "\(Numbers.percent(error)) vs \(Numbers.percent(alpha, 0))" + (acceptedCount.map { " (n \($0))" } ?? "")
+            + (error > alpha ? " ABOVE α" : "")
     }
 }

@@ -9,12 +9,11 @@ public enum HTMLRenderer {
 
         body += "<section><h2>1. Summary</h2>"
         body += "<p>\(report.models.count) models, \(report.fleet.predictions) predictions, \(report.fleet.labeled) with clinician ground truth, \(report.fleet.probes) NOTA stress probes.</p>"
-        body += table(["model", "predictions", "labeled", "label delay (d)", "naive accuracy: every label (95 % CI)", "escalated", "accepted-set error vs α", "missed errors", "drift"],
+        body += table(["model", "predictions", "labeled", "label delay (d)", "naive accuracy: every label (95 % CI)", "escalated by the product's rule", "accepted-set error vs α", "missed errors", "drift"],
                       report.models.map { model in
                           [model.model, String(model.predictions), String(model.labeled), Numbers.fixed(model.medianLabelDelayDays, 1),
                            model.accuracy == nil ? "–" : "\(Numbers.percent(model.accuracy)) (\(Numbers.percent(model.accuracyLower))–\(Numbers.percent(model.accuracyUpper)))",
-                           Numbers.percent(model.escalationRate),
-                           model.acceptedErrorRate == nil ? "–" : "\(Numbers.percent(model.acceptedErrorRate)) vs \(Numbers.percent(model.alpha, 0))",
+                           model.escalationText, model.acceptedErrorText,
                            model.missedErrors.map(String.init) ?? "–", badge(model.driftStatus)]
                       }, rawColumns: [8])
         body += "<ul class=\"verdicts\">" + report.models.map { "<li><strong>\(HTML.escape($0.model))</strong>: \(HTML.escape($0.verdict))</li>" }.joined() + "</ul>"
@@ -38,24 +37,34 @@ public enum HTMLRenderer {
                 id: "rel-\(index)", title: "Reliability of msp", description: reliabilityText, xLabel: "mean confidence (msp)", yLabel: "accuracy",
                 series: [SVGCharts.Series(name: "before (T = 1)", color: "#b4542a", points: model.reliabilityBefore.map { ($0.confidence, $0.accuracy) }, line: true),
                          SVGCharts.Series(name: "after (T = \(Numbers.fixed(model.temperature, 2)))", color: "#2a6fb4", points: model.reliabilityAfter.map { ($0.confidence, $0.accuracy) }, line: true)],
-                diagonal: true) + "<figcaption>\(HTML.escape(reliabilityText))</figcaption></figure>"
+                diagonal: true)
+                + "<figcaption>Accuracy against confidence per bin: on the dashed diagonal the scores are calibrated; below it the "
+                + "model is overconfident.</figcaption></figure>"
             let curveText = "Risk–coverage of msp: " + model.riskCoverage.map { "coverage \(Numbers.fixed($0.x, 2)) → risk \(Numbers.fixed($0.y, 2))" }.joined(separator: "; ")
+            let tauMarker = model.acceptedCoverage.flatMap { coverage in
+                model.acceptedErrorRate.map { SVGCharts.Marker(x: coverage, y: $0, label: "τ = \(Numbers.fixed(model.threshold, 3))") }
+            }
             body += "<figure>" + SVGCharts.unitChart(
                 id: "rc-\(index)", title: "Risk–coverage (msp)", description: curveText, xLabel: "coverage (share accepted)", yLabel: "error rate among accepted",
-                series: [SVGCharts.Series(name: "", color: "#2a6fb4", points: model.riskCoverage.map { ($0.x, $0.y) }, line: true)])
-                + "<figcaption>\(HTML.escape(curveText))</figcaption></figure></div></article>"
+                series: [SVGCharts.Series(name: "", color: "#2a6fb4", points: model.riskCoverage.map { ($0.x, $0.y) }, line: true)],
+                reference: model.alpha.map { SVGCharts.ReferenceLine(y: $0, label: "α = \(Numbers.percent($0, 0))") }, marker: tauMarker)
+                + "<figcaption>The error rate among accepted answers as more are accepted (labeled predictions of the month)"
+                + (model.alpha == nil ? "." : "; dashed: the guaranteed α")
+                + (tauMarker == nil ? "" : "; dot: the active threshold τ, where the deployed rule stands.")
+                + "</figcaption></figure></div></article>"
         }
         body += "</section>"
 
         body += "<section><h2>3. Where uncertainty is least reliable</h2>"
-        let scatterText = "Accuracy against msp AUROC per model; Spearman's ρ = \(Numbers.fixed(report.fleet.spearman)). "
+        let scatterText = "Accuracy against msp AUROC per model; Spearman's \(report.fleet.spearmanText). "
             + report.fleet.points.map { "\($0.model): accuracy \(Numbers.fixed($0.accuracy, 2)), AUROC \(Numbers.fixed($0.auroc, 2))" }.joined(separator: "; ")
         body += "<figure>" + SVGCharts.unitChart(
-            id: "fleet", title: "UE quality tracks accuracy (ρ = \(Numbers.fixed(report.fleet.spearman, 2)))", description: scatterText,
+            id: "fleet", title: "UE quality tracks accuracy: \(report.fleet.spearmanText)", description: scatterText,
             xLabel: "model accuracy", yLabel: "msp AUROC",
             series: [SVGCharts.Series(name: "", color: "#2a6fb4", points: report.fleet.points.map { ($0.accuracy, $0.auroc) }, line: false,
                                       labels: report.fleet.points.map { String($0.model.prefix(10)) })])
-            + "<figcaption>\(HTML.escape(scatterText))</figcaption></figure>"
+            + "<figcaption>One point per model: accuracy and msp AUROC"
+            + (report.models.contains { $0.audit != nil } ? " on the audit sample." : " over every label.") + "</figcaption></figure>"
         for model in report.models {
             let flagged = model.slices.filter(\.flagged)
             guard !flagged.isEmpty else { continue }
@@ -79,12 +88,12 @@ public enum HTMLRenderer {
             }.joined(separator: "; ")
             body += "<figure>" + SVGCharts.groupedBars(
                 id: "nota", title: "Under NOTA accuracy collapses, confidence barely moves", description: notaText, yLabel: "share",
-                categories: withProbes.map { String($0.model.prefix(12)) },
+                categories: withProbes.map(\.model),
                 series: [("clean accuracy", "#2a6fb4", withProbes.map { $0.nota!.cleanAccuracy }),
                          ("NOTA accuracy", "#b4542a", withProbes.map { $0.nota!.notaAccuracy }),
                          ("mean msp clean", "#7fa7d4", withProbes.map { model in model.nota!.methods.first { $0.method == "msp" }?.meanClean }),
                          ("mean msp NOTA", "#e0a080", withProbes.map { model in model.nota!.methods.first { $0.method == "msp" }?.meanNota })])
-                + "<figcaption>\(HTML.escape(notaText))</figcaption></figure>"
+                + "<figcaption>Per model: accuracy clean and under NOTA, and mean msp clean and under NOTA.</figcaption></figure>"
             body += table(["model", "pairs", "clean acc.", "NOTA acc.", "collapses", "gap under NOTA", "ECE under NOTA", "fragility AUROC (msp)", "fragile live"],
                           withProbes.map { model in
                               let nota = model.nota!
@@ -165,8 +174,9 @@ public enum HTMLRenderer {
         th{background:#f1f4f8}tbody tr:nth-child(even){background:#fafbfd}code{font-size:.8rem;word-break:break-all}
         .ok{color:#1b6e3a}.alert{color:#a11d1d;font-weight:bold}.badge{padding:.05rem .4rem;border-radius:.3rem;font-size:.75rem;font-weight:600}
         .badge.ok{background:#dff3e5;color:#1b6e3a}.badge.warn{background:#fff1cf;color:#7a5600}.badge.alert{background:#fbe0e0;color:#a11d1d}
-        .charts{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:.5rem 0;max-width:100%}figcaption{font-size:.72rem;color:#55607a;max-width:380px}
-        .chart{width:360px;height:auto;font-family:inherit}.chart.wide{width:100%;max-width:760px}
+        .charts{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:.5rem 0;max-width:100%}figcaption{font-size:.72rem;color:#55607a;max-width:480px}
+        .chart{width:480px;max-width:100%;height:auto;font-family:inherit}.chart.wide{width:100%;max-width:980px}
+        .chart .reference{stroke:#a11d1d;stroke-dasharray:6 3;stroke-width:1.5}.chart .marker{fill:#a11d1d;stroke:#fff;stroke-width:1.5}
         .chart .grid{stroke:#e6e9ef;stroke-width:1}.chart .frame{fill:none;stroke:#8a93a6}.chart .diagonal{stroke:#999;stroke-dasharray:4 3}
         .chart .tick{font-size:9px;fill:#55607a}.chart .axis{font-size:10px;fill:#1d2330}.chart .chart-title{font-size:11px;font-weight:600;fill:#1d2330}
         .chart .legend{font-size:9px;fill:#1d2330}.chart .point-label{font-size:8px;fill:#55607a}

@@ -14,13 +14,12 @@ public enum MarkdownRenderer {
         out.append("\(report.models.count) models, \(report.fleet.predictions) predictions this month, \(report.fleet.labeled) with clinician ground truth, "
                    + "\(report.fleet.probes) NOTA stress probes.")
         out.append("")
-        out.append("| model | predictions | labeled | label delay (d) | naive accuracy: every label (95 % CI) | escalated | accepted-set error vs α | missed errors | drift |")
+        out.append("| model | predictions | labeled | label delay (d) | naive accuracy: every label (95 % CI) | escalated by the product's rule | accepted-set error vs α | missed errors | drift |")
         out.append("|---|---:|---:|---:|---|---:|---|---:|---|")
         for model in report.models {
             let ci = model.accuracy == nil ? "–" : "\(Numbers.percent(model.accuracy)) (\(Numbers.percent(model.accuracyLower))–\(Numbers.percent(model.accuracyUpper)))"
-            let accepted = model.acceptedErrorRate == nil ? "–" : "\(Numbers.percent(model.acceptedErrorRate)) vs \(Numbers.percent(model.alpha, 0))"
             out.append("| \(model.model) | \(model.predictions) | \(model.labeled) | \(Numbers.fixed(model.medianLabelDelayDays, 1)) | \(ci) | "
-                       + "\(Numbers.percent(model.escalationRate)) | \(accepted) | \(model.missedErrors.map(String.init) ?? "–") | \(model.driftStatus ?? "–") |")
+                       + "\(model.escalationText) | \(model.acceptedErrorText) | \(model.missedErrors.map(String.init) ?? "–") | \(model.driftStatus ?? "–") |")
         }
         out.append("")
         for model in report.models { out.append("- **\(model.model)**: \(model.verdict)") }
@@ -59,7 +58,7 @@ public enum MarkdownRenderer {
         }
         out.append("## 3. Where uncertainty is least reliable")
         out.append("")
-        out.append("Fleet: Spearman's ρ between model accuracy and msp AUROC = \(Numbers.fixed(report.fleet.spearman)) over \(report.fleet.points.count) models "
+        out.append("Fleet: Spearman's \(report.fleet.spearmanText) between model accuracy and msp AUROC "
                    + "(uncertainty quality tracks accuracy; it is weakest where the model is weakest).")
         out.append("")
         for model in report.models {

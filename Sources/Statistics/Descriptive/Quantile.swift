@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Quantiles and rank statistics with NumPy's and SciPy's exact conventions.
 public enum Descriptive {
     /// The q-quantile of already sorted values, NumPy's default `linear` method, bit for bit:
@@ -55,6 +61,18 @@ public enum Descriptive {
     /// Spearman's ρ: Pearson's correlation of average ranks (= `scipy.stats.spearmanr(x, y).statistic`).
     public static func spearman(_ x: [Double], _ y: [Double]) -> Double? {
         pearson(averageRanks(x), averageRanks(y))
+    }
+
+    /// The fewest points the report computes a Spearman ρ over (with fewer, ρ = ±1 is too easily chance).
+    public static let minimumSpearmanPoints = 5
+
+    /// An approximate 95 % interval for Spearman's ρ over n points: Fisher's z with the Fieller–Hartley–Pearson standard
+    /// error √(1.06 / (n − 3)), tanh(atanh ρ ± z₀.₉₇₅ · se); nil for n < 4. At ρ = ±1 it collapses onto ±1.
+    public static func spearmanInterval(_ rho: Double, n: Int) -> (low: Double, high: Double)? {
+        guard n >= 4, rho.isFinite, abs(rho) <= 1 else { return nil }
+        let z = atanh(rho)
+        let halfWidth = 1.959963984540054 * (1.06 / Double(n - 3)).squareRoot()
+        return (tanh(z - halfWidth), tanh(z + halfWidth))
     }
 
     /// The mean, nil when empty.
