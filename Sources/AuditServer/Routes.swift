@@ -20,6 +20,8 @@ struct Routes: Sendable {
         }
         router.get("/metrics") { _, context in
             if !limits.publicMetrics { try context.require(.read) }
+            // The drift status comes from the database; while it is down the scrape goes on without refreshing it.
+            if let runs = try? await service.latestDriftOfEveryModel() { metrics.driftStatus(runs.map { ($0.model, $0.status) }) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(service: service))))
         }

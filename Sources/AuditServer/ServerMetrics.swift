@@ -58,6 +58,15 @@ final class ServerMetrics: Sendable {
         registry.makeCounter(name: "vlm_audit_db_unavailable_total", help: unavailableHelp).increment()
     }
 
+    /// Records the newest drift status of each model: `vlm_audit_drift_status{model}` 0 OK, 1 WARN, 2 ALERT.
+    func driftStatus(_ runs: [(model: String, status: String)]) {
+        for run in runs {
+            registry.makeGauge(name: "vlm_audit_drift_status", labels: [("model", run.model)],
+                               help: "The newest stored drift check of each model: 0 OK, 1 WARN, 2 ALERT (vlm-audit drift writes them)")
+                .set(to: run.status == "ALERT" ? 2 : (run.status == "WARN" ? 1 : 0))
+        }
+    }
+
     /// The Prometheus exposition of every metric, with the pool's gauges read now.
     func exposition(service: AuditService) -> [UInt8] {
         let usage = service.poolUsage

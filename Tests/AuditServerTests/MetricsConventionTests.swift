@@ -51,6 +51,7 @@ struct MetricsConventionTests {
             _ = try await server.send("GET", "/v1/models", token: nil)
             _ = try await server.send("GET", "/no/such/path", token: token)
             _ = try await server.send("GET", "/readyz", token: nil)
+            _ = try server.app.drift(models: nil, options: DriftOptions())  // a stored drift run: its status is a series
             let scrape = try await server.send("GET", "/metrics", token: token).text
             var types: [String: String] = [:]
             var helped: Set<String> = []
@@ -70,6 +71,7 @@ struct MetricsConventionTests {
             #expect(scrape.contains(#"vlm_audit_http_request_duration_seconds_count{method="GET",route="/v1/models",status="401"}"#), "\(scrape)")
             #expect(scrape.contains(#"vlm_audit_http_requests_total{method="GET",route="unmatched",status="404"}"#))
             #expect(scrape.contains("vlm_audit_ready 1"))
+            #expect(scrape.contains(#"vlm_audit_drift_status{model="m1"}"#))
             for family in queries.reduce(into: Set<String>(), { $0.formUnion(Self.families(in: $1)) }) {
                 #expect(types[family] != nil, "the dashboard or an alert rule queries \(family), which the scrape lacks")
             }

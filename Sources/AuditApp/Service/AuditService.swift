@@ -183,6 +183,11 @@ public final class AuditService: Sendable {
         try await run { app in try app.latestDrift(model: model) }
     }
 
+    /// The newest stored drift run of every model (for the metrics scrape).
+    public func latestDriftOfEveryModel() async throws -> [DriftRun] {
+        try await run { app in try app.latestDrift() }
+    }
+
     /// The monthly report of `month` (YYYY-MM) rendered as JSON or HTML.
     public func monthlyReport(month: String, format: ReportFormat) async throws -> String {
         try await run { app in try app.renderedMonthlyReport(month: month, format: format) }
