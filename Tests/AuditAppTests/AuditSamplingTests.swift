@@ -19,7 +19,7 @@ struct AuditSamplingTests {
     }
 
     static let fixture: (rates: [Double], cases: [MembershipCase], edges: [(seed: [UInt8], id: String, rate: Double, member: Bool)]) = {
-        let url = TestDatabase.packageRoot.appendingPathComponent("Tests/AuditStoreTests/Fixtures/membership.json")
+        let url = TestDatabase.packageRoot.appendingPathComponent("Tests/AuditAppTests/Fixtures/membership.json")
         let value = try! JSONParser.parse([UInt8](try! Data(contentsOf: url)), maximumDepth: 8)
         guard case .array(let rates)? = value["rates"], case .array(let cases)? = value["cases"], case .array(let edges)? = value["edges"] else {
             return ([], [], [])
