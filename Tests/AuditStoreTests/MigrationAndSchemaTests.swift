@@ -1,4 +1,4 @@
-import AuditStore
+@testable import AuditStore
 import Foundation
 import PQ
 import Testing
@@ -33,6 +33,24 @@ struct MigrationAndSchemaTests {
         try Migrator(folder: TestDatabase.migrations).migrate(connection)
         #expect(try Migrator.embedded.pending(connection).isEmpty)
         #expect(try Migrator.embedded.migrate(connection).isEmpty)
+    }
+
+    @Test("a store that applied the earlier texts of the rewritten role migrations is current; any other text is still an error")
+    func earlierEquivalentTexts() throws {
+        let connection = try PQConnection(conninfo: try TestDatabase.createEmpty(prefix: "mig"))
+        try Migrator.embedded.migrate(connection)
+        // What a store migrated before the rewrite recorded: the earlier checksums of 0001, 0002, 0003 and 0007.
+        try connection.execute("SET session_replication_role = replica")
+        for (name, checksums) in Migrator.equivalentEarlierChecksums {
+            try connection.query("UPDATE schema_migrations SET checksum = $1 WHERE name = $2", [checksums.first!, name])
+        }
+        try connection.execute("SET session_replication_role = origin")
+        #expect(try Migrator.embedded.migrate(connection).isEmpty)
+        #expect(try Migrator.embedded.pending(connection).isEmpty)
+        try connection.execute("SET session_replication_role = replica")
+        try connection.query("UPDATE schema_migrations SET checksum = $1 WHERE name = '0001_records.sql'", [String(repeating: "0", count: 64)])
+        try connection.execute("SET session_replication_role = origin")
+        #expect(throws: Migrator.Failure.self) { try Migrator.embedded.migrate(connection) }
     }
 
     @Test("an applied migration that was edited is an error naming the file")
