@@ -1,6 +1,5 @@
 import AuditCore
 import AuditStore
-import PQ
 
 /// What `audit plan create` asks for (docs/audit.md).
 public struct AuditPlanRequest: Sendable {
@@ -85,22 +84,6 @@ extension AuditApp {
         try Self.requireKnown([model], connection)
         return AuditWorklist(model: model, asOf: try ScoredPredictionQueries.now(connection),
                              items: try AuditPlanStore.worklist(connection, model: model, limit: limit))
-    }
-}
-
-/// A model with no stored prediction was named.
-public struct UnknownModelError: Error, CustomStringConvertible, Sendable {
-    public let model: String
-    public var description: String { "unknown model '\(model)': no prediction of it is stored" }
-}
-
-extension AuditApp {
-    /// Throws ``UnknownModelError`` for the first named model with no stored prediction (nil names every model), so that
-    /// a typo is an error, never an empty answer or a stored run about nothing.
-    static func requireKnown(_ models: [String]?, _ connection: PQConnection) throws {
-        for model in models ?? [] where try !ScoredPredictionQueries.modelExists(connection, model: model) {
-            throw UnknownModelError(model: model)
-        }
     }
 }
 

@@ -58,8 +58,7 @@ struct AuditEstimate {
                          ("lambda", .number(ppi.lambda)), ("n", .count(ppi.n)), ("N", .count(ppi.unlabeledCount))])
             } ?? .null),
             ("naive_accuracy", .number(naiveAccuracy)), ("selection_gap", .number(selectionGap)), ("selection_flag", .bool(selectionFlag)),
-            ("nota", nota.map(ModelEvaluation.notaJSON) ?? .object([("pairs", .count(0)), ("clean_accuracy", .null),
-                                                                   ("nota_accuracy", .null), ("fragility_auroc", .object([]))])),
+            ("nota", ModelEvaluation.notaJSON(nota)),
         ])
     }
 }

@@ -38,13 +38,16 @@ struct ModelEvaluation {
             ("calibration_version", activeVersion.map { .integer($0.versionID) } ?? .null),
             ("methods", .object(methods.sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) })),
             ("calibrated", calibrated),
-            ("nota", nota.map(Self.notaJSON) ?? .object([("pairs", .count(0)), ("clean_accuracy", .null), ("nota_accuracy", .null),
-                                                          ("fragility_auroc", .object([]))])),
+            ("nota", Self.notaJSON(nota)),
             ("audit", audit?.json ?? .null),
         ])
     }
 
-    static func notaJSON(_ nota: NotaStatistics) -> JSONValue {
+    /// The `nota` block of `evaluate --json`; without pairs, the required keys with zero pairs and nulls.
+    static func notaJSON(_ nota: NotaStatistics?) -> JSONValue {
+        guard let nota else {
+            return .object([("pairs", .count(0)), ("clean_accuracy", .null), ("nota_accuracy", .null), ("fragility_auroc", .object([]))])
+        }
         let methods = nota.methods.sorted { $0.key < $1.key }
         return .object([
             ("pairs", .count(nota.pairs)), ("clean_accuracy", .number(nota.cleanAccuracy)),

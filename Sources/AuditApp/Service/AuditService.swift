@@ -165,16 +165,22 @@ public final class AuditService: Sendable {
     /// The `evaluate --json` document of a model and window; nil when the model has no predictions at all.
     public func evaluation(model: String, from: Timestamp?, to: Timestamp?) async throws -> JSONValue? {
         try await run { app in
-            guard try app.modelExists(model) else { return nil }
-            return try app.evaluate(model: model, from: from, to: to)
+            do {
+                return try app.evaluate(model: model, from: from, to: to)
+            } catch is UnknownModelError {
+                return nil
+            }
         }
     }
 
     /// The audit worklist of a model; nil when the model has no predictions at all.
     public func auditWorklist(model: String, limit: Int) async throws -> AuditWorklist? {
         try await run { app in
-            guard try app.modelExists(model) else { return nil }
-            return try app.auditWorklist(model: model, limit: limit)
+            do {
+                return try app.auditWorklist(model: model, limit: limit)
+            } catch is UnknownModelError {
+                return nil
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import AuditCore
 import AuditStore
+import PQ
 
 /// A model as `GET /v1/models` lists it.
 public struct ModelOverview: Sendable {
@@ -35,5 +36,21 @@ extension AuditApp {
     /// True when the model has at least one stored prediction.
     public func modelExists(_ model: String) throws -> Bool {
         try ScoredPredictionQueries.modelExists(migratedConnection(), model: model)
+    }
+}
+
+/// A model with no stored prediction was named.
+public struct UnknownModelError: Error, CustomStringConvertible, Sendable {
+    public let model: String
+    public var description: String { "unknown model '\(model)': no prediction of it is stored" }
+}
+
+extension AuditApp {
+    /// Throws ``UnknownModelError`` for the first named model with no stored prediction (nil names every model), so that
+    /// a typo is an error, never an empty answer or a stored run about nothing.
+    static func requireKnown(_ models: [String]?, _ connection: PQConnection) throws {
+        for model in models ?? [] where try !ScoredPredictionQueries.modelExists(connection, model: model) {
+            throw UnknownModelError(model: model)
+        }
     }
 }
