@@ -27,6 +27,32 @@ public enum IncompleteBeta {
         return upper <= 0.5 ? upper : 1 - lower
     }
 
+    /// ln ∫_x^1 u^(a−1) (1 − u)^(b−1) du = ln( B(a, b) · (1 − I_x(a, b)) ), with y = 1 − x supplied exactly.
+    ///
+    /// Accurate where 1 − I_x(a, b) underflows (x far above the mean with a + b up to 10^7): on that side B(a, b)
+    /// cancels against the prefactor, and the result is a ln x + b ln y + ln(continued fraction) with no huge term
+    /// subtracted from another.
+    public static func logUpperIntegral(a: Double, b: Double, x: Double, y: Double) -> Double {
+        if x <= 0 { return logBeta(a, b) }
+        if y <= 0 { return -.infinity }
+        let lnX = x <= 0.5 ? log(x) : log1p(-y)
+        let lnY = y <= 0.5 ? log(y) : log1p(-x)
+        if a > 1 && b > 1 {
+            let lambda = a > b ? (a + b) * y - b : a - (a + b) * x
+            if lambda >= 0 {
+                // x at or below the mean: the lower tail is the smaller one, and 1 − it is at least about ½.
+                return logBeta(a, b) + log1p(-powerTerms(a: a, b: b, x: x, y: y) * bfrac(a: a, b: b, x: x, y: y, lambda: lambda))
+            }
+            // 1 − I_x(a, b) = I_y(b, a) = (x^a y^b / B(a, b)) · bfrac(b, a, y, x, −λ).
+            return a * lnX + b * lnY + log(bfrac(a: b, b: a, x: y, y: x, lambda: -lambda))
+        }
+        if x > (a + 1) / (a + b + 2) {
+            // 1 − I_x(a, b) = I_y(b, a) = (x^a y^b / B(a, b)) · CF(b, a, y) / b.
+            return a * lnX + b * lnY + log(continuedFraction(a: b, b: a, x: y)) - log(b)
+        }
+        return logBeta(a, b) + log1p(-lowerTail(a: a, b: b, x: x, y: y))
+    }
+
     /// (I_x(a, b), 1 − I_x(a, b)), each computed directly on the side of the mean where it is the smaller tail.
     private static func both(a: Double, b: Double, x: Double, y: Double) -> (Double, Double) {
         if x <= 0 { return (0, 1) }
