@@ -22,6 +22,7 @@ struct Routes: Sendable {
             if !limits.publicMetrics { try context.require(.read) }
             // The drift status comes from the database; while it is down the scrape goes on without refreshing it.
             if let runs = try? await service.latestDriftOfEveryModel() { metrics.driftStatus(runs.map { ($0.model, $0.status) }) }
+            if let gauges = try? await service.monitorGauges() { metrics.monitors(gauges) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(service: service))))
         }
@@ -42,6 +43,20 @@ struct Routes: Sendable {
                 throw APIError.notFound("no drift check is stored for model \(model); run vlm-audit drift")
             }
             return Response.json(run.json)
+        }
+        v1.get("models/:model/monitor") { _, context in
+            try context.require(.read)
+            let model = try context.modelParameter()
+            let monitor: ModelMonitor?
+            do {
+                monitor = try await service.monitor(model: model)
+            } catch is UnknownModelError {
+                throw APIError.notFound("model \(model) has no predictions")
+            }
+            guard let monitor else {
+                throw APIError(.notFound, code: "no_active_calibration", message: "model \(model) has no active calibration: nothing to monitor")
+            }
+            return Response.json(monitor.json)
         }
         v1.get("reports/:month") { request, context in try await report(request, context) }
         v1.get("models/:model/audit/worklist") { request, context in
@@ -110,16 +125,11 @@ struct Routes: Sendable {
     private func calibration(_ request: Request, _ context: AuditRequestContext) async throws -> Response {
         try context.require(.read)
         let model = try context.modelParameter()
-        guard let version = try await service.activeCalibration(model: model) else {
+        guard let served = try await service.servedCalibration(model: model) else {
             throw APIError(.notFound, code: "no_active_calibration",
                            message: "model \(model) has no active calibration: escalate every case until one is activated")
         }
-        let document = JSONValue.object([
-            ("model", .string(version.model)), ("version", .integer(version.versionID)), ("method", .string(version.method)),
-            ("temperature", .number(version.temperature)), ("threshold", .number(version.threshold)),
-            ("escalates_everything", .bool(version.threshold == nil)), ("target_risk", .number(version.targetRisk)),
-            ("delta", .number(version.delta)), ("valid_from", .text(version.statusAt?.rfc3339)),
-        ])
+        let document = served.json
         let etag = "\"" + String(APITokens.hash(CanonicalJSON.text(document)).prefix(32)) + "\""
         let headers: HTTPFields = [.eTag: etag, .cacheControl: "no-cache"]
         if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }) {

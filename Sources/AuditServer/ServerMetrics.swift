@@ -1,5 +1,6 @@
 import AuditApp
 import Dispatch
+import Foundation
 import Hummingbird
 import Prometheus
 import Synchronization
@@ -9,6 +10,8 @@ import Synchronization
 /// process (the tests) never mix their figures.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
+    /// The stored alarm count of each model already added to `vlm_audit_monitor_alarms_total`.
+    private let monitorAlarmsSeen = Mutex<[String: Int]>([:])
 
     /// The metrics of a new server, with the series that exist from start-up on.
     init() {
@@ -64,6 +67,24 @@ final class ServerMetrics: Sendable {
             registry.makeGauge(name: "vlm_audit_drift_status", labels: [("model", run.model)],
                                help: "The newest stored drift check of each model: 0 OK, 1 WARN, 2 ALERT (vlm-audit drift writes them)")
                 .set(to: run.status == "ALERT" ? 2 : (run.status == "WARN" ? 1 : 0))
+        }
+    }
+
+    /// Records each model's sequential monitor: `vlm_audit_monitor_e_value{model}` (the whole-model e-value of the active
+    /// version) and `vlm_audit_monitor_alarms_total{model}` (alarms recorded, all versions; the counter catches up with the
+    /// stored count, which only grows).
+    func monitors(_ gauges: [(model: String, logEValue: Double, alarms: Int)]) {
+        for gauge in gauges {
+            registry.makeGauge(name: "vlm_audit_monitor_e_value", labels: [("model", gauge.model)],
+                               help: "The e-value of the sequential monitor of each model's active threshold; an alarm at 1/delta (20 by default)")
+                .set(to: exp(min(gauge.logEValue, 690)))
+            let counter = registry.makeCounter(name: "vlm_audit_monitor_alarms_total", labels: [("model", gauge.model)],
+                                               help: "Alarms of the sequential monitors of each model: the model escalates everything until a new version is active")
+            let seen = monitorAlarmsSeen.withLock { seen in
+                defer { seen[gauge.model] = max(seen[gauge.model] ?? 0, gauge.alarms) }
+                return seen[gauge.model] ?? 0
+            }
+            if gauge.alarms > seen { counter.increment(by: Int64(gauge.alarms - seen)) }
         }
     }
 

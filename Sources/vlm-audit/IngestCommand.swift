@@ -69,6 +69,7 @@ struct IngestCommand: ParsableCommand {
             if let members = summary.auditMembers, members > 0 {
                 printError("  \(members) of the stored predictions are audit members (vlm-audit audit worklist lists those awaiting review)")
             }
+            for alarm in summary.monitorAlarms { printError("  MONITOR ALARM: \(alarm)") }
             for reason in summary.topReasons { printError("  \(reason.count) × \(reason.field), e.g. \(reason.example)") }
             if summary.rejected > 0 { throw ExitCode.failure }
         }
@@ -117,6 +118,7 @@ struct VerifyCommand: ParsableCommand {
             if let calibrationHead = report.calibrationHead { object["calibration_head"] = calibrationHead }
             if let driftHead = report.driftHead { object["drift_head"] = driftHead }
             if let auditPlanHead = report.auditPlanHead { object["audit_plan_head"] = auditPlanHead }
+            if let monitorHead = report.monitorHead { object["monitor_head"] = monitorHead }
             object["schema"] = ["definitions": report.schemaDefinitions, "not_checked": report.schemaNotChecked.map { $0 as Any } ?? NSNull()] as [String: Any]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         }
@@ -128,6 +130,7 @@ struct VerifyCommand: ParsableCommand {
         if let calibrationHead = report.calibrationHead { printError("calibration chain head: \(calibrationHead)") }
         if let driftHead = report.driftHead { printError("drift chain head: \(driftHead)") }
         if let auditPlanHead = report.auditPlanHead { printError("audit plan chain head: \(auditPlanHead)") }
+        if let monitorHead = report.monitorHead { printError("monitor chain head: \(monitorHead)") }
         if let reason = report.schemaNotChecked {
             printError("schema: NOT CHECKED against the migrations (\(reason))")
         } else if report.schemaProblems == 0 {

@@ -13,8 +13,8 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Random seed (same seed, same files).") var seed: UInt64 = 1
     @Flag(name: .customLong("no-drift"), help: "Leave out the drift event of the last month.") var noDrift = false
     @Option(name: .customLong("first-model-change"),
-            help: "What happens to the first model in the last month: none, confidence-inflation or new-model-version.")
-    var firstModelChange = "none"
+            help: "What happens to the first model in the last month (docs/simulator.md).")
+    var firstModelChange: SimulationOptions.ModelChange = .none
     @Option(name: .customLong("audit-rate"),
             help: "Share of predictions in the simulated hospital's audit sample, reviewed whatever their confidence (0: no audit).")
     var auditRate = 0.15
@@ -33,10 +33,7 @@ struct SimulateCommand: ParsableCommand {
         options.start = start
         options.seed = seed
         options.driftEvent = !noDrift
-        guard let change = SimulationOptions.ModelChange(rawValue: firstModelChange) else {
-            throw ValidationError("--first-model-change must be none, confidence-inflation or new-model-version")
-        }
-        options.firstModelChange = change
+        options.firstModelChange = firstModelChange
         options.auditRate = auditRate
         options.writeTruth = truth
         var simulator = FleetSimulator(options: options)
@@ -52,3 +49,5 @@ struct SimulateCommand: ParsableCommand {
         printError("\(output.predictions) predictions, \(output.probes) NOTA probes, \(output.labels) labels (as of \(output.now.day)); manifest: \(output.manifest)")
     }
 }
+
+extension SimulationOptions.ModelChange: ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import AuditApp
 import AuditCore
+import AuditStore
 import Foundation
 import Testing
 import TestSupport
@@ -52,6 +53,14 @@ struct MetricsConventionTests {
             _ = try await server.send("GET", "/no/such/path", token: token)
             _ = try await server.send("GET", "/readyz", token: nil)
             _ = try server.app.drift(models: nil, options: DriftOptions())  // a stored drift run: its status is a series
+            // An active version with a threshold, watched once: its monitor's e-value and alarm count are series.
+            let version = CalibrationVersion(
+                model: "m1", method: "msp", temperature: 1, threshold: 0.8, mode: "ltt", targetRisk: 0.1, delta: 0.05, coverage: 0.5,
+                empiricalRisk: 0.05, guaranteeMet: true, windowFrom: Timestamp(rfc3339: "2026-09-01T00:00:00Z")!,
+                windowTo: Timestamp(rfc3339: "2026-10-01T00:00:00Z")!, nFit: 300, nHoldout: 75, evidence: .object([]), codeVersion: "test",
+                fittedBy: "test")
+            _ = try CalibrationStore.insert(server.app.migratedConnection(), version: version, status: "active", actor: "test", reason: "metrics")
+            _ = try server.app.updateMonitors()
             let scrape = try await server.send("GET", "/metrics", token: token).text
             var types: [String: String] = [:]
             var helped: Set<String> = []
@@ -72,6 +81,8 @@ struct MetricsConventionTests {
             #expect(scrape.contains(#"vlm_audit_http_requests_total{method="GET",route="unmatched",status="404"}"#))
             #expect(scrape.contains("vlm_audit_ready 1"))
             #expect(scrape.contains(#"vlm_audit_drift_status{model="m1"}"#))
+            #expect(scrape.contains(#"vlm_audit_monitor_e_value{model="m1"} 1"#), "a monitor with no label yet: M_0 = 1")
+            #expect(scrape.contains(#"vlm_audit_monitor_alarms_total{model="m1"} 0"#))
             for family in queries.reduce(into: Set<String>(), { $0.formUnion(Self.families(in: $1)) }) {
                 #expect(types[family] != nil, "the dashboard or an alert rule queries \(family), which the scrape lacks")
             }

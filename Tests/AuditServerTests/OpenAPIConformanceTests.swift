@@ -29,7 +29,7 @@ struct OpenAPIConformanceTests {
         defer { service.shutdown() }
         let routes = AuditHTTPServer(service: service, configuration: .init(port: 0)).routeList
         #expect(documented == routes)
-        #expect(routes.count == 11)
+        #expect(routes.count == 12)
     }
 
     @Test("every operation answers with a documented status and content type, for allowed and refused callers")

@@ -51,3 +51,55 @@ extension CalibrationVersion {
             + "coverage=\(String(format: "%.3f", coverage))\tn=\(nFit)+\(nHoldout)\t\(createdAt?.rfc3339.prefix(19) ?? "")"
     }
 }
+
+/// What the deployed service applies for a model: the active version, overridden to "escalate everything" while an alarm
+/// of the sequential monitor stands against it (docs/monitor.md).
+public struct ServedCalibration: Sendable {
+    public let version: CalibrationVersion
+    /// The first alarm recorded against the active version, if any.
+    public let alarm: MonitorEvent?
+
+    /// The threshold to apply: nil (escalate everything) when the version has none or an alarm stands.
+    public var threshold: Double? { alarm == nil ? version.threshold : nil }
+
+    /// The document `GET /v1/models/{model}/calibration` serves; its ETag is a hash of it, so an alarm changes it.
+    public var json: JSONValue {
+        .object([
+            ("model", .string(version.model)), ("version", .integer(version.versionID)), ("method", .string(version.method)),
+            ("temperature", .number(version.temperature)), ("threshold", .number(threshold)),
+            ("escalates_everything", .bool(threshold == nil)), ("target_risk", .number(version.targetRisk)),
+            ("delta", .number(version.delta)), ("valid_from", .text(version.statusAt?.rfc3339)),
+            ("fitted_threshold", .number(version.threshold)),
+            ("monitor_alarm", alarm.map { alarm in
+                .object([
+                    ("reason", .string(alarm.reason)), ("recorded_at", .text(alarm.recordedAt?.rfc3339)),
+                    ("prediction_id", .text(alarm.alarmPredictionID)),
+                    ("slice", alarm.slice.isWhole ? .null : .string("\(alarm.slice.attribute)=\(alarm.slice.value)")),
+                ])
+            } ?? .null),
+        ])
+    }
+}
+
+extension AuditApp {
+    /// The model's served calibration: its active version and the monitor alarm in force, if any.
+    public func servedCalibration(model: String) throws -> ServedCalibration? {
+        let connection = try migratedConnection()
+        guard let version = try CalibrationStore.active(connection, model: model) else { return nil }
+        return ServedCalibration(version: version, alarm: try MonitorStore.alarms(connection, model: model, versionID: version.versionID).first)
+    }
+
+    /// Per model with an active version: ln of its whole-model e-value now, and the alarms ever recorded for the model
+    /// (all versions), for the metrics scrape.
+    public func monitorGauges() throws -> [(model: String, logEValue: Double, alarms: Int)] {
+        let connection = try migratedConnection()
+        let alarms = Dictionary(grouping: try MonitorStore.alarms(connection), by: \.model)
+        var gauges: [(model: String, logEValue: Double, alarms: Int)] = []
+        for model in try ScoredPredictionQueries.modelNames(connection) {
+            guard let version = try CalibrationStore.active(connection, model: model) else { continue }
+            let whole = try MonitorStore.states(connection, model: model, versionID: version.versionID).first { $0.slice.isWhole }
+            gauges.append((model, whole?.logEValue ?? 0, alarms[model]?.count ?? 0))
+        }
+        return gauges
+    }
+}

@@ -206,17 +206,24 @@ extension AuditApp {
         var scores: [Double] = []
         var correct: [Bool] = []
         for (index, row) in set.rows.enumerated() {
-            let value: Double?
-            if ["msp", "margin", "entropy"].contains(method), let derived = row.derivedScores(temperature: temperature) {
-                value = method == "msp" ? derived.msp : (method == "margin" ? derived.margin : derived.entropy)
-            } else {
-                value = row.scores.first { $0.method == method }?.value
-            }
-            guard let value, value.isFinite else { continue }
-            scores.append(orientation == .confidence ? value : -value)
+            guard let score = thresholdScore(row, method: method, temperature: temperature, orientation: orientation) else { continue }
+            scores.append(score)
             correct.append(set.correct[index])
         }
         return (scores, correct)
+    }
+
+    /// One prediction's ranking score for the rule "accept when score ≥ τ": derived scores at T, client scores as
+    /// stored, negated for uncertainty methods; nil when the prediction lacks the method.
+    static func thresholdScore(_ row: ScoredPrediction, method: String, temperature: Double, orientation: Orientation) -> Double? {
+        let value: Double?
+        if ["msp", "margin", "entropy"].contains(method), let derived = row.derivedScores(temperature: temperature) {
+            value = method == "msp" ? derived.msp : (method == "margin" ? derived.margin : derived.entropy)
+        } else {
+            value = row.scores.first { $0.method == method }?.value
+        }
+        guard let value, value.isFinite else { return nil }
+        return orientation == .confidence ? value : -value
     }
 
     struct SplitMetrics {

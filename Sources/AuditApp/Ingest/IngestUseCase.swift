@@ -39,6 +39,8 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var batches: Int = 0
     /// Audit members among the predictions stored by this run (docs/audit.md); nil for labels.
     public var auditMembers: Int?
+    /// Alarms of the sequential monitors raised by the labels this run stored (docs/monitor.md), by reason.
+    public var monitorAlarms: [String] = []
     public var seconds: Double = 0
     /// Seconds per phase: `read_validate` (reading, parsing, validating, deriving scores, hashing and encoding the rows,
     /// on a reader thread that overlaps the others), `copy`, `merge`; so the phases can add up to more than `seconds`.
@@ -60,6 +62,7 @@ public struct IngestSummary: Sendable, Codable, Equatable {
         case kind, files, read, inserted, duplicates, quarantined, batches, seconds, timings
         case alreadyQuarantined = "already_quarantined"
         case auditMembers = "audit_members"
+        case monitorAlarms = "monitor_alarms"
         case topReasons = "top_reasons"
     }
 }
@@ -173,6 +176,7 @@ extension AuditApp {
         if options.kind == .predictions {
             summary.auditMembers = try AuditPlanStore.memberCount(connection, batchIDs: storedBatches)
         }
+        if summary.inserted > 0 { summary.monitorAlarms = lookAtMonitors(models: nil) }
         summary.seconds = Date().timeIntervalSince(started)
         summary.topReasons = reasons.sorted { $0.value.count > $1.value.count || ($0.value.count == $1.value.count && $0.key < $1.key) }
             .prefix(8).map { IngestSummary.ReasonCount(field: $0.key, count: $0.value.count, example: $0.value.example) }
@@ -295,5 +299,19 @@ final class RejectsFile {
             ("raw", .string(record.raw)),
         ])))
         try handle.write(contentsOf: Data((line + "\n").utf8))
+    }
+}
+
+extension AuditApp {
+    /// Moves the sequential monitors after labels were stored, returning the reasons of the alarms raised. The labels are
+    /// committed whatever happens here: a failure is logged, and the next look (`vlm-audit monitor`, the next ingest)
+    /// reads the same labels, since the monitor's cursor did not move.
+    func lookAtMonitors(models: [String]?) -> [String] {
+        do {
+            return try updateMonitors(models: models).flatMap { $0.newAlarms.map(\.reason) }
+        } catch {
+            logger.error("the sequential monitors were not updated (vlm-audit monitor will catch up): \(error)")
+            return []
+        }
     }
 }

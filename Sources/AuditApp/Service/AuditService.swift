@@ -162,6 +162,22 @@ public final class AuditService: Sendable {
         try await run { app in try app.activeCalibration(model: model) }
     }
 
+    /// The model's served calibration (active version and any monitor alarm against it).
+    public func servedCalibration(model: String) async throws -> ServedCalibration? {
+        try await run { app in try app.servedCalibration(model: model) }
+    }
+
+    /// The stored monitor of a model's active version; nil without one. Throws ``UnknownModelError`` for a model with no
+    /// prediction.
+    public func monitor(model: String) async throws -> ModelMonitor? {
+        try await run { app in try app.monitorStatus(model: model) }
+    }
+
+    /// The monitors' gauges of every model (for the metrics scrape).
+    public func monitorGauges() async throws -> [(model: String, logEValue: Double, alarms: Int)] {
+        try await run { app in try app.monitorGauges() }
+    }
+
     /// The `evaluate --json` document of a model and window; nil when the model has no predictions at all.
     public func evaluation(model: String, from: Timestamp?, to: Timestamp?) async throws -> JSONValue? {
         try await run { app in

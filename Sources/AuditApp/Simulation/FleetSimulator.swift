@@ -48,6 +48,9 @@ public struct SimulationOptions: Sendable {
         case confidenceInflation = "confidence-inflation"
         /// A new model version (`2026.12`) that is markedly weaker (ability − 1.2) and no better calibrated.
         case newModelVersion = "new-model-version"
+        /// From the middle of the month on, site-c's cases turn out wrong far more often than the model's confidence says
+        /// (as the scanner shift does): its accepted-set error rises above α, what the sequential monitor must catch.
+        case siteErrorRise = "site-error-rise"
     }
 
     public init() {}
@@ -138,7 +141,8 @@ public struct FleetSimulator {
                 for item in 0..<perMonth {
                     let id = "\(model)-\(month)-\(item)"
                     let occurred = Timestamp(microseconds: start.microseconds + Int64(random.uniform() * Double(end.microseconds - start.microseconds - 1)))
-                    let change = monthIndex == options.months - 1 && modelIndex == 0 ? options.firstModelChange : .none
+                    var change = monthIndex == options.months - 1 && modelIndex == 0 ? options.firstModelChange : .none
+                    if change == .siteErrorRise && occurred.microseconds < (start.microseconds + end.microseconds) / 2 { change = .none }
                     let prediction = simulate(id: id, model: model, profile: profile, at: occurred, drifting: drifting, change: change)
                     lines.append(prediction.line)
                     predictionCount += 1
@@ -292,6 +296,7 @@ public struct FleetSimulator {
             hiddenShift = true
         }
         if drifting && random.uniform() < 0.1 { site = "site-b" }
+        let siteTurnsBad = change == .siteErrorRise && site == "site-c"
         let questionIndex = random.index(below: Self.questionTypes.count)
         let difficulty = Self.modalityDifficulty[modalityIndex] + Self.questionDifficulty[questionIndex] + 0.7 * normal()
         let ability = profile.ability - (change == .newModelVersion ? 1.2 : 0)
@@ -303,8 +308,9 @@ public struct FleetSimulator {
         let runnerUp = latent.indices.filter { $0 != predicted }.map { latent[$0] }.max()!
         latent[predicted] = runnerUp + log1p(exp(strength))
         var truthWeights = softmax(latent)
-        if hiddenShift {
-            truthWeights[predicted] *= 0.25
+        if hiddenShift || siteTurnsBad {
+            // The scanner shift makes confident answers wrong more often; site-c's change, far more often.
+            truthWeights[predicted] *= siteTurnsBad ? 0.05 : 0.25
             let total = truthWeights.reduce(0, +)
             truthWeights = truthWeights.map { $0 / total }
         }

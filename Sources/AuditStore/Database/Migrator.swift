@@ -176,6 +176,9 @@ enum StoreLocks {
     static let calibrationEvents: Int64 = 0x766c_6d61_0003
     static let driftRuns: Int64 = 0x766c_6d61_0004
     static let auditPlans: Int64 = 0x766c_6d61_0006
+    static let monitorEvents: Int64 = 0x766c_6d61_0007
+    /// The first key of a model's monitor lock, `pg_advisory_xact_lock(monitorModel, hashtext(model))`.
+    static let monitorModel: Int32 = 0x766c_6d63
     /// Held (session level, briefly) while a batch draws its id and takes its ticket.
     static let batchDraw: Int64 = 0x766c_6d61_0005
     /// The first key of a batch's ticket, `pg_advisory_xact_lock(batchTicket, batch_id)`: held by the batch's transaction.

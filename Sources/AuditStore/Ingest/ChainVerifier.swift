@@ -39,6 +39,8 @@ public struct ChainReport: Sendable {
     public var driftHead: String?
     /// The newest audit plan's hash (the head of the audit plan chain); nil when there is none.
     public var auditPlanHead: String?
+    /// The head of the sequential monitor's event chain (nil when no monitor event exists).
+    public var monitorHead: String?
     /// Definitions of the schema compared with the migrations' (``SchemaCheck``), and why not if they were not.
     public var schemaDefinitions = 0
     public var schemaNotChecked: String?

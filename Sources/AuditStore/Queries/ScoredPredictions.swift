@@ -47,16 +47,9 @@ public enum ScoredPredictionQueries {
         includeProbes: Bool = true, labeledOnly: Bool = false, ids: [String]? = nil
     ) throws -> [ScoredPrediction] {
         let result = try connection.query("""
-            SELECT p.prediction_id, p.model, (extract(epoch FROM p.occurred_at) * 1000000)::int8, p.site, p.attributes,
-                   cardinality(p.options), p.predicted, p.option_logits, p.option_probs,
-                   coalesce(g.label, p.label), (extract(epoch FROM g.reviewed_at) * 1000000)::int8,
-                   p.confidence || p.uncertainty, p.escalated, p.perturbation_kind, p.perturbation_of,
-                   (extract(epoch FROM p.ingested_at) * 1000000)::int8, p.model_version
+            SELECT \(columns)
             FROM predictions p
-            LEFT JOIN LATERAL (
-                SELECT label, reviewed_at FROM ground_truth gt WHERE gt.prediction_id = p.prediction_id
-                ORDER BY reviewed_at DESC, label_id DESC LIMIT 1
-            ) g ON true
+            \(effectiveLabelJoin)
             WHERE p.model = $1
               AND ($2::timestamptz IS NULL OR p.occurred_at >= $2)
               AND ($3::timestamptz IS NULL OR p.occurred_at < $3)
@@ -65,6 +58,28 @@ public enum ScoredPredictionQueries {
               AND ($6::text[] IS NULL OR p.prediction_id = ANY($6))
             ORDER BY p.occurred_at, p.prediction_id
             """, [model, from?.rfc3339, to?.rfc3339, includeProbes, labeledOnly, ids])
+        return try decode(result)
+    }
+
+    /// The columns ``decode(_:)`` reads, for a query over `predictions p` joined with ``effectiveLabelJoin``.
+    static let columns = """
+        p.prediction_id, p.model, (extract(epoch FROM p.occurred_at) * 1000000)::int8, p.site, p.attributes,
+               cardinality(p.options), p.predicted, p.option_logits, p.option_probs,
+               coalesce(g.label, p.label), (extract(epoch FROM g.reviewed_at) * 1000000)::int8,
+               p.confidence || p.uncertainty, p.escalated, p.perturbation_kind, p.perturbation_of,
+               (extract(epoch FROM p.ingested_at) * 1000000)::int8, p.model_version
+        """
+
+    /// The newest clinician review of `p`, as `g` (its label and review time).
+    static let effectiveLabelJoin = """
+        LEFT JOIN LATERAL (
+                SELECT label, reviewed_at FROM ground_truth gt WHERE gt.prediction_id = p.prediction_id
+                ORDER BY reviewed_at DESC, label_id DESC LIMIT 1
+            ) g ON true
+        """
+
+    /// The rows of a query that selected ``columns`` first.
+    static func decode(_ result: PQResult) throws -> [ScoredPrediction] {
         var rows: [ScoredPrediction] = []
         rows.reserveCapacity(result.rowCount)
         for row in 0..<result.rowCount {
@@ -141,5 +156,14 @@ public enum ScoredPredictionQueries {
     /// The database clock, so that "now" is the server's, not the client's.
     public static func now(_ connection: PQConnection) throws -> Timestamp {
         Timestamp(microseconds: Int64(try connection.query("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8").int(0, 0)!))
+    }
+}
+
+extension ScoredPredictionQueries {
+    /// The distinct models of the given predictions.
+    public static func models(ofPredictions ids: [String], on connection: PQConnection) throws -> [String] {
+        guard !ids.isEmpty else { return [] }
+        let result = try connection.query("SELECT DISTINCT model FROM predictions WHERE prediction_id = ANY($1) ORDER BY model", [ids])
+        return (0..<result.rowCount).map { result.string($0, 0)! }
     }
 }

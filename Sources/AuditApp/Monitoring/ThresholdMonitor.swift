@@ -1,0 +1,215 @@
+import AuditCore
+import AuditStore
+import Foundation
+import PQ
+import Statistics
+
+/// Settings of the sequential monitor (docs/monitor.md).
+public struct MonitorOptions: Sendable {
+    /// The attributes whose values each get a slice monitor at δ / K (K = the slices of the family).
+    public var sliceAttributes: [String] = ["site", "modality", "question_type"]
+
+    public init() {}
+}
+
+/// One monitor's state as `monitor --json` prints it.
+public struct MonitorState: Sendable {
+    public let slice: MonitorSlice
+    public let delta: Double
+    public let observations: Int
+    public let errors: Int
+    public let logEValue: Double
+    public let maxLogEValue: Double
+    public let alarmAt: Int?
+    public let alarmPredictionID: String?
+
+    init(_ event: MonitorEvent) {
+        slice = event.slice
+        delta = event.delta
+        observations = event.observations
+        errors = event.errors
+        logEValue = event.logEValue
+        maxLogEValue = event.maxLogEValue
+        alarmAt = event.alarmAt
+        alarmPredictionID = event.alarmPredictionID
+    }
+
+    public var isAlarmed: Bool { alarmAt != nil }
+    /// The anytime-valid p-value min(1, 1 / max M).
+    public var pValue: Double { min(1, exp(-maxLogEValue)) }
+
+    /// e^x, held below the largest finite double (an e-value beyond 10^300 is printed as 1e300; its log is exact).
+    static func eValue(_ logValue: Double) -> Double { exp(min(logValue, 690)) }
+
+    var sliceJSON: JSONValue {
+        .object([
+            ("attribute", .string(slice.attribute)), ("value", .string(slice.value)), ("t", .count(observations)),
+            ("errors", .count(errors)), ("e_value", .number(Self.eValue(logEValue))), ("max_e_value", .number(Self.eValue(maxLogEValue))),
+            ("log_e_value", .number(logEValue)), ("alarm", .bool(isAlarmed)), ("alarm_prediction_id", .text(alarmPredictionID)),
+            ("delta", .number(delta)),
+        ])
+    }
+}
+
+/// A model's monitor: its active version, the whole-model monitor, the slice family, and whether an alarm is in force.
+public struct ModelMonitor: Sendable {
+    public let model: String
+    public let versionID: Int64
+    /// τ of the version; nil when the version escalates everything (nothing is accepted, nothing to watch).
+    public let threshold: Double?
+    public let alpha: Double
+    public let delta: Double
+    /// The whole model's monitor (nil when there is no threshold).
+    public let whole: MonitorState?
+    public let slices: [MonitorState]
+    /// The alarms recorded for this version, oldest first: while any exists the model escalates everything.
+    public let alarms: [MonitorEvent]
+    /// Alarms this look raised.
+    public let newAlarms: [MonitorEvent]
+
+    public var isAlarmed: Bool { !alarms.isEmpty }
+
+    /// The `monitor --json` entry (FORMATS.md), with `escalates_everything` and the alarm's reason added.
+    public var json: JSONValue {
+        let first = alarms.first
+        return .object([
+            ("model", .string(model)), ("version", .integer(versionID)), ("threshold", .number(threshold)), ("alpha", .number(alpha)),
+            ("delta", .number(delta)), ("t", .count(whole?.observations ?? 0)), ("errors", .count(whole?.errors ?? 0)),
+            ("e_value", .number(MonitorState.eValue(whole?.logEValue ?? 0))),
+            ("max_e_value", .number(MonitorState.eValue(whole?.maxLogEValue ?? 0))),
+            ("log_e_value", .number(whole?.logEValue ?? 0)), ("p_value", .number(whole?.pValue ?? 1)),
+            ("alarm", .bool(isAlarmed)), ("alarm_prediction_id", .text(first?.alarmPredictionID)),
+            ("alarm_slice", first.map { $0.slice.isWhole ? .null : .string("\($0.slice.attribute)=\($0.slice.value)") } ?? .null),
+            ("alarm_reason", .text(first?.reason)), ("escalates_everything", .bool(isAlarmed || threshold == nil)),
+            ("slices", .array(slices.map(\.sliceJSON))),
+        ])
+    }
+}
+
+extension AuditApp {
+    /// Reads the labels that arrived since each monitor's last look and updates the sequential monitors of every active
+    /// threshold (of `models`, or of all): the whole model at δ and each slice at δ / K (docs/statistics.md, "Sequential
+    /// monitoring"). An alarm is recorded once, chained; from then on the model escalates everything until a person
+    /// activates a new version. Cost per look grows with the new labels only.
+    public func updateMonitors(models: [String]? = nil, options: MonitorOptions = MonitorOptions()) throws -> [ModelMonitor] {
+        let connection = try migratedConnection()
+        try Self.requireKnown(models, connection)
+        let names = try models ?? ScoredPredictionQueries.modelNames(connection)
+        let orientations = try ScoredPredictionQueries.orientations(connection)
+        return try names.compactMap { model in
+            guard let version = try CalibrationStore.active(connection, model: model) else { return nil }
+            return try connection.transaction {
+                try MonitorStore.lockModel(connection, model: model)
+                return try look(connection, version: version, orientation: orientations[version.method] ?? .confidence, options: options)
+            }
+        }
+    }
+
+    /// The stored monitor of a model's active version, without reading new labels (nil without an active version).
+    public func monitorStatus(model: String) throws -> ModelMonitor? {
+        let connection = try migratedConnection()
+        try Self.requireKnown([model], connection)
+        guard let version = try CalibrationStore.active(connection, model: model) else { return nil }
+        return try Self.modelMonitor(version: version, states: MonitorStore.states(connection, model: model, versionID: version.versionID),
+                                     alarms: MonitorStore.alarms(connection, model: model, versionID: version.versionID), newAlarms: [])
+    }
+
+    /// The models among `predictionIDs`' predictions (whose monitors a label post may move).
+    func models(ofPredictions predictionIDs: [String]) throws -> [String] {
+        try ScoredPredictionQueries.models(ofPredictions: predictionIDs, on: migratedConnection())
+    }
+
+    private func look(_ connection: PQConnection, version: CalibrationVersion, orientation: Orientation, options: MonitorOptions) throws -> ModelMonitor {
+        let model = version.model
+        var states = try MonitorStore.states(connection, model: model, versionID: version.versionID)
+        guard let tau = version.threshold else {
+            return Self.modelMonitor(version: version, states: [], alarms: [], newAlarms: [])
+        }
+        var events: [MonitorEvent] = []
+        if states.isEmpty {
+            // Open the family: K is fixed now, from the slices of the version's fitting window.
+            let slices = try MonitorStore.sliceValues(connection, model: model, attributes: options.sliceAttributes,
+                                                      from: version.windowFrom, to: version.windowTo)
+            let sliceDelta = version.delta / Double(max(slices.count, 1))
+            for slice in [MonitorSlice.whole] + slices {
+                events.append(MonitorEvent(
+                    kind: .open, model: model, versionID: version.versionID, slice: slice, alpha: version.targetRisk,
+                    delta: slice.isWhole ? version.delta : sliceDelta, threshold: tau, batchCursor: 0, observations: 0, errors: 0,
+                    logEValue: 0, maxLogEValue: 0, alarmAt: nil, alarmPredictionID: nil, lastPredictionID: nil,
+                    reason: slice.isWhole ? "watching version \(version.versionID): α = \(version.targetRisk), δ = \(version.delta), K = \(slices.count) slices"
+                        : "slice of version \(version.versionID) at δ / K = \(sliceDelta)"))
+            }
+            states = events
+        }
+        let cursor = states.first { $0.slice.isWhole }?.batchCursor ?? 0
+        let head = try MonitorStore.batchHead(connection)
+        var monitors = Dictionary(uniqueKeysWithValues: states.map { state in
+            (state.slice, (event: state, monitor: SequentialMonitor(alpha: state.alpha, delta: state.delta, observations: state.observations,
+                                                                   errors: state.errors, maxLogEValue: state.maxLogEValue, alarmAt: state.alarmAt)))
+        })
+        let attributes = Set(states.map(\.slice.attribute)).subtracting([""]).sorted()
+        var alarms: [MonitorEvent] = []
+        for row in try MonitorStore.freshLabeledMembers(connection, model: model, from: version.windowTo, cursor: cursor, head: head) {
+            guard let label = row.label,
+                  let score = Self.thresholdScore(row, method: version.method, temperature: version.temperature, orientation: orientation),
+                  score >= tau else { continue }
+            let keys = [MonitorSlice.whole] + attributes.compactMap { name in row.attribute(name).map { MonitorSlice(attribute: name, value: $0) } }
+            for key in keys {
+                guard var entry = monitors[key] else { continue }  // a slice value the fitting window never saw
+                let raised = entry.monitor.observe(error: label != row.predicted)
+                entry.event.lastPredictionID = row.predictionID
+                if raised { entry.event.alarmPredictionID = row.predictionID }
+                monitors[key] = entry
+                if raised { alarms.append(Self.alarmEvent(entry.monitor, entry.event, version: version)) }
+            }
+        }
+        if head > cursor {
+            for key in monitors.keys.sorted() {
+                guard let entry = monitors[key], key.isWhole || entry.monitor.observations != entry.event.observations else { continue }
+                var event = entry.event
+                event.kind = .update
+                event.batchCursor = head
+                event.observations = entry.monitor.observations
+                event.errors = entry.monitor.errors
+                event.logEValue = entry.monitor.logEValue
+                event.maxLogEValue = entry.monitor.maxLogEValue
+                event.alarmAt = entry.monitor.alarmAt
+                event.reason = ""
+                events.append(event)
+            }
+        }
+        events += alarms
+        try MonitorStore.append(connection, events)
+        if !alarms.isEmpty { logger.critical("monitor alarm: \(alarms.map(\.reason).joined(separator: "; "))") }
+        return Self.modelMonitor(version: version, states: try MonitorStore.states(connection, model: model, versionID: version.versionID),
+                                 alarms: try MonitorStore.alarms(connection, model: model, versionID: version.versionID), newAlarms: alarms)
+    }
+
+    private static func alarmEvent(_ monitor: SequentialMonitor, _ state: MonitorEvent, version: CalibrationVersion) -> MonitorEvent {
+        let scope = state.slice.isWhole ? "" : " on \(state.slice.attribute) = \(state.slice.value)"
+        let reason = "the accepted-set error of version \(version.versionID)\(scope) exceeds α = \(version.targetRisk): "
+            + "M = \(formatted(MonitorState.eValue(monitor.logEValue))) ≥ 1/δ = \(formatted(1 / monitor.delta)) after \(monitor.observations) accepted "
+            + "audited labels with \(monitor.errors) errors; the model escalates everything until a person activates a new version"
+        var event = state
+        event.kind = .alarm
+        event.observations = monitor.observations
+        event.errors = monitor.errors
+        event.logEValue = monitor.logEValue
+        event.maxLogEValue = monitor.maxLogEValue
+        event.alarmAt = monitor.alarmAt
+        event.reason = reason
+        return event
+    }
+
+    static func modelMonitor(version: CalibrationVersion, states: [MonitorEvent], alarms: [MonitorEvent], newAlarms: [MonitorEvent]) -> ModelMonitor {
+        let sorted = states.sorted { $0.slice < $1.slice }
+        return ModelMonitor(
+            model: version.model, versionID: version.versionID, threshold: version.threshold, alpha: version.targetRisk,
+            delta: version.delta, whole: sorted.first { $0.slice.isWhole }.map(MonitorState.init),
+            slices: sorted.filter { !$0.slice.isWhole }.map(MonitorState.init), alarms: alarms, newAlarms: newAlarms)
+    }
+}
+
+private func formatted(_ value: Double) -> String {
+    value >= 1e6 ? String(format: "%.3g", value) : String(format: "%.2f", value)
+}

@@ -1,0 +1,238 @@
+import AuditCore
+import PQ
+
+/// The stream a monitor watches: the whole model (empty attribute) or one slice value.
+public struct MonitorSlice: Hashable, Comparable, Sendable {
+    public let attribute: String
+    public let value: String
+
+    public init(attribute: String, value: String) {
+        self.attribute = attribute
+        self.value = value
+    }
+
+    /// The model's whole stream.
+    public static let whole = MonitorSlice(attribute: "", value: "")
+
+    public var isWhole: Bool { attribute.isEmpty }
+
+    public static func < (lhs: MonitorSlice, rhs: MonitorSlice) -> Bool {
+        (lhs.attribute, lhs.value) < (rhs.attribute, rhs.value)
+    }
+}
+
+/// The kinds of monitor event (migration 0010).
+public enum MonitorEventKind: String, Sendable {
+    /// A monitor starts watching a version (t = 0), together with the rest of its family.
+    case open
+    /// A look that changed the monitor.
+    case update
+    /// M reached 1/δ: the model escalates everything until a new version is activated.
+    case alarm
+}
+
+/// One stored monitor event: a monitor's state after a look, or an alarm.
+public struct MonitorEvent: Sendable, Equatable {
+    public var eventID: Int64 = 0
+    public var kind: MonitorEventKind
+    public var model: String
+    public var versionID: Int64
+    public var slice: MonitorSlice
+    public var alpha: Double
+    /// The monitor's level: δ for the whole model, δ / K for each of its K slices.
+    public var delta: Double
+    public var threshold: Double
+    /// The newest ingest batch read.
+    public var batchCursor: Int64
+    public var observations: Int
+    public var errors: Int
+    public var logEValue: Double
+    public var maxLogEValue: Double
+    /// Stream position of the first alarm.
+    public var alarmAt: Int?
+    public var alarmPredictionID: String?
+    public var lastPredictionID: String?
+    public var reason: String = ""
+    public var eventHash: String = ""
+    public var recordedAt: Timestamp?
+
+    public init(kind: MonitorEventKind, model: String, versionID: Int64, slice: MonitorSlice, alpha: Double, delta: Double,
+                threshold: Double, batchCursor: Int64, observations: Int, errors: Int, logEValue: Double, maxLogEValue: Double,
+                alarmAt: Int?, alarmPredictionID: String?, lastPredictionID: String?, reason: String = "") {
+        self.kind = kind
+        self.model = model
+        self.versionID = versionID
+        self.slice = slice
+        self.alpha = alpha
+        self.delta = delta
+        self.threshold = threshold
+        self.batchCursor = batchCursor
+        self.observations = observations
+        self.errors = errors
+        self.logEValue = logEValue
+        self.maxLogEValue = maxLogEValue
+        self.alarmAt = alarmAt
+        self.alarmPredictionID = alarmPredictionID
+        self.lastPredictionID = lastPredictionID
+        self.reason = reason
+    }
+
+    /// The canonical JSON the event's chain link covers: every field but its id, hash and time of record.
+    var canonicalText: String {
+        CanonicalJSON.text(.object(JSONObject([
+            ("alarm_at", alarmAt.map { .integer(Int64($0)) } ?? .null), ("alarm_prediction_id", .text(alarmPredictionID)),
+            ("alpha", .number(alpha)), ("batch_cursor", .integer(batchCursor)), ("delta", .number(delta)),
+            ("errors", .integer(Int64(errors))), ("kind", .string(kind.rawValue)), ("last_prediction_id", .text(lastPredictionID)),
+            ("log_e_value", .number(logEValue)), ("max_log_e_value", .number(maxLogEValue)), ("model", .string(model)),
+            ("observations", .integer(Int64(observations))), ("reason", .string(reason)),
+            ("slice_attribute", .string(slice.attribute)), ("slice_value", .string(slice.value)), ("threshold", .number(threshold)),
+            ("version_id", .integer(versionID)),
+        ])))
+    }
+}
+
+/// The monitor events (append-only, hash-chained) and the stream queries the monitor reads.
+public enum MonitorStore {
+    /// Serialises looks at one model's monitors for the rest of the transaction.
+    public static func lockModel(_ connection: PQConnection, model: String) throws {
+        try connection.query("SELECT pg_advisory_xact_lock($1::int4, hashtext($2))", [StoreLocks.monitorModel, model])
+    }
+
+    /// The newest ingest batch: every batch up to it has committed or rolled back (batches commit in id order).
+    public static func batchHead(_ connection: PQConnection) throws -> Int64 {
+        Int64(try connection.query("SELECT coalesce(max(batch_id), 0) FROM ingest_batches").int(0, 0)!)
+    }
+
+    /// Each monitor's newest state ('open' or 'update' event) for the model's version, by slice.
+    public static func states(_ connection: PQConnection, model: String, versionID: Int64) throws -> [MonitorEvent] {
+        try select(connection, where: """
+            event_id IN (SELECT DISTINCT ON (slice_attribute, slice_value) event_id FROM monitor_events
+                         WHERE model = $1 AND version_id = $2 AND kind <> 'alarm'
+                         ORDER BY slice_attribute, slice_value, event_id DESC)
+            """, [model, versionID])
+    }
+
+    /// Alarm events, oldest first: of one model's version, of one model, or of all.
+    public static func alarms(_ connection: PQConnection, model: String? = nil, versionID: Int64? = nil) throws -> [MonitorEvent] {
+        try select(connection, where: "kind = 'alarm' AND ($1::text IS NULL OR model = $1) AND ($2::int8 IS NULL OR version_id = $2)",
+                   [model, versionID])
+    }
+
+    /// Every event of a model (all versions), oldest first, optionally only those recorded in [from, to).
+    public static func history(_ connection: PQConnection, model: String, from: Timestamp? = nil, to: Timestamp? = nil) throws -> [MonitorEvent] {
+        try select(connection, where: """
+            model = $1 AND ($2::timestamptz IS NULL OR recorded_at >= $2) AND ($3::timestamptz IS NULL OR recorded_at < $3)
+            """, [model, from?.rfc3339, to?.rfc3339])
+    }
+
+    /// Appends events in order, each chained after the newest.
+    public static func append(_ connection: PQConnection, _ events: [MonitorEvent]) throws {
+        guard !events.isEmpty else { return }
+        try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.monitorEvents])
+        var previous = try chainHead(connection) ?? ChainHash.genesis
+        for event in events {
+            let hash = ChainHash.sha256(previous + "\n" + event.canonicalText)
+            try connection.query("""
+                INSERT INTO monitor_events (kind, model, version_id, slice_attribute, slice_value, alpha, delta, threshold, batch_cursor,
+                    observations, errors, log_e_value, max_log_e_value, alarm_at, alarm_prediction_id, last_prediction_id, reason,
+                    prev_event_hash, event_hash)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                """, [event.kind.rawValue, event.model, event.versionID, event.slice.attribute, event.slice.value, event.alpha, event.delta,
+                      event.threshold, event.batchCursor, event.observations, event.errors, event.logEValue, event.maxLogEValue,
+                      event.alarmAt, event.alarmPredictionID, event.lastPredictionID, event.reason, previous, hash])
+            previous = hash
+        }
+    }
+
+    /// The distinct values of each attribute among the model's clean predictions with from ≤ occurred_at < to.
+    public static func sliceValues(_ connection: PQConnection, model: String, attributes: [String], from: Timestamp, to: Timestamp) throws -> [MonitorSlice] {
+        guard !attributes.isEmpty else { return [] }
+        let result = try connection.query("""
+            SELECT DISTINCT a.name, CASE WHEN a.name = 'site' THEN p.site ELSE p.attributes ->> a.name END AS value
+            FROM predictions p CROSS JOIN unnest($2::text[]) AS a(name)
+            WHERE p.model = $1 AND p.perturbation_of IS NULL AND p.occurred_at >= $3 AND p.occurred_at < $4
+            ORDER BY 1, 2
+            """, [model, attributes, from.rfc3339, to.rfc3339])
+        return (0..<result.rowCount).compactMap { row in
+            result.string(row, 1).map { MonitorSlice(attribute: result.string(row, 0)!, value: $0) }
+        }
+    }
+
+    /// The model's audit members with `occurred_at ≥ from` whose first effective label arrived in a batch in
+    /// (cursor, head]: the labels a look has not read yet, each prediction once, in (batch of its first label,
+    /// occurred_at, prediction_id) order, with its effective label now.
+    public static func freshLabeledMembers(
+        _ connection: PQConnection, model: String, from: Timestamp, cursor: Int64, head: Int64
+    ) throws -> [ScoredPrediction] {
+        guard head > cursor else { return [] }
+        let result = try connection.query("""
+            WITH arrived AS (
+                SELECT prediction_id, min(batch_id) AS first_batch FROM (
+                    SELECT gt.prediction_id, gt.batch_id FROM ground_truth gt WHERE gt.batch_id > $3 AND gt.batch_id <= $4
+                    UNION ALL
+                    SELECT p.prediction_id, p.batch_id FROM predictions p
+                    WHERE p.batch_id > $3 AND p.batch_id <= $4 AND p.label IS NOT NULL AND p.model = $1
+                ) labels GROUP BY prediction_id
+            )
+            SELECT \(ScoredPredictionQueries.columns)
+            FROM arrived f JOIN predictions p USING (prediction_id)
+            \(AuditPlanStore.memberJoin)
+            \(ScoredPredictionQueries.effectiveLabelJoin)
+            WHERE p.model = $1 AND p.perturbation_of IS NULL AND p.occurred_at >= $2
+              AND NOT (p.label IS NOT NULL AND p.batch_id <= $3)
+              AND NOT EXISTS (SELECT 1 FROM ground_truth earlier WHERE earlier.prediction_id = p.prediction_id AND earlier.batch_id <= $3)
+            ORDER BY f.first_batch, p.occurred_at, p.prediction_id
+            """, [model, from.rfc3339, cursor, head])
+        return try ScoredPredictionQueries.decode(result)
+    }
+
+    /// The newest event's hash: the head of the monitor chain (nil when no event exists).
+    public static func chainHead(_ connection: PQConnection) throws -> String? {
+        let result = try connection.query("SELECT event_hash FROM monitor_events ORDER BY event_id DESC LIMIT 1")
+        return result.rowCount == 0 ? nil : result.string(0, 0)
+    }
+
+    /// True when some monitor event has `hash` as its event hash.
+    public static func containsLink(_ connection: PQConnection, hash: String) throws -> Bool {
+        try connection.query("SELECT EXISTS (SELECT 1 FROM monitor_events WHERE event_hash = $1)", [hash]).bool(0, 0) == true
+    }
+
+    /// Recomputes the monitor chain; returns the problems found.
+    public static func verify(_ connection: PQConnection) throws -> [String] {
+        var problems: [String] = []
+        var previous = ChainHash.genesis
+        let links = try connection.query("SELECT prev_event_hash FROM monitor_events ORDER BY event_id")
+        for (row, event) in try select(connection, where: "true", []).enumerated() {
+            if links.string(row, 0)! != previous || event.eventHash != ChainHash.sha256(previous + "\n" + event.canonicalText) {
+                problems.append("monitor event \(event.eventID): does not match the monitor chain (edited, removed or inserted)")
+            }
+            previous = event.eventHash
+        }
+        return problems
+    }
+
+    private static func select(_ connection: PQConnection, where condition: String, _ parameters: [(any PQEncodable)?]) throws -> [MonitorEvent] {
+        let result = try connection.query("""
+            SELECT event_id, kind, model, version_id, slice_attribute, slice_value, alpha, delta, threshold, batch_cursor, observations,
+                   errors, log_e_value, max_log_e_value, alarm_at, alarm_prediction_id, last_prediction_id, reason, event_hash,
+                   (extract(epoch FROM recorded_at) * 1000000)::int8
+            FROM monitor_events WHERE \(condition) ORDER BY event_id
+            """, parameters)
+        return try (0..<result.rowCount).map { row in
+            guard let kind = MonitorEventKind(rawValue: result.string(row, 1)!) else {
+                throw PQError(kind: .protocolViolation, message: "monitor event \(result.string(row, 0)!): unknown kind \(result.string(row, 1)!)")
+            }
+            var event = MonitorEvent(
+                kind: kind, model: result.string(row, 2)!, versionID: Int64(result.int(row, 3)!),
+                slice: MonitorSlice(attribute: result.string(row, 4)!, value: result.string(row, 5)!), alpha: result.double(row, 6)!,
+                delta: result.double(row, 7)!, threshold: result.double(row, 8)!, batchCursor: Int64(result.int(row, 9)!),
+                observations: result.int(row, 10)!, errors: result.int(row, 11)!, logEValue: result.double(row, 12)!,
+                maxLogEValue: result.double(row, 13)!, alarmAt: result.int(row, 14), alarmPredictionID: result.string(row, 15),
+                lastPredictionID: result.string(row, 16), reason: result.string(row, 17)!)
+            event.eventID = Int64(result.int(row, 0)!)
+            event.eventHash = result.string(row, 18)!
+            event.recordedAt = Timestamp(microseconds: Int64(result.int(row, 19)!))
+            return event
+        }
+    }
+}
