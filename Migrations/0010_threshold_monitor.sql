@@ -16,7 +16,7 @@ CREATE TABLE monitor_events (
     slice_value         text NOT NULL DEFAULT '',
     alpha               double precision NOT NULL CHECK (alpha > 0 AND alpha < 1),
     delta               double precision NOT NULL CHECK (delta > 0 AND delta < 1),
-    threshold           double precision NOT NULL,
+    threshold           double precision,  -- the version's global τ (NULL: none; per-slice τ live in the version)
     batch_cursor        bigint NOT NULL CHECK (batch_cursor >= 0),
     observations        bigint NOT NULL CHECK (observations >= 0),
     errors              bigint NOT NULL CHECK (errors >= 0 AND errors <= observations),

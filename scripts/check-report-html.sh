@@ -10,7 +10,7 @@ flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --allow-file-acce
 
 dom=$(chromium "${flags[@]}" --dump-dom "file://$html" 2>/dev/null)
 for needle in "1. Summary" "2. Uncertainty quality" "3. Where uncertainty is least reliable" "4. NOTA stress tests" \
-              "Which accuracy to trust" "5. Calibration changes" "6. Drift findings" "7. Data quality" "8. Integrity" "<svg" "Chain head"; do
+              "Which accuracy to trust" "5. Calibration changes" "6. Threshold monitor" "7. Drift findings" "8. Data quality" "9. Integrity" "<svg" "Chain head"; do
     grep -qF "$needle" <<<"$dom" || { echo "FAIL: the rendered page lacks \"$needle\"" >&2; exit 1; }
 done
 if grep -qiE "ERR_FILE_NOT_FOUND|This site can.t be reached|Aw, Snap" <<<"$dom"; then

@@ -58,6 +58,13 @@ extension AuditApp {
         step("recalibrated \(outcomes.count) models on the data before \(lastMonth): "
              + "\(outcomes.filter { $0.status == "active" }.count) activated, \(outcomes.filter { $0.status == "proposed" }.count) proposed, "
              + "\(outcomes.filter { $0.status == "unchanged" }.count) unchanged")
+        // The labels are all in already: the first look at the new versions' monitors reads the whole last month.
+        let monitors = try updateMonitors()
+        let alarmed = monitors.filter(\.isAlarmed)
+        step("monitor of \(monitors.count) active thresholds over \(lastMonth): \(alarmed.count) alarmed"
+             + (alarmed.isEmpty ? "" : " (" + alarmed.map { monitor in
+                 "\(monitor.model)" + (monitor.alarms.first.map { $0.slice.isWhole ? "" : " on \($0.slice.attribute)=\($0.slice.value)" } ?? "")
+             }.joined(separator: ", ") + "); they escalate everything until a person activates a new version"))
         var driftOptions = DriftOptions()
         driftOptions.current = (monthStart, output.now)
         let runs = try drift(models: nil, options: driftOptions)

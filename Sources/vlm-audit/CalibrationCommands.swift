@@ -67,6 +67,11 @@ struct RecalibrateCommand: ParsableCommand {
     @Option(help: "Budget mode: the share of predictions that may be escalated (instead of Learn-then-Test).") var budget: Double?
     @Option(name: .customLong("min-fit"), help: "Acceptance policy: the fewest fit rows for automatic activation.") var minimumFit = 200
     @Flag(name: .customLong("propose-only"), help: "Never activate automatically; versions stay proposed.") var proposeOnly = false
+    @Option(name: .customLong("per-slice"), help: "Fit a threshold per value of this attribute (site, modality, …), each at δ / G.")
+    var perSlice: String?
+    @Flag(name: .customLong("accept-global-for-small-slices"),
+          help: "With --per-slice: slices with fewer than --min-fit rows take the global threshold instead of escalating.")
+    var acceptGlobalForSmallSlices = false
     @Option(name: .customLong("by"), help: "Who fits (recorded).") var fittedBy = "vlm-audit recalibrate"
     @Flag(help: "Print the outcomes as JSON on stdout.") var json = false
     @OptionGroup var database: DatabaseOptions
@@ -78,6 +83,9 @@ struct RecalibrateCommand: ParsableCommand {
         guard targetRisk > 0, targetRisk < 1 else { throw ValidationError("--target-risk must lie in (0, 1)") }
         guard delta > 0, delta < 1 else { throw ValidationError("--delta must lie in (0, 1)") }
         if let budget, !(budget >= 0 && budget < 1) { throw ValidationError("--budget must lie in [0, 1)") }
+        if let perSlice, perSlice.isEmpty { throw ValidationError("--per-slice needs an attribute name") }
+        if acceptGlobalForSmallSlices && perSlice == nil { throw ValidationError("--accept-global-for-small-slices needs --per-slice") }
+        if perSlice != nil && budget != nil { throw ValidationError("--per-slice fits Learn-then-Test thresholds; it cannot be combined with --budget") }
     }
 
     func run() throws {
@@ -91,6 +99,8 @@ struct RecalibrateCommand: ParsableCommand {
         options.minimumFit = minimumFit
         options.autoActivate = !proposeOnly
         options.fittedBy = fittedBy
+        options.perSlice = perSlice
+        options.acceptGlobalForSmallSlices = acceptGlobalForSmallSlices
         let outcomes = try database.app().recalibrate(models: model.map { [$0] }, options: options)
         if json {
             printJSON(.array(outcomes.map { outcome in

@@ -12,6 +12,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Folder for the simulated hospital files.") var data = ".vlm-audit/demo-data"
     @Option(help: "Folder for the report.") var out = "Reports"
     @Option(name: .customLong("audit-rate"), help: "Share of predictions in the simulated audit sample.") var auditRate = 0.15
+    @Option(name: .customLong("first-model-change"),
+            help: "What happens to the first model in the last month (docs/simulator.md).")
+    var firstModelChange: SimulationOptions.ModelChange = .none
     @Flag(name: .customLong("allow-external-database"),
           help: "Run on the server DATABASE_URL or PG* names (a scratch database only: simulated records can never be deleted).")
     var allowExternalDatabase = false
@@ -32,6 +35,7 @@ struct DemoCommand: ParsableCommand {
         options.simulation.perModel = perModel
         options.simulation.seed = seed
         options.simulation.auditRate = auditRate
+        options.simulation.firstModelChange = firstModelChange
         options.dataFolder = data
         options.reportFolder = out
         let started = Date()

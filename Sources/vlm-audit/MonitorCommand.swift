@@ -27,12 +27,13 @@ struct MonitorCommand: ParsableCommand {
         if json { printJSON(.array(monitors.map(\.json))) }
         if monitors.isEmpty { printError("no model has an active calibration version: nothing to monitor") }
         for monitor in monitors {
-            guard let tau = monitor.threshold, let whole = monitor.whole else {
+            guard monitor.acceptsAnything, let whole = monitor.whole else {
                 printError("\(monitor.model): version \(monitor.versionID) escalates everything; nothing is accepted, nothing to monitor")
                 continue
             }
             let status = monitor.isAlarmed ? "ALARM" : "ok"
-            printError("\(monitor.model): \(status) version \(monitor.versionID) τ \(String(format: "%.4f", tau)): \(whole.observations) accepted audited labels, "
+            let tau = monitor.perSliceAttribute.map { "τ per \($0)" } ?? monitor.threshold.map { "τ \(String(format: "%.4f", $0))" } ?? "τ none"
+            printError("\(monitor.model): \(status) version \(monitor.versionID) \(tau): \(whole.observations) accepted audited labels, "
                        + "\(whole.errors) errors, e-value \(String(format: "%.3g", exp(min(whole.logEValue, 690)))) (alarm at \(String(format: "%g", 1 / monitor.delta))), "
                        + "\(monitor.slices.count) slices")
             for slice in monitor.slices where slice.isAlarmed {

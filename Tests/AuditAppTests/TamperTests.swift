@@ -141,6 +141,6 @@ struct AnchorTests {
             """)
         #expect(try app.verify().intact)
         let anchored = try app.verify(anchors: [driftHead])
-        #expect(anchored.problems.contains { $0.message.contains("anchor \(driftHead) is no longer a link of the records, calibration, drift or audit plan chain") })
+        #expect(anchored.problems.contains { $0.message.contains("anchor \(driftHead) is no longer a link of the records, calibration, drift, audit plan or monitor chain") })
     }
 }

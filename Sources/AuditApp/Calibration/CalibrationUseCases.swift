@@ -62,12 +62,25 @@ public struct ServedCalibration: Sendable {
     /// The threshold to apply: nil (escalate everything) when the version has none or an alarm stands.
     public var threshold: Double? { alarm == nil ? version.threshold : nil }
 
+    /// The version's per-slice thresholds, if it has them (they replace `threshold` for the slices they list).
+    public var slices: SliceThresholds? { SliceThresholds(evidence: version.evidence) }
+
+    /// True when the deployed service must escalate every case.
+    public var escalatesEverything: Bool { alarm != nil || !AcceptanceRule(version: version).acceptsAnything }
+
     /// The document `GET /v1/models/{model}/calibration` serves; its ETag is a hash of it, so an alarm changes it.
     public var json: JSONValue {
         .object([
             ("model", .string(version.model)), ("version", .integer(version.versionID)), ("method", .string(version.method)),
             ("temperature", .number(version.temperature)), ("threshold", .number(threshold)),
-            ("escalates_everything", .bool(threshold == nil)), ("target_risk", .number(version.targetRisk)),
+            ("escalates_everything", .bool(escalatesEverything)), ("target_risk", .number(version.targetRisk)),
+            ("slice_attribute", .text(slices?.attribute)),
+            ("slice_thresholds", slices.map { table in
+                .array(table.entries.map { entry in
+                    .object([("value", .string(entry.value)), ("threshold", .number(alarm == nil ? entry.threshold : nil)),
+                             ("own_guarantee", .bool(entry.ownGuarantee))])
+                })
+            } ?? .null),
             ("delta", .number(version.delta)), ("valid_from", .text(version.statusAt?.rfc3339)),
             ("fitted_threshold", .number(version.threshold)),
             ("monitor_alarm", alarm.map { alarm in

@@ -25,6 +25,10 @@ public struct RecalibrationOptions: Sendable {
     public var autoActivate: Bool = true
     /// Who or what fits (recorded in the version and its events).
     public var fittedBy: String = "vlm-audit recalibrate"
+    /// Fit a threshold per value of this attribute, each at δ / G (docs/monitor.md, "Per-slice thresholds"); nil: one τ.
+    public var perSlice: String?
+    /// With `perSlice`: give slices with too few rows the global τ instead of escalating them (recorded per slice).
+    public var acceptGlobalForSmallSlices = false
 
     public init() {}
 }
@@ -128,6 +132,11 @@ extension AuditApp {
             : reasons.joined(separator: "; ")
 
         let slices = Self.sliceMetrics(holdout, temperature: temperature, rule: rule, method: options.method, orientation: orientation)
+        let sliceTable = options.perSlice.map { attribute in
+            SliceThresholds.fit(rows: basis.rows, attribute: attribute, method: options.method, temperature: temperature,
+                                orientation: orientation, alpha: options.targetRisk, delta: options.delta, minimum: options.minimumFit,
+                                globalThreshold: options.acceptGlobalForSmallSlices ? .some(rule.threshold) : nil)
+        }
         let evidence = JSONValue.object([
             ("data_fingerprint", .string(fingerprint)),
             ("window", .object([("from", .string(start.rfc3339)), ("to", .string(end.rfc3339)), ("days", .count(options.windowDays))])),
@@ -158,7 +167,7 @@ extension AuditApp {
                 ("auto_activate", .bool(options.autoActivate)),
             ])),
             ("decision", .object([("status", .string(status)), ("reasons", .array(reasons.map { .string($0) }))])),
-        ])
+        ] + (sliceTable.map { [("per_slice", $0.json)] } ?? []))
         let version = CalibrationVersion(
             model: model, method: options.method, temperature: temperature, threshold: rule.threshold,
             mode: options.budget == nil ? "ltt" : "budget", targetRisk: options.targetRisk, delta: options.delta,
@@ -287,6 +296,7 @@ extension AuditApp {
     /// Identifies the fit data and settings: the same labeled rows and options give the same fingerprint.
     static func fingerprint(rows: [ScoredPrediction], options: RecalibrationOptions, plans: [AuditPlan]) -> String {
         var text = "\(options.method)|\(options.targetRisk)|\(options.delta)|\(options.budget.map { "\($0)" } ?? "ltt")|\(options.minimumFit)|\(options.tolerance)|\(options.autoActivate)\n"
+        if let attribute = options.perSlice { text += "per-slice:\(attribute)|\(options.acceptGlobalForSmallSlices)\n" }
         if !plans.isEmpty { text += "plans:" + plans.map(\.planHash).joined(separator: ",") + "\n" }
         for row in rows { text += "\(row.predictionID)\t\(row.label!)\n" }
         return ChainHash.sha256(text)

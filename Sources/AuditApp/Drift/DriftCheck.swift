@@ -282,9 +282,10 @@ extension AuditApp {
                 action: worse ? "uncertainty separates right from wrong less well: review before trusting escalation" : nil,
                 statistic: interval.estimate, pValue: nil, labelFree: false))
         }
-        if let active, let tau = active.threshold {
+        // The product's rule (per-slice τ when the version has them).
+        if let active, case let rule = AcceptanceRule(version: active), rule.acceptsAnything {
             func acceptedError(_ set: LabeledSet, _ indices: [Int]) -> Double? {
-                let accepted = indices.filter { (set.rows[$0].calibratedMSP(temperature: temperature) ?? -1) >= tau }
+                let accepted = indices.filter { rule.accepts(set.rows[$0]) }
                 return accepted.isEmpty ? nil : Double(accepted.filter { !set.correct[$0] }.count) / Double(accepted.count)
             }
             let indices = Array(current.rows.indices)
@@ -294,7 +295,7 @@ extension AuditApp {
                 let exceeds = interval.lower > active.targetRisk
                 let above = rate > active.targetRisk
                 findings.append(DriftFinding(
-                    severity: exceeds ? "ALERT" : "OK", check: "accepted-set error", subject: "calibrated msp ≥ τ",
+                    severity: exceeds ? "ALERT" : "OK", check: "accepted-set error", subject: "calibrated \(active.method) ≥ τ",
                     message: "error among accepted predictions \(percent(rate)) (95 % CI [\(percent(interval.lower)), \(percent(interval.upper))]) "
                         + "vs the guaranteed α = \(percent(active.targetRisk))",
                     action: exceeds ? "accepted-set error exceeds α: tighten the threshold or escalate all" : (above ? "watch: above α but not significantly" : nil),

@@ -55,8 +55,12 @@ public struct MonitorState: Sendable {
 public struct ModelMonitor: Sendable {
     public let model: String
     public let versionID: Int64
-    /// τ of the version; nil when the version escalates everything (nothing is accepted, nothing to watch).
+    /// The version's global τ (nil when it has none).
     public let threshold: Double?
+    /// The attribute of the version's per-slice thresholds, if it has them.
+    public let perSliceAttribute: String?
+    /// False when the version escalates everything (nothing is accepted, nothing to watch).
+    public let acceptsAnything: Bool
     public let alpha: Double
     public let delta: Double
     /// The whole model's monitor (nil when there is no threshold).
@@ -80,7 +84,8 @@ public struct ModelMonitor: Sendable {
             ("log_e_value", .number(whole?.logEValue ?? 0)), ("p_value", .number(whole?.pValue ?? 1)),
             ("alarm", .bool(isAlarmed)), ("alarm_prediction_id", .text(first?.alarmPredictionID)),
             ("alarm_slice", first.map { $0.slice.isWhole ? .null : .string("\($0.slice.attribute)=\($0.slice.value)") } ?? .null),
-            ("alarm_reason", .text(first?.reason)), ("escalates_everything", .bool(isAlarmed || threshold == nil)),
+            ("alarm_reason", .text(first?.reason)), ("escalates_everything", .bool(isAlarmed || !acceptsAnything)),
+            ("per_slice_attribute", .text(perSliceAttribute)),
             ("slices", .array(slices.map(\.sliceJSON))),
         ])
     }
@@ -122,7 +127,8 @@ extension AuditApp {
     private func look(_ connection: PQConnection, version: CalibrationVersion, orientation: Orientation, options: MonitorOptions) throws -> ModelMonitor {
         let model = version.model
         var states = try MonitorStore.states(connection, model: model, versionID: version.versionID)
-        guard let tau = version.threshold else {
+        let rule = AcceptanceRule(version: version, orientation: orientation)
+        guard rule.acceptsAnything else {
             return Self.modelMonitor(version: version, states: [], alarms: [], newAlarms: [])
         }
         var events: [MonitorEvent] = []
@@ -134,7 +140,7 @@ extension AuditApp {
             for slice in [MonitorSlice.whole] + slices {
                 events.append(MonitorEvent(
                     kind: .open, model: model, versionID: version.versionID, slice: slice, alpha: version.targetRisk,
-                    delta: slice.isWhole ? version.delta : sliceDelta, threshold: tau, batchCursor: 0, observations: 0, errors: 0,
+                    delta: slice.isWhole ? version.delta : sliceDelta, threshold: version.threshold, batchCursor: 0, observations: 0, errors: 0,
                     logEValue: 0, maxLogEValue: 0, alarmAt: nil, alarmPredictionID: nil, lastPredictionID: nil,
                     reason: slice.isWhole ? "watching version \(version.versionID): α = \(version.targetRisk), δ = \(version.delta), K = \(slices.count) slices"
                         : "slice of version \(version.versionID) at δ / K = \(sliceDelta)"))
@@ -150,9 +156,7 @@ extension AuditApp {
         let attributes = Set(states.map(\.slice.attribute)).subtracting([""]).sorted()
         var alarms: [MonitorEvent] = []
         for row in try MonitorStore.freshLabeledMembers(connection, model: model, from: version.windowTo, cursor: cursor, head: head) {
-            guard let label = row.label,
-                  let score = Self.thresholdScore(row, method: version.method, temperature: version.temperature, orientation: orientation),
-                  score >= tau else { continue }
+            guard let label = row.label, rule.accepts(row) else { continue }
             let keys = [MonitorSlice.whole] + attributes.compactMap { name in row.attribute(name).map { MonitorSlice(attribute: name, value: $0) } }
             for key in keys {
                 guard var entry = monitors[key] else { continue }  // a slice value the fitting window never saw
@@ -203,8 +207,10 @@ extension AuditApp {
 
     static func modelMonitor(version: CalibrationVersion, states: [MonitorEvent], alarms: [MonitorEvent], newAlarms: [MonitorEvent]) -> ModelMonitor {
         let sorted = states.sorted { $0.slice < $1.slice }
+        let slices = SliceThresholds(evidence: version.evidence)
         return ModelMonitor(
-            model: version.model, versionID: version.versionID, threshold: version.threshold, alpha: version.targetRisk,
+            model: version.model, versionID: version.versionID, threshold: version.threshold, perSliceAttribute: slices?.attribute,
+            acceptsAnything: slices.map { $0.entries.contains { $0.threshold != nil } } ?? (version.threshold != nil), alpha: version.targetRisk,
             delta: version.delta, whole: sorted.first { $0.slice.isWhole }.map(MonitorState.init),
             slices: sorted.filter { !$0.slice.isWhole }.map(MonitorState.init), alarms: alarms, newAlarms: newAlarms)
     }

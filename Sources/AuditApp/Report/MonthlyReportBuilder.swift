@@ -113,6 +113,7 @@ extension AuditApp {
                 schedule: AuditPlanSchedule(plans: try AuditPlanStore.plans(connection, model: model)))
         }
         var sections: [ModelSection] = []
+        var coverage: [String: [MonitorSlice: Double]] = [:]
         var totals = (predictions: 0, labeled: 0, probes: 0)
         var modelsDone = 0
         try Prefetch.forEach(models, on: connection, read: readModel, awaiting: { try read($0) }) { model, stored in
@@ -125,7 +126,10 @@ extension AuditApp {
             totals.predictions += evaluation.clean.count
             totals.labeled += evaluation.labeled.count
             totals.probes += stored.rows.count - evaluation.clean.count
-            sections.append(Self.modelSection(evaluation, active: stored.active, drift: drift[model]))
+            sections.append(Self.modelSection(evaluation, active: stored.active, drift: drift[model],
+                                              orientation: stored.active.flatMap { orientations[$0.method] } ?? .confidence))
+            coverage[model] = Self.sliceCoverage(evaluation.clean, version: stored.active,
+                                                 orientation: stored.active.flatMap { orientations[$0.method] } ?? .confidence)
         }
         // A lent pool connection has no sibling to verify on, so the HTTP service verifies after the models.
         let (integrity, integritySeconds) = try read { try integrityCheck?.wait() ?? timedVerify() }
@@ -157,14 +161,17 @@ extension AuditApp {
                 quarantinedByReason: try DataQualityQueries.quarantinedByField(connection, from: start, to: end),
                 unknownPredictionLabels: try DataQualityQueries.unknownPredictionLabels(connection, from: start, to: end),
                 lateLabels: try DataQualityQueries.lateLabels(connection, from: start, to: end)))
+        report.monitors = try read { try Self.monitorSections(connection, end: end, coverage: coverage, orientations: orientations) }
         report.calibrationHead = integrity.calibrationHead
         report.driftHead = integrity.driftHead
+        report.monitorHead = integrity.monitorHead
         (report.schemaDefinitions, report.schemaNotChecked) = (integrity.schemaDefinitions, integrity.schemaNotChecked)
         report.schemaDifferences = integrity.schemaProblems
         return report
     }
 
-    static func modelSection(_ evaluation: ModelEvaluation, active: CalibrationVersion?, drift: DriftRun?) -> ModelSection {
+    static func modelSection(_ evaluation: ModelEvaluation, active: CalibrationVersion?, drift: DriftRun?,
+                             orientation: Orientation = .confidence) -> ModelSection {
         var section = ModelSection(model: evaluation.model)
         let labeled = evaluation.labeled
         section.predictions = evaluation.clean.count
@@ -183,10 +190,12 @@ extension AuditApp {
         section.threshold = active?.threshold
         section.alpha = active?.targetRisk
         if let active {
-            if let tau = active.threshold {
-                let scored = evaluation.clean.compactMap { $0.calibratedMSP(temperature: active.temperature) }
-                section.escalationRate = scored.isEmpty ? nil : Double(scored.filter { $0 < tau }.count) / Double(scored.count)
-                let accepted = labeled.rows.indices.filter { (labeled.rows[$0].calibratedMSP(temperature: active.temperature) ?? -1) >= tau }
+            // The product's rule: the slice's τ when the version has per-slice thresholds, else the version's.
+            let rule = AcceptanceRule(version: active, orientation: orientation)
+            if rule.acceptsAnything {
+                let scored = evaluation.clean.filter { rule.score($0) != nil }
+                section.escalationRate = scored.isEmpty ? nil : Double(scored.filter { !rule.accepts($0) }.count) / Double(scored.count)
+                let accepted = labeled.rows.indices.filter { rule.accepts(labeled.rows[$0]) }
                 let missed = accepted.filter { !labeled.correct[$0] }.count
                 section.missedErrors = missed
                 section.acceptedErrorRate = accepted.isEmpty ? nil : Double(missed) / Double(accepted.count)

@@ -41,7 +41,8 @@ public struct MonitorEvent: Sendable, Equatable {
     public var alpha: Double
     /// The monitor's level: δ for the whole model, δ / K for each of its K slices.
     public var delta: Double
-    public var threshold: Double
+    /// The version's global τ (nil when it has none; per-slice thresholds live in the version's evidence).
+    public var threshold: Double?
     /// The newest ingest batch read.
     public var batchCursor: Int64
     public var observations: Int
@@ -57,7 +58,7 @@ public struct MonitorEvent: Sendable, Equatable {
     public var recordedAt: Timestamp?
 
     public init(kind: MonitorEventKind, model: String, versionID: Int64, slice: MonitorSlice, alpha: Double, delta: Double,
-                threshold: Double, batchCursor: Int64, observations: Int, errors: Int, logEValue: Double, maxLogEValue: Double,
+                threshold: Double?, batchCursor: Int64, observations: Int, errors: Int, logEValue: Double, maxLogEValue: Double,
                 alarmAt: Int?, alarmPredictionID: String?, lastPredictionID: String?, reason: String = "") {
         self.kind = kind
         self.model = model
@@ -165,24 +166,50 @@ public enum MonitorStore {
         _ connection: PQConnection, model: String, from: Timestamp, cursor: Int64, head: Int64
     ) throws -> [ScoredPrediction] {
         guard head > cursor else { return [] }
+        // Two steps, each bounded by the new labels (of every model: the model is known only through the prediction), so
+        // that no plan can rescan history (a planner without fresh statistics once joined the aggregate of every new label
+        // against each of the model's predictions: 35 million comparisons for 1 666 predictions).
+        let arrived = try connection.query("""
+            SELECT prediction_id, min(batch_id) FROM (
+                SELECT gt.prediction_id, gt.batch_id FROM ground_truth gt WHERE gt.batch_id > $2 AND gt.batch_id <= $3
+                UNION ALL
+                SELECT p.prediction_id, p.batch_id FROM predictions p
+                WHERE p.batch_id > $2 AND p.batch_id <= $3 AND p.label IS NOT NULL AND p.model = $1
+            ) labels GROUP BY prediction_id
+            """, [model, cursor, head])
+        guard arrived.rowCount > 0 else { return [] }
+        let ids = (0..<arrived.rowCount).map { arrived.string($0, 0)! }
+        let batches = (0..<arrived.rowCount).map { Int64(arrived.int($0, 1)!) }
         let result = try connection.query("""
-            WITH arrived AS (
-                SELECT prediction_id, min(batch_id) AS first_batch FROM (
-                    SELECT gt.prediction_id, gt.batch_id FROM ground_truth gt WHERE gt.batch_id > $3 AND gt.batch_id <= $4
-                    UNION ALL
-                    SELECT p.prediction_id, p.batch_id FROM predictions p
-                    WHERE p.batch_id > $3 AND p.batch_id <= $4 AND p.label IS NOT NULL AND p.model = $1
-                ) labels GROUP BY prediction_id
-            )
             SELECT \(ScoredPredictionQueries.columns)
-            FROM arrived f JOIN predictions p USING (prediction_id)
+            FROM unnest($1::text[], $2::int8[]) AS f(prediction_id, first_batch)
+            JOIN predictions p USING (prediction_id)
             \(AuditPlanStore.memberJoin)
             \(ScoredPredictionQueries.effectiveLabelJoin)
-            WHERE p.model = $1 AND p.perturbation_of IS NULL AND p.occurred_at >= $2
-              AND NOT (p.label IS NOT NULL AND p.batch_id <= $3)
-              AND NOT EXISTS (SELECT 1 FROM ground_truth earlier WHERE earlier.prediction_id = p.prediction_id AND earlier.batch_id <= $3)
+            WHERE p.model = $3 AND p.perturbation_of IS NULL AND p.occurred_at >= $4
+              AND NOT (p.label IS NOT NULL AND p.batch_id <= $5)
+              AND NOT EXISTS (SELECT 1 FROM ground_truth earlier WHERE earlier.prediction_id = p.prediction_id AND earlier.batch_id <= $5)
             ORDER BY f.first_batch, p.occurred_at, p.prediction_id
-            """, [model, from.rfc3339, cursor, head])
+            """, [ids, batches, model, from.rfc3339, cursor])
+        return try ScoredPredictionQueries.decode(result)
+    }
+
+    /// The whole stream of audit members with from ≤ occurred_at < to and an effective label, in the order the monitor
+    /// read it: (batch of the first label, occurred_at, prediction_id). For the report's replay; reads by the model's
+    /// time index, not by label batch.
+    public static func stream(_ connection: PQConnection, model: String, from: Timestamp, to: Timestamp) throws -> [ScoredPrediction] {
+        let result = try connection.query("""
+            SELECT \(ScoredPredictionQueries.columns)
+            FROM predictions p
+            \(AuditPlanStore.memberJoin)
+            \(ScoredPredictionQueries.effectiveLabelJoin)
+            JOIN LATERAL (
+                SELECT least(CASE WHEN p.label IS NOT NULL THEN p.batch_id END,
+                             (SELECT min(gt.batch_id) FROM ground_truth gt WHERE gt.prediction_id = p.prediction_id)) AS first_batch
+            ) f ON f.first_batch IS NOT NULL
+            WHERE p.model = $1 AND p.perturbation_of IS NULL AND p.occurred_at >= $2 AND p.occurred_at < $3
+            ORDER BY f.first_batch, p.occurred_at, p.prediction_id
+            """, [model, from.rfc3339, to.rfc3339])
         return try ScoredPredictionQueries.decode(result)
     }
 
@@ -225,7 +252,7 @@ public enum MonitorStore {
             var event = MonitorEvent(
                 kind: kind, model: result.string(row, 2)!, versionID: Int64(result.int(row, 3)!),
                 slice: MonitorSlice(attribute: result.string(row, 4)!, value: result.string(row, 5)!), alpha: result.double(row, 6)!,
-                delta: result.double(row, 7)!, threshold: result.double(row, 8)!, batchCursor: Int64(result.int(row, 9)!),
+                delta: result.double(row, 7)!, threshold: result.double(row, 8), batchCursor: Int64(result.int(row, 9)!),
                 observations: result.int(row, 10)!, errors: result.int(row, 11)!, logEValue: result.double(row, 12)!,
                 maxLogEValue: result.double(row, 13)!, alarmAt: result.int(row, 14), alarmPredictionID: result.string(row, 15),
                 lastPredictionID: result.string(row, 16), reason: result.string(row, 17)!)

@@ -22,6 +22,10 @@ public struct MonthlyReport: Sendable {
     public var calibrationChanges: [CalibrationChange]
     public var driftRuns: [DriftSummary]
     public var dataQuality: DataQuality
+    /// The sequential monitor of every model with an active version.
+    public var monitors: [MonitorSection] = []
+    /// The newest monitor event's hash (nil when there is none).
+    public var monitorHead: String?
 
     public init(month: String, chainHead: String?, chainHeadBatch: Int64?, chainHeadTime: String?, integrityIntact: Bool,
                 integrityProblems: [String], fleet: FleetSummary, models: [ModelSection], calibrationChanges: [CalibrationChange],

@@ -10,6 +10,7 @@ enum Numbers {
         guard let value, value.isFinite else { return "–" }
         let scale = pow(10, Double(digits))
         let rounded = (value * scale).rounded() / scale
+        if digits == 0 && abs(rounded) < 1e15 { return String(Int(rounded)) }
         var text = String(rounded)
         if let dot = text.firstIndex(of: ".") {
             let decimals = text.distance(from: dot, to: text.endIndex) - 1

@@ -14,6 +14,10 @@ public enum MarkdownRenderer {
         out.append("\(report.models.count) models, \(report.fleet.predictions) predictions this month, \(report.fleet.labeled) with clinician ground truth, "
                    + "\(report.fleet.probes) NOTA stress probes.")
         out.append("")
+        for monitor in report.monitors where monitor.isAlarmed {
+            out.append("**MONITOR ALARM — \(monitor.model) escalates everything**: \(monitor.alarmReason ?? "")")
+            out.append("")
+        }
         out.append("| model | predictions | labeled | label delay (d) | naive accuracy: every label (95 % CI) | escalated by the product's rule | accepted-set error vs α | missed errors | drift |")
         out.append("|---|---:|---:|---:|---|---:|---|---:|---|")
         for model in report.models {
@@ -105,7 +109,23 @@ public enum MarkdownRenderer {
             }
         }
         out.append("")
-        out.append("## 6. Drift findings")
+        out.append("## 6. Threshold monitor")
+        out.append("")
+        if report.monitors.isEmpty {
+            out.append("No model has an active calibration version: nothing is accepted without review, nothing to monitor.")
+        } else {
+            out.append(MonitorSection.explanation)
+            out.append("")
+            out.append(markdownTable(MonitorSection.header, report.monitors.map(\.row)))
+            for monitor in report.monitors where !monitor.slices.isEmpty {
+                out.append("")
+                out.append("### \(monitor.model): slices")
+                out.append("")
+                out.append(markdownTable(MonitorSection.sliceHeader, monitor.sliceRows))
+            }
+        }
+        out.append("")
+        out.append("## 7. Drift findings")
         out.append("")
         if report.driftRuns.isEmpty { out.append("No drift check was run this month.") }
         for run in report.driftRuns {
@@ -113,7 +133,7 @@ public enum MarkdownRenderer {
             for finding in run.findings { out.append("  - \(finding.severity): \(finding.message)" + (finding.action.map { " → \($0)" } ?? "")) }
         }
         out.append("")
-        out.append("## 7. Data quality")
+        out.append("## 8. Data quality")
         out.append("")
         if report.dataQuality.quarantinedByReason.isEmpty {
             out.append("No record was quarantined this month.")
@@ -125,16 +145,22 @@ public enum MarkdownRenderer {
         out.append("")
         out.append("Labels for unknown predictions: \(report.dataQuality.unknownPredictionLabels). Late labels (recorded > 30 days after the prediction): \(report.dataQuality.lateLabels).")
         out.append("")
-        out.append("## 8. Integrity")
+        out.append("## 9. Integrity")
         out.append("")
         out.append(!report.integrityIntact ? "`vlm-audit verify`: BROKEN — " + report.integrityProblems.prefix(5).joined(separator: "; ")
                    : (report.integrityComplete ? "`vlm-audit verify`: intact." : "`vlm-audit verify`: PARTIALLY verified (schema not compared)."))
         out.append("")
         out.append("Chain head: `\(report.chainHead ?? "none")`; calibration chain head: `\(report.calibrationHead ?? "none")`; "
-                   + "drift chain head: `\(report.driftHead ?? "none")`")
+                   + "drift chain head: `\(report.driftHead ?? "none")`" + (report.monitorHead.map { "; monitor chain head: `\($0)`" } ?? ""))
         out.append("")
         out.append(report.schemaSentence)
         out.append("")
         return out.joined(separator: "\n")
+    }
+
+    /// A Markdown table: a header row, its separator, and the rows (pipes inside cells escaped).
+    static func markdownTable(_ header: [String], _ rows: [[String]]) -> String {
+        func line(_ cells: [String]) -> String { "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |" }
+        return ([line(header), "|" + String(repeating: "---|", count: header.count)] + rows.map(line)).joined(separator: "\n")
     }
 }

@@ -10,7 +10,7 @@ extension MonthlyReport {
                 ("problems", .array(integrityProblems.map { .string($0) })),
                 ("chain_head", .text(chainHead)), ("chain_head_batch", chainHeadBatch.map { .integer($0) } ?? .null),
                 ("chain_head_time", .text(chainHeadTime)), ("calibration_head", .text(calibrationHead)),
-                ("drift_head", .text(driftHead)),
+                ("drift_head", .text(driftHead)), ("monitor_head", .text(monitorHead)),
                 ("schema", .object([("definitions", .count(schemaDefinitions)), ("not_checked", .text(schemaNotChecked))])),
             ])),
             ("fleet", .object([
@@ -28,6 +28,7 @@ extension MonthlyReport {
                 .object([("model", .string(run.model)), ("status", .string(run.status)),
                          ("findings", .array(run.findings.map { .object([("severity", .string($0.severity)), ("message", .string($0.message)), ("action", .text($0.action))]) }))])
             })),
+            ("monitors", .array(monitors.map(\.json))),
             ("data_quality", .object([
                 ("quarantined_by_field", .array(dataQuality.quarantinedByReason.map { .object([("field", .string($0.field)), ("count", .count($0.count)), ("example", .string($0.example))]) })),
                 ("labels_for_unknown_predictions", .count(dataQuality.unknownPredictionLabels)),
