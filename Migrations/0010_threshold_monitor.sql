@@ -34,6 +34,8 @@ CREATE INDEX monitor_events_monitor ON monitor_events (model, version_id, slice_
 CREATE INDEX monitor_events_alarms ON monitor_events (model, version_id) WHERE kind = 'alarm';
 -- The look-up of a label's earlier labels by batch (the monitor consumes each prediction once, at its first label).
 CREATE INDEX ground_truth_prediction_batch ON ground_truth (prediction_id, batch_id);
+-- Predictions logged with their label (probes, mostly) by batch: a look reads those of the new batches only.
+CREATE INDEX predictions_labeled_batch ON predictions (batch_id) WHERE label IS NOT NULL;
 
 CREATE TRIGGER monitor_events_append_only BEFORE UPDATE OR DELETE ON monitor_events
     FOR EACH ROW EXECUTE FUNCTION vlm_audit_reject_change();

@@ -35,6 +35,10 @@ struct IngestCommand: ParsableCommand {
         @Flag(help: "No progress line (it is shown only on a terminal anyway).")
         var quiet = false
 
+        @Flag(name: .customLong("skip-monitor"),
+              help: "Leave the threshold monitors for `vlm-audit monitor` (bulk back-fills); by default the run ends with a look.")
+        var skipMonitor = false
+
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
@@ -52,6 +56,7 @@ struct IngestCommand: ParsableCommand {
             var options = IngestOptions(kind: kind, format: format.flatMap(InputFormat.init(rawValue:)), batchSize: batchSize,
                                         rejectsPath: rejects, commitLanes: connections)
             options.csvDelimiter = delimiter.flatMap { CSVParser.delimiters[$0] }
+            options.updatesMonitors = !skipMonitor
             let onTerminal = isatty(2) == 1 && !quiet
             let summary = try database.app().ingest(paths: files, options: options) { progress in
                 guard onTerminal else { return }

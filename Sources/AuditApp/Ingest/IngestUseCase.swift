@@ -17,6 +17,9 @@ public struct IngestOptions: Sendable {
     public var commitLanes: Int
     /// The CSV delimiter (`,`, `;` or tab); nil guesses it from each file's header line.
     public var csvDelimiter: UInt8?
+    /// Whether the run ends with a look at the threshold monitors (docs/monitor.md). A bulk back-fill may leave it to
+    /// `vlm-audit monitor`, which reads the same labels later.
+    public var updatesMonitors = true
 
     public init(kind: RecordKind, format: InputFormat? = nil, batchSize: Int = 10_000, rejectsPath: String? = nil, commitLanes: Int = 2) {
         self.kind = kind
@@ -176,7 +179,7 @@ extension AuditApp {
         if options.kind == .predictions {
             summary.auditMembers = try AuditPlanStore.memberCount(connection, batchIDs: storedBatches)
         }
-        if summary.inserted > 0 { summary.monitorAlarms = lookAtMonitors(models: nil) }
+        if summary.inserted > 0 && options.updatesMonitors { summary.monitorAlarms = lookAtMonitors(models: nil) }
         summary.seconds = Date().timeIntervalSince(started)
         summary.topReasons = reasons.sorted { $0.value.count > $1.value.count || ($0.value.count == $1.value.count && $0.key < $1.key) }
             .prefix(8).map { IngestSummary.ReasonCount(field: $0.key, count: $0.value.count, example: $0.value.example) }

@@ -210,7 +210,7 @@ extension AuditApp {
         let slices = SliceThresholds(evidence: version.evidence)
         return ModelMonitor(
             model: version.model, versionID: version.versionID, threshold: version.threshold, perSliceAttribute: slices?.attribute,
-            acceptsAnything: slices.map { $0.entries.contains { $0.threshold != nil } } ?? (version.threshold != nil), alpha: version.targetRisk,
+            acceptsAnything: AcceptanceRule(version: version).acceptsAnything, alpha: version.targetRisk,
             delta: version.delta, whole: sorted.first { $0.slice.isWhole }.map(MonitorState.init),
             slices: sorted.filter { !$0.slice.isWhole }.map(MonitorState.init), alarms: alarms, newAlarms: newAlarms)
     }

@@ -167,23 +167,25 @@ public enum MonitorStore {
     ) throws -> [ScoredPrediction] {
         guard head > cursor else { return [] }
         // Two steps, each bounded by the new labels (of every model: the model is known only through the prediction), so
-        // that no plan can rescan history (a planner without fresh statistics once joined the aggregate of every new label
-        // against each of the model's predictions: 35 million comparisons for 1 666 predictions).
+        // that no plan can rescan history. Without fresh statistics after a bulk load the planner once joined the new
+        // labels against every prediction of the model (35 million comparisons for 1 666 predictions), and a model filter
+        // here once made it scan the model's whole time index.
         let arrived = try connection.query("""
             SELECT prediction_id, min(batch_id) FROM (
-                SELECT gt.prediction_id, gt.batch_id FROM ground_truth gt WHERE gt.batch_id > $2 AND gt.batch_id <= $3
+                SELECT gt.prediction_id, gt.batch_id FROM ground_truth gt WHERE gt.batch_id > $1 AND gt.batch_id <= $2
                 UNION ALL
                 SELECT p.prediction_id, p.batch_id FROM predictions p
-                WHERE p.batch_id > $2 AND p.batch_id <= $3 AND p.label IS NOT NULL AND p.model = $1
+                WHERE p.batch_id > $1 AND p.batch_id <= $2 AND p.label IS NOT NULL
             ) labels GROUP BY prediction_id
-            """, [model, cursor, head])
+            """, [cursor, head])
         guard arrived.rowCount > 0 else { return [] }
         let ids = (0..<arrived.rowCount).map { arrived.string($0, 0)! }
         let batches = (0..<arrived.rowCount).map { Int64(arrived.int($0, 1)!) }
         let result = try connection.query("""
             SELECT \(ScoredPredictionQueries.columns)
             FROM unnest($1::text[], $2::int8[]) AS f(prediction_id, first_batch)
-            JOIN predictions p USING (prediction_id)
+            -- OFFSET 0 keeps this a look-up by primary key per new label, whatever the statistics say about the model's rows.
+            CROSS JOIN LATERAL (SELECT * FROM predictions p0 WHERE p0.prediction_id = f.prediction_id OFFSET 0) p
             \(AuditPlanStore.memberJoin)
             \(ScoredPredictionQueries.effectiveLabelJoin)
             WHERE p.model = $3 AND p.perturbation_of IS NULL AND p.occurred_at >= $4
