@@ -104,10 +104,11 @@ struct MonitorEndpointTests {
         let report = try server.app.verify()
         #expect(report.problems.isEmpty, "\(report.problems.map(\.message))")
         #expect(report.monitorHead != nil)
-        // Only a new version, activated by a person, ends the alarm.
-        var recalibration = RecalibrationOptions()
-        recalibration.autoActivate = false
-        let refit = try #require(try server.app.recalibrate(models: [model], options: recalibration).first?.versionID)
+        // Only a new version, activated by a person, ends the alarm: a refit, even with automatic activation on, is proposed.
+        let refitOutcome = try #require(try server.app.recalibrate(models: [model], options: RecalibrationOptions()).first)
+        #expect(refitOutcome.status == "proposed", "\(refitOutcome.message)")
+        #expect(refitOutcome.message.contains("alarm"))
+        let refit = try #require(refitOutcome.versionID)
         try server.app.activateCalibration(id: refit, by: "safety officer", reason: "refit after the site-c alarm")
         let recovered = try await server.send("GET", "/v1/models/\(model)/calibration", token: read)
         #expect(try recovered.json()["monitor_alarm"] == .null)

@@ -126,6 +126,11 @@ extension AuditApp {
             }
         }
         if !options.autoActivate { reasons.append("automatic activation is off; a person must activate it") }
+        // Only a person ends a monitor alarm (docs/monitor.md): a refit never replaces an alarmed version by itself.
+        if let active, let alarm = try MonitorStore.alarms(connection, model: model, versionID: active.versionID).first {
+            reasons.append("the threshold monitor's alarm against version \(active.versionID) stands (\(alarm.recordedAt.map { String($0.rfc3339.prefix(10)) } ?? "recorded")); "
+                           + "a person must review and activate the next version")
+        }
         let status = reasons.isEmpty ? "active" : "proposed"
         let reason = reasons.isEmpty
             ? "guarantee met, \(fit.count) fit rows, hold-out calibration not worse than the active version"
