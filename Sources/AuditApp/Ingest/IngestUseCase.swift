@@ -179,7 +179,7 @@ extension AuditApp {
         if options.kind == .predictions {
             summary.auditMembers = try AuditPlanStore.memberCount(connection, batchIDs: storedBatches)
         }
-        if summary.inserted > 0 && options.updatesMonitors { summary.monitorAlarms = lookAtMonitors(models: nil) }
+        if summary.inserted > 0 && options.updatesMonitors { summary.monitorAlarms = lookAtMonitors() }
         summary.seconds = Date().timeIntervalSince(started)
         summary.topReasons = reasons.sorted { $0.value.count > $1.value.count || ($0.value.count == $1.value.count && $0.key < $1.key) }
             .prefix(8).map { IngestSummary.ReasonCount(field: $0.key, count: $0.value.count, example: $0.value.example) }
@@ -309,8 +309,10 @@ extension AuditApp {
     /// Moves the sequential monitors after labels were stored, returning the reasons of the alarms raised. The labels are
     /// committed whatever happens here: a failure is logged, and the next look (`vlm-audit monitor`, the next ingest)
     /// reads the same labels, since the monitor's cursor did not move.
-    func lookAtMonitors(models: [String]?) -> [String] {
+    /// `predictionIDs` limits the look to the models of those predictions; nil looks at every model.
+    func lookAtMonitors(ofPredictions predictionIDs: [String]? = nil) -> [String] {
         do {
+            let models = try predictionIDs.map { try self.models(ofPredictions: $0) }
             return try updateMonitors(models: models).flatMap { $0.newAlarms.map(\.reason) }
         } catch {
             logger.error("the sequential monitors were not updated (vlm-audit monitor will catch up): \(error)")

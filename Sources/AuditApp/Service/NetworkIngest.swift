@@ -79,7 +79,7 @@ extension AuditApp {
         }
         // New labels move the sequential monitors at once, so an alarm switches the served calibration before the reply.
         if outcome.inserted > 0, kind == .labels || items.contains(where: { if case .prediction(let record) = $0.outcome { record.label != nil } else { false } }) {
-            _ = lookAtMonitors(models: try models(ofPredictions: items.compactMap(\.predictionID)))
+            _ = lookAtMonitors(ofPredictions: items.compactMap(\.predictionID))
         }
         return HTTPIngestResult(batchID: outcome.batchID, inserted: outcome.inserted, duplicates: outcome.duplicates,
                                 rejected: outcome.rejections.count, outcomes: outcomes)
