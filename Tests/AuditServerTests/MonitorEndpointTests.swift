@@ -120,8 +120,12 @@ struct MonitorEndpointTests {
         let late = try Self.prepare(app, change: .none)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("late-\(UUID().uuidString).jsonl").path
         try late.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        let summary = try app.ingest(paths: [path], options: IngestOptions(kind: .labels))
+        let summary = try app.ingest(paths: [path], options: IngestOptions(kind: .labels, batchSize: 100))
         #expect(summary.monitorAlarms.isEmpty)
+        // One look after every batch of the file: the whole-model monitor moved once per batch.
+        let looks = try app.migratedConnection().query(
+            "SELECT count(*) FROM monitor_events WHERE kind = 'update' AND slice_attribute = ''").int(0, 0)!
+        #expect(summary.batches > 3 && looks == summary.batches, "\(looks) looks for \(summary.batches) batches")
         let monitor = try #require(try app.updateMonitors().first)
         #expect(!monitor.isAlarmed)
         let whole = try #require(monitor.whole)

@@ -136,6 +136,11 @@ extension AuditApp {
             summary.batches += 1
             summary.inserted += outcome.inserted
             if outcome.inserted > 0 { storedBatches.append(outcome.batchID) }
+            // Labels move the threshold monitors after every batch, so an alarm takes effect during a long file. The one
+            // lane of labels commits on `connection`, idle until the next batch starts.
+            if options.kind == .labels && options.updatesMonitors && outcome.inserted > 0 {
+                summary.monitorAlarms += lookAtMonitors(on: connection)
+            }
             summary.duplicates += outcome.duplicates
             summary.quarantined += outcome.quarantined.count
             summary.alreadyQuarantined += outcome.alreadyQuarantined
@@ -179,7 +184,10 @@ extension AuditApp {
         if options.kind == .predictions {
             summary.auditMembers = try AuditPlanStore.memberCount(connection, batchIDs: storedBatches)
         }
-        if summary.inserted > 0 && options.updatesMonitors { summary.monitorAlarms = lookAtMonitors() }
+        // Predictions rarely carry labels: one look after the run (on the first lane's connection, idle now).
+        if options.kind == .predictions && summary.inserted > 0 && options.updatesMonitors {
+            summary.monitorAlarms = lookAtMonitors(on: connection)
+        }
         summary.seconds = Date().timeIntervalSince(started)
         summary.topReasons = reasons.sorted { $0.value.count > $1.value.count || ($0.value.count == $1.value.count && $0.key < $1.key) }
             .prefix(8).map { IngestSummary.ReasonCount(field: $0.key, count: $0.value.count, example: $0.value.example) }
@@ -309,11 +317,13 @@ extension AuditApp {
     /// Moves the sequential monitors after labels were stored, returning the reasons of the alarms raised. The labels are
     /// committed whatever happens here: a failure is logged, and the next look (`vlm-audit monitor`, the next ingest)
     /// reads the same labels, since the monitor's cursor did not move.
-    /// `predictionIDs` limits the look to the models of those predictions; nil looks at every model.
-    func lookAtMonitors(ofPredictions predictionIDs: [String]? = nil) -> [String] {
+    /// `predictionIDs` limits the look to the models of those predictions; nil looks at every model. `connection`: an
+    /// idle, migrated connection to use (else one is opened).
+    func lookAtMonitors(ofPredictions predictionIDs: [String]? = nil, on connection: PQConnection? = nil) -> [String] {
         do {
-            let models = try predictionIDs.map { try self.models(ofPredictions: $0) }
-            return try updateMonitors(models: models).flatMap { $0.newAlarms.map(\.reason) }
+            let connection = try connection ?? migratedConnection()
+            let models = try predictionIDs.map { try self.models(ofPredictions: $0, on: connection) }
+            return try updateMonitors(on: connection, models: models).flatMap { $0.newAlarms.map(\.reason) }
         } catch {
             logger.error("the sequential monitors were not updated (vlm-audit monitor will catch up): \(error)")
             return []

@@ -97,7 +97,11 @@ extension AuditApp {
     /// monitoring"). An alarm is recorded once, chained; from then on the model escalates everything until a person
     /// activates a new version. Cost per look grows with the new labels only.
     public func updateMonitors(models: [String]? = nil, options: MonitorOptions = MonitorOptions()) throws -> [ModelMonitor] {
-        let connection = try migratedConnection()
+        try updateMonitors(on: migratedConnection(), models: models, options: options)
+    }
+
+    /// ``updateMonitors(models:options:)`` on a connection already open and migrated (an ingest's, between batches).
+    func updateMonitors(on connection: PQConnection, models: [String]?, options: MonitorOptions = MonitorOptions()) throws -> [ModelMonitor] {
         try Self.requireKnown(models, connection)
         let names = try models ?? ScoredPredictionQueries.modelNames(connection)
         let orientations = try ScoredPredictionQueries.orientations(connection)
@@ -120,8 +124,8 @@ extension AuditApp {
     }
 
     /// The models among `predictionIDs`' predictions (whose monitors a label post may move).
-    func models(ofPredictions predictionIDs: [String]) throws -> [String] {
-        try ScoredPredictionQueries.models(ofPredictions: predictionIDs, on: migratedConnection())
+    func models(ofPredictions predictionIDs: [String], on connection: PQConnection) throws -> [String] {
+        try ScoredPredictionQueries.models(ofPredictions: predictionIDs, on: connection)
     }
 
     private func look(_ connection: PQConnection, version: CalibrationVersion, orientation: Orientation, options: MonitorOptions) throws -> ModelMonitor {
