@@ -184,14 +184,18 @@ record "bad input corpus ($kinds kinds, 4 files)" "$tried" "$held" "good rows la
 # 6. Tampering: each on a fresh copy of a populated database, including a superuser with triggers disabled.
 fresh_db tamperbase
 "$bin" ingest predictions "$predictions" >/dev/null 2>&1
+for model in $(python3 -c "import json,sys; print(' '.join(sorted({json.loads(l)['model'] for l in open('$predictions') if l.strip()})))"); do
+    "$bin" audit plan create --model "$model" --rate 0.3 --effective-from 2020-01-01 --by reliability --reason "tamper base" >/dev/null 2>&1
+done
 "$bin" ingest labels "$labels" >/dev/null 2>&1
 "$bin" recalibrate --all --as-of "$now" --target-risk 0.4 >/dev/null 2>&1
+"$bin" monitor >/dev/null 2>&1 || true   # opens the monitors of the active versions: chained events to tamper with
 "$bin" drift --all --as-of "$now" >/dev/null 2>&1
 echo '{"prediction_id":"rejected-1","model":"m"}' > "$work/one-bad.jsonl"
 "$bin" ingest predictions "$work/one-bad.jsonl" >/dev/null 2>&1
 "$bin" token create --name tamper --scope read >/dev/null 2>&1
 # Anchors, as an auditor would keep them from an earlier report: the two chain heads.
-anchors=$("$bin" verify --json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["head"]["hash"], d.get("calibration_head", ""), d.get("drift_head", ""))')
+anchors=$("$bin" verify --json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["head"]["hash"], d.get("calibration_head", ""), d.get("drift_head", ""), d.get("audit_plan_head", ""), d.get("monitor_head", ""))')
 anchor_args=(); for a in $anchors; do anchor_args+=(--anchor "$a"); done
 unset DATABASE_URL
 disable="SET session_replication_role = replica;"
@@ -216,6 +220,9 @@ tampers=(
     "$disable DELETE FROM drift_runs WHERE run_id = (SELECT min(run_id) FROM drift_runs)"
     "$disable UPDATE ue_methods SET orientation = 'uncertainty' WHERE method = 'p_true'"
     "$disable DELETE FROM drift_run_links WHERE run_id = (SELECT max(run_id) FROM drift_runs); DELETE FROM drift_runs WHERE run_id = (SELECT max(run_id) FROM drift_runs)"
+    "$disable UPDATE audit_plans SET rate = 0.9 WHERE plan_id = (SELECT min(plan_id) FROM audit_plans)"
+    "$disable UPDATE monitor_events SET delta = delta * 2 WHERE event_id = (SELECT min(event_id) FROM monitor_events)"
+    "$disable DELETE FROM monitor_events WHERE event_id = (SELECT max(event_id) FROM monitor_events)"
     "ALTER TABLE predictions DISABLE TRIGGER USER; UPDATE predictions SET model = 'renamed' WHERE batch_seq = 5; ALTER TABLE predictions ENABLE TRIGGER USER"
     # The schema around the rows: no hashed row changes, so only the comparison with the migrations can see these.
     "ALTER TABLE ground_truth DISABLE TRIGGER ground_truth_append_only"
@@ -231,19 +238,25 @@ for sql in "${tampers[@]}"; do
 done
 psql_admin postgres -c "DROP DATABASE IF EXISTS tampered" -c "CREATE DATABASE tampered TEMPLATE tamperbase" >/dev/null
 DATABASE_URL="host=$socket user=vlm_audit dbname=tampered" "$bin" verify "${anchor_args[@]}" >/dev/null 2>&1; untouched=$?
-record "tampering: edit, delete, insert, reorder, truncate, backdate; calibration; drift; UE orientations; schema" "${#tampers[@]}" "$held" "verify (with the earlier chain heads as anchors) exits 1 for each; the untouched copy exits $untouched"
+record "tampering: edit, delete, insert, reorder, truncate, backdate; calibration; drift; audit plans; monitor; UE orientations; schema" "${#tampers[@]}" "$held" "verify (with the earlier chain heads as anchors) exits 1 for each; the untouched copy exits $untouched"
 [ "$untouched" = 0 ] || failures=$((failures + 1))
 
 # 7. Access: the application role and the triggers.
 held=0; tried=0
 denied() { tried=$((tried + 1)); if psql_admin tamperbase -c "$1" >/dev/null 2>&1; then echo "   (allowed: $1)"; else held=$((held + 1)); fi; }
-for table in predictions ground_truth quarantine ingest_batches calibration_versions calibration_events drift_runs drift_run_links api_tokens; do
-    denied "SET ROLE vlm_audit_app; UPDATE $table SET $( [ $table = api_tokens ] && echo name || echo batch_id ) = $( [ $table = api_tokens ] && echo "'x'" || echo 0 )" 2>/dev/null
+tables=(predictions ground_truth quarantine ingest_batches calibration_versions calibration_events drift_runs drift_run_links api_tokens
+        audit_plans monitor_events)
+for table in "${tables[@]}"; do
+    # A column the table has, set to itself: refused only by the privileges, never by a misspelt column.
+    column=$(psql_admin tamperbase -Atc "SELECT column_name FROM information_schema.columns WHERE table_name = '$table' ORDER BY ordinal_position LIMIT 1")
+    rows=$(psql_admin tamperbase -Atc "SELECT count(*) FROM $table")
+    [ "${rows:-0}" -gt 0 ] || echo "   (note: $table is empty here; its DELETE checks prove less)"
+    denied "SET ROLE vlm_audit_app; UPDATE $table SET $column = $column" 2>/dev/null
     denied "SET ROLE vlm_audit_app; DELETE FROM $table"
     denied "SET ROLE vlm_audit_app; TRUNCATE $table CASCADE"
     denied "DELETE FROM $table"   # the superuser too: the append-only trigger refuses
 done
-record "access: app role / superuser cannot change history" "$tried" "$held" "UPDATE, DELETE, TRUNCATE on 9 tables"
+record "access: app role / superuser cannot change history" "$tried" "$held" "UPDATE, DELETE, TRUNCATE on ${#tables[@]} tables"
 
 held=0; tried=0
 for endpoint in "POST /v1/predictions" "POST /v1/labels" "GET /v1/models" "GET /v1/models/x/calibration" \

@@ -92,4 +92,31 @@ struct ReportTests {
         #expect(single.models[0].nota != nil, "the simulated fleet logs NOTA probes")
         #expect(MarkdownRenderer.render(single).contains("## 4. NOTA stress tests"))
     }
+
+    @Test("a monitor alarm is named first, its model's verdict says the rule in force, and section 6 draws it")
+    func monitorAlarmRenders() throws {
+        var report = try Self.fleet(models: 1).monthlyReport(month: "2026-10")
+        var monitor = MonitorSection(model: report.models[0].model, version: 7, threshold: 0.9, alpha: 0.1, delta: 0.05)
+        monitor.alarmReason = "the accepted-set error of version 7 on site = site-c exceeds α = 0.1"
+        monitor.observations = 120
+        monitor.errors = 30
+        monitor.trajectory = (1...120).map { t in
+            MonitorPoint(t: t, logEValue: Double(t) / 30, errorRate: 0.25, lowerBound: min(0.2, Double(t) / 600))
+        }
+        monitor.alarmPositions = [90]
+        monitor.slices = [MonitorSliceRow(attribute: "site", value: "site-c", threshold: 0.9, coverage: 0.5, observations: 40,
+                                          errors: 20, logEValue: 8, delta: 0.05 / 3, alarm: true)]
+        report.monitors = [monitor]
+        let markdown = MarkdownRenderer.render(report)
+        let summary = try #require(markdown.components(separatedBy: "## 2.").first)
+        #expect(summary.contains("**MONITOR ALARM — \(monitor.model) escalates everything**"))
+        #expect(markdown.contains("## 6. Threshold monitor") && markdown.contains("| site = site-c | 0.9000 | 50.0 % | 40 | 20 |"))
+        let html = HTMLRenderer.render(report)
+        #expect(html.contains("MONITOR ALARM — \(monitor.model)"))
+        #expect(html.contains("1/δ = 20") && html.contains("α = 10 %") && html.contains(">alarm</text>"))
+        #expect(html.contains("E-value M (log scale)") && html.contains("lower bound (1 − δ, anytime)"))
+        let json = report.json
+        guard case .array(let monitors)? = json["monitors"] else { Issue.record("no monitors in report.json"); return }
+        #expect(monitors.first?["alarm"] == .bool(true) && monitors.first?["t"] == .integer(120))
+    }
 }

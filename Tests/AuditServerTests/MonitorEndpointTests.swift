@@ -96,6 +96,14 @@ struct MonitorEndpointTests {
         #expect(text.contains("vlm_audit_monitor_e_value{model=\"\(model)\"}"))
         #expect(text.contains("vlm_audit_monitor_alarms_total{model=\"\(model)\"}"))
 
+        // The month's report names the alarm and replays the stream the monitor read.
+        let monthly = try server.app.monthlyReport(month: "2026-11")
+        let section = try #require(monthly.monitors.first { $0.model == model })
+        #expect(section.isAlarmed && section.observations == entry["t"]?.integerValue.map(Int.init))
+        #expect(section.trajectory.last?.t == section.observations, "the replay reads the same stream")
+        #expect(!section.alarmPositions.isEmpty)
+        #expect(monthly.models.first { $0.model == model }?.verdict.contains("escalates everything until a person activates") == true)
+
         // Re-running the monitor reads nothing new and writes nothing; `verify` recomputes the monitor chain.
         let events = try eventCount(server.app)
         let rerun = try server.app.updateMonitors()

@@ -162,6 +162,12 @@ extension AuditApp {
                 unknownPredictionLabels: try DataQualityQueries.unknownPredictionLabels(connection, from: start, to: end),
                 lateLabels: try DataQualityQueries.lateLabels(connection, from: start, to: end)))
         report.monitors = try read { try Self.monitorSections(connection, end: end, coverage: coverage, orientations: orientations) }
+        // The rule in force: a model whose monitor alarmed escalates everything, whatever its threshold says.
+        for monitor in report.monitors where monitor.isAlarmed {
+            guard let index = report.models.firstIndex(where: { $0.model == monitor.model }) else { continue }
+            report.models[index].verdict += " The threshold monitor's alarm against version \(monitor.version) stands: the model now "
+                + "escalates everything until a person activates a new version (section 6)."
+        }
         report.calibrationHead = integrity.calibrationHead
         report.driftHead = integrity.driftHead
         report.monitorHead = integrity.monitorHead

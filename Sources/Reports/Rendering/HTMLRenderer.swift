@@ -64,11 +64,13 @@ public enum HTMLRenderer {
         let scatterText = "Accuracy against msp AUROC per model; Spearman's \(report.fleet.spearmanText). "
             + report.fleet.points.map { "\($0.model): accuracy \(Numbers.fixed($0.accuracy, 2)), AUROC \(Numbers.fixed($0.auroc, 2))" }.joined(separator: "; ")
         body += "<figure>" + SVGCharts.unitChart(
-            id: "fleet", title: "UE quality tracks accuracy: \(report.fleet.spearmanText)", description: scatterText,
+            // With too few models for ρ the reason goes to the caption: the title must fit its chart.
+            id: "fleet", title: report.fleet.spearman == nil ? "UE quality against accuracy, per model" : "UE quality tracks accuracy: \(report.fleet.spearmanText)",
+            description: scatterText,
             xLabel: "model accuracy", yLabel: "msp AUROC",
             series: [SVGCharts.Series(name: "", color: "#2a6fb4", points: report.fleet.points.map { ($0.accuracy, $0.auroc) }, line: false,
                                       labels: report.fleet.points.map { String($0.model.prefix(10)) })])
-            + "<figcaption>One point per model: accuracy and msp AUROC"
+            + "<figcaption>" + (report.fleet.spearman == nil ? "Spearman's \(HTML.escape(report.fleet.spearmanText)). " : "") + "One point per model: accuracy and msp AUROC"
             + (report.models.contains { $0.audit != nil } ? " on the audit sample." : " over every label.") + "</figcaption></figure>"
         for model in report.models {
             let flagged = model.slices.filter(\.flagged)
