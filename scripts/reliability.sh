@@ -260,7 +260,8 @@ record "access: app role / superuser cannot change history" "$tried" "$held" "UP
 
 held=0; tried=0
 for endpoint in "POST /v1/predictions" "POST /v1/labels" "GET /v1/models" "GET /v1/models/x/calibration" \
-                "GET /v1/models/x/evaluation" "GET /v1/models/x/drift" "GET /v1/reports/2026-10" "GET /metrics"; do
+                "GET /v1/models/x/evaluation" "GET /v1/models/x/drift" "GET /v1/models/x/audit/worklist" "GET /v1/models/x/monitor" \
+                "GET /v1/reports/2026-10" "GET /metrics"; do
     for header in "" "Authorization: Bearer vla_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "Authorization: Basic eDp5"; do
         tried=$((tried + 1))
         status=$(curl -s -o /dev/null -w '%{http_code}' -X "${endpoint%% *}" ${header:+-H "$header"} -d '{}' "$url${endpoint#* }")
