@@ -1,6 +1,5 @@
 import AuditApp
 import Dispatch
-import Foundation
 import Hummingbird
 import Prometheus
 import Synchronization
@@ -73,11 +72,11 @@ final class ServerMetrics: Sendable {
     /// Records each model's sequential monitor: `vlm_audit_monitor_e_value{model}` (the whole-model e-value of the active
     /// version) and `vlm_audit_monitor_alarms_total{model}` (alarms recorded, all versions; the counter catches up with the
     /// stored count, which only grows).
-    func monitors(_ gauges: [(model: String, logEValue: Double, alarms: Int)]) {
+    func monitors(_ gauges: [(model: String, eValue: Double, alarms: Int)]) {
         for gauge in gauges {
             registry.makeGauge(name: "vlm_audit_monitor_e_value", labels: [("model", gauge.model)],
                                help: "The e-value of the sequential monitor of each model's active threshold; an alarm at 1/delta (20 by default)")
-                .set(to: exp(min(gauge.logEValue, 690)))
+                .set(to: gauge.eValue)
             let counter = registry.makeCounter(name: "vlm_audit_monitor_alarms_total", labels: [("model", gauge.model)],
                                                help: "Alarms of the sequential monitors of each model: the model escalates everything until a new version is active")
             let seen = monitorAlarmsSeen.withLock { seen in

@@ -34,7 +34,7 @@ struct MonitorCommand: ParsableCommand {
             let status = monitor.isAlarmed ? "ALARM" : "ok"
             let tau = monitor.perSliceAttribute.map { "τ per \($0)" } ?? monitor.threshold.map { "τ \(String(format: "%.4f", $0))" } ?? "τ none"
             printError("\(monitor.model): \(status) version \(monitor.versionID) \(tau): \(whole.observations) accepted audited labels, "
-                       + "\(whole.errors) errors, e-value \(String(format: "%.3g", exp(min(whole.logEValue, 690)))) (alarm at \(String(format: "%g", 1 / monitor.delta))), "
+                       + "\(whole.errors) errors, e-value \(String(format: "%.3g", whole.eValue)) (alarm at \(String(format: "%g", 1 / monitor.delta))), "
                        + "\(monitor.slices.count) slices")
             for slice in monitor.slices where slice.isAlarmed {
                 printError("  ALARM on \(slice.slice.attribute) = \(slice.slice.value) (δ / K = \(String(format: "%.4g", slice.delta)))")

@@ -1,5 +1,6 @@
 import AuditCore
 import AuditStore
+import Reports
 
 extension AuditApp {
     /// Calibration versions, newest first (optionally of one model).
@@ -58,15 +59,23 @@ public struct ServedCalibration: Sendable {
     public let version: CalibrationVersion
     /// The first alarm recorded against the active version, if any.
     public let alarm: MonitorEvent?
+    /// The version's escalation rule (its per-slice table read from the evidence once).
+    private let rule: AcceptanceRule
+
+    init(version: CalibrationVersion, alarm: MonitorEvent?) {
+        self.version = version
+        self.alarm = alarm
+        rule = AcceptanceRule(version: version)
+    }
 
     /// The threshold to apply: nil (escalate everything) when the version has none or an alarm stands.
     public var threshold: Double? { alarm == nil ? version.threshold : nil }
 
     /// The version's per-slice thresholds, if it has them (they replace `threshold` for the slices they list).
-    public var slices: SliceThresholds? { SliceThresholds(evidence: version.evidence) }
+    public var slices: SliceThresholds? { rule.slices }
 
     /// True when the deployed service must escalate every case.
-    public var escalatesEverything: Bool { alarm != nil || !AcceptanceRule(version: version).acceptsAnything }
+    public var escalatesEverything: Bool { alarm != nil || !rule.acceptsAnything }
 
     /// The document `GET /v1/models/{model}/calibration` serves; its ETag is a hash of it, so an alarm changes it.
     public var json: JSONValue {
@@ -102,16 +111,16 @@ extension AuditApp {
         return ServedCalibration(version: version, alarm: try MonitorStore.alarms(connection, model: model, versionID: version.versionID).first)
     }
 
-    /// Per model with an active version: ln of its whole-model e-value now, and the alarms ever recorded for the model
-    /// (all versions), for the metrics scrape.
-    public func monitorGauges() throws -> [(model: String, logEValue: Double, alarms: Int)] {
+    /// Per model with an active version: its whole-model e-value now, and the alarms ever recorded for the model (all
+    /// versions), for the metrics scrape.
+    public func monitorGauges() throws -> [(model: String, eValue: Double, alarms: Int)] {
         let connection = try migratedConnection()
         let alarms = Dictionary(grouping: try MonitorStore.alarms(connection), by: \.model)
-        var gauges: [(model: String, logEValue: Double, alarms: Int)] = []
+        var gauges: [(model: String, eValue: Double, alarms: Int)] = []
         for model in try ScoredPredictionQueries.modelNames(connection) {
             guard let version = try CalibrationStore.active(connection, model: model) else { continue }
             let whole = try MonitorStore.states(connection, model: model, versionID: version.versionID).first { $0.slice.isWhole }
-            gauges.append((model, whole?.logEValue ?? 0, alarms[model]?.count ?? 0))
+            gauges.append((model, MonitorSection.eValue(whole?.logEValue ?? 0), alarms[model]?.count ?? 0))
         }
         return gauges
     }

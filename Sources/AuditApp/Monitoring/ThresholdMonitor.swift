@@ -2,6 +2,7 @@ import AuditCore
 import AuditStore
 import Foundation
 import PQ
+import Reports
 import Statistics
 
 /// Settings of the sequential monitor (docs/monitor.md).
@@ -38,13 +39,13 @@ public struct MonitorState: Sendable {
     /// The anytime-valid p-value min(1, 1 / max M).
     public var pValue: Double { min(1, exp(-maxLogEValue)) }
 
-    /// e^x, held below the largest finite double (an e-value beyond 10^300 is printed as 1e300; its log is exact).
-    static func eValue(_ logValue: Double) -> Double { exp(min(logValue, 690)) }
+    /// The e-value now.
+    public var eValue: Double { MonitorSection.eValue(logEValue) }
 
     var sliceJSON: JSONValue {
         .object([
             ("attribute", .string(slice.attribute)), ("value", .string(slice.value)), ("t", .count(observations)),
-            ("errors", .count(errors)), ("e_value", .number(Self.eValue(logEValue))), ("max_e_value", .number(Self.eValue(maxLogEValue))),
+            ("errors", .count(errors)), ("e_value", .number(eValue)), ("max_e_value", .number(MonitorSection.eValue(maxLogEValue))),
             ("log_e_value", .number(logEValue)), ("alarm", .bool(isAlarmed)), ("alarm_prediction_id", .text(alarmPredictionID)),
             ("delta", .number(delta)),
         ])
@@ -79,8 +80,8 @@ public struct ModelMonitor: Sendable {
         return .object([
             ("model", .string(model)), ("version", .integer(versionID)), ("threshold", .number(threshold)), ("alpha", .number(alpha)),
             ("delta", .number(delta)), ("t", .count(whole?.observations ?? 0)), ("errors", .count(whole?.errors ?? 0)),
-            ("e_value", .number(MonitorState.eValue(whole?.logEValue ?? 0))),
-            ("max_e_value", .number(MonitorState.eValue(whole?.maxLogEValue ?? 0))),
+            ("e_value", .number(MonitorSection.eValue(whole?.logEValue ?? 0))),
+            ("max_e_value", .number(MonitorSection.eValue(whole?.maxLogEValue ?? 0))),
             ("log_e_value", .number(whole?.logEValue ?? 0)), ("p_value", .number(whole?.pValue ?? 1)),
             ("alarm", .bool(isAlarmed)), ("alarm_prediction_id", .text(first?.alarmPredictionID)),
             ("alarm_slice", first.map { $0.slice.isWhole ? .null : .string("\($0.slice.attribute)=\($0.slice.value)") } ?? .null),
@@ -153,35 +154,30 @@ extension AuditApp {
         }
         let cursor = states.first { $0.slice.isWhole }?.batchCursor ?? 0
         let head = try MonitorStore.batchHead(connection)
-        var monitors = Dictionary(uniqueKeysWithValues: states.map { state in
-            (state.slice, (event: state, monitor: SequentialMonitor(alpha: state.alpha, delta: state.delta, observations: state.observations,
-                                                                   errors: state.errors, maxLogEValue: state.maxLogEValue, alarmAt: state.alarmAt)))
-        })
-        let attributes = Set(states.map(\.slice.attribute)).subtracting([""]).sorted()
+        var family = MonitorFamily(states, resume: true)
+        var latest = Dictionary(uniqueKeysWithValues: states.map { ($0.slice, $0) })
         var alarms: [MonitorEvent] = []
         for row in try MonitorStore.freshLabeledMembers(connection, model: model, from: version.windowTo, cursor: cursor, head: head) {
             guard let label = row.label, rule.accepts(row) else { continue }
-            let keys = [MonitorSlice.whole] + attributes.compactMap { name in row.attribute(name).map { MonitorSlice(attribute: name, value: $0) } }
-            for key in keys {
-                guard var entry = monitors[key] else { continue }  // a slice value the fitting window never saw
-                let raised = entry.monitor.observe(error: label != row.predicted)
-                entry.event.lastPredictionID = row.predictionID
-                if raised { entry.event.alarmPredictionID = row.predictionID }
-                monitors[key] = entry
-                if raised { alarms.append(Self.alarmEvent(entry.monitor, entry.event, version: version)) }
+            let (moved, raised) = family.observe(row, error: label != row.predicted)
+            for key in moved { latest[key]!.lastPredictionID = row.predictionID }
+            for key in raised {
+                latest[key]!.alarmPredictionID = row.predictionID
+                alarms.append(Self.alarmEvent(family.monitors[key]!, latest[key]!, version: version))
             }
         }
         if head > cursor {
-            for key in monitors.keys.sorted() {
-                guard let entry = monitors[key], key.isWhole || entry.monitor.observations != entry.event.observations else { continue }
-                var event = entry.event
+            for key in latest.keys.sorted() {
+                let monitor = family.monitors[key]!
+                guard key.isWhole || monitor.observations != latest[key]!.observations else { continue }
+                var event = latest[key]!
                 event.kind = .update
                 event.batchCursor = head
-                event.observations = entry.monitor.observations
-                event.errors = entry.monitor.errors
-                event.logEValue = entry.monitor.logEValue
-                event.maxLogEValue = entry.monitor.maxLogEValue
-                event.alarmAt = entry.monitor.alarmAt
+                event.observations = monitor.observations
+                event.errors = monitor.errors
+                event.logEValue = monitor.logEValue
+                event.maxLogEValue = monitor.maxLogEValue
+                event.alarmAt = monitor.alarmAt
                 event.reason = ""
                 events.append(event)
             }
@@ -196,7 +192,7 @@ extension AuditApp {
     private static func alarmEvent(_ monitor: SequentialMonitor, _ state: MonitorEvent, version: CalibrationVersion) -> MonitorEvent {
         let scope = state.slice.isWhole ? "" : " on \(state.slice.attribute) = \(state.slice.value)"
         let reason = "the accepted-set error of version \(version.versionID)\(scope) exceeds α = \(version.targetRisk): "
-            + "M = \(formatted(MonitorState.eValue(monitor.logEValue))) ≥ 1/δ = \(formatted(1 / monitor.delta)) after \(monitor.observations) accepted "
+            + "M = \(MonitorSection.text(eValue: MonitorSection.eValue(monitor.logEValue))) ≥ 1/δ = \(MonitorSection.text(eValue: 1 / monitor.delta)) after \(monitor.observations) accepted "
             + "audited labels with \(monitor.errors) errors; the model escalates everything until a person activates a new version"
         var event = state
         event.kind = .alarm
@@ -211,15 +207,11 @@ extension AuditApp {
 
     static func modelMonitor(version: CalibrationVersion, states: [MonitorEvent], alarms: [MonitorEvent], newAlarms: [MonitorEvent]) -> ModelMonitor {
         let sorted = states.sorted { $0.slice < $1.slice }
-        let slices = SliceThresholds(evidence: version.evidence)
+        let rule = AcceptanceRule(version: version)
         return ModelMonitor(
-            model: version.model, versionID: version.versionID, threshold: version.threshold, perSliceAttribute: slices?.attribute,
-            acceptsAnything: AcceptanceRule(version: version).acceptsAnything, alpha: version.targetRisk,
+            model: version.model, versionID: version.versionID, threshold: version.threshold, perSliceAttribute: rule.slices?.attribute,
+            acceptsAnything: rule.acceptsAnything, alpha: version.targetRisk,
             delta: version.delta, whole: sorted.first { $0.slice.isWhole }.map(MonitorState.init),
             slices: sorted.filter { !$0.slice.isWhole }.map(MonitorState.init), alarms: alarms, newAlarms: newAlarms)
     }
-}
-
-private func formatted(_ value: Double) -> String {
-    value >= 1e6 ? String(format: "%.3g", value) : String(format: "%.2f", value)
 }

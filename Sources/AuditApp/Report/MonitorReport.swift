@@ -42,23 +42,14 @@ extension AuditApp {
     /// alarm and the last point kept), and the positions where any monitor of the family alarmed.
     static func replay(_ stream: [ScoredPrediction], rule: AcceptanceRule, states: [MonitorEvent]) -> (points: [MonitorPoint], alarms: [Int]) {
         let version = rule.version
-        var whole = SequentialMonitor(alpha: version.targetRisk, delta: version.delta)
-        var slices = Dictionary(uniqueKeysWithValues: states.filter { !$0.slice.isWhole }.map {
-            ($0.slice, SequentialMonitor(alpha: $0.alpha, delta: $0.delta))
-        })
-        let attributes = Set(slices.keys.map(\.attribute)).sorted()
+        var family = MonitorFamily(states, resume: false)
         var errorsAt: [Bool] = []
         var alarms: [Int] = []
         for row in stream {
             guard let label = row.label, rule.accepts(row) else { continue }
             let error = label != row.predicted
             errorsAt.append(error)
-            var raised = whole.observe(error: error)
-            for name in attributes {
-                guard let value = row.attribute(name), slices[MonitorSlice(attribute: name, value: value)] != nil else { continue }
-                raised = slices[MonitorSlice(attribute: name, value: value)]!.observe(error: error) || raised
-            }
-            if raised { alarms.append(whole.observations) }
+            if !family.observe(row, error: error).raised.isEmpty { alarms.append(errorsAt.count) }
         }
         let count = errorsAt.count
         guard count > 0 else { return ([], alarms) }

@@ -174,7 +174,7 @@ public final class AuditService: Sendable {
     }
 
     /// The monitors' gauges of every model (for the metrics scrape).
-    public func monitorGauges() async throws -> [(model: String, logEValue: Double, alarms: Int)] {
+    public func monitorGauges() async throws -> [(model: String, eValue: Double, alarms: Int)] {
         try await run { app in try app.monitorGauges() }
     }
 

@@ -54,6 +54,8 @@ public struct MonitorEvent: Sendable, Equatable {
     public var alarmPredictionID: String?
     public var lastPredictionID: String?
     public var reason: String = ""
+    /// The previous event's hash as stored (set when read back).
+    public var prevEventHash: String = ""
     public var eventHash: String = ""
     public var recordedAt: Timestamp?
 
@@ -230,9 +232,8 @@ public enum MonitorStore {
     public static func verify(_ connection: PQConnection) throws -> [String] {
         var problems: [String] = []
         var previous = ChainHash.genesis
-        let links = try connection.query("SELECT prev_event_hash FROM monitor_events ORDER BY event_id")
-        for (row, event) in try select(connection, where: "true", []).enumerated() {
-            if links.string(row, 0)! != previous || event.eventHash != ChainHash.sha256(previous + "\n" + event.canonicalText) {
+        for event in try select(connection, where: "true", []) {
+            if event.prevEventHash != previous || event.eventHash != ChainHash.sha256(previous + "\n" + event.canonicalText) {
                 problems.append("monitor event \(event.eventID): does not match the monitor chain (edited, removed or inserted)")
             }
             previous = event.eventHash
@@ -244,7 +245,7 @@ public enum MonitorStore {
         let result = try connection.query("""
             SELECT event_id, kind, model, version_id, slice_attribute, slice_value, alpha, delta, threshold, batch_cursor, observations,
                    errors, log_e_value, max_log_e_value, alarm_at, alarm_prediction_id, last_prediction_id, reason, event_hash,
-                   (extract(epoch FROM recorded_at) * 1000000)::int8
+                   (extract(epoch FROM recorded_at) * 1000000)::int8, prev_event_hash
             FROM monitor_events WHERE \(condition) ORDER BY event_id
             """, parameters)
         return try (0..<result.rowCount).map { row in
@@ -261,6 +262,7 @@ public enum MonitorStore {
             event.eventID = Int64(result.int(row, 0)!)
             event.eventHash = result.string(row, 18)!
             event.recordedAt = Timestamp(microseconds: Int64(result.int(row, 19)!))
+            event.prevEventHash = result.string(row, 20)!
             return event
         }
     }

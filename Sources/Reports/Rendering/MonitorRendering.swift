@@ -2,14 +2,17 @@ import AuditCore
 import Foundation
 
 extension MonitorSection {
-    /// e^x held below the largest finite double (the log is printed beside it).
-    static func eValue(_ logValue: Double) -> Double { exp(min(logValue, 690)) }
+    /// The e-value e^x of its log x, held below the largest finite double (an e-value beyond 10^300 is printed as e^690;
+    /// its log, printed beside it, is exact). Every place that shows an e-value goes through it.
+    public static func eValue(_ logValue: Double) -> Double { exp(min(logValue, 690)) }
 
-    /// The e-value as text: two decimals below a million, three significant digits above.
-    static func eValueText(_ logValue: Double) -> String {
-        let value = eValue(logValue)
-        return value >= 1e6 ? String(format: "%.3g", value) : String(format: "%.2f", value)
+    /// An e-value (or its bound 1/δ) as text: two decimals below a million, three significant digits above.
+    public static func text(eValue value: Double) -> String {
+        value >= 1e6 ? String(format: "%.3g", value) : String(format: "%.2f", value)
     }
+
+    /// The e-value of the log `logValue` as text.
+    static func eValueText(_ logValue: Double) -> String { text(eValue: eValue(logValue)) }
 
     var json: JSONValue {
         .object([
