@@ -115,6 +115,16 @@ struct ReportTests {
         #expect(html.contains("MONITOR ALARM — \(monitor.model)"))
         #expect(html.contains("1/δ = 20") && html.contains("α = 10 %") && html.contains(">alarm</text>"))
         #expect(html.contains("E-value M (log scale)") && html.contains("lower bound (1 − δ, anytime)"))
+        // Under a per-site table a modality slice meets several τ; a site without one escalates.
+        report.monitors[0].perSliceAttribute = "site"
+        report.monitors[0].slices += [
+            MonitorSliceRow(attribute: "modality", value: "MR", threshold: nil, coverage: 0.4, observations: 10, errors: 1, logEValue: 0,
+                            delta: 0.05 / 3, alarm: false),
+            MonitorSliceRow(attribute: "site", value: "site-d", threshold: nil, coverage: 0, observations: 0, errors: 0, logEValue: 0,
+                            delta: 0.05 / 3, alarm: false),
+        ]
+        let perSlice = MarkdownRenderer.render(report)
+        #expect(perSlice.contains("| modality = MR | per site |") && perSlice.contains("| site = site-d | +∞ |"))
         let json = report.json
         guard case .array(let monitors)? = json["monitors"] else { Issue.record("no monitors in report.json"); return }
         #expect(monitors.first?["alarm"] == .bool(true) && monitors.first?["t"] == .integer(120))

@@ -46,10 +46,18 @@ extension MonitorSection {
     /// The slice rows: slice, τ, coverage this month, t, errors, e-value, level, state.
     var sliceRows: [[String]] {
         slices.map { slice in
-            ["\(slice.attribute) = \(slice.value)", slice.threshold.map { Numbers.fixed($0, 4) } ?? "+∞", Numbers.percent(slice.coverage),
+            ["\(slice.attribute) = \(slice.value)", thresholdText(slice), Numbers.percent(slice.coverage),
              String(slice.observations), String(slice.errors), Self.eValueText(slice.logEValue), Numbers.fixed(1 / slice.delta, 0),
              slice.alarm ? "ALARM" : "ok"]
         }
+    }
+
+    /// τ of a slice row: its value; "per ATTRIBUTE" for a slice of another attribute than the version's per-slice table
+    /// (its predictions meet several τ); +∞ when the slice escalates everything.
+    private func thresholdText(_ slice: MonitorSliceRow) -> String {
+        if let threshold = slice.threshold { return Numbers.fixed(threshold, 4) }
+        if let attribute = perSliceAttribute, attribute != slice.attribute { return "per \(attribute)" }
+        return "+∞"
     }
 
     static let sliceHeader = ["slice", "τ", "coverage (month)", "accepted audited labels", "errors", "e-value", "alarm at", "state"]
