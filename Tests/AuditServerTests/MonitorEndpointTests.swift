@@ -36,11 +36,19 @@ struct MonitorEndpointTests {
         _ = try app.ingest(paths: [earlyPath], options: IngestOptions(kind: .labels))
         var recalibration = RecalibrationOptions()
         recalibration.asOf = Timestamp(rfc3339: "2026-11-01T00:00:00Z")
-        let outcome = try #require(try app.recalibrate(models: [model], options: recalibration).first)
-        let version = try #require(outcome.versionID, "\(outcome.message)")
+        guard let outcome = try app.recalibrate(models: [model], options: recalibration).first, let version = outcome.versionID else {
+            throw ScenarioError(description: "nothing was fitted for \(model)")
+        }
         if outcome.status != "active" { try app.activateCalibration(id: version, by: "test", reason: "monitor scenario") }
-        try #require(try app.activeCalibration(model: outcome.model)?.threshold != nil, "the fitted version accepts something")
+        guard try app.activeCalibration(model: model)?.threshold != nil else {
+            throw ScenarioError(description: "the fitted version of \(model) accepts nothing: \(outcome.message)")
+        }
         return late
+    }
+
+    /// Why a scenario could not be set up (thrown, not recorded: `prepare` may run on a thread outside the test's context).
+    struct ScenarioError: Error, CustomStringConvertible {
+        let description: String
     }
 
     static func eventCount(_ app: AuditApp) throws -> Int {
@@ -53,7 +61,8 @@ struct MonitorEndpointTests {
     }
 
     static func alarmScenario(_ server: ServerHarness) async throws {
-        let late = try prepare(server.app, change: .siteErrorRise)
+        // Seconds of blocking database work: off the cooperative pool, which this server and those of other suites need.
+        let late = try await BackgroundWork.value { try prepare(server.app, change: .siteErrorRise) }
         let model = FleetSimulator.names(count: 2)[0]
         let read = try server.token(.read)
         let label = try server.token(.label)
@@ -97,7 +106,7 @@ struct MonitorEndpointTests {
         #expect(text.contains("vlm_audit_monitor_alarms_total{model=\"\(model)\"}"))
 
         // The month's report names the alarm and replays the stream the monitor read.
-        let monthly = try server.app.monthlyReport(month: "2026-11")
+        let monthly = try await BackgroundWork.value { try server.app.monthlyReport(month: "2026-11") }
         let section = try #require(monthly.monitors.first { $0.model == model })
         #expect(section.isAlarmed && section.observations == entry["t"]?.integerValue.map(Int.init))
         #expect(section.trajectory.last?.t == section.observations, "the replay reads the same stream")
@@ -123,16 +132,21 @@ struct MonitorEndpointTests {
     }
 
     @Test("nothing changes: the monitor reads every label of the month and raises no alarm")
-    func steadyHospitalStaysQuiet() throws {
-        let app = AuditApp(database: try TestDatabase.createMigrated(prefix: "mon"))
-        let late = try Self.prepare(app, change: .none)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("late-\(UUID().uuidString).jsonl").path
-        try late.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        let summary = try app.ingest(paths: [path], options: IngestOptions(kind: .labels, batchSize: 100))
+    func steadyHospitalStaysQuiet() async throws {
+        // Seconds of blocking database work run off the cooperative pool (the HTTP servers of other suites need it);
+        // the expectations are checked here, in the test's own context.
+        let (app, summary, looks) = try await BackgroundWork.value { () throws -> (AuditApp, IngestSummary, Int) in
+            let app = AuditApp(database: try TestDatabase.createMigrated(prefix: "mon"))
+            let late = try Self.prepare(app, change: .none)
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("late-\(UUID().uuidString).jsonl").path
+            try late.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let summary = try app.ingest(paths: [path], options: IngestOptions(kind: .labels, batchSize: 100))
+            let looks = try app.migratedConnection().query(
+                "SELECT count(*) FROM monitor_events WHERE kind = 'update' AND slice_attribute = ''").int(0, 0)!
+            return (app, summary, looks)
+        }
         #expect(summary.monitorAlarms.isEmpty)
         // One look after every batch of the file: the whole-model monitor moved once per batch.
-        let looks = try app.migratedConnection().query(
-            "SELECT count(*) FROM monitor_events WHERE kind = 'update' AND slice_attribute = ''").int(0, 0)!
         #expect(summary.batches > 3 && looks == summary.batches, "\(looks) looks for \(summary.batches) batches")
         let monitor = try #require(try app.updateMonitors().first)
         #expect(!monitor.isAlarmed)

@@ -20,6 +20,14 @@ public final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
         thread.start()
     }
 
+    /// Runs `work` on a thread of its own and awaits its value without holding a thread of Swift's cooperative pool, which
+    /// async code sharing the process (an HTTP server, other tasks) needs meanwhile.
+    public static func value(of work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
+    }
+
     /// The work's value once it is done (rethrows its error). Call it from one thread.
     public func wait() throws -> Value {
         if !finished {
