@@ -26,7 +26,8 @@ final class ServerHarness: Sendable {
         let service = try AuditService(app: app, connections: connections, tokenCacheSeconds: 0)
         let server = AuditHTTPServer(service: service, configuration: .init(port: 0, limits: limits))
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let task = Task {
+        // On threads of its own, so that other suites' blocking work on the cooperative pool cannot stall its answers.
+        let task = Task(executorPreference: DedicatedExecutor.shared) {
             try await server.run(gracefulShutdownSignals: []) { port in continuation.yield(port) }
         }
         guard let port = await ports.first(where: { _ in true }) else { throw HTTPClient.Failure(description: "server did not start") }
