@@ -197,7 +197,7 @@ struct PredictionLineReaderTests {
             var fromRecord = CanonicalWriter()
             let recordObjects = record.writeCanonical(into: &fromRecord)
             var fromLine = CanonicalWriter()
-            let lineObjects = scan.writeCanonical(in: bytes, derived: derived, into: &fromLine)
+            let lineObjects = ScannedPrediction(scan: scan, line: bytes, derived: derived).writeCanonical(into: &fromLine)
             return fromLine.bytes == fromRecord.bytes && lineObjects.attributes == recordObjects.attributes
                 && lineObjects.confidence == recordObjects.confidence && lineObjects.uncertainty == recordObjects.uncertainty
         }

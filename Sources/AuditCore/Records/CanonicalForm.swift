@@ -13,52 +13,11 @@ extension PredictionRecord {
         return writer.bytes
     }
 
-    /// Where the JSON objects of a record's three `jsonb` columns lie in its canonical bytes: each is exactly the
-    /// canonical JSON of that column, so the bytes written for the hash can be stored as they are.
-    public struct CanonicalObjects: Sendable {
-        public var attributes: Range<Int>
-        public var confidence: Range<Int>
-        public var uncertainty: Range<Int>
-    }
-
     /// Writes the canonical JSON of this record into the emptied `writer` and says where its objects lie.
     @discardableResult
     public func writeCanonical(into writer: inout CanonicalWriter) -> CanonicalObjects {
         writer.reset()
-        return writer.write(reserving: canonicalBound) { writer in
-            writer.beginObject()
-            writer.plainKey("attributes")
-            let attributesRange = writer.span { Self.write(attributes, to: &$0) }
-            writer.plainKey("calibration_version"); writer.integer(calibrationVersion)
-            writer.plainKey("case_ref"); writer.string(caseRef)
-            writer.plainKey("confidence")
-            let confidenceRange = writer.span { Self.write(confidence, to: &$0) }
-            writer.plainKey("derived_entropy"); writer.number(derived?.entropy)
-            writer.plainKey("derived_margin"); writer.number(derived?.margin)
-            writer.plainKey("derived_msp"); writer.number(derived?.msp)
-            writer.plainKey("escalated"); writer.bool(escalated)
-            writer.plainKey("image_ref"); writer.string(imageRef)
-            writer.plainKey("label"); writer.integer(label.map(Int64.init))
-            writer.plainKey("model"); writer.string(model)
-            writer.plainKey("model_version"); writer.string(modelVersion)
-            writer.plainKey("occurred_at"); writer.timestamp(occurredAt)
-            writer.plainKey("option_logits"); Self.write(optionLogits, to: &writer)
-            writer.plainKey("option_probs"); Self.write(optionProbs, to: &writer)
-            writer.plainKey("options")
-            writer.beginArray()
-            for option in options { writer.string(option) }
-            writer.endArray()
-            writer.plainKey("perturbation_kind"); writer.string(perturbation?.kind)
-            writer.plainKey("perturbation_of"); writer.string(perturbation?.of)
-            writer.plainKey("predicted"); writer.integer(Int64(predicted))
-            writer.plainKey("prediction_id"); writer.string(predictionID)
-            writer.plainKey("question"); writer.string(question)
-            writer.plainKey("site"); writer.string(site)
-            writer.plainKey("uncertainty")
-            let uncertaintyRange = writer.span { Self.write(uncertainty, to: &$0) }
-            writer.endObject()
-            return CanonicalObjects(attributes: attributesRange, confidence: confidenceRange, uncertainty: uncertaintyRange)
-        }
+        return writer.write(reserving: canonicalBound) { writeCanonicalFields(into: &$0) }
     }
 
     /// The most the canonical JSON of this record can take: its strings escaped at worst, every number at its longest.
@@ -122,81 +81,107 @@ extension PredictionRecord {
         }
         writer.endObject()
     }
+}
 
-    private static func write(_ values: [Double]?, to writer: inout CanonicalOutput) {
-        guard let values else { return writer.null() }
-        writer.beginArray()
-        for value in values { writer.number(value) }
-        writer.endArray()
+extension PredictionRecord: PredictionFieldSource {
+    public func write<Sink: PredictionFieldSink>(_ field: PredictionField, to sink: inout Sink) {
+        switch field {
+        case .predictionID: sink.text(predictionID)
+        case .model: sink.text(model)
+        case .modelVersion: sink.text(modelVersion)
+        case .site: sink.text(site)
+        case .occurredAt: sink.timestamp(occurredAt)
+        case .caseRef: sink.text(caseRef)
+        case .imageRef: sink.text(imageRef)
+        case .attributes: sink.object(.attributes) { Self.write(attributes, to: &$0) }
+        case .question: sink.text(question)
+        case .options: sink.texts(options)
+        case .optionLogits: sink.doubles(optionLogits)
+        case .optionProbs: sink.doubles(optionProbs)
+        case .predicted: sink.int32(predicted)
+        case .confidence: sink.object(.confidence) { Self.write(confidence, to: &$0) }
+        case .uncertainty: sink.object(.uncertainty) { Self.write(uncertainty, to: &$0) }
+        case .derivedMSP: sink.double(derived?.msp)
+        case .derivedMargin: sink.double(derived?.margin)
+        case .derivedEntropy: sink.double(derived?.entropy)
+        case .perturbationKind: sink.text(perturbation?.kind)
+        case .perturbationOf: sink.text(perturbation?.of)
+        case .label: sink.int32(label)
+        case .escalated: sink.bool(escalated)
+        case .calibrationVersion: sink.int64(calibrationVersion)
+        }
     }
 }
 
-extension PredictionLine {
-    /// Writes the canonical JSON of the record read last from `line` into the emptied `writer`, byte for byte what
-    /// ``PredictionRecord/writeCanonical(into:)`` writes for ``record(in:)`` with `derived` filled in (a differential
-    /// test pins this): the line's strings need no escapes, so their bytes are copied as they are.
+/// A prediction as ``PredictionLine`` read it from `line`, with the scores derived from it: encoded straight from the
+/// line's bytes, byte for byte as the ``PredictionRecord`` it stands for (``PredictionLine/record(in:)`` with `derived`
+/// filled in; a differential test pins this). The line's strings need no escapes, so their bytes are copied as they are.
+public struct ScannedPrediction: PredictionFieldSource {
+    public let scan: PredictionLine
+    public let line: UnsafeBufferPointer<UInt8>
+    public let derived: (msp: Double, margin: Double, entropy: Double)?
+
+    public init(scan: PredictionLine, line: UnsafeBufferPointer<UInt8>, derived: (msp: Double, margin: Double, entropy: Double)?) {
+        self.scan = scan
+        self.line = line
+        self.derived = derived
+    }
+
+    /// Writes the canonical JSON of the prediction into the emptied `writer` and says where its objects lie.
     @discardableResult
-    public func writeCanonical(
-        in line: UnsafeBufferPointer<UInt8>, derived: (msp: Double, margin: Double, entropy: Double)?, into writer: inout CanonicalWriter
-    ) -> PredictionRecord.CanonicalObjects {
-        func text(_ span: Span?) -> UnsafeBufferPointer<UInt8>? { span.map { UnsafeBufferPointer(rebasing: line[$0]) } }
-        func scores(_ scores: [Score], _ writer: inout CanonicalOutput) {
-            writer.beginObject()
-            for score in scores {
-                writer.plainKey(text(score.method)!)
-                writer.number(score.value, text: score.text, in: line)
-            }
-            writer.endObject()
-        }
-        func numbers(_ range: Range<Int>?, _ writer: inout CanonicalOutput) {
-            guard let range else { return writer.null() }
-            writer.beginArray()
-            for index in range { writer.number(self.numbers[index], text: numberTexts[index], in: line) }
-            writer.endArray()
-        }
+    public func writeCanonical(into writer: inout CanonicalWriter) -> PredictionRecord.CanonicalObjects {
         // Every string is a span of the line, copied with its quotes and at most a comma and a colon.
-        let bound = 1024 + 2 * line.count + CanonicalOutput.numberBound * (self.numbers.count + confidence.count + uncertainty.count + 6)
+        let numbers = scan.numbers.count + scan.confidence.count + scan.uncertainty.count + 6
         writer.reset()
-        return writer.write(reserving: bound) { writer in
-            writer.beginObject()
-            writer.plainKey("attributes")
-            let attributesRange = writer.span { writer in
+        return writer.write(reserving: 1024 + 2 * line.count + CanonicalOutput.numberBound * numbers) { writeCanonicalFields(into: &$0) }
+    }
+
+    private func text(_ span: PredictionLine.Span?) -> UnsafeBufferPointer<UInt8>? {
+        span.map { UnsafeBufferPointer(rebasing: line[$0]) }
+    }
+
+    private func write(_ scores: [PredictionLine.Score], to writer: inout CanonicalOutput) {
+        writer.beginObject()
+        for score in scores {
+            writer.plainKey(text(score.method)!)
+            writer.number(score.value, text: score.text, in: line)
+        }
+        writer.endObject()
+    }
+
+    public func write<Sink: PredictionFieldSink>(_ field: PredictionField, to sink: inout Sink) {
+        switch field {
+        case .predictionID: sink.plainText(text(scan.predictionID))
+        case .model: sink.plainText(text(scan.model))
+        case .modelVersion: sink.plainText(text(scan.modelVersion))
+        case .site: sink.plainText(text(scan.site))
+        case .occurredAt: sink.timestamp(scan.occurredAt)
+        case .caseRef: sink.plainText(text(scan.caseRef))
+        case .imageRef: sink.plainText(text(scan.imageRef))
+        case .attributes:
+            sink.object(.attributes) { writer in
                 writer.beginObject()
-                for attribute in attributes {
+                for attribute in scan.attributes {
                     writer.plainKey(text(attribute.key)!)
                     writer.plainString(text(attribute.value))
                 }
                 writer.endObject()
             }
-            writer.plainKey("calibration_version"); writer.integer(calibrationVersion)
-            writer.plainKey("case_ref"); writer.plainString(text(caseRef))
-            writer.plainKey("confidence")
-            let confidenceRange = writer.span { scores(confidence, &$0) }
-            writer.plainKey("derived_entropy"); writer.number(derived?.entropy)
-            writer.plainKey("derived_margin"); writer.number(derived?.margin)
-            writer.plainKey("derived_msp"); writer.number(derived?.msp)
-            writer.plainKey("escalated"); writer.bool(escalated)
-            writer.plainKey("image_ref"); writer.plainString(text(imageRef))
-            writer.plainKey("label"); writer.integer(label.map(Int64.init))
-            writer.plainKey("model"); writer.plainString(text(model))
-            writer.plainKey("model_version"); writer.plainString(text(modelVersion))
-            writer.plainKey("occurred_at"); writer.timestamp(occurredAt)
-            writer.plainKey("option_logits"); numbers(logits, &writer)
-            writer.plainKey("option_probs"); numbers(probabilities, &writer)
-            writer.plainKey("options")
-            writer.beginArray()
-            for option in options { writer.plainString(text(option)) }
-            writer.endArray()
-            writer.plainKey("perturbation_kind"); writer.string(perturbationOf == nil ? nil : "nota")
-            writer.plainKey("perturbation_of"); writer.plainString(text(perturbationOf))
-            writer.plainKey("predicted"); writer.integer(Int64(predicted))
-            writer.plainKey("prediction_id"); writer.plainString(text(predictionID))
-            writer.plainKey("question"); writer.plainString(text(question))
-            writer.plainKey("site"); writer.plainString(text(site))
-            writer.plainKey("uncertainty")
-            let uncertaintyRange = writer.span { scores(uncertainty, &$0) }
-            writer.endObject()
-            return PredictionRecord.CanonicalObjects(attributes: attributesRange, confidence: confidenceRange, uncertainty: uncertaintyRange)
+        case .question: sink.plainText(text(scan.question))
+        case .options: sink.plainTexts(scan.options, in: line)
+        case .optionLogits: sink.doubles(scan.logits, of: scan.numbers, texts: scan.numberTexts, in: line)
+        case .optionProbs: sink.doubles(scan.probabilities, of: scan.numbers, texts: scan.numberTexts, in: line)
+        case .predicted: sink.int32(scan.predicted)
+        case .confidence: sink.object(.confidence) { write(scan.confidence, to: &$0) }
+        case .uncertainty: sink.object(.uncertainty) { write(scan.uncertainty, to: &$0) }
+        case .derivedMSP: sink.double(derived?.msp)
+        case .derivedMargin: sink.double(derived?.margin)
+        case .derivedEntropy: sink.double(derived?.entropy)
+        case .perturbationKind: sink.text(scan.perturbationOf == nil ? nil : Perturbation.notaKind)
+        case .perturbationOf: sink.plainText(text(scan.perturbationOf))
+        case .label: sink.int32(scan.label)
+        case .escalated: sink.bool(scan.escalated)
+        case .calibrationVersion: sink.int64(scan.calibrationVersion)
         }
     }
 }

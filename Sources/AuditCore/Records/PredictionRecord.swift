@@ -10,6 +10,9 @@ public struct Perturbation: Sendable, Equatable {
     /// The clean prediction's id.
     public let of: String
 
+    /// The kind of the "None of the above" probe, the only kind a record may carry.
+    public static let notaKind = "nota"
+
     public init(kind: String, of: String) {
         self.kind = kind
         self.of = of

@@ -83,7 +83,7 @@ public struct PredictionLine: Sendable {
             optionLogits: logits.map { Array(numbers[$0]) }, optionProbs: probabilities.map { Array(numbers[$0]) },
             predicted: predicted, confidence: confidence.map { (text($0.method), $0.value) },
             uncertainty: uncertainty.map { (text($0.method), $0.value) },
-            perturbation: perturbationOf.map { Perturbation(kind: "nota", of: text($0)) }, label: label, escalated: escalated,
+            perturbation: perturbationOf.map { Perturbation(kind: Perturbation.notaKind, of: text($0)) }, label: label, escalated: escalated,
             calibrationVersion: calibrationVersion)
     }
 
@@ -100,15 +100,15 @@ public struct PredictionLine: Sendable {
     }
 }
 
-/// The top-level fields of a prediction record.
-private enum PredictionField: Int {
+/// The top-level keys of a prediction record as received (docs/formats.md).
+private enum PredictionInputKey: Int {
     case predictionID, model, modelVersion, site, occurredAt, caseRef, imageRef, attributes, question, options, optionLogits,
          optionProbs, predicted, confidence, uncertainty, perturbation, label, escalated, calibrationVersion
 
     /// The field a key names (the names of ``RecordValidator``'s prediction fields), found by the key's length and a
     /// `memcmp` with the one or two names of that length.
     init(key: UnsafeBufferPointer<UInt8>) throws(NotPlainJSON) {
-        let field: PredictionField? = switch key.count {
+        let field: PredictionInputKey? = switch key.count {
         case 4: Self.match(key, "site", .site)
         case 5: Self.match(key, "model", .model) ?? Self.match(key, "label", .label)
         case 7: Self.match(key, "options", .options)
@@ -127,7 +127,7 @@ private enum PredictionField: Int {
         self = field
     }
 
-    private static func match(_ key: UnsafeBufferPointer<UInt8>, _ name: StaticString, _ field: PredictionField) -> PredictionField? {
+    private static func match(_ key: UnsafeBufferPointer<UInt8>, _ name: StaticString, _ field: PredictionInputKey) -> PredictionInputKey? {
         name.utf8CodeUnitCount == key.count && memcmp(key.baseAddress!, name.utf8Start, key.count) == 0 ? field : nil
     }
 }
@@ -142,7 +142,7 @@ private extension JSONByteCursor {
         skipWhitespace()
         if try openIsEmpty(UInt8(ascii: "{"), UInt8(ascii: "}")) == false {
             repeat {
-                let field = try PredictionField(key: rawString())
+                let field = try PredictionInputKey(key: rawString())
                 guard seen & (1 << field.rawValue) == 0 else { throw NotPlainJSON() }
                 seen |= 1 << field.rawValue
                 try colon()
@@ -174,7 +174,7 @@ private extension JSONByteCursor {
         guard position == bytes.count else { throw NotPlainJSON() }
 
         // The record-level rules of RecordValidator.prediction.
-        let required = [PredictionField.predictionID, .model, .occurredAt, .options, .predicted]
+        let required = [PredictionInputKey.predictionID, .model, .occurredAt, .options, .predicted]
         guard required.allSatisfy({ seen & (1 << $0.rawValue) != 0 }) else { throw NotPlainJSON() }
         let optionCount = line.options.count
         guard line.logits == nil || line.probabilities == nil, line.logits.map({ $0.count == optionCount }) ?? true,

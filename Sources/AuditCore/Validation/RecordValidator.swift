@@ -421,7 +421,7 @@ struct FieldReader {
         guard case .string(let kind)? = fields["kind"] else {
             throw RecordRejection(field: "perturbation.kind", reason: "perturbation.kind is required (a string such as \"nota\")")
         }
-        guard kind == "nota" else {
+        guard kind == Perturbation.notaKind else {
             throw RecordRejection(field: "perturbation.kind", reason: "perturbation.kind \"\(kind)\" is not supported; use \"nota\"")
         }
         guard case .string(let of)? = fields["of"], !of.isEmpty else {

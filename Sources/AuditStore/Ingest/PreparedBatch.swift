@@ -113,12 +113,12 @@ public struct PreparedBatch: Sendable {
         ) {
             rowStarts.append(encoder.bytes.count)
             line.withUnsafeBufferPointer { bytes in
-                let objects = scan.writeCanonical(in: bytes, derived: derived, into: &canonical)
+                let scanned = ScannedPrediction(scan: scan, line: bytes, derived: derived)
+                let objects = scanned.writeCanonical(into: &canonical)
                 let digest = ChainHash.digest(bytes: canonical.bytes)
                 reserveRows()
                 canonical.bytes.withUnsafeBufferPointer {
-                    RecordColumns.encode(scan, in: bytes, derived: derived, seq: items.count, hash: digest, canonical: $0, objects: objects,
-                                         into: &encoder)
+                    RecordColumns.encode(scanned, seq: items.count, hash: digest, canonical: $0, objects: objects, into: &encoder)
                 }
                 noteMethods(matching: { $0.matches(scan, in: bytes) }, else: { MethodList(scan, in: bytes) })
                 candidates.append(seq: items.count, id: UnsafeBufferPointer(rebasing: bytes[scan.predictionID]), digest: digest)

@@ -4,19 +4,11 @@ import PQ
 /// How a prediction record maps to the columns of `predictions`, both ways: encoding for COPY at ingest, and
 /// decoding for `verify`, which rebuilds the canonical form from the stored row alone.
 enum RecordColumns {
-    /// The columns `decodePrediction` reads, in order.
-    static let predictionSelectList = """
-        prediction_id, model, model_version, site, occurred_at, case_ref, image_ref, attributes, question, options,
-        option_logits, option_probs, predicted, confidence, uncertainty, msp, margin, entropy, perturbation_kind,
-        perturbation_of, label, escalated, calibration_version
-        """
+    /// The columns `decodePrediction` reads, in order: one per ``PredictionField``.
+    static let predictionSelectList = PredictionField.columnList
 
-    /// The `predictions` columns `encode` writes, in order (for `COPY predictions (…)`).
-    static let predictionCopyList = """
-        batch_id, ingested_at, batch_seq, prediction_id, model, model_version, site, occurred_at, case_ref, image_ref,
-        attributes, question, options, option_logits, option_probs, predicted, confidence, uncertainty, msp, margin, entropy,
-        perturbation_kind, perturbation_of, label, escalated, calibration_version, row_hash
-        """
+    /// The `predictions` columns `encode` writes, in order (for `COPY predictions (…)`): the batch's, the fields', the hash.
+    static let predictionCopyList = "batch_id, ingested_at, batch_seq, \(PredictionField.columnList), row_hash"
 
     /// Where `encode` puts the batch id's 8 bytes (big-endian) in a row: after the row's field count (2 bytes) and
     /// the value's length (4 bytes). Rows are encoded ahead with 0 there and the id is written in at commit.
@@ -46,73 +38,33 @@ enum RecordColumns {
             + bytes(record.perturbation?.of) + record.options.reduce(0) { $0 + $1.utf8.count }
         let bound = rowBound(texts: texts, options: record.options.count,
                              numbers: (record.optionLogits?.count ?? 0) + (record.optionProbs?.count ?? 0), objects: objects)
-        encoder.row(fields: 27, reserving: bound) { row in
-            row.int8(0)  // batch_id, written in at commit
-            row.timestamptz(microsecondsSinceUnixEpoch: 0)  // ingested_at, likewise
-            row.int4(seq)
-            row.text(record.predictionID)
-            row.text(record.model)
-            row.text(record.modelVersion)
-            row.text(record.site)
-            row.timestamptz(microsecondsSinceUnixEpoch: record.occurredAt.microseconds)
-            row.text(record.caseRef)
-            row.text(record.imageRef)
-            row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.attributes]))
-            row.text(record.question)
-            row.textArray(record.options)
-            row.float8Array(record.optionLogits)
-            row.float8Array(record.optionProbs)
-            row.int4(record.predicted)
-            row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.confidence]))
-            row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.uncertainty]))
-            row.float8(record.derived?.msp)
-            row.float8(record.derived?.margin)
-            row.float8(record.derived?.entropy)
-            row.text(record.perturbation?.kind)
-            row.text(record.perturbation?.of)
-            row.int4(record.label)
-            row.bool(record.escalated)
-            row.int8(record.calibrationVersion)
-            hash.withHex { row.text(utf8: $0) }
-        }
+        encode(record, bound: bound, seq: seq, hash: hash, canonical: canonical, objects: objects, into: &encoder)
     }
 
-    /// Appends the row of the prediction `scan` read last from `line`, byte for byte what the other `encode` appends for
-    /// the record it stands for (a differential test pins this), straight from the line's bytes.
+    /// Appends the row of a prediction read straight from its line, byte for byte what the other `encode` appends for
+    /// the record it stands for (a differential test pins this).
     static func encode(
-        _ scan: PredictionLine, in line: UnsafeBufferPointer<UInt8>, derived: (msp: Double, margin: Double, entropy: Double)?,
-        seq: Int, hash: RowDigest, canonical: UnsafeBufferPointer<UInt8>, objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
+        _ scanned: ScannedPrediction, seq: Int, hash: RowDigest, canonical: UnsafeBufferPointer<UInt8>,
+        objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
     ) {
-        func text(_ span: PredictionLine.Span?) -> UnsafeBufferPointer<UInt8>? { span.map { UnsafeBufferPointer(rebasing: line[$0]) } }
         // The line's strings lie apart from one another, so all of them together take at most the line's length.
-        let bound = rowBound(texts: line.count + 4, options: scan.options.count, numbers: scan.numbers.count, objects: objects)
-        encoder.row(fields: 27, reserving: bound) { row in
+        let bound = rowBound(texts: scanned.line.count + 4, options: scanned.scan.options.count, numbers: scanned.scan.numbers.count,
+                             objects: objects)
+        encode(scanned, bound: bound, seq: seq, hash: hash, canonical: canonical, objects: objects, into: &encoder)
+    }
+
+    /// The row of any source: the batch's columns, then every ``PredictionField`` in column order, then the row hash.
+    private static func encode(
+        _ source: some PredictionFieldSource, bound: Int, seq: Int, hash: RowDigest, canonical: UnsafeBufferPointer<UInt8>,
+        objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
+    ) {
+        encoder.row(fields: PredictionField.allCases.count + 4, reserving: bound) { row in
             row.int8(0)  // batch_id, written in at commit
             row.timestamptz(microsecondsSinceUnixEpoch: 0)  // ingested_at, likewise
             row.int4(seq)
-            row.text(utf8: text(scan.predictionID))
-            row.text(utf8: text(scan.model))
-            row.text(utf8: text(scan.modelVersion))
-            row.text(utf8: text(scan.site))
-            row.timestamptz(microsecondsSinceUnixEpoch: scan.occurredAt.microseconds)
-            row.text(utf8: text(scan.caseRef))
-            row.text(utf8: text(scan.imageRef))
-            row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.attributes]))
-            row.text(utf8: text(scan.question))
-            row.textArray(ranges: scan.options, of: line)
-            row.float8Array(scan.logits.map { scan.numbers[$0] })
-            row.float8Array(scan.probabilities.map { scan.numbers[$0] })
-            row.int4(scan.predicted)
-            row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.confidence]))
-            row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects.uncertainty]))
-            row.float8(derived?.msp)
-            row.float8(derived?.margin)
-            row.float8(derived?.entropy)
-            row.text(scan.perturbationOf == nil ? nil : "nota")
-            row.text(utf8: text(scan.perturbationOf))
-            row.int4(scan.label)
-            row.bool(scan.escalated)
-            row.int8(scan.calibrationVersion)
+            var sink = CopyRowFieldSink(row: row, canonical: canonical, objects: objects)
+            for field in PredictionField.allCases { source.write(field, to: &sink) }
+            row = sink.row
             hash.withHex { row.text(utf8: $0) }
         }
     }
@@ -120,7 +72,7 @@ enum RecordColumns {
     /// The most a `predictions` row takes: every field's length and fixed-size value, `texts` bytes of text, the three
     /// `jsonb` objects, the options' and numbers' array elements, and the row hash.
     private static func rowBound(texts: Int, options: Int, numbers: Int, objects: PredictionRecord.CanonicalObjects) -> Int {
-        27 * CopyBinaryRow.scalarBound + texts + objects.attributes.count + objects.confidence.count + objects.uncertainty.count + 3
+        (PredictionField.allCases.count + 4) * CopyBinaryRow.scalarBound + texts + objects.attributes.count + objects.confidence.count + objects.uncertainty.count + 3
             + CopyBinaryRow.arrayBound(elements: options, bytes: 0) + 2 * CopyBinaryRow.arrayBound(elements: numbers, bytes: 8 * numbers)
             + RowDigest.hexCount
     }
@@ -181,5 +133,32 @@ enum RecordColumns {
     private static func jsonObject(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> [(key: String, value: JSONValue)] {
         guard case .object(let object) = try JSONParser.parse(Array(bytes), maximumDepth: 64) else { return [] }
         return object.members
+    }
+}
+
+/// The `COPY` row encoding of a prediction's fields, in the binary format of each column's type. The `jsonb` columns are
+/// copied from the canonical bytes already written for the hash.
+private struct CopyRowFieldSink: PredictionFieldSink {
+    var row: CopyBinaryRow
+    let canonical: UnsafeBufferPointer<UInt8>
+    let objects: PredictionRecord.CanonicalObjects
+
+    mutating func text(_ value: String?) { row.text(value) }
+    mutating func plainText(_ utf8: UnsafeBufferPointer<UInt8>?) { row.text(utf8: utf8) }
+    mutating func texts(_ values: [String]) { row.textArray(values) }
+    mutating func plainTexts(_ spans: [Range<Int>], in line: UnsafeBufferPointer<UInt8>) { row.textArray(ranges: spans, of: line) }
+    mutating func int32(_ value: Int?) { row.int4(value) }
+    mutating func int64(_ value: Int64?) { row.int8(value) }
+    mutating func bool(_ value: Bool?) { row.bool(value) }
+    mutating func timestamp(_ value: Timestamp) { row.timestamptz(microsecondsSinceUnixEpoch: value.microseconds) }
+    mutating func double(_ value: Double?) { row.float8(value) }
+    mutating func doubles(_ values: [Double]?) { row.float8Array(values) }
+
+    mutating func doubles(_ range: Range<Int>?, of values: [Double], texts: [NumberText], in line: UnsafeBufferPointer<UInt8>) {
+        row.float8Array(range.map { values[$0] })
+    }
+
+    mutating func object(_ field: PredictionObjectField, _ write: (inout CanonicalOutput) -> Void) {
+        row.jsonb(utf8: UnsafeBufferPointer(rebasing: canonical[objects[field]]))
     }
 }
