@@ -14,21 +14,21 @@ public struct StoredToken: Sendable, Equatable {
 public enum TokenStore {
     /// Stores a token's hash with its name and scopes and returns the new token's id.
     public static func insert(_ connection: PQConnection, name: String, scopes: [String], tokenHash: String) throws -> Int64 {
-        Int64(try connection.query(
+        try connection.query(
             "INSERT INTO api_tokens (name, scopes, token_hash) VALUES ($1, $2, $3) RETURNING token_id",
-            [name, scopes, tokenHash]).int(0, 0)!)
+            [name, scopes, tokenHash]).value("token_id")
     }
 
     /// The unrevoked token with this hash, if any.
     public static func find(_ connection: PQConnection, tokenHash: String) throws -> StoredToken? {
         let result = try connection.query(select + " WHERE t.token_hash = $1 AND r.token_id IS NULL", [tokenHash])
-        return result.rowCount == 0 ? nil : token(result, row: 0)
+        return try result.rows.first.map(token)
     }
 
     /// Every token, revoked ones included, oldest first.
     public static func list(_ connection: PQConnection) throws -> [StoredToken] {
         let result = try connection.query(select + " ORDER BY t.token_id")
-        return (0..<result.rowCount).map { token(result, row: $0) }
+        return try result.rows.map(token)
     }
 
     /// Revokes a token by id; returns false when no such unrevoked token exists.
@@ -45,10 +45,9 @@ public enum TokenStore {
         FROM api_tokens t LEFT JOIN api_token_revocations r USING (token_id)
         """
 
-    private static func token(_ result: PQResult, row: Int) -> StoredToken {
+    private static func token(_ row: PQRow) throws -> StoredToken {
         StoredToken(
-            id: Int64(result.int(row, 0)!), name: result.string(row, 1)!, scopes: (result.strings(row, 2) ?? []).compactMap { $0 },
-            createdAt: Timestamp(microseconds: result.epochMicroseconds(row, 3)!),
-            revokedAt: result.epochMicroseconds(row, 4).map { Timestamp(microseconds: $0) })
+            id: try row.decode("token_id"), name: try row.decode("name"), scopes: try row.decode("scopes"),
+            createdAt: try row.decode("created_at"), revokedAt: try row.decodeIfPresent("revoked_at"))
     }
 }

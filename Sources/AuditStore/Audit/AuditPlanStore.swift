@@ -59,25 +59,29 @@ public enum AuditPlanStore {
                 VALUES ($1, $2, decode($3, 'hex'), $4, decode($5, 'hex'), $6, $7, $8, $9, $10) RETURNING plan_id
                 """, [model, rate, hex(seed), seedHash, AuditMembership.boundHex(rate: rate), effectiveFrom.rfc3339, createdBy, reason,
                       previous, hash])
-            let id = Int64(result.int(0, 0)!)
-            return (try plans(connection, model: model).first { $0.planID == id }!, true)
+            let id: Int64 = try result.value("plan_id")
+            guard let plan = try plans(connection, model: model).first(where: { $0.planID == id }) else {
+                throw PQError(kind: .protocolViolation, message: "audit plan \(id) was stored but cannot be read back")
+            }
+            return (plan, true)
         }
     }
 
     /// Plans, newest first, of one model or of all.
     public static func plans(_ connection: PQConnection, model: String? = nil) throws -> [AuditPlan] {
         let result = try connection.query("""
-            SELECT plan_id, model, rate, encode(seed, 'hex'), seed_sha256, (extract(epoch FROM effective_from) * 1000000)::int8,
-                   created_by, reason, plan_hash, (extract(epoch FROM created_at) * 1000000)::int8
+            SELECT plan_id, model, rate, encode(seed, 'hex') AS seed_hex, seed_sha256,
+                   (extract(epoch FROM effective_from) * 1000000)::int8 AS effective_us, created_by, reason, plan_hash,
+                   (extract(epoch FROM created_at) * 1000000)::int8 AS created_us
             FROM audit_plans WHERE ($1::text IS NULL OR model = $1)
             ORDER BY effective_from DESC, plan_id DESC
             """, [model])
-        return (0..<result.rowCount).map { row in
-            AuditPlan(planID: Int64(result.int(row, 0)!), model: result.string(row, 1)!, rate: result.double(row, 2)!,
-                      seed: bytes(hex: result.string(row, 3)!), seedSHA256: result.string(row, 4)!,
-                      effectiveFrom: Timestamp(microseconds: Int64(result.int(row, 5)!)), createdBy: result.string(row, 6)!,
-                      reason: result.string(row, 7)!, planHash: result.string(row, 8)!,
-                      createdAt: Timestamp(microseconds: Int64(result.int(row, 9)!)))
+        return try result.rows.map { row in
+            AuditPlan(planID: try row.decode("plan_id"), model: try row.decode("model"), rate: try row.decode("rate"),
+                      seed: bytes(hex: try row.decode("seed_hex")), seedSHA256: try row.decode("seed_sha256"),
+                      effectiveFrom: Timestamp(microseconds: try row.decode("effective_us")), createdBy: try row.decode("created_by"),
+                      reason: try row.decode("reason"), planHash: try row.decode("plan_hash"),
+                      createdAt: Timestamp(microseconds: try row.decode("created_us")))
         }
     }
 
@@ -100,25 +104,25 @@ public enum AuditPlanStore {
     /// Recomputes the plan chain, each plan's seed hash and membership bound; returns the problems found.
     public static func verify(_ connection: PQConnection) throws -> [String] {
         let result = try connection.query("""
-            SELECT plan_id, model, rate, encode(seed, 'hex'), seed_sha256, encode(member_bound, 'hex'),
-                   (extract(epoch FROM effective_from) * 1000000)::int8, created_by, reason, prev_plan_hash, plan_hash
+            SELECT plan_id, model, rate, encode(seed, 'hex') AS seed_hex, seed_sha256, encode(member_bound, 'hex') AS bound_hex,
+                   (extract(epoch FROM effective_from) * 1000000)::int8 AS effective_us, created_by, reason, prev_plan_hash, plan_hash
             FROM audit_plans ORDER BY plan_id
             """)
         var problems: [String] = []
         var previous = ChainHash.genesis
-        for row in 0..<result.rowCount {
-            let id = result.int(row, 0)!
-            let rate = result.double(row, 2)!
-            let plan = AuditPlan(planID: Int64(id), model: result.string(row, 1)!, rate: rate, seed: nil, seedSHA256: result.string(row, 4)!,
-                                 effectiveFrom: Timestamp(microseconds: Int64(result.int(row, 6)!)), createdBy: result.string(row, 7)!,
-                                 reason: result.string(row, 8)!, planHash: result.string(row, 10)!, createdAt: Timestamp(microseconds: 0))
-            if ChainHash.sha256(bytes: bytes(hex: result.string(row, 3)!)) != plan.seedSHA256 {
+        for row in result.rows {
+            let id: Int64 = try row.decode("plan_id")
+            let rate: Double = try row.decode("rate")
+            let plan = AuditPlan(planID: id, model: try row.decode("model"), rate: rate, seed: nil, seedSHA256: try row.decode("seed_sha256"),
+                                 effectiveFrom: Timestamp(microseconds: try row.decode("effective_us")), createdBy: try row.decode("created_by"),
+                                 reason: try row.decode("reason"), planHash: try row.decode("plan_hash"), createdAt: Timestamp(microseconds: 0))
+            if ChainHash.sha256(bytes: bytes(hex: try row.decode("seed_hex"))) != plan.seedSHA256 {
                 problems.append("audit plan \(id): its seed does not match the seed hash chained at creation (seed replaced)")
             }
-            if rate > 0 && rate <= 1 && result.string(row, 5)! != AuditMembership.boundHex(rate: rate) {
+            if try rate > 0 && rate <= 1 && row.decode("bound_hex") != AuditMembership.boundHex(rate: rate) {
                 problems.append("audit plan \(id): member_bound does not match its rate (membership altered)")
             }
-            if result.string(row, 9)! != previous || plan.planHash != ChainHash.sha256(previous + "\n" + plan.canonicalText) {
+            if try row.decode("prev_plan_hash") != previous || plan.planHash != ChainHash.sha256(previous + "\n" + plan.canonicalText) {
                 problems.append("audit plan \(id): does not match the audit plan chain (edited, removed or inserted)")
             }
             previous = plan.planHash
@@ -138,7 +142,7 @@ public enum AuditPlanStore {
     /// Audit members of `model` still without an effective label, oldest first (at most `limit`).
     public static func worklist(_ connection: PQConnection, model: String, limit: Int = 1000) throws -> [AuditWorkItem] {
         let result = try connection.query("""
-            SELECT p.prediction_id, (extract(epoch FROM p.occurred_at) * 1000000)::int8, p.site, p.case_ref, p.image_ref, plan.plan_id
+            SELECT p.prediction_id, (extract(epoch FROM p.occurred_at) * 1000000)::int8 AS occurred_us, p.site, p.case_ref, p.image_ref, plan.plan_id
             FROM predictions p
             \(memberJoin)
             WHERE p.model = $1 AND p.perturbation_of IS NULL AND p.label IS NULL
@@ -147,10 +151,10 @@ public enum AuditPlanStore {
             ORDER BY p.occurred_at, p.prediction_id
             LIMIT $2
             """, [model, limit])
-        return (0..<result.rowCount).map { row in
-            AuditWorkItem(predictionID: result.string(row, 0)!, occurredAt: Timestamp(microseconds: Int64(result.int(row, 1)!)),
-                          site: result.string(row, 2), caseRef: result.string(row, 3), imageRef: result.string(row, 4),
-                          planID: Int64(result.int(row, 5)!))
+        return try result.rows.map { row in
+            AuditWorkItem(predictionID: try row.decode("prediction_id"), occurredAt: Timestamp(microseconds: try row.decode("occurred_us")),
+                          site: try row.decodeIfPresent("site"), caseRef: try row.decodeIfPresent("case_ref"),
+                          imageRef: try row.decodeIfPresent("image_ref"), planID: try row.decode("plan_id"))
         }
     }
 
@@ -158,11 +162,11 @@ public enum AuditPlanStore {
     public static func memberCount(_ connection: PQConnection, batchIDs: [Int64]) throws -> Int {
         guard !batchIDs.isEmpty, try connection.query("SELECT EXISTS (SELECT 1 FROM audit_plans)").bool(0, 0) == true else { return 0 }
         return try connection.query("""
-            SELECT count(*) FROM predictions p
+            SELECT count(*) AS members FROM predictions p
             \(memberJoin)
             WHERE p.batch_id = ANY($1::int8[]) AND p.perturbation_of IS NULL
               AND p.model IN (SELECT model FROM audit_plans)
-            """, [batchIDs]).int(0, 0)!
+            """, [batchIDs]).value("members")
     }
 }
 

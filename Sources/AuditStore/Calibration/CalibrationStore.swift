@@ -93,7 +93,7 @@ public enum CalibrationStore {
             SELECT version_id FROM calibration_versions WHERE model = $1 AND evidence->>'data_fingerprint' = $2
             ORDER BY version_id DESC LIMIT 1
             """, [model, fingerprint])
-        return result.rowCount > 0 ? Int64(result.int(0, 0)!) : nil
+        return try result.rows.first?.decode("version_id")
     }
 
     /// Stores a new version with its first status event (`proposed` or `active`), in one transaction.
@@ -109,7 +109,7 @@ public enum CalibrationStore {
                       version.delta, version.coverage, version.empiricalRisk, version.guaranteeMet, version.windowFrom.rfc3339,
                       version.windowTo.rfc3339, version.nFit, version.nHoldout, CanonicalJSON.text(version.evidence),
                       version.codeVersion, version.fittedBy, ChainHash.sha256(version.canonicalText)])
-            let id = Int64(result.int(0, 0)!)
+            let id: Int64 = try result.value("version_id")
             if status == "active" {
                 try retireActive(connection, model: version.model, actor: actor, reason: "superseded by version \(id)")
             }
@@ -151,15 +151,15 @@ public enum CalibrationStore {
 
     private static func retireActive(_ connection: PQConnection, model: String, actor: String, reason: String) throws {
         let active = try connection.query("SELECT version_id FROM calibration_status WHERE model = $1 AND status = 'active'", [model])
-        for row in 0..<active.rowCount {
-            try appendEvent(connection, versionID: Int64(active.int(row, 0)!), model: model, status: "retired", actor: actor, reason: reason)
+        for row in active.rows {
+            try appendEvent(connection, versionID: try row.decode("version_id"), model: model, status: "retired", actor: actor, reason: reason)
         }
     }
 
     private static func appendEvent(_ connection: PQConnection, versionID: Int64, model: String, status: String, actor: String, reason: String) throws {
         try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.calibrationEvents])
         let head = try connection.query("SELECT event_hash FROM calibration_events ORDER BY event_id DESC LIMIT 1")
-        let previous = head.rowCount > 0 ? head.string(0, 0)! : ChainHash.genesis
+        let previous = try head.rows.first?.decode("event_hash") ?? ChainHash.genesis
         let canonical = CanonicalJSON.text(.object(JSONObject([
             ("actor", .string(actor)), ("model", .string(model)), ("reason", .string(reason)), ("status", .string(status)),
             ("version_id", .integer(versionID)),
@@ -190,14 +190,14 @@ public enum CalibrationStore {
         throws -> [(versionID: Int64, model: String, status: String, actor: String, reason: String, at: Timestamp)]
     {
         let result = try connection.query("""
-            SELECT version_id, model, status, actor, reason, (extract(epoch FROM recorded_at) * 1000000)::int8
+            SELECT version_id, model, status, actor, reason, (extract(epoch FROM recorded_at) * 1000000)::int8 AS recorded_us
             FROM calibration_events
             WHERE ($1::timestamptz IS NULL OR recorded_at >= $1) AND ($2::timestamptz IS NULL OR recorded_at < $2)
             ORDER BY event_id
             """, [from?.rfc3339, to?.rfc3339])
-        return (0..<result.rowCount).map { row in
-            (Int64(result.int(row, 0)!), result.string(row, 1)!, result.string(row, 2)!, result.string(row, 3)!,
-             result.string(row, 4)!, Timestamp(microseconds: Int64(result.int(row, 5)!)))
+        return try result.rows.map { row in
+            (try row.decode("version_id"), try row.decode("model"), try row.decode("status"), try row.decode("actor"),
+             try row.decode("reason"), Timestamp(microseconds: try row.decode("recorded_us")))
         }
     }
 
@@ -217,9 +217,9 @@ public enum CalibrationStore {
         var problems: [String] = []
         let stored = try connection.query("SELECT version_id, content_hash FROM calibration_versions ORDER BY version_id")
         let versions = Dictionary(uniqueKeysWithValues: try list(connection).map { ($0.versionID, $0) })
-        for row in 0..<stored.rowCount {
-            let id = Int64(stored.int(row, 0)!)
-            if let version = versions[id], ChainHash.sha256(version.canonicalText) != stored.string(row, 1)! {
+        for row in stored.rows {
+            let id: Int64 = try row.decode("version_id")
+            if let version = versions[id], ChainHash.sha256(version.canonicalText) != (try row.decode("content_hash") as String) {
                 problems.append("calibration version \(id): content does not match its hash (edited)")
             }
         }
@@ -227,16 +227,17 @@ public enum CalibrationStore {
             SELECT event_id, version_id, model, status, actor, reason, prev_event_hash, event_hash FROM calibration_events ORDER BY event_id
             """)
         var previous = ChainHash.genesis
-        for row in 0..<events.rowCount {
+        for row in events.rows {
             let canonical = CanonicalJSON.text(.object(JSONObject([
-                ("actor", .string(events.string(row, 4)!)), ("model", .string(events.string(row, 2)!)),
-                ("reason", .string(events.string(row, 5)!)), ("status", .string(events.string(row, 3)!)),
-                ("version_id", .integer(Int64(events.int(row, 1)!))),
+                ("actor", .string(try row.decode("actor"))), ("model", .string(try row.decode("model"))),
+                ("reason", .string(try row.decode("reason"))), ("status", .string(try row.decode("status"))),
+                ("version_id", .integer(try row.decode("version_id"))),
             ])))
-            if events.string(row, 6)! != previous || events.string(row, 7)! != ChainHash.sha256(previous + "\n" + canonical) {
-                problems.append("calibration event \(events.int(row, 0)!): does not match the event chain (edited, removed or inserted)")
+            let hash: String = try row.decode("event_hash")
+            if try row.decode("prev_event_hash") != previous || hash != ChainHash.sha256(previous + "\n" + canonical) {
+                problems.append("calibration event \(try row.decode("event_id", as: Int64.self)): does not match the event chain (edited, removed or inserted)")
             }
-            previous = events.string(row, 7)!
+            previous = hash
         }
         return problems
     }
@@ -244,29 +245,29 @@ public enum CalibrationStore {
     private static func select(_ connection: PQConnection, where condition: String, _ parameters: [(any PQEncodable)?]) throws -> [CalibrationVersion] {
         let result = try connection.query("""
             SELECT v.version_id, v.model, v.method, v.temperature, v.threshold, v.mode, v.target_risk, v.delta, v.coverage,
-                   v.empirical_risk, v.guarantee_met, (extract(epoch FROM v.window_from) * 1000000)::int8,
-                   (extract(epoch FROM v.window_to) * 1000000)::int8, v.n_fit, v.n_holdout, v.evidence::text, v.code_version,
-                   v.fitted_by, (extract(epoch FROM v.created_at) * 1000000)::int8, s.status, s.actor, s.reason,
-                   (extract(epoch FROM s.recorded_at) * 1000000)::int8
+                   v.empirical_risk, v.guarantee_met, (extract(epoch FROM v.window_from) * 1000000)::int8 AS window_from_us,
+                   (extract(epoch FROM v.window_to) * 1000000)::int8 AS window_to_us, v.n_fit, v.n_holdout, v.evidence::text,
+                   v.code_version, v.fitted_by, (extract(epoch FROM v.created_at) * 1000000)::int8 AS created_us, s.status,
+                   s.actor, s.reason, (extract(epoch FROM s.recorded_at) * 1000000)::int8 AS status_us
             FROM calibration_versions v LEFT JOIN calibration_status s USING (version_id)
             WHERE \(condition)
             ORDER BY v.version_id DESC
             """, parameters)
-        return try (0..<result.rowCount).map { row in
+        return try result.rows.map { row in
             var version = CalibrationVersion(
-                model: result.string(row, 1)!, method: result.string(row, 2)!, temperature: result.double(row, 3)!,
-                threshold: result.double(row, 4), mode: result.string(row, 5)!, targetRisk: result.double(row, 6)!,
-                delta: result.double(row, 7)!, coverage: result.double(row, 8)!, empiricalRisk: result.double(row, 9),
-                guaranteeMet: result.bool(row, 10)!, windowFrom: Timestamp(microseconds: Int64(result.int(row, 11)!)),
-                windowTo: Timestamp(microseconds: Int64(result.int(row, 12)!)), nFit: result.int(row, 13)!,
-                nHoldout: result.int(row, 14)!, evidence: try JSONParser.parse(result.string(row, 15)!, maximumDepth: 64),
-                codeVersion: result.string(row, 16)!, fittedBy: result.string(row, 17)!)
-            version.versionID = Int64(result.int(row, 0)!)
-            version.createdAt = Timestamp(microseconds: Int64(result.int(row, 18)!))
-            version.status = result.string(row, 19)
-            version.statusActor = result.string(row, 20)
-            version.statusReason = result.string(row, 21)
-            version.statusAt = result.int(row, 22).map { Timestamp(microseconds: Int64($0)) }
+                model: try row.decode("model"), method: try row.decode("method"), temperature: try row.decode("temperature"),
+                threshold: try row.decodeIfPresent("threshold"), mode: try row.decode("mode"), targetRisk: try row.decode("target_risk"),
+                delta: try row.decode("delta"), coverage: try row.decode("coverage"), empiricalRisk: try row.decodeIfPresent("empirical_risk"),
+                guaranteeMet: try row.decode("guarantee_met"), windowFrom: Timestamp(microseconds: try row.decode("window_from_us")),
+                windowTo: Timestamp(microseconds: try row.decode("window_to_us")), nFit: try row.decode("n_fit"),
+                nHoldout: try row.decode("n_holdout"), evidence: try JSONParser.parse(try row.decode("evidence") as String, maximumDepth: 64),
+                codeVersion: try row.decode("code_version"), fittedBy: try row.decode("fitted_by"))
+            version.versionID = try row.decode("version_id")
+            version.createdAt = Timestamp(microseconds: try row.decode("created_us"))
+            version.status = try row.decodeIfPresent("status")
+            version.statusActor = try row.decodeIfPresent("actor")
+            version.statusReason = try row.decodeIfPresent("reason")
+            version.statusAt = try row.decodeIfPresent("status_us", as: Int64.self).map(Timestamp.init(microseconds:))
             return version
         }
     }

@@ -154,8 +154,8 @@ public struct Migrator: Sendable {
     private func appliedChecksums(_ connection: PQConnection) throws -> [Int: String] {
         let rows = try connection.query("SELECT version, checksum FROM schema_migrations")
         var result: [Int: String] = [:]
-        for row in 0..<rows.rowCount {
-            result[rows.int(row, 0)!] = rows.string(row, 1)!
+        for row in rows.rows {
+            result[try row.decode("version")] = try row.decode("checksum")
         }
         return result
     }

@@ -51,7 +51,7 @@ public enum RoleGrants {
     /// The table, column and sequence privileges the two roles hold, one line each, sorted (for comparisons).
     public static func held(_ connection: PQConnection) throws -> [String] {
         let result = try connection.query("""
-            SELECT grantee || ' ' || privilege_type || ' ' || table_name FROM information_schema.role_table_grants
+            SELECT grantee || ' ' || privilege_type || ' ' || table_name AS privilege FROM information_schema.role_table_grants
             WHERE grantee IN ($1, $2) AND table_schema = 'public'
             UNION ALL
             SELECT grantee || ' ' || privilege_type || ' ' || table_name || '.' || column_name FROM information_schema.column_privileges
@@ -62,6 +62,6 @@ public enum RoleGrants {
               AND has_sequence_privilege(r.rolname, c.oid, 'USAGE')
             ORDER BY 1
             """, [appRole, readerRole])
-        return (0..<result.rowCount).map { result.string($0, 0)! }
+        return try result.rows.map { try $0.decode("privilege") }
     }
 }

@@ -85,14 +85,15 @@ public enum ChainVerifier {
         var rows = 0
         let headers = try connection.query("""
             SELECT batch_id, kind, source, inserted_count, duplicate_count, rejected_count, rows_hash, prev_chain_hash,
-                   chain_hash, code_version, to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                   chain_hash, code_version, to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ingested_text,
                    hash_version, ingested_at
             FROM ingest_batches ORDER BY batch_id
             """)
         var knownBatches = Set<Int64>()
         var carried = MethodSides()
         // The rows of batch k + 1 are read on a helper thread while the rows of batch k are hashed on both cores.
-        let batchKinds = (0..<headers.rowCount).map { (Int64(headers.int($0, 0)!), headers.string($0, 1)!) }
+        let headerRows = headers.rows
+        let batchKinds = try headerRows.map { (try $0.decode("batch_id", as: Int64.self), try $0.decode("kind", as: String.self)) }
         let readBatch = { @Sendable (connection: PQConnection, index: Int) in
             try fetchRows(connection, batchID: batchKinds[index].0, kind: batchKinds[index].1)
         }
@@ -100,9 +101,12 @@ public enum ChainVerifier {
             batches += 1
             let (batchID, kind) = batchKinds[index]
             knownBatches.insert(batchID)
-            let storedRowsHash = headers.string(index, 6)!
-            let storedPrevious = headers.string(index, 7)!
-            let storedChain = headers.string(index, 8)!
+            let batch = headerRows[index]
+            let storedRowsHash: String = try batch.decode("rows_hash")
+            let storedPrevious: String = try batch.decode("prev_chain_hash")
+            let storedChain: String = try batch.decode("chain_hash")
+            let committedRecords: Int = try batch.decode("inserted_count")
+            let committedRejections: Int = try batch.decode("rejected_count")
             if storedPrevious != previous {
                 problems.append(.init(batchID: batchID, row: nil,
                     message: "prev_chain_hash does not match the previous batch's chain hash (a batch was removed, inserted or edited)"))
@@ -113,9 +117,9 @@ public enum ChainVerifier {
             let quarantineCount = stored.quarantined.rowCount
             rows += hashes.count
             problems += rowProblems
-            if recordCount != headers.int(index, 3)! || quarantineCount != headers.int(index, 5)! {
+            if recordCount != committedRecords || quarantineCount != committedRejections {
                 problems.append(.init(batchID: batchID, row: nil, message: "holds \(recordCount) records and \(quarantineCount) "
-                    + "quarantined rows, but was committed with \(headers.int(index, 3)!) and \(headers.int(index, 5)!) "
+                    + "quarantined rows, but was committed with \(committedRecords) and \(committedRejections) "
                     + "(rows were deleted or inserted)"))
             }
             let rowsHash = ChainHash.rowsHash(hashes)
@@ -123,12 +127,12 @@ public enum ChainVerifier {
                 problems.append(.init(batchID: batchID, row: nil, message: "rows hash does not match its rows (rows edited, deleted, inserted or reordered)"))
             }
             var header = BatchHeader(
-                batchID: batchID, kind: kind, source: headers.string(index, 2)!, inserted: headers.int(index, 3)!,
-                duplicates: headers.int(index, 4)!, rejected: headers.int(index, 5)!, rowsHash: storedRowsHash,
-                codeVersion: headers.string(index, 9)!)
+                batchID: batchID, kind: kind, source: try batch.decode("source"), inserted: committedRecords,
+                duplicates: try batch.decode("duplicate_count"), rejected: committedRejections, rowsHash: storedRowsHash,
+                codeVersion: try batch.decode("code_version"))
             // From hash version 2 the header covers the batch's time of record, and every row carries that instant.
-            if headers.int(index, 11) != 1 {
-                let instant = headers.epochMicroseconds(index, 12)!
+            if try batch.decode("hash_version", as: Int.self) != 1 {
+                let instant: Int64 = try batch.decode("ingested_at", as: Timestamp.self).microseconds
                 header.ingestedAt = Timestamp(microseconds: instant).rfc3339  // the writer hashes the same formatting
                 problems += timeProblems(stored, batchID: batchID, instant: instant)
             }
@@ -137,16 +141,16 @@ public enum ChainVerifier {
                 problems.append(.init(batchID: batchID, row: nil, message: "chain hash does not match the batch header (the header was edited)"))
             }
             previous = storedChain
-            head = (storedChain, batchID, headers.string(index, 10)!)
+            head = (storedChain, batchID, try batch.decode("ingested_text"))
         }
         let orphans = try connection.query("""
-            SELECT 'prediction ' || prediction_id, batch_id FROM predictions WHERE batch_id <> ALL($1::bigint[])
+            SELECT 'prediction ' || prediction_id AS row_name, batch_id FROM predictions WHERE batch_id <> ALL($1::bigint[])
             UNION ALL SELECT 'label ' || label_id, batch_id FROM ground_truth WHERE batch_id <> ALL($1::bigint[])
             UNION ALL SELECT 'quarantine ' || quarantine_id, batch_id FROM quarantine WHERE batch_id <> ALL($1::bigint[])
             LIMIT 20
             """, [Array(knownBatches)])
-        for index in 0..<orphans.rowCount {
-            problems.append(.init(batchID: Int64(orphans.int(index, 1)!), row: orphans.string(index, 0),
+        for orphan in orphans.rows {
+            problems.append(.init(batchID: try orphan.decode("batch_id"), row: try orphan.decode("row_name"),
                                   message: "row belongs to a batch that is not in the chain (inserted outside ingest)"))
         }
         problems += try MethodRegistryCheck.problems(connection, carried: carried).map { .init(batchID: nil, row: nil, message: $0) }
@@ -224,14 +228,15 @@ public enum ChainVerifier {
         let count = records.rowCount
         let half = (count + 1) / 2
         let parts = ParallelResults<Result<([RowCheck], MethodSides), Error>>(count: 2)
+        let predictionColumns = isPredictions ? try PredictionColumns(records) : nil
         DispatchQueue.concurrentPerform(iterations: count >= 2_000 ? 2 : 1) { part in
             let range = count >= 2_000 ? (part == 0 ? 0..<half : half..<count) : 0..<count
             parts.set(part, Result {
                 var sides = MethodSides()
                 let checks = try range.map { row in
-                    guard isPredictions else { return try labelCheck(records, row: row) }
-                    let (check, record) = try predictionCheck(records, row: row)
-                    sides.note(record)
+                    guard let predictionColumns else { return try labelCheck(records, row: row) }
+                    let (check, record) = try predictionCheck(records, columns: predictionColumns, row: row)
+                    if let record { sides.note(record) }
                     return check
                 }
                 return (checks, sides)
@@ -242,13 +247,14 @@ public enum ChainVerifier {
         var sides = MethodSides()
         for part in done { sides.merge(part.1) }
         let quarantined = stored.quarantined
-        for row in 0..<quarantined.rowCount {
+        for row in quarantined.rows {
             let record = QuarantinedRecord(
-                kind: RecordKind(rawValue: quarantined.string(row, 2)!) ?? .predictions, source: quarantined.string(row, 3)!,
-                lineNumber: quarantined.int(row, 4), predictionID: quarantined.string(row, 5), field: quarantined.string(row, 6),
-                reason: quarantined.string(row, 7)!, raw: quarantined.string(row, 8)!)
+                kind: RecordKind(rawValue: try row.decode("kind")) ?? .predictions, source: try row.decode("source"),
+                lineNumber: try row.decodeIfPresent("line_number"), predictionID: try row.decodeIfPresent("prediction_id"),
+                field: try row.decodeIfPresent("field"), reason: try row.decode("reason"), raw: try row.decode("raw"))
             let hash = ChainHash.rowHash(of: record)
-            checks.append(RowCheck(seq: quarantined.int(row, 0)!, tag: "Q", hash: hash, row: row, edited: hash != quarantined.string(row, 1)!))
+            checks.append(RowCheck(seq: try row.decode("batch_seq"), tag: "Q", hash: hash, row: row.index,
+                                   edited: hash != (try row.decode("row_hash") as String)))
         }
         var problems: [ChainReport.Problem] = []
         var seenSeq = Set<Int>(minimumCapacity: checks.count)
@@ -264,18 +270,22 @@ public enum ChainVerifier {
         return (checks.map { ($0.seq, $0.tag, $0.hash) }, problems, sides)
     }
 
-    private static func predictionCheck(_ result: PQResult, row: Int) throws -> (RowCheck, PredictionRecord) {
-        let record = try RecordColumns.decodePrediction(result, row: row, base: 2)
+    /// A prediction's row rehashed; a row that cannot be read as a record (a value of the wrong shape) counts as edited.
+    private static func predictionCheck(_ result: PQResult, columns: PredictionColumns, row: Int) throws -> (RowCheck, PredictionRecord?) {
+        let seq: Int = try result.decode(row, 0)
+        guard let record = try? columns.decode(row: row) else {
+            return (RowCheck(seq: seq, tag: "P", hash: "", row: row, edited: true), nil)
+        }
         let hash = ChainHash.rowHash(of: record)
-        return (RowCheck(seq: result.int(row, 0)!, tag: "P", hash: hash, row: row, edited: hash != result.string(row, 1)!), record)
+        return (RowCheck(seq: seq, tag: "P", hash: hash, row: row, edited: hash != (try result.decode(row, 1) as String)), record)
     }
 
     private static func labelCheck(_ result: PQResult, row: Int) throws -> RowCheck {
         let record = LabelRecord(
-            predictionID: result.string(row, 2)!, label: result.int(row, 3)!, reviewer: result.string(row, 4)!,
-            reviewedAt: Timestamp(microseconds: result.epochMicroseconds(row, 5)!), note: result.string(row, 6))
+            predictionID: try result.decode(row, 2), label: try result.decode(row, 3), reviewer: try result.decode(row, 4),
+            reviewedAt: try result.decode(row, 5), note: try result.decodeIfPresent(row, 6))
         let hash = ChainHash.rowHash(of: record)
-        return RowCheck(seq: result.int(row, 0)!, tag: "L", hash: hash, row: row, edited: hash != result.string(row, 1)!)
+        return RowCheck(seq: try result.decode(row, 0), tag: "L", hash: hash, row: row, edited: hash != (try result.decode(row, 1) as String))
     }
 }
 

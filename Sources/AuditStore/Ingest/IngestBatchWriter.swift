@@ -335,11 +335,14 @@ public final class IngestBatchWriter {
                     SELECT p.prediction_id, p.row_hash FROM unnest($1::text[]) AS i(id)
                     CROSS JOIN LATERAL (SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = i.id LIMIT 1) p
                     """, [sorting.ids()])
-                for row in 0..<existing.rowCount {
-                    let position = sorting.position(ofID: existing.string(row, 0)!)!
+                for row in existing.rows {
+                    let id: String = try row.decode("prediction_id")
+                    guard let position = sorting.position(ofID: id) else {
+                        throw PQError(kind: .protocolViolation, message: "the look-up of the batch's ids returned \(id), which the batch does not hold")
+                    }
                     let seq = acceptedSeqs[position]
                     stored.insert(position)
-                    if existing.string(row, 1) == sorting.hash(at: position) {
+                    if try row.decode("row_hash") == sorting.hash(at: position) {
                         duplicates.append(seq)
                     } else {
                         rejected.append((seq, quarantine(items[seq], sorting.id(at: position), "prediction_id",
@@ -374,8 +377,8 @@ public final class IngestBatchWriter {
         guard !methods.isEmpty else { return [:] }
         let known = try connection.query("SELECT method, orientation FROM ue_methods WHERE method = ANY($1)", [Array(methods)])
         var orientation: [String: Orientation] = [:]
-        for row in 0..<known.rowCount {
-            orientation[known.string(row, 0)!] = Orientation(rawValue: known.string(row, 1)!)
+        for row in known.rows {
+            orientation[try row.decode("method")] = try row.decode("orientation", as: Orientation.self)
         }
         return orientation
     }
@@ -515,7 +518,7 @@ public final class IngestBatchWriter {
                         WHEN s.label >= p.options THEN 'range'
                         WHEN g.label_id IS NOT NULL AND g.row_hash = s.row_hash THEN 'duplicate'
                         WHEN g.label_id IS NOT NULL THEN 'conflict'
-                        ELSE 'new' END,
+                        ELSE 'new' END AS status,
                    p.options
             FROM label_staging s
             LEFT JOIN LATERAL (
@@ -529,11 +532,14 @@ public final class IngestBatchWriter {
         let positions = Dictionary(uniqueKeysWithValues: accepted.enumerated().map { ($0.element.seq, $0.offset) })
         var dropped: [Int] = []
         var inserted: [(seq: Int, hash: String)] = []
-        for row in 0..<status.rowCount {
-            let seq = status.int(row, 0)!
-            let entry = accepted[positions[seq]!]
+        for row in status.rows {
+            let seq: Int = try row.decode("seq")
+            guard let position = positions[seq] else {
+                throw PQError(kind: .protocolViolation, message: "the label classification returned seq \(seq), which the batch does not hold")
+            }
+            let entry = accepted[position]
             let id = entry.record.predictionID
-            switch status.string(row, 1)! {
+            switch try row.decode("status", as: String.self) {
             case "new":
                 inserted.append((seq, entry.hash))
                 continue
@@ -544,7 +550,7 @@ public final class IngestBatchWriter {
                     "label for unknown prediction \(id) (re-submit it once the prediction has arrived)")))
             case "range":
                 rejected.append((seq, quarantine(entry.item, id, "label",
-                    "label=\(entry.record.label) but prediction \(id) has only \(status.int(row, 2)!) options")))
+                    "label=\(entry.record.label) but prediction \(id) has only \(try row.decode("options", as: Int.self)) options")))
             default:
                 rejected.append((seq, quarantine(entry.item, id, "label",
                     "a different label by \(entry.record.reviewer) at the same reviewed_at is already stored; revisions need a new reviewed_at")))
@@ -593,7 +599,7 @@ public final class IngestBatchWriter {
         let hashes = rejected.map { Self.rawHash(kind: kind, raw: $0.record.raw) }
         let stored = try connection.query("SELECT raw_hash, reason FROM quarantine WHERE raw_hash = ANY($1)", [hashes])
         var seen = Set<String>()
-        for row in 0..<stored.rowCount { seen.insert(stored.string(row, 0)! + "\u{1}" + stored.string(row, 1)!) }
+        for row in stored.rows { seen.insert(try row.decode("raw_hash") + "\u{1}" + (try row.decode("reason") as String)) }
         var fresh: [FreshQuarantine] = []
         var repeated = 0
         for (index, entry) in rejected.enumerated() {
@@ -610,7 +616,7 @@ public final class IngestBatchWriter {
 
     /// Draws the id of the batch being committed.
     private func nextBatchID() throws -> Int64 {
-        Int64(try connection.query("SELECT nextval(pg_get_serial_sequence('ingest_batches', 'batch_id'))").int(0, 0)!)
+        try connection.query("SELECT nextval(pg_get_serial_sequence('ingest_batches', 'batch_id')) AS batch_id").value("batch_id")
     }
 
     /// Inserts the batch's row, chained to the newest batch (the caller has waited for the earlier batches and holds the
@@ -620,8 +626,9 @@ public final class IngestBatchWriter {
     ) throws {
         precondition(serialized, "a batch links only after the earlier batches")
         let head = try connection.query("SELECT chain_hash, batch_id FROM ingest_batches ORDER BY batch_id DESC LIMIT 1")
-        if head.rowCount > 0, Int64(head.int(0, 1)!) > batchID { throw ChainOrderRace() }
-        let previous = head.rowCount > 0 ? head.string(0, 0)! : ChainHash.genesis
+        let newest = head.rows.first
+        if let newest, try newest.decode("batch_id", as: Int64.self) > batchID { throw ChainOrderRace() }
+        let previous = try newest?.decode("chain_hash") ?? ChainHash.genesis
         var header = BatchHeader(
             batchID: batchID, kind: kind.rawValue, source: source, inserted: inserted, duplicates: duplicates,
             rejected: rejected, rowsHash: rowsHash, codeVersion: vlmAuditVersion)

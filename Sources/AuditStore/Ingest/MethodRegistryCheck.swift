@@ -42,11 +42,11 @@ enum MethodRegistryCheck {
         let registry = try connection.query("SELECT method, orientation, derived FROM ue_methods ORDER BY method")
         var problems: [String] = []
         var registered = Set<String>()
-        for row in 0..<registry.rowCount {
-            let method = registry.string(row, 0)!
-            let orientation = registry.string(row, 1)!
+        for row in registry.rows {
+            let method: String = try row.decode("method")
+            let orientation: String = try row.decode("orientation")
             registered.insert(method)
-            let isDerived = registry.bool(row, 2) == true
+            let isDerived: Bool = try row.decode("derived")
             let derivedAs = derived[method]?.rawValue
             if isDerived || derivedAs != nil {
                 if !isDerived || derivedAs != orientation {

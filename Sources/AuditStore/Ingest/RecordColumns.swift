@@ -77,40 +77,11 @@ enum RecordColumns {
             + RowDigest.hexCount
     }
 
-    /// Rebuilds a record from a row selected with `predictionSelectList` starting at column `base`.
-    static func decodePrediction(_ result: PQResult, row: Int, base: Int = 0) throws -> PredictionRecord {
-        func column(_ offset: Int) -> Int { base + offset }
-        func doubles(_ offset: Int) -> [Double]? { result.doubles(row, column(offset))?.map { $0 ?? .nan } }
-        let derived: (msp: Double, margin: Double, entropy: Double)?
-        if let msp = result.double(row, column(15)), let margin = result.double(row, column(16)), let entropy = result.double(row, column(17)) {
-            derived = (msp, margin, entropy)
-        } else {
-            derived = nil
-        }
-        let perturbation: Perturbation? = result.string(row, column(18)).map {
-            Perturbation(kind: $0, of: result.string(row, column(19)) ?? "")
-        }
-        return PredictionRecord(
-            predictionID: result.string(row, column(0)) ?? "",
-            model: result.string(row, column(1)) ?? "",
-            modelVersion: result.string(row, column(2)),
-            site: result.string(row, column(3)),
-            occurredAt: Timestamp(microseconds: result.epochMicroseconds(row, column(4)) ?? 0),
-            caseRef: result.string(row, column(5)),
-            imageRef: result.string(row, column(6)),
-            attributes: try attributes(result, row, column(7)),
-            question: result.string(row, column(8)),
-            options: (result.strings(row, column(9)) ?? []).map { $0 ?? "" },
-            optionLogits: doubles(10),
-            optionProbs: doubles(11),
-            predicted: result.int(row, column(12)) ?? -1,
-            confidence: try scores(result, row, column(13)),
-            uncertainty: try scores(result, row, column(14)),
-            perturbation: perturbation,
-            label: result.int(row, column(20)),
-            escalated: result.bool(row, column(21)),
-            calibrationVersion: result.int(row, column(22)).map(Int64.init),
-            derived: derived)
+    /// Rebuilds a record from a row of `result`, which holds the columns of `predictionSelectList` (found by name).
+    ///
+    /// - Throws: ``PQError`` when a column is missing, NULL where the record requires a value, or not of its type.
+    static func decodePrediction(_ result: PQResult, row: Int) throws -> PredictionRecord {
+        try PredictionColumns(result).decode(row: row)
     }
 
     /// A `jsonb` attributes column (NULL reads as none); values that are not strings read as "".
@@ -133,6 +104,65 @@ enum RecordColumns {
     private static func jsonObject(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> [(key: String, value: JSONValue)] {
         guard case .object(let object) = try JSONParser.parse(Array(bytes), maximumDepth: 64) else { return [] }
         return object.members
+    }
+}
+
+/// Where each ``PredictionField``'s column lies in a result, found by name once for all its rows.
+struct PredictionColumns {
+    private let result: PQResult
+    private let indices: [Int]
+
+    init(_ result: PQResult) throws {
+        self.result = result
+        indices = try PredictionField.allCases.map { try result.column($0.column) }
+    }
+
+    private func value<T: PQDecodable>(_ field: PredictionField, _ row: Int) throws -> T {
+        try result.decode(row, indices[field.rawValue])
+    }
+
+    private func optional<T: PQDecodable>(_ field: PredictionField, _ row: Int) throws -> T? {
+        try result.decodeIfPresent(row, indices[field.rawValue])
+    }
+
+    /// The record stored in `row`.
+    ///
+    /// - Throws: ``PQError`` when a column is NULL where the record requires a value, or not of its type.
+    func decode(row: Int) throws -> PredictionRecord {
+        let derived: (msp: Double, margin: Double, entropy: Double)?
+        let msp: Double? = try optional(.derivedMSP, row)
+        let margin: Double? = try optional(.derivedMargin, row)
+        let entropy: Double? = try optional(.derivedEntropy, row)
+        if let msp, let margin, let entropy {
+            derived = (msp, margin, entropy)
+        } else if msp == nil, margin == nil, entropy == nil {
+            derived = nil
+        } else {
+            throw PQError(kind: .protocolViolation, message: "row \(row): msp, margin and entropy are neither all set nor all NULL")
+        }
+        let perturbationKind: String? = try optional(.perturbationKind, row)
+        let perturbation = try perturbationKind.map { kind in Perturbation(kind: kind, of: try value(.perturbationOf, row)) }
+        return PredictionRecord(
+            predictionID: try value(.predictionID, row),
+            model: try value(.model, row),
+            modelVersion: try optional(.modelVersion, row),
+            site: try optional(.site, row),
+            occurredAt: try value(.occurredAt, row),
+            caseRef: try optional(.caseRef, row),
+            imageRef: try optional(.imageRef, row),
+            attributes: try RecordColumns.attributes(result, row, indices[PredictionField.attributes.rawValue]),
+            question: try optional(.question, row),
+            options: try value(.options, row),
+            optionLogits: try optional(.optionLogits, row),
+            optionProbs: try optional(.optionProbs, row),
+            predicted: try value(.predicted, row),
+            confidence: try RecordColumns.scores(result, row, indices[PredictionField.confidence.rawValue]),
+            uncertainty: try RecordColumns.scores(result, row, indices[PredictionField.uncertainty.rawValue]),
+            perturbation: perturbation,
+            label: try optional(.label, row),
+            escalated: try optional(.escalated, row),
+            calibrationVersion: try optional(.calibrationVersion, row),
+            derived: derived)
     }
 }
 

@@ -103,7 +103,7 @@ public enum MonitorStore {
 
     /// The newest ingest batch: every batch up to it has committed or rolled back (batches commit in id order).
     public static func batchHead(_ connection: PQConnection) throws -> Int64 {
-        Int64(try connection.query("SELECT coalesce(max(batch_id), 0) FROM ingest_batches").int(0, 0)!)
+        try connection.query("SELECT coalesce(max(batch_id), 0) AS head FROM ingest_batches").value("head")
     }
 
     /// Each monitor's newest state ('open' or 'update' event) for the model's version, by slice.
@@ -156,8 +156,8 @@ public enum MonitorStore {
             WHERE p.model = $1 AND p.perturbation_of IS NULL AND p.occurred_at >= $3 AND p.occurred_at < $4
             ORDER BY 1, 2
             """, [model, attributes, from.rfc3339, to.rfc3339])
-        return (0..<result.rowCount).compactMap { row in
-            result.string(row, 1).map { MonitorSlice(attribute: result.string(row, 0)!, value: $0) }
+        return try result.rows.compactMap { row in
+            try row.decodeIfPresent("value", as: String.self).map { MonitorSlice(attribute: try row.decode("name"), value: $0) }
         }
     }
 
@@ -173,7 +173,7 @@ public enum MonitorStore {
         // labels against every prediction of the model (35 million comparisons for 1 666 predictions), and a model filter
         // here once made it scan the model's whole time index.
         let arrived = try connection.query("""
-            SELECT prediction_id, min(batch_id) FROM (
+            SELECT prediction_id, min(batch_id) AS first_batch FROM (
                 SELECT gt.prediction_id, gt.batch_id FROM ground_truth gt WHERE gt.batch_id > $1 AND gt.batch_id <= $2
                 UNION ALL
                 SELECT p.prediction_id, p.batch_id FROM predictions p
@@ -181,8 +181,8 @@ public enum MonitorStore {
             ) labels GROUP BY prediction_id
             """, [cursor, head])
         guard arrived.rowCount > 0 else { return [] }
-        let ids = (0..<arrived.rowCount).map { arrived.string($0, 0)! }
-        let batches = (0..<arrived.rowCount).map { Int64(arrived.int($0, 1)!) }
+        let ids = try arrived.rows.map { try $0.decode("prediction_id", as: String.self) }
+        let batches = try arrived.rows.map { try $0.decode("first_batch", as: Int64.self) }
         let result = try connection.query("""
             SELECT \(ScoredPredictionQueries.columns)
             FROM unnest($1::text[], $2::int8[]) AS f(prediction_id, first_batch)
@@ -245,25 +245,25 @@ public enum MonitorStore {
         let result = try connection.query("""
             SELECT event_id, kind, model, version_id, slice_attribute, slice_value, alpha, delta, threshold, batch_cursor, observations,
                    errors, log_e_value, max_log_e_value, alarm_at, alarm_prediction_id, last_prediction_id, reason, event_hash,
-                   (extract(epoch FROM recorded_at) * 1000000)::int8, prev_event_hash
+                   (extract(epoch FROM recorded_at) * 1000000)::int8 AS recorded_us, prev_event_hash
             FROM monitor_events WHERE \(condition) ORDER BY event_id
             """, parameters)
-        return try (0..<result.rowCount).map { row in
-            guard let kind = MonitorEventKind(rawValue: result.string(row, 1)!) else {
-                throw PQError(kind: .protocolViolation, message: "monitor event \(result.string(row, 0)!): unknown kind \(result.string(row, 1)!)")
-            }
+        return try result.rows.map { row in
             var event = MonitorEvent(
-                kind: kind, model: result.string(row, 2)!, versionID: Int64(result.int(row, 3)!),
-                slice: MonitorSlice(attribute: result.string(row, 4)!, value: result.string(row, 5)!), alpha: result.double(row, 6)!,
-                delta: result.double(row, 7)!, threshold: result.double(row, 8), batchCursor: Int64(result.int(row, 9)!),
-                observations: result.int(row, 10)!, errors: result.int(row, 11)!, logEValue: result.double(row, 12)!,
-                maxLogEValue: result.double(row, 13)!, alarmAt: result.int(row, 14), alarmPredictionID: result.string(row, 15),
-                lastPredictionID: result.string(row, 16), reason: result.string(row, 17)!)
-            event.eventID = Int64(result.int(row, 0)!)
-            event.eventHash = result.string(row, 18)!
-            event.recordedAt = Timestamp(microseconds: Int64(result.int(row, 19)!))
-            event.prevEventHash = result.string(row, 20)!
+                kind: try row.decode("kind"), model: try row.decode("model"), versionID: try row.decode("version_id"),
+                slice: MonitorSlice(attribute: try row.decode("slice_attribute"), value: try row.decode("slice_value")),
+                alpha: try row.decode("alpha"), delta: try row.decode("delta"), threshold: try row.decodeIfPresent("threshold"),
+                batchCursor: try row.decode("batch_cursor"), observations: try row.decode("observations"), errors: try row.decode("errors"),
+                logEValue: try row.decode("log_e_value"), maxLogEValue: try row.decode("max_log_e_value"),
+                alarmAt: try row.decodeIfPresent("alarm_at"), alarmPredictionID: try row.decodeIfPresent("alarm_prediction_id"),
+                lastPredictionID: try row.decodeIfPresent("last_prediction_id"), reason: try row.decode("reason"))
+            event.eventID = try row.decode("event_id")
+            event.eventHash = try row.decode("event_hash")
+            event.recordedAt = Timestamp(microseconds: try row.decode("recorded_us"))
+            event.prevEventHash = try row.decode("prev_event_hash")
             return event
         }
     }
 }
+
+extension MonitorEventKind: PQDecodable {}

@@ -47,7 +47,7 @@ public enum DriftStore {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING run_id
                 """, [run.model, run.reference.from.rfc3339, run.reference.to.rfc3339, run.current.from.rfc3339, run.current.to.rfc3339,
                       run.status, run.testsRun, CanonicalJSON.text(run.findings), contentHash])
-            let runID = Int64(result.int(0, 0)!)
+            let runID: Int64 = try result.value("run_id")
             let previous = try chainHead(connection) ?? ChainHash.genesis
             try connection.query("INSERT INTO drift_run_links (run_id, prev_link_hash, link_hash) VALUES ($1, $2, $3)",
                                  [runID, previous, linkHash(previous: previous, runID: runID, contentHash: contentHash)])
@@ -74,43 +74,49 @@ public enum DriftStore {
     /// The newest run of each model (or of one), optionally only runs recorded in [from, to).
     public static func latest(_ connection: PQConnection, model: String? = nil, from: Timestamp? = nil, to: Timestamp? = nil) throws -> [DriftRun] {
         let result = try connection.query("""
-            SELECT DISTINCT ON (model) run_id, model, (extract(epoch FROM reference_from) * 1000000)::int8,
-                   (extract(epoch FROM reference_to) * 1000000)::int8, (extract(epoch FROM current_from) * 1000000)::int8,
-                   (extract(epoch FROM current_to) * 1000000)::int8, status, tests_run, findings::text,
-                   (extract(epoch FROM recorded_at) * 1000000)::int8
+            SELECT DISTINCT ON (model) run_id, model, \(runColumns),
+                   (extract(epoch FROM recorded_at) * 1000000)::int8 AS recorded_us
             FROM drift_runs
             WHERE ($1::text IS NULL OR model = $1)
               AND ($2::timestamptz IS NULL OR recorded_at >= $2) AND ($3::timestamptz IS NULL OR recorded_at < $3)
             ORDER BY model, run_id DESC
             """, [model, from?.rfc3339, to?.rfc3339])
-        return try (0..<result.rowCount).map { row in
-            func time(_ column: Int) -> Timestamp { Timestamp(microseconds: Int64(result.int(row, column)!)) }
-            var run = DriftRun(
-                model: result.string(row, 1)!, reference: (time(2), time(3)), current: (time(4), time(5)),
-                status: result.string(row, 6)!, testsRun: result.int(row, 7)!,
-                findings: try JSONParser.parse(result.string(row, 8)!, maximumDepth: 64))
-            run.runID = Int64(result.int(row, 0)!)
-            run.recordedAt = time(9)
+        return try result.rows.map { row in
+            var run = try decodeRun(row)
+            run.runID = try row.decode("run_id")
+            run.recordedAt = Timestamp(microseconds: try row.decode("recorded_us"))
             return run
         }
+    }
+
+    /// The columns ``decodeRun(_:)`` reads besides `model`.
+    private static let runColumns = """
+        (extract(epoch FROM reference_from) * 1000000)::int8 AS reference_from_us,
+        (extract(epoch FROM reference_to) * 1000000)::int8 AS reference_to_us,
+        (extract(epoch FROM current_from) * 1000000)::int8 AS current_from_us,
+        (extract(epoch FROM current_to) * 1000000)::int8 AS current_to_us, status, tests_run, findings::text
+        """
+
+    /// A run's content from a row that selected `model` and ``runColumns``.
+    private static func decodeRun(_ row: PQRow) throws -> DriftRun {
+        func time(_ column: String) throws -> Timestamp { Timestamp(microseconds: try row.decode(column)) }
+        return DriftRun(
+            model: try row.decode("model"), reference: (try time("reference_from_us"), try time("reference_to_us")),
+            current: (try time("current_from_us"), try time("current_to_us")), status: try row.decode("status"),
+            testsRun: try row.decode("tests_run"), findings: try JSONParser.parse(try row.decode("findings") as String, maximumDepth: 64))
     }
 
     /// Recomputes every run's content hash and the drift chain; returns the problems found.
     public static func verify(_ connection: PQConnection) throws -> [String] {
         let result = try connection.query("""
-            SELECT run_id, model, (extract(epoch FROM reference_from) * 1000000)::int8, (extract(epoch FROM reference_to) * 1000000)::int8,
-                   (extract(epoch FROM current_from) * 1000000)::int8, (extract(epoch FROM current_to) * 1000000)::int8,
-                   status, tests_run, findings::text, content_hash
+            SELECT run_id, model, \(runColumns), content_hash
             FROM drift_runs ORDER BY run_id
             """)
         var problems: [String] = []
-        for row in 0..<result.rowCount {
-            func time(_ column: Int) -> Timestamp { Timestamp(microseconds: Int64(result.int(row, column)!)) }
-            let run = DriftRun(
-                model: result.string(row, 1)!, reference: (time(2), time(3)), current: (time(4), time(5)),
-                status: result.string(row, 6)!, testsRun: result.int(row, 7)!, findings: try JSONParser.parse(result.string(row, 8)!, maximumDepth: 64))
-            if ChainHash.sha256(run.canonicalText) != result.string(row, 9)! {
-                problems.append("drift run \(result.int(row, 0)!): content does not match its hash (edited)")
+        for row in result.rows {
+            let run = try decodeRun(row)
+            if try ChainHash.sha256(run.canonicalText) != row.decode("content_hash") {
+                problems.append("drift run \(try row.decode("run_id", as: Int64.self)): content does not match its hash (edited)")
             }
         }
         return problems + (try verifyChain(connection))
@@ -125,14 +131,14 @@ public enum DriftStore {
             """)
         var problems: [String] = []
         var previous = ChainHash.genesis
-        for row in 0..<links.rowCount {
-            let runID = Int64(links.int(row, 0)!)
-            guard let contentHash = links.string(row, 1) else {
+        for row in links.rows {
+            let runID: Int64 = try row.decode("run_id")
+            guard let contentHash: String = try row.decodeIfPresent("content_hash") else {
                 problems.append("drift run \(runID): missing, though the drift chain links it (deleted)")
-                previous = links.string(row, 3)!
+                previous = try row.decode("link_hash")
                 continue
             }
-            guard let prev = links.string(row, 2), let link = links.string(row, 3) else {
+            guard let prev: String = try row.decodeIfPresent("prev_link_hash"), let link: String = try row.decodeIfPresent("link_hash") else {
                 problems.append("drift run \(runID): not linked in the drift chain (inserted outside it)")
                 continue
             }

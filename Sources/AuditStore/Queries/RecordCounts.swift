@@ -9,11 +9,11 @@ public struct RecordCounts: Sendable, Equatable {
 
     /// Counts every record table.
     public static func read(_ connection: PQConnection) throws -> RecordCounts {
-        let row = try connection.query("""
-            SELECT (SELECT count(*) FROM predictions), (SELECT count(*) FROM ground_truth),
-                   (SELECT count(*) FROM quarantine), (SELECT count(*) FROM ingest_batches)
+        let counts = try connection.query("""
+            SELECT (SELECT count(*) FROM predictions) AS predictions, (SELECT count(*) FROM ground_truth) AS labels,
+                   (SELECT count(*) FROM quarantine) AS quarantined, (SELECT count(*) FROM ingest_batches) AS batches
             """)
-        return RecordCounts(predictions: row.int(0, 0) ?? 0, labels: row.int(0, 1) ?? 0,
-                            quarantined: row.int(0, 2) ?? 0, batches: row.int(0, 3) ?? 0)
+        return RecordCounts(predictions: try counts.value("predictions"), labels: try counts.value("labels"),
+                            quarantined: try counts.value("quarantined"), batches: try counts.value("batches"))
     }
 }

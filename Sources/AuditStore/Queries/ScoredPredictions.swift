@@ -63,11 +63,11 @@ public enum ScoredPredictionQueries {
 
     /// The columns ``decode(_:)`` reads, for a query over `predictions p` joined with ``effectiveLabelJoin``.
     static let columns = """
-        p.prediction_id, p.model, (extract(epoch FROM p.occurred_at) * 1000000)::int8, p.site, p.attributes,
-               cardinality(p.options), p.predicted, p.option_logits, p.option_probs,
-               coalesce(g.label, p.label), (extract(epoch FROM g.reviewed_at) * 1000000)::int8,
-               p.confidence || p.uncertainty, p.escalated, p.perturbation_kind, p.perturbation_of,
-               (extract(epoch FROM p.ingested_at) * 1000000)::int8, p.model_version
+        p.prediction_id, p.model, (extract(epoch FROM p.occurred_at) * 1000000)::int8 AS occurred_us, p.site, p.attributes,
+               cardinality(p.options) AS option_count, p.predicted, p.option_logits, p.option_probs,
+               coalesce(g.label, p.label) AS effective_label, (extract(epoch FROM g.reviewed_at) * 1000000)::int8 AS reviewed_us,
+               p.confidence || p.uncertainty AS scores, p.escalated, p.perturbation_kind, p.perturbation_of,
+               (extract(epoch FROM p.ingested_at) * 1000000)::int8 AS ingested_us, p.model_version
         """
 
     /// The newest clinician review of `p`, as `g` (its label and review time).
@@ -78,29 +78,38 @@ public enum ScoredPredictionQueries {
             ) g ON true
         """
 
-    /// The rows of a query that selected ``columns`` first.
+    /// The rows of a query that selected ``columns`` (found by name once for all rows).
+    ///
+    /// - Throws: ``PQError`` when a column is missing, NULL where a prediction requires a value, or not of its type.
     static func decode(_ result: PQResult) throws -> [ScoredPrediction] {
+        // Each column's index, found by name once for all rows.
+        let id = try result.column("prediction_id"), model = try result.column("model"), occurred = try result.column("occurred_us")
+        let site = try result.column("site"), attributes = try result.column("attributes"), optionCount = try result.column("option_count")
+        let predicted = try result.column("predicted"), logits = try result.column("option_logits"), probs = try result.column("option_probs")
+        let label = try result.column("effective_label"), reviewed = try result.column("reviewed_us"), scores = try result.column("scores")
+        let escalated = try result.column("escalated"), kind = try result.column("perturbation_kind")
+        let of = try result.column("perturbation_of"), ingested = try result.column("ingested_us"), version = try result.column("model_version")
         var rows: [ScoredPrediction] = []
         rows.reserveCapacity(result.rowCount)
         for row in 0..<result.rowCount {
             rows.append(ScoredPrediction(
-                predictionID: result.string(row, 0)!,
-                model: result.string(row, 1)!,
-                occurredAt: Timestamp(microseconds: Int64(result.int(row, 2)!)),
-                site: result.string(row, 3),
-                attributes: try RecordColumns.attributes(result, row, 4),
-                optionCount: result.int(row, 5)!,
-                predicted: result.int(row, 6)!,
-                optionLogits: result.doubles(row, 7)?.map { $0 ?? .nan },
-                optionProbs: result.doubles(row, 8)?.map { $0 ?? .nan },
-                label: result.int(row, 9),
-                labelReviewedAt: result.int(row, 10).map { Timestamp(microseconds: Int64($0)) },
-                scores: try RecordColumns.scores(result, row, 11),
-                escalated: result.bool(row, 12),
-                perturbationKind: result.string(row, 13),
-                perturbationOf: result.string(row, 14),
-                ingestedAt: Timestamp(microseconds: Int64(result.int(row, 15)!)),
-                modelVersion: result.string(row, 16)))
+                predictionID: try result.decode(row, id),
+                model: try result.decode(row, model),
+                occurredAt: Timestamp(microseconds: try result.decode(row, occurred)),
+                site: try result.decodeIfPresent(row, site),
+                attributes: try RecordColumns.attributes(result, row, attributes),
+                optionCount: try result.decode(row, optionCount),
+                predicted: try result.decode(row, predicted),
+                optionLogits: try result.decodeIfPresent(row, logits),
+                optionProbs: try result.decodeIfPresent(row, probs),
+                label: try result.decodeIfPresent(row, label),
+                labelReviewedAt: try result.decodeIfPresent(row, reviewed, as: Int64.self).map(Timestamp.init(microseconds:)),
+                scores: try RecordColumns.scores(result, row, scores),
+                escalated: try result.decodeIfPresent(row, escalated),
+                perturbationKind: try result.decodeIfPresent(row, kind),
+                perturbationOf: try result.decodeIfPresent(row, of),
+                ingestedAt: Timestamp(microseconds: try result.decode(row, ingested)),
+                modelVersion: try result.decodeIfPresent(row, version)))
         }
         return rows
     }
@@ -114,14 +123,15 @@ public enum ScoredPredictionQueries {
     /// Every model with predictions, with counts.
     public static func models(_ connection: PQConnection) throws -> [(model: String, predictions: Int, labeled: Int, first: Timestamp, last: Timestamp)] {
         let result = try connection.query("""
-            SELECT p.model, count(*), count(e.label),
-                   (extract(epoch FROM min(p.occurred_at)) * 1000000)::int8, (extract(epoch FROM max(p.occurred_at)) * 1000000)::int8
+            SELECT p.model, count(*) AS predictions, count(e.label) AS labeled,
+                   (extract(epoch FROM min(p.occurred_at)) * 1000000)::int8 AS first_us,
+                   (extract(epoch FROM max(p.occurred_at)) * 1000000)::int8 AS last_us
             FROM predictions p LEFT JOIN effective_labels e USING (prediction_id)
             GROUP BY p.model ORDER BY p.model
             """)
-        return (0..<result.rowCount).map { row in
-            (result.string(row, 0)!, result.int(row, 1)!, result.int(row, 2)!,
-             Timestamp(microseconds: Int64(result.int(row, 3)!)), Timestamp(microseconds: Int64(result.int(row, 4)!)))
+        return try result.rows.map { row in
+            (try row.decode("model"), try row.decode("predictions"), try row.decode("labeled"),
+             Timestamp(microseconds: try row.decode("first_us")), Timestamp(microseconds: try row.decode("last_us")))
         }
     }
 
@@ -137,7 +147,7 @@ public enum ScoredPredictionQueries {
             )
             SELECT model FROM names WHERE model IS NOT NULL
             """)
-        return (0..<result.rowCount).map { result.string($0, 0)! }
+        return try result.rows.map { try $0.decode("model") }
     }
 
     /// True when `model` has at least one stored prediction.
@@ -149,13 +159,13 @@ public enum ScoredPredictionQueries {
     public static func orientations(_ connection: PQConnection) throws -> [String: Orientation] {
         let result = try connection.query("SELECT method, orientation FROM ue_methods")
         var map: [String: Orientation] = [:]
-        for row in 0..<result.rowCount { map[result.string(row, 0)!] = Orientation(rawValue: result.string(row, 1)!) }
+        for row in result.rows { map[try row.decode("method")] = try row.decode("orientation", as: Orientation.self) }
         return map
     }
 
     /// The database clock, so that "now" is the server's, not the client's.
     public static func now(_ connection: PQConnection) throws -> Timestamp {
-        Timestamp(microseconds: Int64(try connection.query("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8").int(0, 0)!))
+        Timestamp(microseconds: try connection.query("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now_us").value("now_us"))
     }
 }
 
@@ -164,6 +174,6 @@ extension ScoredPredictionQueries {
     public static func models(ofPredictions ids: [String], on connection: PQConnection) throws -> [String] {
         guard !ids.isEmpty else { return [] }
         let result = try connection.query("SELECT DISTINCT model FROM predictions WHERE prediction_id = ANY($1) ORDER BY model", [ids])
-        return (0..<result.rowCount).map { result.string($0, 0)! }
+        return try result.rows.map { try $0.decode("model") }
     }
 }

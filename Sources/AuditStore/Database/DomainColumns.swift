@@ -1,0 +1,12 @@
+import AuditCore
+import PQ
+
+/// A `timestamptz` column read as a ``Timestamp`` (microseconds since the Unix epoch).
+extension Timestamp: PQDecodable {
+    public static func decode(_ result: PQResult, row: Int, column: Int) -> Timestamp? {
+        result.epochMicroseconds(row, column).map(Timestamp.init(microseconds:))
+    }
+}
+
+/// A UE method's orientation column (`confidence` or `uncertainty`).
+extension Orientation: PQDecodable {}
