@@ -68,8 +68,9 @@ extension AuditApp {
         var driftOptions = DriftOptions()
         driftOptions.current = (monthStart, output.now)
         let runs = try drift(models: nil, options: driftOptions)
-        step("drift of \(lastMonth): \(runs.filter { $0.status == "ALERT" }.count) ALERT, \(runs.filter { $0.status == "WARN" }.count) WARN, "
-             + "\(runs.filter { $0.status == "OK" }.count) OK")
+        step("drift of \(lastMonth): " + DriftSeverity.allCases.reversed().map { severity in
+            "\(runs.filter { $0.status == severity }.count) \(severity.rawValue)"
+        }.joined(separator: ", "))
         // The report verifies the whole chain for its integrity section; its result is the demo's verify step.
         let report = try writeMonthlyReport(month: lastMonth, outFolder: options.reportFolder)
         let model = report.report

@@ -1,4 +1,5 @@
 import AuditApp
+import AuditCore
 import Dispatch
 import Hummingbird
 import Prometheus
@@ -61,11 +62,19 @@ final class ServerMetrics: Sendable {
     }
 
     /// Records the newest drift status of each model: `vlm_audit_drift_status{model}` 0 OK, 1 WARN, 2 ALERT.
-    func driftStatus(_ runs: [(model: String, status: String)]) {
+    func driftStatus(_ runs: [(model: String, status: DriftSeverity)]) {
         for run in runs {
             registry.makeGauge(name: "vlm_audit_drift_status", labels: [("model", run.model)],
                                help: "The newest stored drift check of each model: 0 OK, 1 WARN, 2 ALERT (vlm-audit drift writes them)")
-                .set(to: run.status == "ALERT" ? 2 : (run.status == "WARN" ? 1 : 0))
+                .set(to: Self.gaugeValue(run.status))
+        }
+    }
+
+    private static func gaugeValue(_ severity: DriftSeverity) -> Double {
+        switch severity {
+        case .ok: 0
+        case .warn: 1
+        case .alert: 2
         }
     }
 

@@ -44,6 +44,11 @@ extension PQDecodable where Self: RawRepresentable, RawValue: PQDecodable {
     }
 }
 
+/// An enumeration sent as its raw value. Conform with an empty extension (`extension Status: PQEncodable {}`).
+extension PQEncodable where Self: RawRepresentable, RawValue: PQEncodable {
+    public var pqText: String { rawValue.pqText }
+}
+
 /// The element of a one-dimensional array column (`text[]`, `float8[]`).
 public protocol PQArrayElement {
     /// The elements of a non-NULL array column, or nil when one is NULL or not of this type.

@@ -48,11 +48,12 @@ struct DemoCommand: ParsableCommand {
         print("model".padding(toLength: 18, withPad: " ", startingAt: 0) + "accuracy*  T       τ (accept msp ≥)   escalated   drift")
         for model in report.models {
             let tau = model.calibrationVersion == nil ? "none active" : (model.threshold.map { String(format: "%.4f", $0) } ?? "+inf: escalate all")
-            print(model.model.padding(toLength: 18, withPad: " ", startingAt: 0)
-                  + pad((model.audit?.ppiEstimate ?? model.accuracy).map { String(format: "%.3f", $0) } ?? "–", 11)
-                  + pad(model.temperature.map { String(format: "%.3f", $0) } ?? "–", 8)
-                  + pad(tau, 19) + pad(model.escalationRate.map { String(format: "%.1f %%", $0 * 100) } ?? "–", 12)
-                  + (model.driftStatus ?? "–"))
+            let accuracy: String = (model.audit?.ppiEstimate ?? model.accuracy).map { String(format: "%.3f", $0) } ?? "–"
+            let temperature: String = model.temperature.map { String(format: "%.3f", $0) } ?? "–"
+            let escalated: String = model.escalationRate.map { String(format: "%.1f %%", $0 * 100) } ?? "–"
+            let drift: String = model.driftStatus?.rawValue ?? "–"
+            print(model.model.padding(toLength: 18, withPad: " ", startingAt: 0) + pad(accuracy, 11) + pad(temperature, 8) + pad(tau, 19)
+                  + pad(escalated, 12) + drift)
         }
         print("  * prediction-powered accuracy on the audit sample (below)")
         print("")

@@ -35,15 +35,15 @@ struct DriftCommand: ParsableCommand {
         if json { printJSON(.array(runs.map(\.findings))) }
         if let out { try DriftMarkdown.render(runs).write(toFile: out, atomically: true, encoding: .utf8) }
         for run in runs {
-            printError("\(run.model): \(run.status) (\(run.testsRun) tests)")
+            printError("\(run.model): \(run.status.rawValue) (\(run.testsRun) tests)")
             if case .array(let findings)? = run.findings["findings"] {
-                for finding in findings where finding["severity"] != .string("OK") {
+                for finding in findings where finding["severity"] != .string(DriftSeverity.ok.rawValue) {
                     printError("  \(finding["severity"]?.stringValue ?? "") \(finding["message"]?.stringValue ?? "")"
                                + (finding["action"]?.stringValue.map { " → \($0)" } ?? ""))
                 }
             }
         }
-        if runs.contains(where: { $0.status == "ALERT" }) { throw ExitCode(3) }
+        if runs.contains(where: { $0.status == .alert }) { throw ExitCode(3) }
     }
 
     private static func window(_ text: String, option: String) throws -> (from: Timestamp, to: Timestamp) {
@@ -58,7 +58,7 @@ enum DriftMarkdown {
     static func render(_ runs: [DriftRun]) -> String {
         var lines = ["# Drift check", ""]
         for run in runs {
-            lines.append("## \(run.model): \(run.status)")
+            lines.append("## \(run.model): \(run.status.rawValue)")
             lines.append("")
             lines.append("Reference \(run.reference.from.day) to \(run.reference.to.day), current \(run.current.from.day) to \(run.current.to.day); \(run.testsRun) tests (Benjamini–Hochberg).")
             lines.append("")

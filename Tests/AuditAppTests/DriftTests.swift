@@ -35,7 +35,7 @@ struct DriftScenarioTests {
         let (app, options) = try Self.fleet(seed: 11, drift: true)
         let runs = try app.drift(models: nil, options: options)
         #expect(runs.count == 3)
-        #expect(runs.contains { $0.status == "ALERT" }, "\(runs.map(\.status))")
+        #expect(runs.contains { $0.status == .alert }, "\(runs.map(\.status))")
         let findings = runs.flatMap { run -> [JSONValue] in
             if case .array(let list)? = run.findings["findings"] { return list } else { return [] }
         }
@@ -70,7 +70,7 @@ struct DriftScenarioTests {
     func confidenceInflation() throws {
         let (runs, inflated) = try Self.firstModelChanged(seed: 31, change: .confidenceInflation)
         let raised = Self.raised(inflated)
-        #expect(inflated.status == "ALERT", "\(raised)")
+        #expect(inflated.status == .alert, "\(raised)")
         #expect(raised.contains { $0.check == "score distribution" && $0.subject == "msp" && $0.labelFree }, "\(raised)")
         #expect(!raised.contains { $0.check == "accuracy" }, "accuracy did not change: \(raised)")
         // Every statistic a script may want is a number field: PSI and the KS D of each score distribution.
@@ -80,14 +80,14 @@ struct DriftScenarioTests {
         #expect(d > 0 && d <= 1 && msp["psi"]?.doubleValue == msp["statistic"]?.doubleValue)
         #expect(msp["message"]?.stringValue?.contains("KS D = ") == true)
         // The untouched models stay quiet.
-        #expect(runs.filter { $0.model != inflated.model }.allSatisfy { $0.status != "ALERT" }, "\(runs.map { ($0.model, Self.raised($0)) })")
+        #expect(runs.filter { $0.model != inflated.model }.allSatisfy { $0.status != .alert }, "\(runs.map { ($0.model, Self.raised($0)) })")
     }
 
     @Test("a new, weaker model version: named by the label-free version check, confirmed by the labels' accuracy drop")
     func newModelVersion() throws {
         let (runs, changed) = try Self.firstModelChanged(seed: 41, change: .newModelVersion)
         let raised = Self.raised(changed)
-        #expect(changed.status == "ALERT", "\(raised)")
+        #expect(changed.status == .alert, "\(raised)")
         #expect(raised.contains { $0.check == "model version" && $0.subject == "2026.12" && $0.labelFree }, "\(raised)")
         #expect(raised.contains { $0.check == "accuracy" && $0.severity == "ALERT" && !$0.labelFree }, "\(raised)")
         #expect(runs.filter { $0.model != changed.model }.allSatisfy { Self.raised($0).allSatisfy { $0.check != "model version" } })
@@ -97,6 +97,6 @@ struct DriftScenarioTests {
     func noDrift(seed: UInt64) throws {
         let (app, options) = try Self.fleet(seed: seed, drift: false)
         let runs = try app.drift(models: nil, options: options)
-        #expect(runs.allSatisfy { $0.status != "ALERT" }, "\(runs.map { ($0.model, $0.status, CanonicalJSON.text($0.findings["findings"] ?? .null)) })")
+        #expect(runs.allSatisfy { $0.status != .alert }, "\(runs.map { ($0.model, $0.status, CanonicalJSON.text($0.findings["findings"] ?? .null)) })")
     }
 }

@@ -127,7 +127,7 @@ struct AnchorTests {
         let app = AuditApp(database: database)
         let connection = try database.connect()
         let now = Timestamp(microseconds: 1_790_000_000_000_000)
-        for status in ["OK", "ALERT"] {
+        for status in [DriftSeverity.ok, .alert] {
             try DriftStore.insert(connection, DriftRun(
                 model: "m1", reference: (now.adding(seconds: -30 * 86_400), now.adding(seconds: -7 * 86_400)),
                 current: (now.adding(seconds: -7 * 86_400), now), status: status, testsRun: 1, findings: .array([])))

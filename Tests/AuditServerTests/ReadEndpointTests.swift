@@ -74,7 +74,7 @@ struct ReadEndpointTests {
             let drift = try await server.send("GET", "/v1/models/\(model)/drift", token: token)
             #expect(drift.status == 200)
             let stored = try #require(try server.app.latestDrift(model: model).first)
-            #expect(try drift.json()["status"] == .string(stored.status))
+            #expect(try drift.json()["status"] == .string(stored.status.rawValue))
             #expect(try drift.json()["run_id"] == .integer(stored.runID))
             #expect(try await server.send("GET", "/v1/models/no-such-model/drift", token: token).status == 404)
 

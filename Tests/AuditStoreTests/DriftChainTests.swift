@@ -11,16 +11,16 @@ import TestSupport
 struct DriftChainTests {
     static let now = Timestamp(microseconds: 1_790_000_000_000_000)
 
-    static func run(_ model: String, status: String, tests: Int = 4) -> DriftRun {
+    static func run(_ model: String, status: DriftSeverity, tests: Int = 4) -> DriftRun {
         DriftRun(model: model, reference: (now.adding(seconds: -90 * 86_400), now.adding(seconds: -7 * 86_400)),
                  current: (now.adding(seconds: -7 * 86_400), now), status: status, testsRun: tests,
-                 findings: .array([.object(JSONObject([("check", .string("accuracy")), ("severity", .string(status))]))]))
+                 findings: .array([.object(JSONObject([("check", .string("accuracy")), ("severity", .string(status.rawValue))]))]))
     }
 
     /// A migrated database with three runs: OK, ALERT, WARN (run ids 1, 2, 3).
     static func threeRuns() throws -> PQConnection {
         let connection = try TestDatabase.createMigrated(prefix: "dchain").connect()
-        for (model, status) in [("m1", "OK"), ("m2", "ALERT"), ("m3", "WARN")] {
+        for (model, status) in [("m1", DriftSeverity.ok), ("m2", DriftSeverity.alert), ("m3", DriftSeverity.warn)] {
             try DriftStore.insert(connection, run(model, status: status))
         }
         #expect(try DriftStore.verify(connection).isEmpty)
@@ -87,7 +87,7 @@ struct DriftChainTests {
         let connection = try PQConnection(conninfo: try TestDatabase.createEmpty(prefix: "dchain"))
         try Migrator(folder: folder).migrate(connection)
         // Runs stored the way the store did before the chain: sealed one by one.
-        for (model, status) in [("m1", "OK"), ("m2", "ALERT"), ("m1", "WARN")] {
+        for (model, status) in [("m1", DriftSeverity.ok), ("m2", DriftSeverity.alert), ("m1", DriftSeverity.warn)] {
             let run = Self.run(model, status: status)
             try connection.query("""
                 INSERT INTO drift_runs (model, reference_from, reference_to, current_from, current_to, status, tests_run, findings, content_hash)
@@ -98,7 +98,7 @@ struct DriftChainTests {
         try Migrator(folder: TestDatabase.migrations).migrate(connection)
         #expect(try connection.query("SELECT count(*) FROM drift_run_links").int(0, 0) == 3)
         #expect(try DriftStore.verify(connection).isEmpty)
-        try DriftStore.insert(connection, Self.run("m2", status: "OK"))
+        try DriftStore.insert(connection, Self.run("m2", status: .ok))
         #expect(try DriftStore.verify(connection).isEmpty)
         // The SQL and the Swift definitions of a link agree, so a removed early run is caught like any other.
         try connection.execute("SET session_replication_role = replica; DELETE FROM drift_run_links WHERE run_id = 1; DELETE FROM drift_runs WHERE run_id = 1")

@@ -25,7 +25,7 @@ public struct DriftOptions: Sendable {
 
 /// One finding of a drift check.
 struct DriftFinding {
-    let severity: String
+    let severity: DriftSeverity
     let check: String
     let subject: String
     let message: String
@@ -40,7 +40,7 @@ struct DriftFinding {
 
     var json: JSONValue {
         .object([
-            ("severity", .string(severity)), ("check", .string(check)), ("subject", .string(subject)),
+            ("severity", .string(severity.rawValue)), ("check", .string(check)), ("subject", .string(subject)),
             ("message", .string(message)), ("action", .text(action)), ("statistic", .number(statistic)),
             ("p_value", .number(pValue)), ("p_adjusted", .number(adjustedPValue)), ("label_free", .bool(labelFree)),
         ] + statistics.map { ($0.name, JSONValue.number($0.value)) })
@@ -78,9 +78,9 @@ extension AuditApp {
         let currentRows = try ScoredPredictionQueries.load(connection, model: model, from: current.0, to: current.1, includeProbes: false)
         let (findings, tests) = Self.driftFindings(
             reference: referenceRows, current: currentRows, active: active, orientations: orientations, options: options)
-        let status = findings.contains { $0.severity == "ALERT" } ? "ALERT" : (findings.contains { $0.severity == "WARN" } ? "WARN" : "OK")
+        let status = DriftSeverity.worst(of: findings.map(\.severity))
         let document = JSONValue.object([
-            ("model", .string(model)), ("status", .string(status)), ("tests_run", .count(tests)),
+            ("model", .string(model)), ("status", .string(status.rawValue)), ("tests_run", .count(tests)),
             ("reference", .object([("from", .string(reference.0.rfc3339)), ("to", .string(reference.1.rfc3339)), ("n", .count(referenceRows.count))])),
             ("current", .object([("from", .string(current.0.rfc3339)), ("to", .string(current.1.rfc3339)), ("n", .count(currentRows.count))])),
             ("calibration_version", active.map { .integer($0.versionID) } ?? .null),
@@ -98,7 +98,7 @@ extension AuditApp {
     ) -> (findings: [DriftFinding], tests: Int) {
         var findings: [DriftFinding] = []
         guard !reference.isEmpty, !current.isEmpty else {
-            return ([DriftFinding(severity: "WARN", check: "data", subject: "windows",
+            return ([DriftFinding(severity: .warn, check: "data", subject: "windows",
                                   message: "not enough data: \(reference.count) reference and \(current.count) current predictions",
                                   action: "check that predictions are still being logged", statistic: nil, pValue: nil, labelFree: true)], 0)
         }
@@ -119,7 +119,7 @@ extension AuditApp {
             guard let psi = DriftTests.psi(reference: r, current: c), let ks = DriftTests.kolmogorovSmirnov(reference: r, current: c) else { continue }
             let band = psi.band
             findings.append(DriftFinding(
-                severity: band == .alert ? "ALERT" : (band == .warn ? "WARN" : "OK"), check: "score distribution", subject: name,
+                severity: band == .alert ? .alert : (band == .warn ? .warn : .ok), check: "score distribution", subject: name,
                 message: "\(name): PSI \(format(psi.psi)) (\(band.rawValue)), KS D = \(format(ks.statistic))",
                 action: band == .stable ? nil : "recalibrate: the \(name) distribution moved", statistic: psi.psi, pValue: ks.pValue, labelFree: true,
                 statistics: [("psi", psi.psi), ("ks_d", ks.statistic)]))
@@ -134,7 +134,7 @@ extension AuditApp {
             let p = ProportionTests.twoSidedPValue(successes1: escalatedR, trials1: calibratedR.count, successes2: escalatedC, trials2: calibratedC.count)
             let moved = abs(rateC - rateR) > 0.05
             findings.append(DriftFinding(
-                severity: moved ? "WARN" : "OK", check: "escalation rate", subject: "calibrated msp < τ",
+                severity: moved ? .warn : .ok, check: "escalation rate", subject: "calibrated msp < τ",
                 message: "escalation rate \(percent(rateR)) → \(percent(rateC))",
                 action: moved ? "review staffing for escalations and recalibrate" : nil, statistic: rateC - rateR, pValue: p, labelFree: true))
         }
@@ -147,7 +147,7 @@ extension AuditApp {
             guard let psi = DriftTests.categoricalPSI(reference: r, current: c) else { continue }
             let band = DriftBand(psi: psi)
             findings.append(DriftFinding(
-                severity: band == .stable ? "OK" : "WARN", check: "slice mix", subject: attribute,
+                severity: band == .stable ? .ok : .warn, check: "slice mix", subject: attribute,
                 message: "\(attribute) mix PSI \(format(psi)) (\(band.rawValue))",
                 action: band == .stable ? nil : "review the \(attribute) mix", statistic: psi,
                 pValue: ProportionTests.categoriesPValue(reference: r, current: c), labelFree: true))
@@ -159,7 +159,7 @@ extension AuditApp {
                 let c = current.filter { $0.site == site }.compactMap { $0.attribute(attribute) }
                 guard r.count >= 30, c.count >= 30, let psi = DriftTests.categoricalPSI(reference: r, current: c), psi > 0.25 else { continue }
                 findings.append(DriftFinding(
-                    severity: "WARN", check: "slice mix", subject: "\(site) \(attribute)",
+                    severity: .warn, check: "slice mix", subject: "\(site) \(attribute)",
                     message: "\(site): \(attribute) mix changed (PSI \(format(psi)))",
                     action: "review \(site): \(attribute) mix changed (new equipment or referral pattern?)", statistic: psi,
                     pValue: ProportionTests.categoriesPValue(reference: r, current: c), labelFree: true))
@@ -173,7 +173,7 @@ extension AuditApp {
         for (version, rows) in newVersions.sorted(by: { $0.key < $1.key }) {
             let share = Double(rows.count) / Double(current.count)
             findings.append(DriftFinding(
-                severity: "WARN", check: "model version", subject: version,
+                severity: .warn, check: "model version", subject: version,
                 message: "new model version \(version) served \(percent(share)) of the current window; the active calibration was fitted on "
                     + (referenceVersions.isEmpty ? "unversioned predictions" : referenceVersions.sorted().joined(separator: ", ")),
                 action: "recalibrate for model version \(version) before trusting its threshold", statistic: share, pValue: nil, labelFree: true))
@@ -185,7 +185,7 @@ extension AuditApp {
         if let estimate = Descriptive.mean(unlabeled), let referenceEstimate = Descriptive.mean(calibratedR) {
             let drop = referenceEstimate - estimate
             findings.append(DriftFinding(
-                severity: drop > 0.05 ? "WARN" : "OK", check: "estimated accuracy", subject: "unlabeled current predictions",
+                severity: drop > 0.05 ? .warn : .ok, check: "estimated accuracy", subject: "unlabeled current predictions",
                 message: "estimated accuracy \(percent(estimate)) of \(unlabeled.count) unlabeled predictions vs \(percent(referenceEstimate)) "
                     + "in the reference window (mean calibrated msp; assumes calibration survived the shift)",
                 action: drop > 0.05 ? "prioritise labelling the current window" : nil, statistic: estimate - referenceEstimate, pValue: nil, labelFree: true))
@@ -197,7 +197,7 @@ extension AuditApp {
             findings += labelBasedFindings(reference: referenceLabeled, current: currentLabeled, active: active, options: options)
         } else {
             findings.append(DriftFinding(
-                severity: "OK", check: "label-based", subject: "labels",
+                severity: .ok, check: "label-based", subject: "labels",
                 message: "label-based checks wait for labels: \(currentLabeled.count) labeled current predictions (need \(options.minimumLabeled))",
                 action: nil, statistic: nil, pValue: nil, labelFree: false))
         }
@@ -207,16 +207,18 @@ extension AuditApp {
         let adjusted = MultipleTesting.benjaminiHochberg(tested.map { findings[$0].pValue! })
         for (position, index) in tested.enumerated() {
             findings[index].adjustedPValue = adjusted[position]
-            if adjusted[position] >= options.falseDiscoveryRate && findings[index].severity != "OK" {
+            if adjusted[position] >= options.falseDiscoveryRate && findings[index].severity != .ok {
                 findings[index] = DriftFinding(
-                    severity: "OK", check: findings[index].check, subject: findings[index].subject,
+                    severity: .ok, check: findings[index].check, subject: findings[index].subject,
                     message: findings[index].message + " (not significant after Benjamini–Hochberg)", action: nil,
                     statistic: findings[index].statistic, pValue: findings[index].pValue, adjustedPValue: adjusted[position],
                     labelFree: findings[index].labelFree)
             }
         }
-        let order = ["ALERT": 0, "WARN": 1, "OK": 2]
-        findings.sort { (order[$0.severity]!, $0.check, $0.subject) < (order[$1.severity]!, $1.check, $1.subject) }
+        // The most serious first, then by check and subject.
+        findings.sort { lhs, rhs in
+            lhs.severity != rhs.severity ? lhs.severity > rhs.severity : (lhs.check, lhs.subject) < (rhs.check, rhs.subject)
+        }
         return (findings, tested.count)
     }
 
@@ -232,7 +234,7 @@ extension AuditApp {
         let p = ProportionTests.twoSidedPValue(successes1: referenceCorrect, trials1: reference.count, successes2: currentCorrect, trials2: current.count)
         let dropped = (accuracyInterval.map { $0.upper < 0 } ?? false) && (accuracyInterval?.estimate ?? 0) < -0.02
         findings.append(DriftFinding(
-            severity: dropped ? "ALERT" : "OK", check: "accuracy", subject: "labeled predictions",
+            severity: dropped ? .alert : .ok, check: "accuracy", subject: "labeled predictions",
             message: "accuracy \(percent(reference.accuracy)) → \(percent(current.accuracy)) (difference 95 % CI "
                 + "\(accuracyInterval.map { "[\(format($0.lower)), \(format($0.upper))]" } ?? "n/a"))",
             action: dropped ? "accuracy fell: recalibrate, and review the slices where it fell" : nil,
@@ -249,7 +251,7 @@ extension AuditApp {
             let p = ProportionTests.twoSidedPValue(successes1: rCorrect, trials1: r.count, successes2: cCorrect, trials2: c.count)
             let dropped = change < -0.05
             findings.append(DriftFinding(
-                severity: dropped ? "ALERT" : "OK", check: "accuracy", subject: site,
+                severity: dropped ? .alert : .ok, check: "accuracy", subject: site,
                 message: "\(site): accuracy \(percent(Double(rCorrect) / Double(r.count))) → \(percent(Double(cCorrect) / Double(c.count))) "
                     + "(\(r.count) and \(c.count) labeled)",
                 action: dropped ? "review \(site): accuracy fell while confidence did not; escalate its cases until recalibrated" : nil,
@@ -265,7 +267,7 @@ extension AuditApp {
             let interval = differenceInterval(reference: reference, current: current, options: options, statistic: mspECE) {
             let worse = interval.lower > 0.02
             findings.append(DriftFinding(
-                severity: worse ? "WARN" : "OK", check: "calibration", subject: "ECE of calibrated msp",
+                severity: worse ? .warn : .ok, check: "calibration", subject: "ECE of calibrated msp",
                 message: "ECE changed by \(format(interval.estimate)) (95 % CI [\(format(interval.lower)), \(format(interval.upper))])",
                 action: worse ? "recalibrate" : nil, statistic: interval.estimate, pValue: nil, labelFree: false))
         }
@@ -277,7 +279,7 @@ extension AuditApp {
         if let interval = differenceInterval(reference: reference, current: current, options: options, statistic: mspAUROC) {
             let worse = interval.upper < -0.02
             findings.append(DriftFinding(
-                severity: worse ? "WARN" : "OK", check: "discrimination", subject: "AUROC of msp",
+                severity: worse ? .warn : .ok, check: "discrimination", subject: "AUROC of msp",
                 message: "AUROC changed by \(format(interval.estimate)) (95 % CI [\(format(interval.lower)), \(format(interval.upper))])",
                 action: worse ? "uncertainty separates right from wrong less well: review before trusting escalation" : nil,
                 statistic: interval.estimate, pValue: nil, labelFree: false))
@@ -295,7 +297,7 @@ extension AuditApp {
                 let exceeds = interval.lower > active.targetRisk
                 let above = rate > active.targetRisk
                 findings.append(DriftFinding(
-                    severity: exceeds ? "ALERT" : "OK", check: "accepted-set error", subject: "calibrated \(active.method) ≥ τ",
+                    severity: exceeds ? .alert : .ok, check: "accepted-set error", subject: "calibrated \(active.method) ≥ τ",
                     message: "error among accepted predictions \(percent(rate)) (95 % CI [\(percent(interval.lower)), \(percent(interval.upper))]) "
                         + "vs the guaranteed α = \(percent(active.targetRisk))",
                     action: exceeds ? "accepted-set error exceeds α: tighten the threshold or escalate all" : (above ? "watch: above α but not significantly" : nil),

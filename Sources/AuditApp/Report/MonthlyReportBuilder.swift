@@ -143,10 +143,11 @@ extension AuditApp {
                               threshold: versions[event.versionID]?.threshold)
         }
         let driftSummaries = drift.values.sorted { $0.model < $1.model }.map { run -> DriftSummary in
-            var findings: [(severity: String, message: String, action: String?)] = []
+            var findings: [(severity: DriftSeverity, message: String, action: String?)] = []
             if case .array(let list)? = run.findings["findings"] {
-                for finding in list where finding["severity"] != .string("OK") {
-                    findings.append((finding["severity"]?.stringValue ?? "", finding["message"]?.stringValue ?? "", finding["action"]?.stringValue))
+                for finding in list {
+                    guard let severity = finding["severity"]?.stringValue.flatMap(DriftSeverity.init(rawValue:)), severity != .ok else { continue }
+                    findings.append((severity, finding["message"]?.stringValue ?? "", finding["action"]?.stringValue))
                 }
             }
             return DriftSummary(model: run.model, status: run.status, findings: findings)
@@ -344,7 +345,7 @@ extension AuditApp {
             sentences.append("Under NOTA probes accuracy falls from \(percent(clean)) to \(percent(probe)) while mean msp moves only "
                              + "\(format(before)) → \(format(after)).")
         }
-        if let drift = section.driftStatus, drift != "OK" { sentences.append("Drift status \(drift): see section 6.") }
+        if let drift = section.driftStatus, drift != .ok { sentences.append("Drift status \(drift.rawValue): see section 7.") }
         return sentences.joined(separator: " ")
     }
 

@@ -10,3 +10,6 @@ extension Timestamp: PQDecodable {
 
 /// A UE method's orientation column (`confidence` or `uncertainty`).
 extension Orientation: PQDecodable {}
+
+/// A drift run's status column (`OK`, `WARN` or `ALERT`).
+extension DriftSeverity: PQDecodable, PQEncodable {}

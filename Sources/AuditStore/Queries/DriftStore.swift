@@ -7,15 +7,15 @@ public struct DriftRun: Sendable {
     public let model: String
     public let reference: (from: Timestamp, to: Timestamp)
     public let current: (from: Timestamp, to: Timestamp)
-    /// OK, WARN or ALERT.
-    public let status: String
+    /// The most serious of the run's findings.
+    public let status: DriftSeverity
     public let testsRun: Int
     /// The findings document (canonical JSON).
     public let findings: JSONValue
     public var recordedAt: Timestamp?
 
     public init(model: String, reference: (from: Timestamp, to: Timestamp), current: (from: Timestamp, to: Timestamp),
-                status: String, testsRun: Int, findings: JSONValue) {
+                status: DriftSeverity, testsRun: Int, findings: JSONValue) {
         self.model = model
         self.reference = reference
         self.current = current
@@ -28,7 +28,7 @@ public struct DriftRun: Sendable {
         CanonicalJSON.text(.object(JSONObject([
             ("current_from", .string(current.from.rfc3339)), ("current_to", .string(current.to.rfc3339)),
             ("findings", findings), ("model", .string(model)), ("reference_from", .string(reference.from.rfc3339)),
-            ("reference_to", .string(reference.to.rfc3339)), ("status", .string(status)), ("tests_run", .integer(Int64(testsRun))),
+            ("reference_to", .string(reference.to.rfc3339)), ("status", .string(status.rawValue)), ("tests_run", .integer(Int64(testsRun))),
         ])))
     }
 }

@@ -99,7 +99,7 @@ public struct ModelSection: Sendable {
     public var calibrationVersion: Int64?
     public var temperature: Double?
     public var threshold: Double?
-    public var driftStatus: String?
+    public var driftStatus: DriftSeverity?
     public var verdict: String
     public var methods: [MethodRow]
     public var reliabilityBefore: [ReliabilityPoint]
@@ -247,10 +247,10 @@ public struct CalibrationChange: Sendable {
 /// A model's drift status and its non-OK findings.
 public struct DriftSummary: Sendable {
     public var model: String
-    public var status: String
-    public var findings: [(severity: String, message: String, action: String?)]
+    public var status: DriftSeverity
+    public var findings: [(severity: DriftSeverity, message: String, action: String?)]
 
-    public init(model: String, status: String, findings: [(severity: String, message: String, action: String?)]) {
+    public init(model: String, status: DriftSeverity, findings: [(severity: DriftSeverity, message: String, action: String?)]) {
         self.model = model
         self.status = status
         self.findings = findings

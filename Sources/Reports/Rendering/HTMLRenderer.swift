@@ -19,7 +19,7 @@ public enum HTMLRenderer {
                           [model.model, String(model.predictions), String(model.labeled), Numbers.fixed(model.medianLabelDelayDays, 1),
                            model.accuracy == nil ? "–" : "\(Numbers.percent(model.accuracy)) (\(Numbers.percent(model.accuracyLower))–\(Numbers.percent(model.accuracyUpper)))",
                            model.escalationText, model.acceptedErrorText,
-                           model.missedErrors.map(String.init) ?? "–", badge(model.driftStatus)]
+                           model.missedErrors.map(String.init) ?? "–", badge(model.driftStatus?.rawValue)]
                       }, rawColumns: [8])
         body += "<ul class=\"verdicts\">" + report.models.map { "<li><strong>\(HTML.escape($0.model))</strong>: \(HTML.escape($0.verdict))</li>" }.joined() + "</ul>"
         body += "<h3>Which accuracy to trust</h3>"
@@ -126,12 +126,12 @@ public enum HTMLRenderer {
         } else {
             body += "<ul>"
             for run in report.driftRuns {
-                body += "<li><strong>\(HTML.escape(run.model))</strong> \(badge(run.status))"
+                body += "<li><strong>\(HTML.escape(run.model))</strong> \(badge(run.status.rawValue))"
                 if !run.findings.isEmpty {
                     body += "<ul>"
                     for finding in run.findings {
                         let action = finding.action.map { " → <em>\(HTML.escape($0))</em>" } ?? ""
-                        body += "<li>\(badge(finding.severity)) \(HTML.escape(finding.message))\(action)</li>"
+                        body += "<li>\(badge(finding.severity.rawValue)) \(HTML.escape(finding.message))\(action)</li>"
                     }
                     body += "</ul>"
                 }

@@ -23,7 +23,7 @@ public enum MarkdownRenderer {
         for model in report.models {
             let ci = model.accuracy == nil ? "–" : "\(Numbers.percent(model.accuracy)) (\(Numbers.percent(model.accuracyLower))–\(Numbers.percent(model.accuracyUpper)))"
             out.append("| \(model.model) | \(model.predictions) | \(model.labeled) | \(Numbers.fixed(model.medianLabelDelayDays, 1)) | \(ci) | "
-                       + "\(model.escalationText) | \(model.acceptedErrorText) | \(model.missedErrors.map(String.init) ?? "–") | \(model.driftStatus ?? "–") |")
+                       + "\(model.escalationText) | \(model.acceptedErrorText) | \(model.missedErrors.map(String.init) ?? "–") | \(model.driftStatus?.rawValue ?? "–") |")
         }
         out.append("")
         for model in report.models { out.append("- **\(model.model)**: \(model.verdict)") }
@@ -129,8 +129,8 @@ public enum MarkdownRenderer {
         out.append("")
         if report.driftRuns.isEmpty { out.append("No drift check was run this month.") }
         for run in report.driftRuns {
-            out.append("- **\(run.model)**: \(run.status)" + (run.findings.isEmpty ? "" : ""))
-            for finding in run.findings { out.append("  - \(finding.severity): \(finding.message)" + (finding.action.map { " → \($0)" } ?? "")) }
+            out.append("- **\(run.model)**: \(run.status.rawValue)" + (run.findings.isEmpty ? "" : ""))
+            for finding in run.findings { out.append("  - \(finding.severity.rawValue): \(finding.message)" + (finding.action.map { " → \($0)" } ?? "")) }
         }
         out.append("")
         out.append("## 8. Data quality")

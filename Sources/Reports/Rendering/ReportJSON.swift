@@ -25,8 +25,8 @@ extension MonthlyReport {
                          ("temperature", .number(change.temperature)), ("threshold", .number(change.threshold))])
             })),
             ("drift", .array(driftRuns.map { run in
-                .object([("model", .string(run.model)), ("status", .string(run.status)),
-                         ("findings", .array(run.findings.map { .object([("severity", .string($0.severity)), ("message", .string($0.message)), ("action", .text($0.action))]) }))])
+                .object([("model", .string(run.model)), ("status", .string(run.status.rawValue)),
+                         ("findings", .array(run.findings.map { .object([("severity", .string($0.severity.rawValue)), ("message", .string($0.message)), ("action", .text($0.action))]) }))])
             })),
             ("monitors", .array(monitors.map(\.json))),
             ("data_quality", .object([
@@ -48,7 +48,7 @@ extension ModelSection {
             ("missed_errors", missedErrors.map { .count($0) } ?? .null),
             ("calibration", .object([("version", calibrationVersion.map { .integer($0) } ?? .null), ("temperature", .number(temperature)),
                                      ("threshold", .number(threshold)), ("escalates_everything", .bool(calibrationVersion != nil && threshold == nil))])),
-            ("drift_status", .text(driftStatus)), ("verdict", .string(verdict)),
+            ("drift_status", .text(driftStatus?.rawValue)), ("verdict", .string(verdict)),
             ("methods", .array(methods.map { row in
                 .object([("method", .string(row.method)), ("orientation", .string(row.orientation)), ("n", .count(row.n)),
                          ("auroc", .number(row.auroc)), ("auprc_error", .number(row.auprcError)), ("aurc", .number(row.aurc)),
