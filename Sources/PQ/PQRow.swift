@@ -8,23 +8,23 @@ public protocol PQDecodable {
 }
 
 extension String: PQDecodable {
-    public static func decode(_ result: PQResult, row: Int, column: Int) -> String? { result.string(row, column) }
+    @inlinable public static func decode(_ result: PQResult, row: Int, column: Int) -> String? { result.string(row, column) }
 }
 
 extension Int: PQDecodable {
-    public static func decode(_ result: PQResult, row: Int, column: Int) -> Int? { result.int(row, column) }
+    @inlinable public static func decode(_ result: PQResult, row: Int, column: Int) -> Int? { result.int(row, column) }
 }
 
 extension Int64: PQDecodable {
-    public static func decode(_ result: PQResult, row: Int, column: Int) -> Int64? { result.int(row, column).map(Int64.init) }
+    @inlinable public static func decode(_ result: PQResult, row: Int, column: Int) -> Int64? { result.int(row, column).map(Int64.init) }
 }
 
 extension Double: PQDecodable {
-    public static func decode(_ result: PQResult, row: Int, column: Int) -> Double? { result.double(row, column) }
+    @inlinable public static func decode(_ result: PQResult, row: Int, column: Int) -> Double? { result.double(row, column) }
 }
 
 extension Bool: PQDecodable {
-    public static func decode(_ result: PQResult, row: Int, column: Int) -> Bool? {
+    @inlinable public static func decode(_ result: PQResult, row: Int, column: Int) -> Bool? {
         result.withBytes(row, column) { bytes -> Bool? in
             guard bytes.count == 1 else { return nil }
             switch bytes[0] {
@@ -39,7 +39,7 @@ extension Bool: PQDecodable {
 /// An enumeration stored as its raw value: a text that is not one of its cases is an error. Conform with an empty
 /// extension (`extension Status: PQDecodable {}`).
 extension PQDecodable where Self: RawRepresentable, RawValue: PQDecodable {
-    public static func decode(_ result: PQResult, row: Int, column: Int) -> Self? {
+    @inlinable public static func decode(_ result: PQResult, row: Int, column: Int) -> Self? {
         RawValue.decode(result, row: row, column: column).flatMap(Self.init(rawValue:))
     }
 }
@@ -56,14 +56,14 @@ public protocol PQArrayElement {
 }
 
 extension String: PQArrayElement {
-    public static func decodeArray(_ result: PQResult, row: Int, column: Int) -> [String]? {
+    @inlinable public static func decodeArray(_ result: PQResult, row: Int, column: Int) -> [String]? {
         guard let elements = result.strings(row, column), !elements.contains(nil) else { return nil }
         return elements.map { $0 ?? "" }
     }
 }
 
 extension Double: PQArrayElement {
-    public static func decodeArray(_ result: PQResult, row: Int, column: Int) -> [Double]? {
+    @inlinable public static func decodeArray(_ result: PQResult, row: Int, column: Int) -> [Double]? {
         guard let elements = result.doubles(row, column), !elements.contains(nil) else { return nil }
         return elements.map { $0 ?? .nan }
     }
@@ -71,14 +71,14 @@ extension Double: PQArrayElement {
 
 /// A one-dimensional array without NULL elements.
 extension Array: PQDecodable where Element: PQArrayElement {
-    public static func decode(_ result: PQResult, row: Int, column: Int) -> [Element]? { Element.decodeArray(result, row: row, column: column) }
+    @inlinable public static func decode(_ result: PQResult, row: Int, column: Int) -> [Element]? { Element.decodeArray(result, row: row, column: column) }
 }
 
 extension PQResult {
     /// The value at `row` and `column` (a column index, for loops that resolved it once with ``column(_:)``).
     ///
     /// - Throws: ``PQError`` when the value is NULL or its text is not a `T`.
-    public func decode<T: PQDecodable>(_ row: Int, _ column: Int, as type: T.Type = T.self) throws -> T {
+    @inlinable public func decode<T: PQDecodable>(_ row: Int, _ column: Int, as type: T.Type = T.self) throws -> T {
         guard let value = try decodeIfPresent(row, column, as: type) else {
             throw PQError(kind: .protocolViolation, message: "column \(columnName(column)) of row \(row) is NULL where a value is required")
         }
@@ -88,7 +88,7 @@ extension PQResult {
     /// The value at `row` and `column`, or nil for NULL.
     ///
     /// - Throws: ``PQError`` when the value's text is not a `T`.
-    public func decodeIfPresent<T: PQDecodable>(_ row: Int, _ column: Int, as type: T.Type = T.self) throws -> T? {
+    @inlinable public func decodeIfPresent<T: PQDecodable>(_ row: Int, _ column: Int, as type: T.Type = T.self) throws -> T? {
         guard row >= 0, row < rowCount, column >= 0, column < columnCount else {
             throw PQError(kind: .protocolViolation, message: "no value at row \(row), column \(column) of a result of \(rowCount) × \(columnCount)")
         }
@@ -112,7 +112,7 @@ extension PQResult {
         return try rows[0].decode(column, as: type)
     }
 
-    private func columnName(_ column: Int) -> String {
+    @usableFromInline func columnName(_ column: Int) -> String {
         column < columnCount ? columnNames[column] : "#\(column)"
     }
 }
