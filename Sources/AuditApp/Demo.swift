@@ -56,8 +56,8 @@ extension AuditApp {
         calibration.fittedBy = "vlm-audit demo"
         let outcomes = try recalibrate(models: nil, options: calibration)
         step("recalibrated \(outcomes.count) models on the data before \(lastMonth): "
-             + "\(outcomes.filter { $0.status == "active" }.count) activated, \(outcomes.filter { $0.status == "proposed" }.count) proposed, "
-             + "\(outcomes.filter { $0.status == "unchanged" }.count) unchanged")
+             + "\(outcomes.filter { $0.status == .active }.count) activated, \(outcomes.filter { $0.status == .proposed }.count) proposed, "
+             + "\(outcomes.filter { $0.status == .unchanged }.count) unchanged")
         // The labels are all in already: the first look at the new versions' monitors reads the whole last month.
         let monitors = try updateMonitors()
         let alarmed = monitors.filter(\.isAlarmed)

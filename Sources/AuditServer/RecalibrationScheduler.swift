@@ -30,7 +30,7 @@ public struct RecalibrationScheduler: Service {
             }
             do {
                 for outcome in try await service.recalibrateAll(options: options) {
-                    logger.notice("recalibrated \(outcome.model): \(outcome.status), \(outcome.message)")
+                    logger.notice("recalibrated \(outcome.model): \(outcome.status.rawValue), \(outcome.message)")
                 }
             } catch {
                 logger.error("scheduled recalibration failed: \(error)")

@@ -106,7 +106,7 @@ struct RecalibrateCommand: ParsableCommand {
             printJSON(.array(outcomes.map { outcome in
                 .object(JSONObject([
                     ("model", .string(outcome.model)), ("version", outcome.versionID.map { .integer($0) } ?? .null),
-                    ("status", .string(outcome.status)),
+                    ("status", .string(outcome.status.rawValue)),
                     ("temperature", outcome.temperature.map { .number($0) } ?? .null),
                     ("threshold", outcome.threshold.map { .number($0) } ?? .null),
                     ("coverage", outcome.coverage.map { .number($0) } ?? .null), ("message", .string(outcome.message)),
@@ -115,9 +115,9 @@ struct RecalibrateCommand: ParsableCommand {
         }
         for outcome in outcomes {
             let version = outcome.versionID.map { "version \($0)" } ?? "no version"
-            printError("\(outcome.model): \(outcome.status), \(version): \(outcome.message)")
+            printError("\(outcome.model): \(outcome.status.rawValue), \(version): \(outcome.message)")
         }
-        if outcomes.contains(where: { $0.status == "failed" }) { throw ExitCode.failure }
+        if outcomes.contains(where: { $0.status == .failed }) { throw ExitCode.failure }
     }
 }
 

@@ -254,7 +254,7 @@ struct AuditSamplingTests {
                 #expect((basis["audited_fit_rows"]?.integerValue ?? 0) >= 200)
                 #expect(!outcome.message.contains("non-random"))
             } else {
-                #expect(outcome.status == "proposed")
+                #expect(outcome.status == .proposed)
                 #expect(outcome.message.contains("the guarantee rests on non-random labels"))
             }
         }

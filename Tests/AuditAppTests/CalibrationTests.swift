@@ -51,13 +51,13 @@ struct CalibrationTests {
         options.asOf = now
         options.minimumFit = 100_000
         let first = try #require(try app.recalibrate(models: nil, options: options).first)
-        #expect(first.status == "proposed")
+        #expect(first.status == .proposed)
         #expect(first.message.contains("too little data"))
         let version = try #require(try app.calibration(id: first.versionID!))
-        #expect(version.status == "proposed")
+        #expect(version.status == .proposed)
         #expect(version.evidence["decision"]?["reasons"] != nil)
         let second = try #require(try app.recalibrate(models: nil, options: options).first)
-        #expect(second.status == "unchanged" && second.versionID == first.versionID)
+        #expect(second.status == .unchanged && second.versionID == first.versionID)
         #expect(try app.calibrations().count == 1)
     }
 
@@ -78,9 +78,9 @@ struct CalibrationTests {
         #expect(try app.activeCalibration(model: model)?.versionID == second)
         try app.activateCalibration(id: first, by: "dr-safety", reason: "rollback")
         #expect(try app.activeCalibration(model: model)?.versionID == first)
-        #expect(try app.calibration(id: second)?.status == "retired")
+        #expect(try app.calibration(id: second)?.status == .retired)
         try app.rejectCalibration(id: third, by: "dr-safety", reason: "not needed")
-        #expect(try app.calibration(id: third)?.status == "rejected")
+        #expect(try app.calibration(id: third)?.status == .rejected)
         #expect(throws: CalibrationStoreError.self) { try app.activateCalibration(id: third, by: "x", reason: "y") }
         #expect(throws: CalibrationStoreError.self) { try app.rejectCalibration(id: first, by: "x", reason: "active") }
 
@@ -96,7 +96,7 @@ struct CalibrationTests {
         #expect(error.sqlState == "23505")
         #expect(try CalibrationStore.verify(connection).isEmpty)
         let events = try CalibrationStore.events(connection)
-        #expect(events.map(\.status) == ["proposed", "proposed", "proposed", "active", "retired", "active", "rejected"])
+        #expect(events.map(\.status) == [.proposed, .proposed, .proposed, .active, .retired, .active, .rejected])
     }
 
     @Test("an edited calibration version is detected by verify")

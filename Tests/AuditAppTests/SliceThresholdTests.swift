@@ -100,7 +100,7 @@ struct SliceThresholdTests {
         #expect(served["slice_attribute"] == .string("site"))
         guard case .array(let servedSlices)? = served["slice_thresholds"] else { Issue.record("no served table"); return }
         #expect(servedSlices.count == table.entries.count)
-        #expect(try app.recalibrate(models: ["slices"], options: Self.options(acceptGlobal: false)).first?.status == "unchanged")
+        #expect(try app.recalibrate(models: ["slices"], options: Self.options(acceptGlobal: false)).first?.status == .unchanged)
 
         // Explicitly accepting the global guarantee for small slices gives them the global τ, marked as not their own.
         let accepted = try #require(try app.recalibrate(models: ["slices"], options: Self.options(acceptGlobal: true)).first?.versionID)

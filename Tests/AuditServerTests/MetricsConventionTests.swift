@@ -59,7 +59,7 @@ struct MetricsConventionTests {
                 empiricalRisk: 0.05, guaranteeMet: true, windowFrom: Timestamp(rfc3339: "2026-09-01T00:00:00Z")!,
                 windowTo: Timestamp(rfc3339: "2026-10-01T00:00:00Z")!, nFit: 300, nHoldout: 75, evidence: .object([]), codeVersion: "test",
                 fittedBy: "test")
-            _ = try CalibrationStore.insert(server.app.migratedConnection(), version: version, status: "active", actor: "test", reason: "metrics")
+            _ = try CalibrationStore.insert(server.app.migratedConnection(), version: version, status: .active, actor: "test", reason: "metrics")
             _ = try server.app.updateMonitors()
             let scrape = try await server.send("GET", "/metrics", token: token).text
             var types: [String: String] = [:]

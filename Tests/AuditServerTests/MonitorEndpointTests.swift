@@ -39,7 +39,7 @@ struct MonitorEndpointTests {
         guard let outcome = try app.recalibrate(models: [model], options: recalibration).first, let version = outcome.versionID else {
             throw ScenarioError(description: "nothing was fitted for \(model)")
         }
-        if outcome.status != "active" { try app.activateCalibration(id: version, by: "test", reason: "monitor scenario") }
+        if outcome.status != .active { try app.activateCalibration(id: version, by: "test", reason: "monitor scenario") }
         guard try app.activeCalibration(model: model)?.threshold != nil else {
             throw ScenarioError(description: "the fitted version of \(model) accepts nothing: \(outcome.message)")
         }
@@ -123,7 +123,7 @@ struct MonitorEndpointTests {
         #expect(report.monitorHead != nil)
         // Only a new version, activated by a person, ends the alarm: a refit, even with automatic activation on, is proposed.
         let refitOutcome = try #require(try server.app.recalibrate(models: [model], options: RecalibrationOptions()).first)
-        #expect(refitOutcome.status == "proposed", "\(refitOutcome.message)")
+        #expect(refitOutcome.status == .proposed, "\(refitOutcome.message)")
         #expect(refitOutcome.message.contains("alarm"))
         let refit = try #require(refitOutcome.versionID)
         try server.app.activateCalibration(id: refit, by: "safety officer", reason: "refit after the site-c alarm")

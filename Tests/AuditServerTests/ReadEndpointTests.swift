@@ -22,7 +22,7 @@ struct ReadEndpointTests {
         recalibration.asOf = output.now
         recalibration.targetRisk = 0.4 // the simulated models are about 60 % accurate
         let outcomes = try app.recalibrate(models: nil, options: recalibration)
-        #expect(outcomes.first?.status == "active", "\(outcomes.map(\.message))")
+        #expect(outcomes.first?.status == .active, "\(outcomes.map(\.message))")
         var drift = DriftOptions()
         drift.asOf = output.now
         drift.resamples = 200

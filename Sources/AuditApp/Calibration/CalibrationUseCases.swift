@@ -33,14 +33,14 @@ extension CalibrationVersion {
     /// The version as JSON: what `calibration show --json` prints and the HTTP service serves.
     public var json: JSONValue {
         .object([
-            ("version", .integer(versionID)), ("model", .string(model)), ("status", .text(status)),
+            ("version", .integer(versionID)), ("model", .string(model)), ("status", .text(status?.rawValue)),
             ("method", .string(method)), ("temperature", .number(temperature)), ("threshold", .number(threshold)),
             ("escalates_everything", .bool(threshold == nil)), ("mode", .string(mode)), ("target_risk", .number(targetRisk)),
             ("delta", .number(delta)), ("coverage", .number(coverage)), ("empirical_risk", .number(empiricalRisk)),
             ("guarantee_met", .bool(guaranteeMet)), ("window_from", .string(windowFrom.rfc3339)), ("window_to", .string(windowTo.rfc3339)),
             ("n_fit", .count(nFit)), ("n_holdout", .count(nHoldout)), ("code_version", .string(codeVersion)),
             ("fitted_by", .string(fittedBy)), ("created_at", .text(createdAt?.rfc3339)),
-            ("valid_from", .text(status == "active" ? statusAt?.rfc3339 : nil)),
+            ("valid_from", .text(status == .active ? statusAt?.rfc3339 : nil)),
             ("status_by", .text(statusActor)), ("status_reason", .text(statusReason)), ("evidence", evidence),
         ])
     }
@@ -48,7 +48,7 @@ extension CalibrationVersion {
     /// One line for listings.
     public var summaryLine: String {
         let tau = threshold.map { String(format: "%.4f", $0) } ?? "+inf (escalate all)"
-        return "\(versionID)\t\(model)\t\(status ?? "?")\tT=\(String(format: "%.4f", temperature))\tτ=\(tau)\t"
+        return "\(versionID)\t\(model)\t\(status?.rawValue ?? "?")\tT=\(String(format: "%.4f", temperature))\tτ=\(tau)\t"
             + "coverage=\(String(format: "%.3f", coverage))\tn=\(nFit)+\(nHoldout)\t\(createdAt?.rfc3339.prefix(19) ?? "")"
     }
 }

@@ -35,10 +35,24 @@ public struct RecalibrationOptions: Sendable {
 
 /// What happened for one model.
 public struct RecalibrationOutcome: Sendable {
+    /// What a recalibration did for a model.
+    public enum Status: String, Sendable, CaseIterable {
+        /// A new version was stored and activated.
+        case active
+        /// A new version was stored for a person to review.
+        case proposed
+        /// The same data and settings were fitted before; that version stands.
+        case unchanged
+        /// Too little data to fit.
+        case skipped
+        /// The fit failed; the message says why.
+        case failed
+    }
+
     public let model: String
     /// The version stored now, or the existing identical one, or nil when nothing could be fitted.
     public let versionID: Int64?
-    public let status: String
+    public let status: Status
     public let temperature: Double?
     public let threshold: Double?
     public let coverage: Double?
@@ -61,7 +75,7 @@ extension AuditApp {
                 return try recalibrate(connection, model: model, options: options)
             } catch {
                 logger.error("recalibration of \(model) failed: \(error)")
-                return RecalibrationOutcome(model: model, versionID: nil, status: "failed", temperature: nil, threshold: nil,
+                return RecalibrationOutcome(model: model, versionID: nil, status: .failed, temperature: nil, threshold: nil,
                                             coverage: nil, message: "failed: \(error)")
             }
         }
@@ -73,13 +87,13 @@ extension AuditApp {
         let rows = try ScoredPredictionQueries.load(connection, model: model, from: start, to: end, includeProbes: false, labeledOnly: true)
             .filter { $0.hasOptionScores || options.method != "msp" }
         guard !rows.isEmpty else {
-            return RecalibrationOutcome(model: model, versionID: nil, status: "skipped", temperature: nil, threshold: nil, coverage: nil,
+            return RecalibrationOutcome(model: model, versionID: nil, status: .skipped, temperature: nil, threshold: nil, coverage: nil,
                                         message: "no labeled predictions between \(start.day) and \(end.day); nothing to fit")
         }
         let schedule = AuditPlanSchedule(plans: try AuditPlanStore.plans(connection, model: model))
         let fingerprint = Self.fingerprint(rows: rows, options: options, plans: schedule.plans(from: start, to: end))
         if let existing = try CalibrationStore.version(connection, model: model, fingerprint: fingerprint) {
-            return RecalibrationOutcome(model: model, versionID: existing, status: "unchanged", temperature: nil, threshold: nil,
+            return RecalibrationOutcome(model: model, versionID: existing, status: .unchanged, temperature: nil, threshold: nil,
                                         coverage: nil, message: "no new data since version \(existing); nothing to refit")
         }
         let holdoutCount = rows.count / 5
@@ -131,7 +145,7 @@ extension AuditApp {
             reasons.append("the threshold monitor's alarm against version \(active.versionID) stands (\(alarm.recordedAt.map { String($0.rfc3339.prefix(10)) } ?? "recorded")); "
                            + "a person must review and activate the next version")
         }
-        let status = reasons.isEmpty ? "active" : "proposed"
+        let status: CalibrationStatus = reasons.isEmpty ? .active : .proposed
         let reason = reasons.isEmpty
             ? "guarantee met, \(fit.count) fit rows, hold-out calibration not worse than the active version"
             : reasons.joined(separator: "; ")
@@ -171,7 +185,7 @@ extension AuditApp {
                 ("minimum_fit", .count(options.minimumFit)), ("tolerance", .number(options.tolerance)),
                 ("auto_activate", .bool(options.autoActivate)),
             ])),
-            ("decision", .object([("status", .string(status)), ("reasons", .array(reasons.map { .string($0) }))])),
+            ("decision", .object([("status", .string(status.rawValue)), ("reasons", .array(reasons.map { .string($0) }))])),
         ] + (sliceTable.map { [("per_slice", $0.json)] } ?? []))
         let version = CalibrationVersion(
             model: model, method: options.method, temperature: temperature, threshold: rule.threshold,
@@ -180,8 +194,8 @@ extension AuditApp {
             windowFrom: start, windowTo: end, nFit: fit.count, nHoldout: holdout.count, evidence: evidence,
             codeVersion: vlmAuditVersion, fittedBy: options.fittedBy)
         let id = try CalibrationStore.insert(connection, version: version, status: status, actor: options.fittedBy, reason: reason)
-        return RecalibrationOutcome(model: model, versionID: id, status: status, temperature: temperature, threshold: rule.threshold,
-                                    coverage: rule.coverage, message: reason)
+        return RecalibrationOutcome(model: model, versionID: id, status: status == .active ? .active : .proposed, temperature: temperature,
+                                    threshold: rule.threshold, coverage: rule.coverage, message: reason)
     }
 
     /// The rows the threshold's guarantee rests on: the labeled design sample of the fit split when it holds at least

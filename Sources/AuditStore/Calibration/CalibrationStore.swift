@@ -27,7 +27,7 @@ public struct CalibrationVersion: Sendable {
     public var fittedBy: String
     public var createdAt: Timestamp?
     /// The current status (from the newest event) and who set it, why, and when.
-    public var status: String?
+    public var status: CalibrationStatus?
     public var statusActor: String?
     public var statusReason: String?
     public var statusAt: Timestamp?
@@ -98,7 +98,7 @@ public enum CalibrationStore {
 
     /// Stores a new version with its first status event (`proposed` or `active`), in one transaction.
     /// Activating retires the model's previous active version in the same transaction.
-    public static func insert(_ connection: PQConnection, version: CalibrationVersion, status: String, actor: String, reason: String) throws -> Int64 {
+    public static func insert(_ connection: PQConnection, version: CalibrationVersion, status: CalibrationStatus, actor: String, reason: String) throws -> Int64 {
         try connection.transaction {
             let result = try connection.query("""
                 INSERT INTO calibration_versions (model, method, temperature, threshold, mode, target_risk, delta, coverage,
@@ -110,7 +110,7 @@ public enum CalibrationStore {
                       version.windowTo.rfc3339, version.nFit, version.nHoldout, CanonicalJSON.text(version.evidence),
                       version.codeVersion, version.fittedBy, ChainHash.sha256(version.canonicalText)])
             let id: Int64 = try result.value("version_id")
-            if status == "active" {
+            if status == .active {
                 try retireActive(connection, model: version.model, actor: actor, reason: "superseded by version \(id)")
             }
             try appendEvent(connection, versionID: id, model: version.model, status: status, actor: actor, reason: reason)
@@ -124,15 +124,15 @@ public enum CalibrationStore {
             guard let version = try load(connection, versionID: versionID) else {
                 throw CalibrationStoreError(description: "no calibration version \(versionID)")
             }
-            guard version.status != "active" else {
+            guard version.status != .active else {
                 throw CalibrationStoreError(description: "version \(versionID) is already active for \(version.model)")
             }
-            guard version.status != "rejected" else {
+            guard version.status != .rejected else {
                 throw CalibrationStoreError(description: "version \(versionID) was rejected; fit a new one instead of activating it")
             }
             try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", [version.model])
             try retireActive(connection, model: version.model, actor: actor, reason: "superseded by version \(versionID)")
-            try appendEvent(connection, versionID: versionID, model: version.model, status: "active", actor: actor, reason: reason)
+            try appendEvent(connection, versionID: versionID, model: version.model, status: .active, actor: actor, reason: reason)
         }
     }
 
@@ -142,26 +142,26 @@ public enum CalibrationStore {
             guard let version = try load(connection, versionID: versionID) else {
                 throw CalibrationStoreError(description: "no calibration version \(versionID)")
             }
-            guard version.status == "proposed" else {
-                throw CalibrationStoreError(description: "version \(versionID) is \(version.status ?? "unknown"); only a proposed version can be rejected")
+            guard version.status == .proposed else {
+                throw CalibrationStoreError(description: "version \(versionID) is \(version.status?.rawValue ?? "unknown"); only a proposed version can be rejected")
             }
-            try appendEvent(connection, versionID: versionID, model: version.model, status: "rejected", actor: actor, reason: reason)
+            try appendEvent(connection, versionID: versionID, model: version.model, status: .rejected, actor: actor, reason: reason)
         }
     }
 
     private static func retireActive(_ connection: PQConnection, model: String, actor: String, reason: String) throws {
         let active = try connection.query("SELECT version_id FROM calibration_status WHERE model = $1 AND status = 'active'", [model])
         for row in active.rows {
-            try appendEvent(connection, versionID: try row.decode("version_id"), model: model, status: "retired", actor: actor, reason: reason)
+            try appendEvent(connection, versionID: try row.decode("version_id"), model: model, status: .retired, actor: actor, reason: reason)
         }
     }
 
-    private static func appendEvent(_ connection: PQConnection, versionID: Int64, model: String, status: String, actor: String, reason: String) throws {
+    private static func appendEvent(_ connection: PQConnection, versionID: Int64, model: String, status: CalibrationStatus, actor: String, reason: String) throws {
         try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.calibrationEvents])
         let head = try connection.query("SELECT event_hash FROM calibration_events ORDER BY event_id DESC LIMIT 1")
         let previous = try head.rows.first?.decode("event_hash") ?? ChainHash.genesis
         let canonical = CanonicalJSON.text(.object(JSONObject([
-            ("actor", .string(actor)), ("model", .string(model)), ("reason", .string(reason)), ("status", .string(status)),
+            ("actor", .string(actor)), ("model", .string(model)), ("reason", .string(reason)), ("status", .string(status.rawValue)),
             ("version_id", .integer(versionID)),
         ])))
         try connection.query("""
@@ -187,7 +187,7 @@ public enum CalibrationStore {
 
     /// Status events, oldest first, optionally only those recorded in [from, to).
     public static func events(_ connection: PQConnection, from: Timestamp? = nil, to: Timestamp? = nil)
-        throws -> [(versionID: Int64, model: String, status: String, actor: String, reason: String, at: Timestamp)]
+        throws -> [(versionID: Int64, model: String, status: CalibrationStatus, actor: String, reason: String, at: Timestamp)]
     {
         let result = try connection.query("""
             SELECT version_id, model, status, actor, reason, (extract(epoch FROM recorded_at) * 1000000)::int8 AS recorded_us

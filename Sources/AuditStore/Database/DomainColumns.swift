@@ -13,3 +13,6 @@ extension Orientation: PQDecodable {}
 
 /// A drift run's status column (`OK`, `WARN` or `ALERT`).
 extension DriftSeverity: PQDecodable, PQEncodable {}
+
+/// A calibration status column (`proposed`, `active`, `rejected`, `retired`).
+extension CalibrationStatus: PQDecodable, PQEncodable {}

@@ -225,14 +225,14 @@ public struct NotaSection: Sendable {
 public struct CalibrationChange: Sendable {
     public var version: Int64
     public var model: String
-    public var status: String
+    public var status: CalibrationStatus
     public var actor: String
     public var reason: String
     public var at: String
     public var temperature: Double?
     public var threshold: Double?
 
-    public init(version: Int64, model: String, status: String, actor: String, reason: String, at: String, temperature: Double?, threshold: Double?) {
+    public init(version: Int64, model: String, status: CalibrationStatus, actor: String, reason: String, at: String, temperature: Double?, threshold: Double?) {
         self.version = version
         self.model = model
         self.status = status

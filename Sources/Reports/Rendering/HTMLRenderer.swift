@@ -114,7 +114,7 @@ public enum HTMLRenderer {
         body += "<section><h2>5. Calibration changes</h2>"
         body += report.calibrationChanges.isEmpty ? "<p>No calibration version changed status this month.</p>"
             : table(["version", "model", "status", "by", "reason", "at", "T", "τ"], report.calibrationChanges.map {
-                [String($0.version), $0.model, $0.status, $0.actor, $0.reason, $0.at, Numbers.fixed($0.temperature), $0.threshold.map { Numbers.fixed($0, 4) } ?? "+∞"]
+                [String($0.version), $0.model, $0.status.rawValue, $0.actor, $0.reason, $0.at, Numbers.fixed($0.temperature), $0.threshold.map { Numbers.fixed($0, 4) } ?? "+∞"]
             })
         body += "</section>"
 

@@ -104,7 +104,7 @@ public enum MarkdownRenderer {
             out.append("| version | model | status | by | reason | at | T | τ |")
             out.append("|---:|---|---|---|---|---|---:|---:|")
             for change in report.calibrationChanges {
-                out.append("| \(change.version) | \(change.model) | \(change.status) | \(change.actor) | \(change.reason) | \(change.at) | "
+                out.append("| \(change.version) | \(change.model) | \(change.status.rawValue) | \(change.actor) | \(change.reason) | \(change.at) | "
                            + "\(Numbers.fixed(change.temperature)) | \(change.threshold.map { Numbers.fixed($0, 4) } ?? "+∞") |")
             }
         }

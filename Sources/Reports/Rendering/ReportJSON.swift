@@ -20,7 +20,7 @@ extension MonthlyReport {
             ])),
             ("models", .array(models.map(\.json))),
             ("calibration_changes", .array(calibrationChanges.map { change in
-                .object([("version", .integer(change.version)), ("model", .string(change.model)), ("status", .string(change.status)),
+                .object([("version", .integer(change.version)), ("model", .string(change.model)), ("status", .string(change.status.rawValue)),
                          ("by", .string(change.actor)), ("reason", .string(change.reason)), ("at", .string(change.at)),
                          ("temperature", .number(change.temperature)), ("threshold", .number(change.threshold))])
             })),
