@@ -63,7 +63,7 @@ struct RecalibrateCommand: ParsableCommand {
     @Option(name: .customLong("as-of"), help: "End of the window (default: now).") var asOf: String?
     @Option(name: .customLong("target-risk"), help: "α: the accepted-set error rate to guarantee.") var targetRisk = 0.10
     @Option(help: "δ: the probability that the guarantee may fail.") var delta = 0.05
-    @Option(help: "The score to threshold.") var method = "msp"
+    @Option(help: "The score to threshold.") var method = DerivedMethod.msp.rawValue
     @Option(help: "Budget mode: the share of predictions that may be escalated (instead of Learn-then-Test).") var budget: Double?
     @Option(name: .customLong("min-fit"), help: "Acceptance policy: the fewest fit rows for automatic activation.") var minimumFit = 200
     @Flag(name: .customLong("propose-only"), help: "Never activate automatically; versions stay proposed.") var proposeOnly = false

@@ -76,8 +76,8 @@ struct DemoCommand: ParsableCommand {
         let pairs = nota.reduce(0) { $0 + $1.pairs }
         let meanClean = nota.compactMap(\.cleanAccuracy).reduce(0, +) / Double(max(nota.count, 1))
         let meanNota = nota.compactMap(\.notaAccuracy).reduce(0, +) / Double(max(nota.count, 1))
-        let mspShift = nota.compactMap { entry in entry.methods.first { $0.method == "msp" }.flatMap { m in m.meanClean.flatMap { c in m.meanNota.map { c - $0 } } } }
-        let fragility = nota.compactMap { entry in entry.methods.first { $0.method == "msp" }?.fragility }
+        let mspShift = nota.compactMap { entry in entry.msp.flatMap { m in m.meanClean.flatMap { c in m.meanNota.map { c - $0 } } } }
+        let fragility = nota.compactMap { entry in entry.msp?.fragility }
         print("  NOTA collapse: accuracy \(String(format: "%.1f %%", meanClean * 100)) clean → \(String(format: "%.1f %%", meanNota * 100)) under NOTA "
               + "(\(pairs) pairs), mean msp drops only \(String(format: "%.3f", mspShift.reduce(0, +) / Double(max(mspShift.count, 1))))")
         print("  Clean uncertainty anticipates collapse: fragility AUROC (msp) mean \(String(format: "%.3f", fragility.reduce(0, +) / Double(max(fragility.count, 1)))), "

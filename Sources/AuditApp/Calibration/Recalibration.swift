@@ -14,7 +14,7 @@ public struct RecalibrationOptions: Sendable {
     /// δ: the probability that the guarantee may fail.
     public var delta: Double = 0.05
     /// The score to threshold; derived scores (msp, margin) use the fitted temperature.
-    public var method: String = "msp"
+    public var method: String = DerivedMethod.msp.rawValue
     /// Escalation budget (share of predictions that may be escalated); nil selects Learn-then-Test.
     public var budget: Double?
     /// Acceptance policy: the fewest fit rows for automatic activation.
@@ -85,7 +85,7 @@ extension AuditApp {
         let end = try options.asOf ?? ScoredPredictionQueries.now(connection)
         let start = end.adding(seconds: -Int64(options.windowDays) * 86_400)
         let rows = try ScoredPredictionQueries.load(connection, model: model, from: start, to: end, includeProbes: false, labeledOnly: true)
-            .filter { $0.hasOptionScores || options.method != "msp" }
+            .filter { $0.hasOptionScores || options.method != DerivedMethod.msp.rawValue }
         guard !rows.isEmpty else {
             return RecalibrationOutcome(model: model, versionID: nil, status: .skipped, temperature: nil, threshold: nil, coverage: nil,
                                         message: "no labeled predictions between \(start.day) and \(end.day); nothing to fit")
@@ -245,8 +245,8 @@ extension AuditApp {
     /// stored, negated for uncertainty methods; nil when the prediction lacks the method.
     static func thresholdScore(_ row: ScoredPrediction, method: String, temperature: Double, orientation: Orientation) -> Double? {
         let value: Double?
-        if ["msp", "margin", "entropy"].contains(method), let derived = row.derivedScores(temperature: temperature) {
-            value = method == "msp" ? derived.msp : (method == "margin" ? derived.margin : derived.entropy)
+        if let derivedMethod = DerivedMethod(rawValue: method), let derived = row.derivedScores(temperature: temperature) {
+            value = derived.value(of: derivedMethod)
         } else {
             value = row.scores.first { $0.method == method }?.value
         }

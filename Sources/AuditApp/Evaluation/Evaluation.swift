@@ -105,7 +105,7 @@ extension AuditApp {
         var nllAfter: Double?
         if let active {
             for (name, entry) in labeled.methodValues(temperature: active.temperature, orientations: orientations)
-            where ["msp", "margin", "entropy"].contains(name) {
+            where DerivedMethod.names.contains(name) {
                 calibratedMethods[name] = MethodMetrics(values: entry.values, correct: entry.correct, orientation: entry.orientation)
             }
             let set = labeled.withLogits
@@ -164,9 +164,7 @@ extension AuditApp {
     static func methodValues(of row: ScoredPrediction, orientations: [String: Orientation]) -> [String: (value: Double, orientation: Orientation)] {
         var values: [String: (value: Double, orientation: Orientation)] = [:]
         if let derived = row.derivedScores() {
-            values["msp"] = (derived.msp, .confidence)
-            values["margin"] = (derived.margin, .confidence)
-            values["entropy"] = (derived.entropy, .uncertainty)
+            for method in DerivedMethod.allCases { values[method.rawValue] = (derived.value(of: method), method.orientation) }
         }
         for score in row.scores where score.value.isFinite {
             values[score.method] = (score.value, orientations[score.method] ?? .confidence)

@@ -90,10 +90,9 @@ struct LabeledSet {
         var result: [String: (values: [Double], correct: [Bool], orientation: Orientation)] = [:]
         for (index, row) in rows.enumerated() {
             if let derived = row.derivedScores(temperature: temperature) {
-                for (method, value, orientation) in [("msp", derived.msp, Orientation.confidence), ("margin", derived.margin, .confidence),
-                                                     ("entropy", derived.entropy, .uncertainty)] {
-                    result[method, default: ([], [], orientation)].values.append(value)
-                    result[method]!.correct.append(correct[index])
+                for method in DerivedMethod.allCases {
+                    result[method.rawValue, default: ([], [], method.orientation)].values.append(derived.value(of: method))
+                    result[method.rawValue]!.correct.append(correct[index])
                 }
             }
             for score in row.scores where score.value.isFinite {
@@ -125,5 +124,12 @@ extension ScoredPrediction {
     /// The msp at temperature T (nil without option scores); T = 1 is the raw msp.
     func calibratedMSP(temperature: Double) -> Double? {
         derivedScores(temperature: temperature)?.msp
+    }
+}
+
+extension DerivedScores {
+    /// The score of one derived method.
+    func value(of method: DerivedMethod) -> Double {
+        method.value(in: (msp, margin, entropy))
     }
 }

@@ -227,7 +227,7 @@ extension AuditApp {
                 accuracy: audit.accuracy, accuracyLower: classical?.lower, accuracyUpper: classical?.upper,
                 ppiEstimate: audit.ppi?.estimate, ppiLower: interval?.low, ppiUpper: interval?.high, naiveAccuracy: audit.naiveAccuracy,
                 selectionGap: audit.selectionGap, selectionFlag: audit.selectionFlag, completionLow: audit.completionLow)
-            section.auditMSPAUROC = audit.methods["msp"]?.auroc
+            section.auditMSPAUROC = audit.methods[DerivedMethod.msp.rawValue]?.auroc
         }
         section.methods = evaluation.methods.keys.sorted().map { name in
             let metrics = evaluation.methods[name]!
@@ -235,11 +235,11 @@ extension AuditApp {
                              auprcError: metrics.auprcError, aurc: metrics.aurc, prr: metrics.prr, eceBefore: metrics.calibration?.ece,
                              eceAfter: evaluation.calibratedMethods[name]?.calibration?.ece)
         }
-        if let msp = evaluation.methods["msp"] {
+        if let msp = evaluation.methods[DerivedMethod.msp.rawValue] {
             section.reliabilityBefore = (msp.calibration?.reliability ?? []).map { ReliabilityPoint(confidence: $0.conf, accuracy: $0.acc, n: $0.n) }
             section.riskCoverage = downsample(msp.riskCoverage).map { CurvePoint(x: $0.coverage, y: $0.risk) }
         }
-        section.reliabilityAfter = (evaluation.calibratedMethods["msp"]?.calibration?.reliability ?? []).map {
+        section.reliabilityAfter = (evaluation.calibratedMethods[DerivedMethod.msp.rawValue]?.calibration?.reliability ?? []).map {
             ReliabilityPoint(confidence: $0.conf, accuracy: $0.acc, n: $0.n)
         }
         section.slices = slices(labeled, modelAccuracy: labeled.accuracy)
@@ -335,12 +335,12 @@ extension AuditApp {
         } else {
             sentences.append("No active calibration: every answer needs clinician review.")
         }
-        if let auroc = section.auditMSPAUROC ?? section.methods.first(where: { $0.method == "msp" })?.auroc {
+        if let auroc = section.auditMSPAUROC ?? section.methods.first(where: { $0.method == DerivedMethod.msp.rawValue })?.auroc {
             let quality = auroc >= 0.8 ? "well" : (auroc >= 0.65 ? "moderately" : "poorly")
             sentences.append("Its uncertainty separates right from wrong \(quality) (msp AUROC \(format(auroc))).")
         }
         if let nota = section.nota, let clean = nota.cleanAccuracy, let probe = nota.notaAccuracy,
-            let msp = nota.methods.first(where: { $0.method == "msp" }), let before = msp.meanClean, let after = msp.meanNota
+            let msp = nota.msp, let before = msp.meanClean, let after = msp.meanNota
         {
             sentences.append("Under NOTA probes accuracy falls from \(percent(clean)) to \(percent(probe)) while mean msp moves only "
                              + "\(format(before)) → \(format(after)).")
@@ -375,7 +375,7 @@ extension ModelSection {
             guard let accuracy = audit.accuracy, let auroc = auditMSPAUROC else { return nil }
             return (model, accuracy, auroc)
         }
-        guard let accuracy, let auroc = methods.first(where: { $0.method == "msp" })?.auroc else { return nil }
+        guard let accuracy, let auroc = methods.first(where: { $0.method == DerivedMethod.msp.rawValue })?.auroc else { return nil }
         return (model, accuracy, auroc)
     }
 }

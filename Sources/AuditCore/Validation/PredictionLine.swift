@@ -331,10 +331,10 @@ private func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     return combined < 0x80 || String(validatingUTF8Bytes: bytes) != nil
 }
 
-/// The UTF-8 of ``derivedMethodNames``.
-private let derivedMethodNameBytes: [[UInt8]] = derivedMethodNames.map { Array($0.utf8) }
+/// The UTF-8 of ``DerivedMethod/names``.
+private let derivedMethodNameBytes: [[UInt8]] = DerivedMethod.names.map { Array($0.utf8) }
 
-/// True for the names of ``derivedMethodNames`` (msp, margin, entropy), which clients may not supply.
+/// True for the names of ``DerivedMethod`` (msp, margin, entropy), which clients may not supply.
 private func isDerivedMethodName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
     derivedMethodNameBytes.contains { $0.count == name.count && $0.elementsEqual(name) }
 }

@@ -38,9 +38,6 @@ public enum RecordLimits {
     public static let probabilitySumTolerance = 1e-3
 }
 
-/// The methods the product derives itself; clients may not supply them.
-public let derivedMethodNames: Set<String> = ["msp", "margin", "entropy"]
-
 /// Checks records against the formats of docs/formats.md and turns them into typed records.
 public enum RecordValidator {
     /// Every field of a prediction record.
@@ -374,7 +371,7 @@ struct FieldReader {
         }
         return try scores.members.map { member in
             try checkMethodName(member.key, field: field)
-            if derivedMethodNames.contains(member.key) {
+            if DerivedMethod.names.contains(member.key) {
                 throw RecordRejection(field: "\(field).\(member.key)", reason: "\(member.key) is derived by vlm-audit from the option "
                     + "probabilities and may not be supplied")
             }

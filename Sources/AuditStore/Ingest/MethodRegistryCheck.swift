@@ -35,7 +35,7 @@ struct MethodSides: Sendable {
 
 enum MethodRegistryCheck {
     /// The methods every store registers itself (migration 0001), derived at ingest from the option scores.
-    static let derived: [String: Orientation] = ["msp": .confidence, "margin": .confidence, "entropy": .uncertainty]
+    static let derived: [String: Orientation] = Dictionary(uniqueKeysWithValues: DerivedMethod.allCases.map { ($0.rawValue, $0.orientation) })
 
     /// Compares `ue_methods` with the methods the stored predictions carry; returns one message per discrepancy.
     static func problems(_ connection: PQConnection, carried sides: MethodSides) throws -> [String] {

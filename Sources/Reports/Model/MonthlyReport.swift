@@ -219,6 +219,11 @@ public struct NotaSection: Sendable {
         self.fragileLive = fragileLive
         self.fragilityThreshold = fragilityThreshold
     }
+
+    /// The row of msp, the derived method every prediction with option scores has.
+    public var msp: (method: String, meanClean: Double?, meanNota: Double?, gap: Double?, eceNota: Double?, fragility: Double?)? {
+        methods.first { $0.method == DerivedMethod.msp.rawValue }
+    }
 }
 
 /// A calibration status change in the month.

@@ -88,7 +88,7 @@ public enum HTMLRenderer {
         } else {
             let notaText = withProbes.map { model -> String in
                 let nota = model.nota!
-                let msp = nota.methods.first { $0.method == "msp" }
+                let msp = nota.msp
                 let accuracyText = "accuracy \(Numbers.percent(nota.cleanAccuracy)) clean vs \(Numbers.percent(nota.notaAccuracy)) under NOTA"
                 let confidenceText = "mean msp \(Numbers.fixed(msp?.meanClean, 2)) vs \(Numbers.fixed(msp?.meanNota, 2))"
                 return "\(model.model): \(accuracyText); \(confidenceText)"
@@ -98,13 +98,13 @@ public enum HTMLRenderer {
                 categories: withProbes.map(\.model),
                 series: [("clean accuracy", "#2a6fb4", withProbes.map { $0.nota!.cleanAccuracy }),
                          ("NOTA accuracy", "#b4542a", withProbes.map { $0.nota!.notaAccuracy }),
-                         ("mean msp clean", "#7fa7d4", withProbes.map { model in model.nota!.methods.first { $0.method == "msp" }?.meanClean }),
-                         ("mean msp NOTA", "#e0a080", withProbes.map { model in model.nota!.methods.first { $0.method == "msp" }?.meanNota })])
+                         ("mean msp clean", "#7fa7d4", withProbes.map { model in model.nota!.msp?.meanClean }),
+                         ("mean msp NOTA", "#e0a080", withProbes.map { model in model.nota!.msp?.meanNota })])
                 + "<figcaption>Per model: accuracy clean and under NOTA, and mean msp clean and under NOTA.</figcaption></figure>"
             body += table(["model", "pairs", "clean acc.", "NOTA acc.", "collapses", "gap under NOTA", "ECE under NOTA", "fragility AUROC (msp)", "fragile live"],
                           withProbes.map { model in
                               let nota = model.nota!
-                              let msp = nota.methods.first { $0.method == "msp" }
+                              let msp = nota.msp
                               return [model.model, String(nota.pairs), Numbers.percent(nota.cleanAccuracy), Numbers.percent(nota.notaAccuracy), String(nota.collapses),
                                       Numbers.fixed(msp?.gap), Numbers.fixed(msp?.eceNota), Numbers.fixed(msp?.fragility), String(nota.fragileLive)]
                           })

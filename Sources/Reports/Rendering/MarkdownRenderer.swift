@@ -89,7 +89,7 @@ public enum MarkdownRenderer {
             out.append("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
             for model in withProbes {
                 let nota = model.nota!
-                let msp = nota.methods.first { $0.method == "msp" }
+                let msp = nota.msp
                 out.append("| \(model.model) | \(nota.pairs) | \(Numbers.percent(nota.cleanAccuracy)) | \(Numbers.percent(nota.notaAccuracy)) | \(nota.collapses) | "
                            + "\(Numbers.fixed(msp?.meanClean)) → \(Numbers.fixed(msp?.meanNota)) | \(Numbers.fixed(msp?.gap)) | \(Numbers.fixed(msp?.eceNota)) | "
                            + "\(Numbers.fixed(msp?.fragility)) | \(nota.fragileLive) |")
