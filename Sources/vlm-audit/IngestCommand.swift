@@ -17,8 +17,8 @@ struct IngestCommand: ParsableCommand {
         @Argument(help: "Files to load (.jsonl or .csv; - reads standard input).")
         var files: [String]
 
-        @Option(help: "Input format: jsonl or csv (default: from each file's extension).")
-        var format: String?
+        @Option(help: "Input format (default: from each file's extension).")
+        var format: InputFormat?
 
         @Option(name: .customLong("batch-size"), help: "Records per transaction.")
         var batchSize = 10_000
@@ -43,9 +43,6 @@ struct IngestCommand: ParsableCommand {
 
         func validate() throws {
             guard !files.isEmpty else { throw ValidationError("name at least one file (or - for standard input)") }
-            if let format, InputFormat(rawValue: format) == nil {
-                throw ValidationError("--format must be jsonl or csv, not \(format)")
-            }
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
             if let delimiter, CSVParser.delimiters[delimiter] == nil {
                 throw ValidationError("--delimiter must be , or ; or tab, not \(delimiter)")
@@ -53,7 +50,7 @@ struct IngestCommand: ParsableCommand {
         }
 
         func run(kind: RecordKind, connections: Int = 1) throws {
-            var options = IngestOptions(kind: kind, format: format.flatMap(InputFormat.init(rawValue:)), batchSize: batchSize,
+            var options = IngestOptions(kind: kind, format: format, batchSize: batchSize,
                                         rejectsPath: rejects, commitLanes: connections)
             options.csvDelimiter = delimiter.flatMap { CSVParser.delimiters[$0] }
             options.updatesMonitors = !skipMonitor
@@ -186,3 +183,5 @@ enum ProgressLine {
             : String(format: "%d:%02d", total / 60, total % 60)
     }
 }
+
+extension InputFormat: ExpressibleByArgument {}
