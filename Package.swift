@@ -65,6 +65,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["PQ", "AuditStore", "AuditApp"], path: "Tests/TestSupport"),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"]),
         .testTarget(name: "AuditCoreTests", dependencies: ["AuditCore"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "AuditCore"], exclude: ["Golden"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "AuditCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditCore", "TestSupport"]),
         .testTarget(name: "AuditAppTests", dependencies: ["AuditApp", "AuditStore", "Statistics", "TestSupport"], exclude: ["Fixtures"]),

@@ -66,14 +66,22 @@ public struct FleetSummary: Sendable {
         self.spearmanInterval = spearmanInterval
     }
 
+    /// Why ρ may be missing: "3 models with labels (at least 5 are needed)".
+    public var spearmanShortfall: String {
+        "\(points.count) model\(points.count == 1 ? "" : "s") with labels (at least 5 are needed)"
+    }
+
     /// "ρ = 0.85 (95 % CI 0.52–0.96, 12 models)", or why it was not computed.
     public var spearmanText: String {
-        guard let spearman else { return "ρ not computed: \(points.count) models with labels (at least 5 are needed)" }
+        guard let spearman else { return "ρ not computed: \(spearmanShortfall)" }
         let interval = spearmanInterval.map { " (95 % CI \(Numbers.fixed($0.low, 2))–\(Numbers.fixed($0.high, 2)), \(points.count) models)" }
             ?? " (\(points.count) models)"
         return "ρ = \(Numbers.fixed(spearman, 2))" + interval
     }
 }
+
+/// What the uncertainty-quality section says for a model without a labeled prediction this month.
+public let noMethodQuality = "No labeled prediction this month: uncertainty quality cannot be measured."
 
 /// One model's section.
 public struct ModelSection: Sendable {

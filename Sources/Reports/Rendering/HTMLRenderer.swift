@@ -34,6 +34,10 @@ public enum HTMLRenderer {
         body += "<section><h2>2. Uncertainty quality</h2>"
         for (index, model) in report.models.enumerated() {
             body += "<article><h3>\(HTML.escape(model.model))</h3>"
+            guard !model.methods.isEmpty else {
+                body += "<p>\(HTML.escape(noMethodQuality))</p></article>"  // no labels: no table, no empty charts
+                continue
+            }
             body += table(["method", "orientation", "n", "AUROC", "AUPRC-error", "AURC", "PRR", "ECE before", "ECE after"],
                           model.methods.map { [$0.method, $0.orientation, String($0.n), Numbers.fixed($0.auroc), Numbers.fixed($0.auprcError),
                                                Numbers.fixed($0.aurc), Numbers.fixed($0.prr), Numbers.fixed($0.eceBefore), Numbers.fixed($0.eceAfter)] })

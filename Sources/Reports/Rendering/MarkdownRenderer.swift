@@ -49,9 +49,13 @@ public enum MarkdownRenderer {
             let calibration = model.calibrationVersion.map { version in
                 "Active calibration version \(version): T = \(Numbers.fixed(model.temperature)), "
                     + (model.threshold.map { "accept when calibrated msp ≥ \(Numbers.fixed($0, 4))" } ?? "no threshold meets the guarantee: escalate everything")
-            } ?? "No active calibration: raw scores, escalate everything."
+            } ?? "No active calibration: raw scores, escalate everything"
             out.append(calibration + ".")
             out.append("")
+            guard !model.methods.isEmpty else {
+                out += [noMethodQuality, ""]
+                continue
+            }
             out.append("| method | orientation | n | AUROC | AUPRC-error | AURC | PRR | ECE before | ECE after |")
             out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
             for row in model.methods {
@@ -62,8 +66,11 @@ public enum MarkdownRenderer {
         }
         out.append("## 3. Where uncertainty is least reliable")
         out.append("")
-        out.append("Fleet: Spearman's \(report.fleet.spearmanText) between model accuracy and msp AUROC "
-                   + "(uncertainty quality tracks accuracy; it is weakest where the model is weakest).")
+        out.append(report.fleet.spearman == nil
+            ? "Fleet: Spearman's ρ between model accuracy and msp AUROC (uncertainty quality tracks accuracy; it is weakest where the "
+                + "model is weakest) is not computed: \(report.fleet.spearmanShortfall)."
+            : "Fleet: Spearman's \(report.fleet.spearmanText) between model accuracy and msp AUROC "
+                + "(uncertainty quality tracks accuracy; it is weakest where the model is weakest).")
         out.append("")
         for model in report.models {
             let flagged = model.slices.filter(\.flagged)
