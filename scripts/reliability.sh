@@ -249,8 +249,9 @@ tables=(predictions ground_truth quarantine ingest_batches calibration_versions 
 for table in "${tables[@]}"; do
     # A column the table has, set to itself: refused only by the privileges, never by a misspelt column.
     column=$(psql_admin tamperbase -Atc "SELECT column_name FROM information_schema.columns WHERE table_name = '$table' ORDER BY ordinal_position LIMIT 1")
-    rows=$(psql_admin tamperbase -Atc "SELECT count(*) FROM $table")
-    [ "${rows:-0}" -gt 0 ] || echo "   (note: $table is empty here; its DELETE checks prove less)"
+    # (not `rows`: that is the results table, and assigning to it replaced its first row)
+    stored=$(psql_admin tamperbase -Atc "SELECT count(*) FROM $table")
+    [ "${stored:-0}" -gt 0 ] || echo "   (note: $table is empty here; its DELETE checks prove less)"
     denied "SET ROLE vlm_audit_app; UPDATE $table SET $column = $column" 2>/dev/null
     denied "SET ROLE vlm_audit_app; DELETE FROM $table"
     denied "SET ROLE vlm_audit_app; TRUNCATE $table CASCADE"
@@ -293,16 +294,16 @@ record "memory: PQ stress loop under LeakSanitizer" 1 "$held" "200 rounds (conne
     echo "|---|---:|---:|---:|---|"
     for row in "${rows[@]}"; do IFS='|' read -r name tried held failed note <<< "$row"; echo "| $name | $tried | $held | $failed | $note |"; done
     echo
-    echo "## What it found, and what changed"
+    echo "## What the scenarios guard against"
     echo
-    echo "- A PostgreSQL stopped in immediate mode under HTTP load produced a 500: libpq reported the lost connection without a SQLSTATE while the connection still read as healthy. \`PQError\` now recognises libpq's lost-connection messages, so such requests get 503 and are retried."
-    echo "- Deleting the newest batch with its rows, or the newest calibration event, left a chain that verified: the limit of any self-contained chain. \`verify --anchor HASH\` now checks that a chain head kept outside the database (from an earlier \`verify\` or a monthly report) is still a link; the suite verifies with the heads taken before tampering."
-    echo "- Drift runs were sealed one by one but not chained, so a superuser with the triggers off could delete a run (an ALERT, say) unseen. Migration 0007 chains them (\`drift_run_links\`, docs/hash-chain.md); the suite now deletes the only run, and the newest run with its link (caught by the drift chain's head as an anchor)."
-    echo "- Times of record (\`ingested_at\`, \`recorded_at\`) were assigned by the database but covered by no hash: a superuser could backdate a label unseen. Each batch now has one instant of the database clock, written into all its rows and into its chain hash (hash version 2, migration 0008); the suite backdates a label."
-    echo "- \`ue_methods\` (each UE method's orientation, through which every score is read) was append-only but not checked by \`verify\`: a superuser could flip a method's orientation and invert what the report says about it. \`verify\` now compares the registry with the methods the stored, hashed predictions carry on each side."
-    echo "- The first draft of the suite tampered with empty tables (no quarantine rows, no tokens), which proves nothing; the base database now holds a row in every table before each tamper and access check."
-    echo "- Once ingest became about twice as fast, the faults at fixed moments (a kill after 0.2–1.6 s, a stop after 1 s) mostly landed after the work had finished: a run showed 6 of 20 kills mid-run and a file-ingest stop that hit nothing. The kills and stops are now spread over the time an uninterrupted ingest takes (measured first), the HTTP outage needs the client still sending (60 000 records), and the table says how many faults landed mid-run."
-    echo "- schemathesis (scripts/api-conformance.sh) found that a NUL character in any string and a year-0000 timestamp passed validation and then failed the whole batch in PostgreSQL (500). Both are now rejected per record with a reason."
+    echo "- **Lost connections.** libpq can report a lost connection without a SQLSTATE while the connection still reads as healthy (PostgreSQL stopped in immediate mode). \`PQError\` recognises libpq's lost-connection messages, so such requests get 503 and the client retries; none gets a 500."
+    echo "- **Deleting the newest link.** Deleting the newest batch with its rows, or the newest event of a chain, leaves a chain that verifies on its own: the limit of any self-contained chain. \`verify --anchor HASH\` checks that a head kept outside the database (from an earlier \`verify\` or a monthly report) is still a link; the suite verifies with the heads taken before tampering."
+    echo "- **Drift runs.** Runs are chained (\`drift_run_links\`, migration 0007; docs/hash-chain.md), so deleting a run (an ALERT, say) is found; the suite deletes the only run, and the newest run with its link."
+    echo "- **Times of record.** Each batch has one instant of the database clock, written into all its rows and covered by its chain hash (hash version 2, migration 0008); the suite backdates a label."
+    echo "- **UE orientations.** \`verify\` compares \`ue_methods\` with the methods the stored, hashed predictions carry on each side, so a flipped orientation (which would invert what the report says about a method) is found."
+    echo "- **Empty tables prove nothing.** The base database holds a row in every table before each tamper and access check."
+    echo "- **Faults that land mid-run.** Kills and stops are spread over the time an uninterrupted ingest takes (measured first), the HTTP outage needs the client still sending (60 000 records), and the table says how many faults landed mid-run."
+    echo "- **Input PostgreSQL refuses.** A NUL character in any string and a year-0000 timestamp are rejected per record with a reason, so they cannot fail a whole batch (found by schemathesis, \`scripts/api-conformance.sh\`)."
     echo
     echo "Re-run: \`scripts/reliability.sh [crash-runs]\` (default 20). The fast parts are ordinary tests too: crash safety (CommandLineTests), tampering (TamperTests, DriftChainTests), bad input (RecordValidatorTests, IngestTests), access (TamperTests), HTTP auth and outages (AuditServerTests)."
 } > docs/reliability.md

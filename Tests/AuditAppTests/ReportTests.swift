@@ -68,7 +68,7 @@ struct ReportTests {
         #expect(points.count == 3)
         // Three models are too few for ρ (a ρ of 1.00 over three points is easily chance): it is not computed, and said so.
         #expect(json["fleet"]?["spearman_accuracy_auroc"] == .null)
-        #expect(try String(contentsOfFile: first.markdown, encoding: .utf8).contains("ρ not computed: 3 models with labels (at least 5 are needed)"))
+        #expect(try String(contentsOfFile: first.markdown, encoding: .utf8).contains("is not computed: 3 models with labels (at least 5 are needed)"))
 
         let again = try app.writeMonthlyReport(month: "2026-10", outFolder: folder + "-again")
         for (one, two) in [(first.json, again.json), (first.markdown, again.markdown), (first.html, again.html)] {
