@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// Layers (README, "Layout"; the design's ARCHITECTURE.md): faces (vlm-audit, AuditServer) → AuditApp → AuditStore / Statistics / Reports → AuditCore.
-/// Nothing below a layer imports anything above it; SQL lives in AuditStore and Migrations/ only.
+/// Nothing below a layer imports anything above it; SQL lives in AuditStore and Migrations/ only. LayeringTests
+/// (Tests/AuditCoreTests) checks both on the sources: a file importing across the layers, or SQL outside the store, fails it.
 let package = Package(
     name: "vlm-audit",
     platforms: [.macOS(.v15)],

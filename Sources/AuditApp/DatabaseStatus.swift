@@ -35,6 +35,33 @@ extension AuditApp {
     }
 }
 
+/// Thrown when a command manages the embedded cluster while DATABASE_URL or PG* settings point to another server.
+public struct EmbeddedClusterNotInUse: Error, CustomStringConvertible {
+    public var description: String { "DATABASE_URL or PG* settings are set: the embedded cluster is not in use" }
+}
+
+extension AuditApp {
+    /// Initialises (if needed) and starts the embedded cluster, and says whether it had to start it and where it lives.
+    ///
+    /// - Throws: ``EmbeddedClusterNotInUse`` when the database is another server; the cluster's error otherwise.
+    public func startEmbeddedCluster() throws -> (started: Bool, home: String) {
+        let cluster = try embeddedCluster()
+        return (try cluster.start(), cluster.home.path)
+    }
+
+    /// Stops the embedded cluster; false when it was not running.
+    ///
+    /// - Throws: ``EmbeddedClusterNotInUse`` when the database is another server; the cluster's error otherwise.
+    public func stopEmbeddedCluster() throws -> Bool {
+        try embeddedCluster().stop()
+    }
+
+    private func embeddedCluster() throws -> EmbeddedCluster {
+        guard case .embedded(let cluster) = database.location else { throw EmbeddedClusterNotInUse() }
+        return cluster
+    }
+}
+
 extension AuditApp {
     /// Grants the least-privilege roles that exist their access (``RoleGrants``); returns those granted and those missing.
     public func grantRoles() throws -> (granted: [String], missing: [String]) {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import AuditApp
-import AuditStore
 import Foundation
 
 struct DatabaseCommand: ParsableCommand {
@@ -34,9 +33,8 @@ struct DatabaseCommand: ParsableCommand {
         @OptionGroup var options: DatabaseOptions
 
         func run() throws {
-            let cluster = try embeddedCluster(options)
-            let started = try cluster.start()
-            printError(started ? "started: \(cluster.home.path)" : "already running: \(cluster.home.path)")
+            let (started, home) = try managingEmbeddedCluster { try options.app().startEmbeddedCluster() }
+            printError(started ? "started: \(home)" : "already running: \(home)")
         }
     }
 
@@ -45,8 +43,7 @@ struct DatabaseCommand: ParsableCommand {
         @OptionGroup var options: DatabaseOptions
 
         func run() throws {
-            let cluster = try embeddedCluster(options)
-            printError(try cluster.stop() ? "stopped" : "not running")
+            printError(try managingEmbeddedCluster { try options.app().stopEmbeddedCluster() } ? "stopped" : "not running")
         }
     }
 
@@ -75,11 +72,13 @@ struct DatabaseCommand: ParsableCommand {
     }
 }
 
-private func embeddedCluster(_ options: DatabaseOptions) throws -> EmbeddedCluster {
-    guard case .embedded(let cluster) = options.app().database.location else {
-        throw ValidationError("DATABASE_URL or PG* settings are set: the embedded cluster is not in use")
+/// Runs `body`; a database that is not the embedded cluster is a usage error (exit 2).
+private func managingEmbeddedCluster<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as EmbeddedClusterNotInUse {
+        throw ValidationError(error.description)
     }
-    return cluster
 }
 
 /// Human text goes to stderr; stdout is for machine-readable output.

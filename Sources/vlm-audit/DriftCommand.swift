@@ -1,7 +1,6 @@
 import ArgumentParser
 import AuditApp
 import AuditCore
-import AuditStore
 import Foundation
 
 struct DriftCommand: ParsableCommand {

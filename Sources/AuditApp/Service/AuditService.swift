@@ -42,10 +42,10 @@ public final class AuditService: Sendable {
         let conninfo = try app.database.conninfo()
         self.conninfo = conninfo
         self.connectTimeoutSeconds = connectTimeoutSeconds
+        let database = app.database
         pool = PQPool(size: connections) {
-            let connection = try PQConnection(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds)
-            try connection.execute("SET statement_timeout = '\(statementTimeoutSeconds)s'")
-            return connection
+            try database.serviceConnection(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds,
+                                           statementTimeoutSeconds: statementTimeoutSeconds)
         }
     }
 

@@ -46,6 +46,14 @@ public struct AuditDatabase: Sendable {
         return PQPool(size: size) { try Self.configured(PQConnection(conninfo: conninfo, logger: logger)) }
     }
 
+    /// A connection of the HTTP service's pool to `conninfo` (resolved once at start-up): the product's session settings,
+    /// a statement timeout so that no request holds a connection for long, and a bounded wait for the server.
+    public func serviceConnection(conninfo: String, connectTimeoutSeconds: Int, statementTimeoutSeconds: Int) throws -> PQConnection {
+        let connection = try Self.configured(PQConnection(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds, logger: logger))
+        try connection.execute("SET statement_timeout = '\(statementTimeoutSeconds)s'")
+        return connection
+    }
+
     /// Session settings of every connection the product opens. JIT compilation is off: the per-model reads of the
     /// report and evaluation cross its cost threshold, and compiling took longer (0.8 s a query) than it saved.
     /// `work_mem` is 64 MB instead of 4 MB: a model's month (about 100 k rows) is then sorted in memory instead of
