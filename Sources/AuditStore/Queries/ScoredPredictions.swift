@@ -1,43 +1,6 @@
 import AuditCore
 import PQ
 
-/// One stored prediction with what the statistics need: option scores, the effective label, every UE score.
-public struct ScoredPrediction: Sendable {
-    public let predictionID: String
-    public let model: String
-    public let occurredAt: Timestamp
-    public let site: String?
-    public let attributes: [(key: String, value: String)]
-    public let optionCount: Int
-    public let predicted: Int
-    public let optionLogits: [Double]?
-    public let optionProbs: [Double]?
-    /// The effective label: newest clinician review, else a label logged with the prediction.
-    public let label: Int?
-    /// When the effective clinician label was reviewed (nil for labels logged with the prediction).
-    public let labelReviewedAt: Timestamp?
-    /// Client-supplied scores (confidence and uncertainty), by method.
-    public let scores: [(method: String, value: Double)]
-    public let escalated: Bool?
-    public let perturbationKind: String?
-    public let perturbationOf: String?
-    public let ingestedAt: Timestamp
-    /// The weights / prompt version that served the prediction, when logged.
-    public let modelVersion: String?
-
-    /// True for a stress-test probe (never mixed into clean metrics).
-    public var isProbe: Bool { perturbationOf != nil }
-
-    /// True when the prediction has an effective label and it equals the predicted option.
-    public var isCorrect: Bool? { label.map { $0 == predicted } }
-
-    /// A slicing attribute by name; `site` is read from its own field.
-    public func attribute(_ name: String) -> String? {
-        if name == "site" { return site }
-        return attributes.first { $0.key == name }?.value
-    }
-}
-
 /// The read queries that feed the statistics.
 public enum ScoredPredictionQueries {
     /// Predictions of `model` with from ≤ occurred_at < to (either bound optional), ordered by (occurred_at,
