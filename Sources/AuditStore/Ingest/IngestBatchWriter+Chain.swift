@@ -3,12 +3,13 @@ import PQ
 
 /// The end of every commit: the rejects quarantined (once per record and reason), the batch linked into the chain.
 extension IngestBatchWriter {
-    /// Seals a batch whose records are stored: waits for the earlier batches, quarantines the rejects not quarantined
-    /// before, links the batch into the chain (its rows hash over `stored` and the new quarantine rows), and runs
-    /// `afterLink` for rows that need the batch's row first (labels). `rowsHashIfNothingQuarantined` is the rows hash
-    /// worked out in advance for the usual case, used when no reject is new.
+    /// Seals a batch whose `stored` records are stored: waits for the earlier batches, quarantines the rejects not
+    /// quarantined before, links the batch into the chain (its rows hash over `storedRows()` and the new quarantine
+    /// rows), and runs `afterLink` for rows that need the batch's row first (labels). `rowsHashIfNothingQuarantined` is
+    /// the rows hash worked out in advance for the usual case, used when no reject is new; the stored rows' hashes are
+    /// then never made into strings.
     func seal(
-        _ ticket: Ticket, count: Int, stored: [(seq: Int, tag: Character, hash: String)], duplicates: [Int],
+        _ ticket: Ticket, count: Int, stored: Int, storedRows: () -> [(seq: Int, tag: Character, hash: String)], duplicates: [Int],
         rejected: [(seq: Int, record: QuarantinedRecord)], rowsHashIfNothingQuarantined: String? = nil, afterLink: () throws -> Void = {}
     ) throws -> BatchOutcome {
         try waitForEarlierBatches(ticket)
@@ -17,13 +18,13 @@ extension IngestBatchWriter {
         if let precomputed = rowsHashIfNothingQuarantined, fresh.isEmpty {
             rowsHash = precomputed
         } else {
-            rowsHash = ChainHash.rowsHash(stored + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) })
+            rowsHash = ChainHash.rowsHash(storedRows() + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) })
         }
-        try appendBatch(ticket.batchID, inserted: stored.count, duplicates: duplicates.count, rejected: fresh.count, rowsHash: rowsHash,
+        try appendBatch(ticket.batchID, inserted: stored, duplicates: duplicates.count, rejected: fresh.count, rowsHash: rowsHash,
                         instant: ticket.instant)
         try afterLink()
         try insertQuarantine(fresh, batchID: ticket.batchID, instant: ticket.instant)
-        return BatchOutcome(batchID: ticket.batchID, count: count, inserted: stored.count, duplicates: duplicates,
+        return BatchOutcome(batchID: ticket.batchID, count: count, inserted: stored, duplicates: duplicates,
                             rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
     }
 

@@ -30,7 +30,8 @@ extension IngestBatchWriter {
         duplicates += classified.duplicates
         rejected += classified.rejected
         let stored = classified.new.map { (seq: $0.seq, tag: Character("L"), hash: $0.hash) }
-        return try seal(ticket, count: items.count, stored: stored, duplicates: duplicates, rejected: rejected) {
+        return try seal(ticket, count: items.count, stored: stored.count, storedRows: { stored }, duplicates: duplicates,
+                        rejected: rejected) {
             try connection.query("""
                 INSERT INTO ground_truth (prediction_id, label, reviewer, reviewed_at, note, batch_id, batch_seq, row_hash, recorded_at)
                 SELECT prediction_id, label, reviewer, reviewed_at, note, $1, seq, row_hash, $2::timestamptz FROM label_staging ORDER BY seq

@@ -11,10 +11,11 @@ extension IngestBatchWriter {
         let stored = try storeNewPredictions(batch, registered: registered, ticket: ticket)
         rejected += stored.rejected
         let sorting = batch.predictions
-        let rows = stored.inserted.map { (seq: sorting.seqs[$0], tag: Character("P"), hash: sorting.hash(at: $0)) }
         let allStored = stored.inserted.count == sorting.seqs.count
-        return try seal(ticket, count: batch.items.count, stored: rows, duplicates: sorting.repeats + stored.duplicates,
-                        rejected: rejected, rowsHashIfNothingQuarantined: allStored ? sorting.rowsHashIfAllStored : nil)
+        return try seal(ticket, count: batch.items.count, stored: stored.inserted.count,
+                        storedRows: { stored.inserted.map { (seq: sorting.seqs[$0], tag: Character("P"), hash: sorting.hash(at: $0)) } },
+                        duplicates: sorting.repeats + stored.duplicates, rejected: rejected,
+                        rowsHashIfNothingQuarantined: allStored ? sorting.rowsHashIfAllStored : nil)
     }
 
     /// The records refused before anything is stored, in input order: those validation rejected, and a second record
