@@ -163,9 +163,4 @@ public struct PQRow: Sendable {
     public func decodeIfPresent<T: PQDecodable>(_ column: String, as type: T.Type = T.self) throws -> T? {
         try rows.result.decodeIfPresent(index, rows.column(column), as: type)
     }
-
-    /// Calls `body` with the named column's text bytes, valid only during the call; nil for NULL.
-    public func withBytes<T, E: Error>(_ column: String, _ body: (UnsafeBufferPointer<UInt8>) throws(E) -> T) throws -> T? {
-        try rows.result.withBytes(index, rows.column(column), body)
-    }
 }

@@ -95,8 +95,9 @@ struct PredictionEncodingTests {
         #expect(outcome.inserted == records.count)
         let result = try connection.query("SELECT \(RecordColumns.predictionSelectList) FROM predictions ORDER BY batch_seq")
         #expect(result.rowCount == records.count)
+        let columns = try PredictionColumns(result)
         for row in 0..<result.rowCount {
-            let stored = try RecordColumns.decodePrediction(result, row: row)
+            let stored = try columns.decode(row: row)
             #expect(stored.canonicalText == records[row].canonicalText, "\(records[row].predictionID)")
         }
     }

@@ -4,11 +4,13 @@ import PQ
 /// How a prediction record maps to the columns of `predictions`, both ways: encoding for COPY at ingest, and
 /// decoding for `verify`, which rebuilds the canonical form from the stored row alone.
 enum RecordColumns {
-    /// The columns `decodePrediction` reads, in order: one per ``PredictionField``.
+    /// The columns ``PredictionColumns`` reads: one per ``PredictionField``.
     static let predictionSelectList = PredictionField.columnList
 
     /// The `predictions` columns `encode` writes, in order (for `COPY predictions (…)`): the batch's, the fields', the hash.
     static let predictionCopyList = "batch_id, ingested_at, batch_seq, \(PredictionField.columnList), row_hash"
+    /// How many columns of ``predictionCopyList`` a row has.
+    private static let copyColumnCount = PredictionField.allCases.count + 4
 
     /// Where `encode` puts the batch id's 8 bytes (big-endian) in a row: after the row's field count (2 bytes) and
     /// the value's length (4 bytes). Rows are encoded ahead with 0 there and the id is written in at commit.
@@ -58,7 +60,7 @@ enum RecordColumns {
         _ source: some PredictionFieldSource, bound: Int, seq: Int, hash: RowDigest, canonical: UnsafeBufferPointer<UInt8>,
         objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
     ) {
-        encoder.row(fields: PredictionField.allCases.count + 4, reserving: bound) { row in
+        encoder.row(fields: copyColumnCount, reserving: bound) { row in
             row.int8(0)  // batch_id, written in at commit
             row.timestamptz(microsecondsSinceUnixEpoch: 0)  // ingested_at, likewise
             row.int4(seq)
@@ -72,16 +74,10 @@ enum RecordColumns {
     /// The most a `predictions` row takes: every field's length and fixed-size value, `texts` bytes of text, the three
     /// `jsonb` objects, the options' and numbers' array elements, and the row hash.
     private static func rowBound(texts: Int, options: Int, numbers: Int, objects: PredictionRecord.CanonicalObjects) -> Int {
-        (PredictionField.allCases.count + 4) * CopyBinaryRow.scalarBound + texts + objects.attributes.count + objects.confidence.count + objects.uncertainty.count + 3
+        copyColumnCount * CopyBinaryRow.scalarBound + texts + objects.attributes.count + objects.confidence.count
+            + objects.uncertainty.count + 3
             + CopyBinaryRow.arrayBound(elements: options, bytes: 0) + 2 * CopyBinaryRow.arrayBound(elements: numbers, bytes: 8 * numbers)
             + RowDigest.hexCount
-    }
-
-    /// Rebuilds a record from a row of `result`, which holds the columns of `predictionSelectList` (found by name).
-    ///
-    /// - Throws: ``PQError`` when a column is missing, NULL where the record requires a value, or not of its type.
-    static func decodePrediction(_ result: PQResult, row: Int) throws -> PredictionRecord {
-        try PredictionColumns(result).decode(row: row)
     }
 
     /// A `jsonb` attributes column (NULL reads as none); values that are not strings read as "".

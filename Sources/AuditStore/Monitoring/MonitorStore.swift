@@ -88,8 +88,9 @@ public enum MonitorStore {
             ) labels GROUP BY prediction_id
             """, [cursor, head])
         guard arrived.rowCount > 0 else { return [] }
-        let ids = try arrived.rows.map { try $0.decode("prediction_id", as: String.self) }
-        let batches = try arrived.rows.map { try $0.decode("first_batch", as: Int64.self) }
+        let arrivedRows = arrived.rows
+        let ids = try arrivedRows.map { try $0.decode("prediction_id", as: String.self) }
+        let batches = try arrivedRows.map { try $0.decode("first_batch", as: Int64.self) }
         let result = try connection.query("""
             SELECT \(ScoredPredictionQueries.columns)
             FROM unnest($1::text[], $2::int8[]) AS f(prediction_id, first_batch)
