@@ -1,9 +1,14 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// The application and its faces see only the members of modules they import themselves.
+let upperLayer: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 /// Layers (README, "Layout"; the design's ARCHITECTURE.md): faces (vlm-audit, AuditServer) → AuditApp → AuditStore / Statistics / Reports → AuditCore.
-/// Nothing below a layer imports anything above it; SQL lives in AuditStore and Migrations/ only. LayeringTests
-/// (Tests/AuditCoreTests) checks both on the sources: a file importing across the layers, or SQL outside the store, fails it.
+/// Nothing below a layer imports anything above it; SQL lives in AuditStore and Migrations/ only. Two guards hold this:
+/// the upper layers build with `MemberImportVisibility`, so they reach the members only of modules they import (a face
+/// cannot call the store, nor AuditApp the driver, without importing it); and LayeringTests (Tests/AuditCoreTests)
+/// fails on such an import, and on SQL written outside the store.
 let package = Package(
     name: "vlm-audit",
     platforms: [.macOS(.v15)],
@@ -41,7 +46,8 @@ let package = Package(
             dependencies: [
                 "AuditCore", "AuditStore", "Statistics", "Reports",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: upperLayer
         ),
         .target(
             name: "AuditServer",
@@ -52,25 +58,29 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: upperLayer
         ),
         .executableTarget(
             name: "vlm-audit",
             dependencies: [
-                "AuditApp", "AuditServer",
+                "AuditApp", "AuditCore", "AuditServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: upperLayer
         ),
         .target(name: "TestSupport", dependencies: ["PQ", "AuditStore", "AuditApp"], path: "Tests/TestSupport"),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"]),
         .testTarget(name: "AuditCoreTests", dependencies: ["AuditCore"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "AuditCore"], exclude: ["Golden"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "AuditCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditCore", "TestSupport"]),
-        .testTarget(name: "AuditAppTests", dependencies: ["AuditApp", "AuditStore", "Statistics", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "AuditServerTests", dependencies: ["AuditServer", "AuditApp", "AuditCore", "PQ", "TestSupport"]),
+        .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditCore", "PQ", "TestSupport"]),
+        .testTarget(
+            name: "AuditAppTests", dependencies: ["AuditApp", "AuditStore", "AuditCore", "Statistics", "Reports", "PQ", "TestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(name: "AuditServerTests", dependencies: ["AuditServer", "AuditApp", "AuditCore", "AuditStore", "PQ", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

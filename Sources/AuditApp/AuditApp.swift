@@ -2,7 +2,6 @@ import AuditCore
 import AuditStore
 import Foundation
 import Logging
-import PQ
 
 /// The use cases of vlm-audit, shared by the command line and the HTTP service.
 public struct AuditApp: Sendable {
@@ -23,8 +22,19 @@ public struct AuditApp: Sendable {
         AuditApp(database: AuditDatabase(location: .resolve(), migrationsFolder: migrations.map { URL(fileURLWithPath: $0) }))
     }
 
+    /// True when the database is the embedded cluster (not a server DATABASE_URL or PG* settings name).
+    public var usesEmbeddedCluster: Bool {
+        if case .embedded = database.location { return true }
+        return false
+    }
+
+    /// Applies the pending migrations; returns the file names applied now (empty when the schema is current).
+    public func migrate() throws -> [String] {
+        try database.migrate(database.connect())
+    }
+
     /// A connection to a database whose schema is current (pending migrations are applied first).
-    public func migratedConnection() throws -> PQConnection {
+    public func migratedConnection() throws -> StoreConnection {
         if let borrowed { return borrowed.connection }
         let connection = try database.connect()
         try database.migrate(connection)
@@ -37,7 +47,7 @@ extension AuditApp {
     var isBorrowing: Bool { borrowed != nil }
 
     /// A copy of the application whose use cases all run on `connection` (which must be migrated).
-    func borrowing(_ connection: PQConnection) -> AuditApp {
+    func borrowing(_ connection: StoreConnection) -> AuditApp {
         var copy = self
         copy.borrowed = BorrowedConnection(connection)
         return copy
@@ -48,9 +58,9 @@ extension AuditApp {
 private final class BorrowedConnection: @unchecked Sendable {
     // @unchecked Sendable: the borrowing copy of AuditApp lives only inside the pool job that lent the connection,
     // on that job's thread.
-    let connection: PQConnection
+    let connection: StoreConnection
 
-    init(_ connection: PQConnection) {
+    init(_ connection: StoreConnection) {
         self.connection = connection
     }
 }

@@ -1,5 +1,6 @@
+import AuditCore
 import AuditStore
-import PQ
+import Foundation
 
 /// What `vlm-audit db status` reports.
 public struct DatabaseStatusReport: Sendable {
@@ -31,7 +32,7 @@ extension AuditApp {
         let counts = pending?.isEmpty == true ? try? RecordCounts.read(connection) : nil
         return DatabaseStatusReport(
             location: database.location.safeDescription, clusterStatus: clusterStatus,
-            serverVersion: connection.serverMajorVersion, pendingMigrations: pending, counts: counts)
+            serverVersion: AuditDatabase.serverMajorVersion(connection), pendingMigrations: pending, counts: counts)
     }
 }
 

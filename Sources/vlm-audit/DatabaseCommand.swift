@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditApp
+import AuditCore
 import Foundation
 
 struct DatabaseCommand: ParsableCommand {

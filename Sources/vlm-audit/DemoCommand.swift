@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditApp
+import AuditCore
 import Foundation
 
 struct DemoCommand: ParsableCommand {
@@ -22,7 +23,7 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         let app = database.app()
-        if case .external = app.database.location, !allowExternalDatabase {
+        if !app.usesEmbeddedCluster, !allowExternalDatabase {
             printError("""
                 error: the demo runs only on its own embedded cluster: it writes simulated predictions, and an append-only \
                 store can never delete them. Unset DATABASE_URL and the PG* settings (VLM_AUDIT_HOME chooses the cluster's \

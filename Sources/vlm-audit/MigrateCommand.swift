@@ -9,8 +9,7 @@ struct MigrateCommand: ParsableCommand {
 
     func run() throws {
         let app = options.app()
-        let connection = try app.database.connect()
-        let applied = try app.database.migrate(connection)
+        let applied = try app.migrate()
         if applied.isEmpty {
             printError("schema is current; nothing to apply")
         } else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditApp
+import AuditCore
 
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,6 @@
 import AuditCore
 import AuditStore
 import Foundation
-import PQ
 
 /// A token as shown once, at creation: the secret itself is never stored.
 public struct CreatedToken: Sendable {
@@ -73,7 +72,7 @@ extension AuditApp {
     }
 
     /// The caller holding `secret` (already checked well-formed), or nil when the token is unknown or revoked.
-    static func caller(secret: String, on connection: PQConnection) throws -> Caller? {
+    static func caller(secret: String, on connection: StoreConnection) throws -> Caller? {
         guard let token = try TokenStore.find(connection, tokenHash: APITokens.hash(secret)) else { return nil }
         return Caller(tokenID: token.id, name: token.name, scopes: token.scopes.compactMap(AccessScope.init(rawValue:)))
     }

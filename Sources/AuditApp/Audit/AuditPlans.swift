@@ -86,8 +86,3 @@ extension AuditApp {
                              items: try AuditPlanStore.worklist(connection, model: model, limit: limit))
     }
 }
-
-/// The audit plan types the faces use, re-exported so that they need not import the store.
-public typealias AuditPlan = AuditStore.AuditPlan
-public typealias AuditSeed = AuditStore.AuditSeed
-public typealias AuditPlanError = AuditStore.AuditPlanError

@@ -1,5 +1,6 @@
 import AuditCore
 import AuditStore
+import Foundation
 import Reports
 
 extension AuditApp {

@@ -1,6 +1,6 @@
 import AuditCore
 import AuditStore
-import PQ
+import Logging
 import Statistics
 
 /// The settings of a recalibration run (docs/calibration.md).
@@ -81,7 +81,7 @@ extension AuditApp {
         }
     }
 
-    private func recalibrate(_ connection: PQConnection, model: String, options: RecalibrationOptions) throws -> RecalibrationOutcome {
+    private func recalibrate(_ connection: StoreConnection, model: String, options: RecalibrationOptions) throws -> RecalibrationOutcome {
         let end = try options.asOf ?? ScoredPredictionQueries.now(connection)
         let start = end.adding(seconds: -Int64(options.windowDays) * 86_400)
         let rows = try ScoredPredictionQueries.load(connection, model: model, from: start, to: end, includeProbes: false, labeledOnly: true)

@@ -1,7 +1,6 @@
 import AuditCore
-import Foundation
 import AuditStore
-import PQ
+import Foundation
 import Statistics
 
 /// Settings of a drift check (docs/drift.md).
@@ -68,7 +67,7 @@ extension AuditApp {
         try DriftStore.latest(migratedConnection(), model: model)
     }
 
-    private func driftRun(_ connection: PQConnection, model: String, now: Timestamp, options: DriftOptions, orientations: [String: Orientation]) throws -> DriftRun {
+    private func driftRun(_ connection: StoreConnection, model: String, now: Timestamp, options: DriftOptions, orientations: [String: Orientation]) throws -> DriftRun {
         let active = try CalibrationStore.active(connection, model: model)
         let current = options.current ?? (now.adding(seconds: -7 * 86_400), now)
         let reference = options.reference

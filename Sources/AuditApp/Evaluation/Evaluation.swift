@@ -1,6 +1,5 @@
 import AuditCore
 import AuditStore
-import PQ
 import Statistics
 
 /// Every UE method's quality for one model and window, raw and under the active calibration.
@@ -73,7 +72,7 @@ extension AuditApp {
         return try evaluation(connection, model: model, from: from, to: to).json
     }
 
-    func evaluation(_ connection: PQConnection, model: String, from: Timestamp?, to: Timestamp?) throws -> ModelEvaluation {
+    func evaluation(_ connection: StoreConnection, model: String, from: Timestamp?, to: Timestamp?) throws -> ModelEvaluation {
         let all = try ScoredPredictionQueries.load(connection, model: model, from: from, to: to)
         let orientations = try ScoredPredictionQueries.orientations(connection)
         let active = try CalibrationStore.active(connection, model: model)
@@ -84,7 +83,7 @@ extension AuditApp {
     }
 
     /// The clean predictions NOTA probes point to (they may lie outside the window).
-    func cleanPredictionsOfProbes(_ connection: PQConnection, model: String, probes: [ScoredPrediction]) throws -> [String: ScoredPrediction] {
+    func cleanPredictionsOfProbes(_ connection: StoreConnection, model: String, probes: [ScoredPrediction]) throws -> [String: ScoredPrediction] {
         let ids = Set(probes.compactMap(\.perturbationOf))
         guard !ids.isEmpty else { return [:] }
         let rows = try ScoredPredictionQueries.loadByID(connection, model: model, ids: Array(ids))

@@ -1,7 +1,6 @@
 import AuditCore
 import AuditStore
 import Foundation
-import PQ
 
 /// Commits batches on a thread and a database connection of its own, one batch at a time, so that file ingest can have
 /// two batches committing at once: PostgreSQL then stores their rows in two processes, on both cores, which is where
@@ -16,7 +15,7 @@ final class CommitLane: @unchecked Sendable {
     /// True once the batch started last has its place in the chain (or has failed before it could take one).
     private var placed = false
     private var closing = false
-    private var connection: PQConnection?
+    private var connection: StoreConnection?
     private var writer: (kind: RecordKind, source: String, writer: IngestBatchWriter)?
 
     private struct Job {
@@ -27,7 +26,7 @@ final class CommitLane: @unchecked Sendable {
 
     /// A lane that commits on `connection` (handed over: used on the lane's thread only from now on), or on a
     /// connection it opens with `connect` on its thread when it first needs one.
-    init(name: String, connection: PQConnection?, connect: @escaping @Sendable () throws -> PQConnection) {
+    init(name: String, connection: StoreConnection?, connect: @escaping @Sendable () throws -> StoreConnection) {
         self.connection = connection
         let thread = Thread { [self] in serve(connect: connect) }  // holds the lane until ``close()``
         thread.name = name
@@ -76,7 +75,7 @@ final class CommitLane: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func serve(connect: () throws -> PQConnection) {
+    private func serve(connect: () throws -> StoreConnection) {
         while true {
             condition.lock()
             while job == nil && !closing { condition.wait() }
@@ -95,7 +94,7 @@ final class CommitLane: @unchecked Sendable {
         }
     }
 
-    private func commit(_ job: Job, connect: () throws -> PQConnection) throws -> BatchOutcome {
+    private func commit(_ job: Job, connect: () throws -> StoreConnection) throws -> BatchOutcome {
         let connection = try self.connection ?? connect()
         self.connection = connection
         if writer?.kind != job.kind || writer?.source != job.source {

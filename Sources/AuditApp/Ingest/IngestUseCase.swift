@@ -1,7 +1,7 @@
 import AuditCore
 import AuditStore
 import Foundation
-import PQ
+import Logging
 import Statistics
 
 /// How to ingest.
@@ -319,7 +319,7 @@ extension AuditApp {
     /// reads the same labels, since the monitor's cursor did not move.
     /// `predictionIDs` limits the look to the models of those predictions; nil looks at every model. `connection`: an
     /// idle, migrated connection to use (else one is opened).
-    func lookAtMonitors(ofPredictions predictionIDs: [String]? = nil, on connection: PQConnection? = nil) -> [String] {
+    func lookAtMonitors(ofPredictions predictionIDs: [String]? = nil, on connection: StoreConnection? = nil) -> [String] {
         do {
             let connection = try connection ?? migratedConnection()
             let models = try predictionIDs.map { try self.models(ofPredictions: $0, on: connection) }

@@ -1,4 +1,5 @@
 import AuditCore
+import Foundation
 
 /// One record as read from an input, before validation.
 struct RawRecord {

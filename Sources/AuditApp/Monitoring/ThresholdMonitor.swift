@@ -1,7 +1,7 @@
 import AuditCore
 import AuditStore
 import Foundation
-import PQ
+import Logging
 import Reports
 import Statistics
 
@@ -102,15 +102,14 @@ extension AuditApp {
     }
 
     /// ``updateMonitors(models:options:)`` on a connection already open and migrated (an ingest's, between batches).
-    func updateMonitors(on connection: PQConnection, models: [String]?, options: MonitorOptions = MonitorOptions()) throws -> [ModelMonitor] {
+    func updateMonitors(on connection: StoreConnection, models: [String]?, options: MonitorOptions = MonitorOptions()) throws -> [ModelMonitor] {
         try Self.requireKnown(models, connection)
         let names = try models ?? ScoredPredictionQueries.modelNames(connection)
         let orientations = try ScoredPredictionQueries.orientations(connection)
         return try names.compactMap { model in
             guard let version = try CalibrationStore.active(connection, model: model) else { return nil }
-            return try connection.transaction {
-                try MonitorStore.lockModel(connection, model: model)
-                return try look(connection, version: version, orientation: orientations[version.method] ?? .confidence, options: options)
+            return try MonitorStore.withModelLocked(connection, model: model) {
+                try look(connection, version: version, orientation: orientations[version.method] ?? .confidence, options: options)
             }
         }
     }
@@ -125,11 +124,11 @@ extension AuditApp {
     }
 
     /// The models among `predictionIDs`' predictions (whose monitors a label post may move).
-    func models(ofPredictions predictionIDs: [String], on connection: PQConnection) throws -> [String] {
+    func models(ofPredictions predictionIDs: [String], on connection: StoreConnection) throws -> [String] {
         try ScoredPredictionQueries.models(ofPredictions: predictionIDs, on: connection)
     }
 
-    private func look(_ connection: PQConnection, version: CalibrationVersion, orientation: Orientation, options: MonitorOptions) throws -> ModelMonitor {
+    private func look(_ connection: StoreConnection, version: CalibrationVersion, orientation: Orientation, options: MonitorOptions) throws -> ModelMonitor {
         let model = version.model
         var states = try MonitorStore.states(connection, model: model, versionID: version.versionID)
         let rule = AcceptanceRule(version: version, orientation: orientation)

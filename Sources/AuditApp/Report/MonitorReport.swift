@@ -1,13 +1,12 @@
 import AuditCore
 import AuditStore
-import PQ
 import Reports
 import Statistics
 
 extension AuditApp {
     /// The monitor section of every model with an active version: the stored state and alarms (what the service acted
     /// on), and the stream replayed up to `end` for the charts (each label's effective label now).
-    static func monitorSections(_ connection: PQConnection, end: Timestamp, coverage: [String: [MonitorSlice: Double]],
+    static func monitorSections(_ connection: StoreConnection, end: Timestamp, coverage: [String: [MonitorSlice: Double]],
                                 orientations: [String: Orientation]) throws -> [MonitorSection] {
         var sections: [MonitorSection] = []
         for model in try ScoredPredictionQueries.modelNames(connection) {

@@ -1,7 +1,6 @@
 import AuditCore
 import AuditStore
 import Foundation
-import PQ
 import Reports
 import Statistics
 
@@ -105,7 +104,7 @@ extension AuditApp {
         let orientations = try read { try ScoredPredictionQueries.orientations(connection) }
         let drift = Dictionary(uniqueKeysWithValues: try read { try DriftStore.latest(connection) }.map { ($0.model, $0) })
         let models = try read { try ScoredPredictionQueries.modelNames(connection) }
-        let readModel = { @Sendable [self] (connection: PQConnection, model: String) throws -> ModelRows in
+        let readModel = { @Sendable [self] (connection: StoreConnection, model: String) throws -> ModelRows in
             let rows = try ScoredPredictionQueries.load(connection, model: model, from: start, to: end)
             return ModelRows(
                 rows: rows, active: try CalibrationStore.active(connection, model: model),

@@ -2,7 +2,7 @@ import AuditCore
 import AuditStore
 import Dispatch
 import Foundation
-import PQ
+import Logging
 import Synchronization
 
 /// The application as a long-running service: use cases run asynchronously on a pool of database connections.
@@ -13,7 +13,7 @@ import Synchronization
 public final class AuditService: Sendable {
     /// The application whose use cases are served.
     public let app: AuditApp
-    private let pool: PQPool
+    private let pool: StorePool
     private let schemaReady = Mutex(false)
     private let tokenCache = Mutex<[String: CachedCaller]>([:])
     /// How long a token look-up is remembered; a revocation takes effect within this time.
@@ -43,7 +43,7 @@ public final class AuditService: Sendable {
         self.conninfo = conninfo
         self.connectTimeoutSeconds = connectTimeoutSeconds
         let database = app.database
-        pool = PQPool(size: connections) {
+        pool = StorePool(size: connections) {
             try database.serviceConnection(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds,
                                            statementTimeoutSeconds: statementTimeoutSeconds)
         }
@@ -52,12 +52,12 @@ public final class AuditService: Sendable {
     /// Connects once and brings the schema up to date, so that a failure retrying cannot fix (a wrong password, a missing
     /// database, a schema that cannot be migrated) stops start-up with the server's message. An unreachable server does
     /// not: the pool connects when it returns, and `/readyz` says it is unreachable until then.
-    /// - Throws: the ``PQError`` or migration failure, its text free of passwords.
+    /// - Throws: the connection or migration failure, its text free of passwords.
     public func checkStartup() throws {
-        let connection: PQConnection
+        let connection: StoreConnection
         do {
-            connection = try PQConnection(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds)
-        } catch let error as PQError where error.isTransientConnectionFailure {
+            connection = try app.database.connect(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds)
+        } catch where DatabaseFailure.isTransientConnectionFailure(error) {
             app.logger.warning("the database is unreachable at start-up; serving, and not ready until it answers: \(error)")
             return
         }
@@ -78,10 +78,7 @@ public final class AuditService: Sendable {
 
     /// True when `error` means the database is unreachable or the service is saturated: retry later (HTTP 503).
     public static func isUnavailable(_ error: any Error) -> Bool {
-        if error is ServiceBusy { return true }
-        guard let error = error as? PQError else { return false }
-        // Beyond a lost connection: too many connections (53300), statement timeout (57014).
-        return error.isConnectionLoss || ["53300", "57014"].contains(error.sqlState ?? "")
+        error is ServiceBusy || DatabaseFailure.isUnavailable(error)
     }
 
     /// Thrown when too many calls already wait for a connection.
@@ -114,7 +111,7 @@ public final class AuditService: Sendable {
         } catch {
             app.logger.warning("not ready: \(error)")
             let reason: String
-            if let error = error as? PQError, error.kind == .connection, !error.isTransientConnectionFailure {
+            if DatabaseFailure.isRefusedConnection(error) {
                 reason = "the database refuses the connection (credentials, database or role): see the server's log"
             } else {
                 reason = Self.isUnavailable(error) ? "database unreachable" : "database check failed: see the server's log"

@@ -1,6 +1,5 @@
 import AuditCore
 import AuditStore
-import PQ
 
 /// A model as `GET /v1/models` lists it.
 public struct ModelOverview: Sendable {
@@ -48,7 +47,7 @@ public struct UnknownModelError: Error, CustomStringConvertible, Sendable {
 extension AuditApp {
     /// Throws ``UnknownModelError`` for the first named model with no stored prediction (nil names every model), so that
     /// a typo is an error, never an empty answer or a stored run about nothing.
-    static func requireKnown(_ models: [String]?, _ connection: PQConnection) throws {
+    static func requireKnown(_ models: [String]?, _ connection: StoreConnection) throws {
         for model in models ?? [] where try !ScoredPredictionQueries.modelExists(connection, model: model) {
             throw UnknownModelError(model: model)
         }

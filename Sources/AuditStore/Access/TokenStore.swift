@@ -1,15 +1,6 @@
 import AuditCore
 import PQ
 
-/// A stored API token (never the token itself: only its hash is kept).
-public struct StoredToken: Sendable, Equatable {
-    public let id: Int64
-    public let name: String
-    public let scopes: [String]
-    public let createdAt: Timestamp
-    public let revokedAt: Timestamp?
-}
-
 /// The API tokens table: insert, look up by hash, list, revoke (append-only; a revocation is a row of its own).
 public enum TokenStore {
     /// Stores a token's hash with its name and scopes and returns the new token's id.

@@ -1,23 +1,6 @@
 import AuditCore
 import PQ
 
-/// Why an audit plan was refused; nothing was stored.
-public struct AuditPlanError: Error, CustomStringConvertible, Sendable {
-    /// The option or field at fault (`rate`, `seed`, `model`, `effective_from`).
-    public let field: String
-    public let description: String
-}
-
-/// A member of an audit sample still waiting for its clinician label.
-public struct AuditWorkItem: Sendable {
-    public let predictionID: String
-    public let occurredAt: Timestamp
-    public let site: String?
-    public let caseRef: String?
-    public let imageRef: String?
-    public let planID: Int64
-}
-
 /// The audit plans (append-only, hash-chained like calibration events) and the membership queries run on them.
 public enum AuditPlanStore {
     /// Stores a new plan for `model`, chained after the newest plan.
@@ -57,7 +40,7 @@ public enum AuditPlanStore {
                 INSERT INTO audit_plans (model, rate, seed, seed_sha256, member_bound, effective_from, created_by, reason,
                                          prev_plan_hash, plan_hash)
                 VALUES ($1, $2, decode($3, 'hex'), $4, decode($5, 'hex'), $6, $7, $8, $9, $10) RETURNING plan_id
-                """, [model, rate, hex(seed), seedHash, AuditMembership.boundHex(rate: rate), effectiveFrom.rfc3339, createdBy, reason,
+                """, [model, rate, lowerCaseHex(seed), seedHash, AuditMembership.boundHex(rate: rate), effectiveFrom.rfc3339, createdBy, reason,
                       previous, hash])
             let id: Int64 = try result.value("plan_id")
             guard let plan = try plans(connection, model: model).first(where: { $0.planID == id }) else {
@@ -168,18 +151,6 @@ public enum AuditPlanStore {
               AND p.model IN (SELECT model FROM audit_plans)
             """, [batchIDs]).value("members")
     }
-}
-
-/// Lower-case hex of `bytes`.
-func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef")
-    var text = ""
-    text.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-        text.append(digits[Int(byte >> 4)])
-        text.append(digits[Int(byte & 15)])
-    }
-    return text
 }
 
 /// The bytes of a hex text as PostgreSQL's `encode(…, 'hex')` writes it (always valid, even length).

@@ -40,16 +40,22 @@ public struct AuditDatabase: Sendable {
     }
 
     /// A pool of `size` connections; the embedded cluster is started now, not on first use.
-    public func makePool(size: Int) throws -> PQPool {
+    public func makePool(size: Int) throws -> StorePool {
         let conninfo = try conninfo()
         let logger = logger
-        return PQPool(size: size) { try Self.configured(PQConnection(conninfo: conninfo, logger: logger)) }
+        return StorePool(size: size) { try Self.configured(PQConnection(conninfo: conninfo, logger: logger)) }
+    }
+
+    /// A connection to `conninfo` with the product's session settings that waits at most `connectTimeoutSeconds` for
+    /// the server.
+    public func connect(conninfo: String, connectTimeoutSeconds: Int) throws -> StoreConnection {
+        try Self.configured(PQConnection(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds, logger: logger))
     }
 
     /// A connection of the HTTP service's pool to `conninfo` (resolved once at start-up): the product's session settings,
     /// a statement timeout so that no request holds a connection for long, and a bounded wait for the server.
-    public func serviceConnection(conninfo: String, connectTimeoutSeconds: Int, statementTimeoutSeconds: Int) throws -> PQConnection {
-        let connection = try Self.configured(PQConnection(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds, logger: logger))
+    public func serviceConnection(conninfo: String, connectTimeoutSeconds: Int, statementTimeoutSeconds: Int) throws -> StoreConnection {
+        let connection = try connect(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds)
         try connection.execute("SET statement_timeout = '\(statementTimeoutSeconds)s'")
         return connection
     }

@@ -3,9 +3,12 @@ import PQ
 
 /// The monitor events (append-only, hash-chained) and the stream queries the monitor reads.
 public enum MonitorStore {
-    /// Serialises looks at one model's monitors for the rest of the transaction.
-    public static func lockModel(_ connection: PQConnection, model: String) throws {
-        try connection.query("SELECT pg_advisory_xact_lock($1::int4, hashtext($2))", [StoreLocks.monitorModel, model])
+    /// Runs `body` in a transaction that holds the lock serialising looks at `model`'s monitors.
+    public static func withModelLocked<T>(_ connection: PQConnection, model: String, _ body: () throws -> T) throws -> T {
+        try connection.transaction {
+            try connection.query("SELECT pg_advisory_xact_lock($1::int4, hashtext($2))", [StoreLocks.monitorModel, model])
+            return try body()
+        }
     }
 
     /// The newest ingest batch: every batch up to it has committed or rolled back (batches commit in id order).

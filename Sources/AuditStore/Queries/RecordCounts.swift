@@ -1,12 +1,7 @@
+import AuditCore
 import PQ
 
-/// Totals over the record tables, for status lines and checks.
-public struct RecordCounts: Sendable, Equatable {
-    public let predictions: Int
-    public let labels: Int
-    public let quarantined: Int
-    public let batches: Int
-
+extension RecordCounts {
     /// Counts every record table.
     public static func read(_ connection: PQConnection) throws -> RecordCounts {
         let counts = try connection.query("""

@@ -1,3 +1,4 @@
+import AuditCore
 /// The "which accuracy to trust" table, shared by the Markdown and HTML renderers (docs/audit.md).
 enum AuditAccuracyTable {
     static let header = ["model", "naive (every label)", "audit sample (95 % CI)", "prediction-powered (95 % CI)", "audit rate",

@@ -1,3 +1,4 @@
+import AuditCore
 import Foundation
 
 /// The report as one self-contained HTML page: inline CSS and SVG, no external assets, prints well.

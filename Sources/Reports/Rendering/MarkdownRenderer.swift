@@ -1,3 +1,4 @@
+import AuditCore
 /// The report as Markdown, for review and diffing.
 public enum MarkdownRenderer {
     /// Renders `report`; the same report gives the same bytes.

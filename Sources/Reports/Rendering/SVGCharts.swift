@@ -1,3 +1,4 @@
+import AuditCore
 /// Hand-written SVG charts for the HTML report: axes, units, legend, and a title and description for screen readers.
 enum SVGCharts {
     struct Series {

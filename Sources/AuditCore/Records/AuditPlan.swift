@@ -1,5 +1,35 @@
-import AuditCore
-import Crypto
+import Foundation
+
+/// Why an audit plan was refused; nothing was stored.
+public struct AuditPlanError: Error, CustomStringConvertible, Sendable {
+    /// The option or field at fault (`rate`, `seed`, `model`, `effective_from`).
+    public let field: String
+    public let description: String
+
+    public init(field: String, description: String) {
+        self.field = field
+        self.description = description
+    }
+}
+
+/// A member of an audit sample still waiting for its clinician label.
+public struct AuditWorkItem: Sendable {
+    public let predictionID: String
+    public let occurredAt: Timestamp
+    public let site: String?
+    public let caseRef: String?
+    public let imageRef: String?
+    public let planID: Int64
+
+    public init(predictionID: String, occurredAt: Timestamp, site: String?, caseRef: String?, imageRef: String?, planID: Int64) {
+        self.predictionID = predictionID
+        self.occurredAt = occurredAt
+        self.site = site
+        self.caseRef = caseRef
+        self.imageRef = imageRef
+        self.planID = planID
+    }
+}
 
 /// An audit plan: from `effective_from` on, until the model's next plan, every clean prediction whose membership number
 /// u falls below `rate` is an audit member, reviewed by clinicians whatever the model's confidence (docs/audit.md).
@@ -33,56 +63,11 @@ public struct AuditPlan: Sendable, Equatable {
     }
 
     /// The canonical JSON the plan's chain link covers (everything but the seed itself, whose hash stands for it).
-    var canonicalText: String {
+    public var canonicalText: String {
         CanonicalJSON.text(.object(JSONObject([
             ("created_by", .string(createdBy)), ("effective_from", .string(effectiveFrom.rfc3339)), ("model", .string(model)),
             ("rate", .number(rate)), ("reason", .string(reason)), ("seed_sha256", .string(seedSHA256)),
         ])))
-    }
-}
-
-/// Audit membership exactly as STATISTICS.md defines it, so that an auditor with the seed recomputes it in five lines:
-/// u = (first 8 bytes of SHA-256(seed ‖ UTF-8(prediction_id)), big-endian) / 2^64, and a member is u < q.
-public enum AuditMembership {
-    /// The membership number u of a prediction: Python's `int.from_bytes(digest[:8], "big") / 2**64`, which rounds the
-    /// 64-bit integer to the nearest double (ties to even) and then scales it exactly.
-    public static func number(seed: [UInt8], predictionID: String) -> Double {
-        Double(prefix(seed: seed, predictionID: predictionID)) * 0x1p-64
-    }
-
-    /// True when the prediction is a member at rate q.
-    public static func isMember(seed: [UInt8], predictionID: String, rate: Double) -> Bool {
-        number(seed: seed, predictionID: predictionID) < rate
-    }
-
-    /// The first 8 bytes of SHA-256(seed ‖ UTF-8(id)) as a big-endian integer.
-    static func prefix(seed: [UInt8], predictionID: String) -> UInt64 {
-        var hasher = SHA256()
-        hasher.update(data: seed)
-        hasher.update(data: Array(predictionID.utf8))
-        var value: UInt64 = 0
-        for byte in hasher.finalize().prefix(8) { value = value << 8 | UInt64(byte) }
-        return value
-    }
-
-    /// The smallest 64-bit integer X whose u is ≥ q: a prediction is a member iff its prefix is < this bound, which
-    /// lets SQL test membership on bytes (`member_bound`). Exact: u is monotone in X, so a binary search finds it.
-    public static func bound(rate: Double) -> UInt64 {
-        precondition(rate > 0 && rate <= 1, "an audit rate lies in (0, 1]")
-        // Invariant: u(low) < q ≤ u(high); u(0) = 0 and u(UInt64.max) = 1 (it rounds up to 2^64).
-        var low: UInt64 = 0
-        var high = UInt64.max
-        while high - low > 1 {
-            let middle = low + (high - low) / 2
-            if Double(middle) * 0x1p-64 < rate { low = middle } else { high = middle }
-        }
-        return high
-    }
-
-    /// ``bound(rate:)`` as 16 lower-case hex digits (8 big-endian bytes).
-    public static func boundHex(rate: Double) -> String {
-        let value = bound(rate: rate)
-        return hex((0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) })
     }
 }
 
@@ -120,7 +105,7 @@ public enum AuditSeed {
     }
 
     /// The seed as 64 lower-case hex digits (what `--seed` takes).
-    public static func hex(_ seed: [UInt8]) -> String { AuditStore.hex(seed) }
+    public static func hex(_ seed: [UInt8]) -> String { lowerCaseHex(seed) }
 
     /// A seed given as exactly 64 hex digits.
     /// - Throws: ``AuditPlanError`` (field `seed`) naming what is wrong with the text.
@@ -133,7 +118,7 @@ public enum AuditSeed {
     }
 
     /// The bytes of an even-length hex text.
-    static func bytes(hex text: String) throws -> [UInt8] {
+    public static func bytes(hex text: String) throws -> [UInt8] {
         let digits = Array(text.utf8)
         var result: [UInt8] = []
         result.reserveCapacity(digits.count / 2)
