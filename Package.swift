@@ -13,7 +13,7 @@ let package = Package(
     name: "vlm-audit",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "vlm-audit", targets: ["vlm-audit"]),
+        .executable(name: "vlm-audit", targets: ["vlm-audit"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -91,7 +91,8 @@ if Context.environment["VLM_AUDIT_BENCHMARKS"] != nil {
     package.targets += [
         .executableTarget(name: "StatisticsBenchmark", dependencies: ["Statistics"], path: "Benchmarks/StatisticsBenchmark"),
         .executableTarget(name: "pq-stress", dependencies: ["PQ"], path: "Benchmarks/PQStress"),
-        .executableTarget(name: "IngestReaderBenchmark", dependencies: ["AuditApp", "AuditStore", "AuditCore"],
-                          path: "Benchmarks/IngestReaderBenchmark"),
+        .executableTarget(
+            name: "IngestReaderBenchmark", dependencies: ["AuditApp", "AuditStore", "AuditCore"],
+            path: "Benchmarks/IngestReaderBenchmark"),
     ]
 }

@@ -21,6 +21,8 @@ export VLM_AUDIT_TEST_HOME="$home"
 export VLM_AUDIT_EXECUTABLE="$PWD/.build/debug/vlm-audit"
 unset DATABASE_URL PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGSERVICE PGSSLMODE
 swift test --skip-build "$@"
+# The layout every Swift file keeps (.swift-format: 4 spaces, lines of at most 140 characters where a break is possible).
+if [ $# -eq 0 ]; then swift format lint --strict --recursive --parallel Package.swift Sources Tests Benchmarks; fi
 # The deployment a hospital runs: its own server with password auth, a plain database owner, the binary installed
 # outside the checkout (skipped when only some tests were asked for).
 if [ $# -eq 0 ]; then scripts/deployment-check.sh "$VLM_AUDIT_EXECUTABLE"; fi

@@ -40,12 +40,16 @@ extension AuditApp {
         simulation.writeTruth = true
         var simulator = FleetSimulator(options: simulation)
         let output = try simulator.write(to: options.dataFolder)
-        step("simulated \(output.predictions) predictions, \(output.probes) NOTA probes and \(output.labels) labels in \(options.dataFolder)")
+        step(
+            "simulated \(output.predictions) predictions, \(output.probes) NOTA probes and \(output.labels) labels in \(options.dataFolder)"
+        )
         let plans = try createSimulatedAuditPlans(simulation, output: output)
-        step("audit plans: \(plans.count) models, rate \(simulation.auditRate), from \(output.start.day); members are reviewed whatever "
-             + "their confidence")
+        step(
+            "audit plans: \(plans.count) models, rate \(simulation.auditRate), from \(output.start.day); members are reviewed whatever "
+                + "their confidence")
         let predictions = try ingest(paths: output.predictionFiles, options: IngestOptions(kind: .predictions, batchSize: 20_000))
-        step("ingested predictions: \(predictions.inserted) new, \(predictions.duplicates) already stored, \(predictions.rejected) rejected")
+        step(
+            "ingested predictions: \(predictions.inserted) new, \(predictions.duplicates) already stored, \(predictions.rejected) rejected")
         let labels = try ingest(paths: [output.labelFile], options: IngestOptions(kind: .labels, batchSize: 20_000))
         step("ingested labels: \(labels.inserted) new, \(labels.duplicates) already stored, \(labels.rejected) rejected")
 
@@ -55,29 +59,39 @@ extension AuditApp {
         calibration.asOf = monthStart
         calibration.fittedBy = "vlm-audit demo"
         let outcomes = try recalibrate(models: nil, options: calibration)
-        step("recalibrated \(outcomes.count) models on the data before \(lastMonth): "
-             + "\(outcomes.filter { $0.status == .active }.count) activated, \(outcomes.filter { $0.status == .proposed }.count) proposed, "
-             + "\(outcomes.filter { $0.status == .unchanged }.count) unchanged")
+        step(
+            "recalibrated \(outcomes.count) models on the data before \(lastMonth): "
+                + "\(outcomes.filter { $0.status == .active }.count) activated, \(outcomes.filter { $0.status == .proposed }.count) proposed, "
+                + "\(outcomes.filter { $0.status == .unchanged }.count) unchanged")
         // The labels are all in already: the first look at the new versions' monitors reads the whole last month.
         let monitors = try updateMonitors()
         let alarmed = monitors.filter(\.isAlarmed)
-        step("monitor of \(monitors.count) active thresholds over \(lastMonth): \(alarmed.count) alarmed"
-             + (alarmed.isEmpty ? "" : " (" + alarmed.map { monitor in
-                 "\(monitor.model)" + (monitor.alarms.first.map { $0.slice.isWhole ? "" : " on \($0.slice.attribute)=\($0.slice.value)" } ?? "")
-             }.joined(separator: ", ") + "); they escalate everything until a person activates a new version"))
+        step(
+            "monitor of \(monitors.count) active thresholds over \(lastMonth): \(alarmed.count) alarmed"
+                + (alarmed.isEmpty
+                    ? ""
+                    : " ("
+                        + alarmed.map { monitor in
+                            "\(monitor.model)"
+                                + (monitor.alarms.first.map { $0.slice.isWhole ? "" : " on \($0.slice.attribute)=\($0.slice.value)" } ?? "")
+                        }.joined(separator: ", ") + "); they escalate everything until a person activates a new version"))
         var driftOptions = DriftOptions()
         driftOptions.current = (monthStart, output.now)
         let runs = try drift(models: nil, options: driftOptions)
-        step("drift of \(lastMonth): " + DriftSeverity.allCases.reversed().map { severity in
-            "\(runs.filter { $0.status == severity }.count) \(severity.rawValue)"
-        }.joined(separator: ", "))
+        step(
+            "drift of \(lastMonth): "
+                + DriftSeverity.allCases.reversed().map { severity in
+                    "\(runs.filter { $0.status == severity }.count) \(severity.rawValue)"
+                }.joined(separator: ", "))
         // The report verifies the whole chain for its integrity section; its result is the demo's verify step.
         let report = try writeMonthlyReport(month: lastMonth, outFolder: options.reportFolder)
         let model = report.report
-        step("verify: \(model.integrityComplete ? "intact" : (model.integrityIntact ? "PARTIAL (schema not compared)" : "BROKEN")), "
-             + "chain head \(model.chainHead ?? "none")")
-        return DemoSummary(month: lastMonth, report: report,
-                           trueAccuracy: try Self.trueAccuracy(predictions: output.predictionFiles.last!, truth: output.truthFile!))
+        step(
+            "verify: \(model.integrityComplete ? "intact" : (model.integrityIntact ? "PARTIAL (schema not compared)" : "BROKEN")), "
+                + "chain head \(model.chainHead ?? "none")")
+        return DemoSummary(
+            month: lastMonth, report: report,
+            trueAccuracy: try Self.trueAccuracy(predictions: output.predictionFiles.last!, truth: output.truthFile!))
     }
 }
 
@@ -93,7 +107,8 @@ extension AuditApp {
         for line in try String(contentsOfFile: predictions, encoding: .utf8).split(separator: "\n") {
             let value = try JSONParser.parse([UInt8](line.utf8), maximumDepth: 8)
             guard value["perturbation"] == nil, let id = value["prediction_id"]?.stringValue, let answer = answers[id],
-                  let model = value["model"]?.stringValue, let predicted = value["predicted"]?.integerValue else { continue }
+                let model = value["model"]?.stringValue, let predicted = value["predicted"]?.integerValue
+            else { continue }
             tally[model, default: (0, 0)].all += 1
             if Int(predicted) == answer { tally[model]!.right += 1 }
         }

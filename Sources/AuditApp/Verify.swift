@@ -14,25 +14,33 @@ extension AuditApp {
     public func verify(anchors: [String] = []) throws -> ChainReport {
         let connection = try migratedConnection()
         let records = try ChainVerifier.verify(connection)
-        let chained = try CalibrationStore.verify(connection) + DriftStore.verify(connection) + AuditPlanStore.verify(connection)
+        let chained =
+            try CalibrationStore.verify(connection) + DriftStore.verify(connection) + AuditPlanStore.verify(connection)
             + MonitorStore.verify(connection)
-        var problems = records.problems + chained.map {
-            ChainReport.Problem(batchID: nil, row: nil, message: $0)
-        }
+        var problems =
+            records.problems
+            + chained.map {
+                ChainReport.Problem(batchID: nil, row: nil, message: $0)
+            }
         for anchor in anchors {
             let hash = anchor.lowercased()
             if try !ChainVerifier.contains(connection, chainHash: hash) && !CalibrationStore.containsEvent(connection, hash: hash)
                 && !DriftStore.containsLink(connection, hash: hash) && !AuditPlanStore.containsLink(connection, hash: hash)
                 && !MonitorStore.containsLink(connection, hash: hash)
             {
-                problems.append(ChainReport.Problem(batchID: nil, row: nil, message:
-                    "anchor \(hash) is no longer a link of the records, calibration, drift, audit plan or monitor chain: history was truncated or rewritten after it was taken"))
+                problems.append(
+                    ChainReport.Problem(
+                        batchID: nil, row: nil,
+                        message:
+                            "anchor \(hash) is no longer a link of the records, calibration, drift, audit plan or monitor chain: history was truncated or rewritten after it was taken"
+                    ))
             }
         }
         let schema = try SchemaCheck.check(connection, migrations: database.migrator.migrations())
         problems += schema.problems.map { ChainReport.Problem(batchID: nil, row: nil, message: $0, area: ChainReport.schemaArea) }
-        var report = ChainReport(batches: records.batches, rows: records.rows, head: records.head, problems: problems,
-                                 calibrationHead: try CalibrationStore.eventChainHead(connection), driftHead: try DriftStore.chainHead(connection))
+        var report = ChainReport(
+            batches: records.batches, rows: records.rows, head: records.head, problems: problems,
+            calibrationHead: try CalibrationStore.eventChainHead(connection), driftHead: try DriftStore.chainHead(connection))
         (report.schemaDefinitions, report.schemaNotChecked) = (schema.compared, schema.notChecked)
         report.auditPlanHead = try AuditPlanStore.chainHead(connection)
         report.monitorHead = try MonitorStore.chainHead(connection)

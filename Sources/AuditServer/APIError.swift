@@ -21,8 +21,9 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = Response.json(.object([("code", .string(code)), ("message", .string(message)), ("field", .text(field))]),
-                                     status: status)
+        var response = Response.json(
+            .object([("code", .string(code)), ("message", .string(message)), ("field", .text(field))]),
+            status: status)
         response.headers.append(contentsOf: headers)
         return response
     }

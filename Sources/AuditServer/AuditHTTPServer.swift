@@ -37,9 +37,10 @@ public struct AuditHTTPServer: Sendable {
     public let companions: [any Service]
     let logger: Logger
 
-    public init(service: AuditService, configuration: Configuration, companions: [any Service] = [],
-                logger: Logger = Logger(label: "vlm-audit.http"))
-    {
+    public init(
+        service: AuditService, configuration: Configuration, companions: [any Service] = [],
+        logger: Logger = Logger(label: "vlm-audit.http")
+    ) {
         self.service = service
         self.configuration = configuration
         self.companions = companions
@@ -53,7 +54,8 @@ public struct AuditHTTPServer: Sendable {
         routes.register(on: table)
         let router = Router(context: AuditRequestContext.self)
         router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
-        router.middlewares.add(ErrorMiddleware(routes: table.routes.map { ($0.method.rawValue, $0.path.description.split(separator: "/")) }))
+        router.middlewares.add(
+            ErrorMiddleware(routes: table.routes.map { ($0.method.rawValue, $0.path.description.split(separator: "/")) }))
         var open: Set<String> = ["/healthz", "/readyz"]
         if configuration.limits.publicMetrics { open.insert("/metrics") }
         router.middlewares.add(AuthenticationMiddleware(service: service, openPaths: open))
@@ -64,25 +66,31 @@ public struct AuditHTTPServer: Sendable {
     /// Every route as `METHOD /path/{parameter}`, the notation of the OpenAPI document (docs/openapi.json).
     public var routeList: [String] {
         makeRouter().routes.map { route in
-            let path = "/" + route.path.description.split(separator: "/").map { part in
-                part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
-            }.joined(separator: "/")
+            let path =
+                "/"
+                + route.path.description.split(separator: "/").map { part in
+                    part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
+                }.joined(separator: "/")
             return "\(route.method) \(path)"
         }.sorted()
     }
 
     /// Serves until SIGTERM or SIGINT (or the task is cancelled), then stops accepting, lets in-flight requests
     /// finish, and closes the database pool. `onListening` receives the bound port.
-    public func run(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint], onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func run(
+        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint], onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         let application = Application(
             router: makeRouter(),
             server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeoutSeconds))),
-            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
-                                                    serverName: "vlm-audit"),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "vlm-audit"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [application] + companions, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [application] + companions, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
         defer { service.shutdown() }
         try await group.run()
     }

@@ -18,9 +18,11 @@ struct ErrorMiddleware: RouterMiddleware {
             return try error.response(from: request, context: context)
         } catch let error as HTTPError where error.status == .notFound && !allowedMethods(request.uri.path).isEmpty {
             let allowed = allowedMethods(request.uri.path)
-            var response = try APIError(.methodNotAllowed, code: "method_not_allowed",
-                                        message: "\(request.method) is not served on this path; use \(allowed.joined(separator: " or "))")
-                .response(from: request, context: context)
+            var response = try APIError(
+                .methodNotAllowed, code: "method_not_allowed",
+                message: "\(request.method) is not served on this path; use \(allowed.joined(separator: " or "))"
+            )
+            .response(from: request, context: context)
             response.headers[.allow] = allowed.joined(separator: ", ")
             return response
         } catch let error as HTTPError {
@@ -50,7 +52,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if openPaths.contains(request.uri.path) { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.count > 7,
-              header.prefix(7).lowercased() == "bearer "
+            header.prefix(7).lowercased() == "bearer "
         else { throw APIError.unauthorized }
         let secret = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
         guard let caller = try await service.caller(secret: secret, staleWhenUnavailable: request.uri.path == "/metrics") else {
@@ -68,7 +70,9 @@ extension ErrorMiddleware {
         let segments = path.split(separator: "/")
         let matching = routes.filter { route in
             route.segments.count == segments.count
-                && zip(route.segments, segments).allSatisfy { pattern, segment in pattern.hasPrefix("{") || pattern.hasPrefix(":") || pattern == segment }
+                && zip(route.segments, segments).allSatisfy { pattern, segment in
+                    pattern.hasPrefix("{") || pattern.hasPrefix(":") || pattern == segment
+                }
         }
         return Set(matching.map(\.method)).sorted()
     }

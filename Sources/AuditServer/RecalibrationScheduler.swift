@@ -12,9 +12,10 @@ public struct RecalibrationScheduler: Service {
     let options: RecalibrationOptions
     let logger: Logger
 
-    public init(service: AuditService, intervalSeconds: Double, options: RecalibrationOptions,
-                logger: Logger = Logger(label: "vlm-audit.scheduler"))
-    {
+    public init(
+        service: AuditService, intervalSeconds: Double, options: RecalibrationOptions,
+        logger: Logger = Logger(label: "vlm-audit.scheduler")
+    ) {
         self.service = service
         self.intervalSeconds = intervalSeconds
         self.options = options
@@ -26,7 +27,7 @@ public struct RecalibrationScheduler: Service {
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(intervalSeconds)) }
             } catch {
-                return // shutting down
+                return  // shutting down
             }
             do {
                 for outcome in try await service.recalibrateAll(options: options) {

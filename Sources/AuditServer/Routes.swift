@@ -15,16 +15,18 @@ struct Routes: Sendable {
         router.get("/readyz") { _, _ in
             let readiness = await service.readiness()
             metrics.readiness(readiness.ready)
-            return Response.json(.object([("ready", .bool(readiness.ready)), ("reason", .text(readiness.reason))]),
-                                 status: readiness.ready ? .ok : .serviceUnavailable)
+            return Response.json(
+                .object([("ready", .bool(readiness.ready)), ("reason", .text(readiness.reason))]),
+                status: readiness.ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, context in
             if !limits.publicMetrics { try context.require(.read) }
             // The drift status comes from the database; while it is down the scrape goes on without refreshing it.
             if let runs = try? await service.latestDriftOfEveryModel() { metrics.driftStatus(runs.map { ($0.model, $0.status) }) }
             if let gauges = try? await service.monitorGauges() { metrics.monitors(gauges) }
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(service: service))))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(service: service))))
         }
         let v1 = router.group("v1")
         v1.post("predictions") { request, context in try await ingest(.predictions, request, context) }
@@ -54,7 +56,8 @@ struct Routes: Sendable {
                 throw APIError.notFound("model \(model) has no predictions")
             }
             guard let monitor else {
-                throw APIError(.notFound, code: "no_active_calibration", message: "model \(model) has no active calibration: nothing to monitor")
+                throw APIError(
+                    .notFound, code: "no_active_calibration", message: "model \(model) has no active calibration: nothing to monitor")
             }
             return Response.json(monitor.json)
         }
@@ -62,12 +65,13 @@ struct Routes: Sendable {
         v1.get("models/:model/audit/worklist") { request, context in
             try context.require(.read)
             let model = try context.modelParameter()
-            let limit = try request.uri.queryParameters.get("limit").map { text -> Int in
-                guard let value = Int(text), value > 0, value <= 100_000 else {
-                    throw APIError.badRequest("limit must be a whole number from 1 to 100000", field: "limit")
-                }
-                return value
-            } ?? 1000
+            let limit =
+                try request.uri.queryParameters.get("limit").map { text -> Int in
+                    guard let value = Int(text), value > 0, value <= 100_000 else {
+                        throw APIError.badRequest("limit must be a whole number from 1 to 100000", field: "limit")
+                    }
+                    return value
+                } ?? 1000
             guard let worklist = try await service.auditWorklist(model: model, limit: limit) else {
                 throw APIError.notFound("model \(model) has no predictions")
             }
@@ -97,8 +101,9 @@ struct Routes: Sendable {
         case .array(let items):
             guard !items.isEmpty else { throw APIError.badRequest("the array holds no records") }
             guard items.count <= limits.maximumBatchRecords else {
-                throw APIError(.contentTooLarge, code: "too_many_records",
-                               message: "\(items.count) records in one request; at most \(limits.maximumBatchRecords) are accepted")
+                throw APIError(
+                    .contentTooLarge, code: "too_many_records",
+                    message: "\(items.count) records in one request; at most \(limits.maximumBatchRecords) are accepted")
             }
             (single, records) = (false, items)
         default:
@@ -113,10 +118,11 @@ struct Routes: Sendable {
         case .inserted: return Response.json(outcome.json(index: nil), status: .created)
         case .duplicate: return Response.json(outcome.json(index: nil), status: .ok)
         case .rejected:
-            return Response.json(.object([
-                ("code", .string("invalid_record")), ("message", .text(outcome.reason)), ("field", .text(outcome.field)),
-                ("prediction_id", .text(outcome.predictionID)),
-            ]), status: .unprocessableContent)
+            return Response.json(
+                .object([
+                    ("code", .string("invalid_record")), ("message", .text(outcome.reason)), ("field", .text(outcome.field)),
+                    ("prediction_id", .text(outcome.predictionID)),
+                ]), status: .unprocessableContent)
         }
     }
 
@@ -126,13 +132,16 @@ struct Routes: Sendable {
         try context.require(.read)
         let model = try context.modelParameter()
         guard let served = try await service.servedCalibration(model: model) else {
-            throw APIError(.notFound, code: "no_active_calibration",
-                           message: "model \(model) has no active calibration: escalate every case until one is activated")
+            throw APIError(
+                .notFound, code: "no_active_calibration",
+                message: "model \(model) has no active calibration: escalate every case until one is activated")
         }
         let document = served.json
         let etag = "\"" + String(APITokens.hash(CanonicalJSON.text(document)).prefix(32)) + "\""
         let headers: HTTPFields = [.eTag: etag, .cacheControl: "no-cache"]
-        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }) {
+        if let match = request.headers[.ifNoneMatch],
+            match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" })
+        {
             return Response(status: .notModified, headers: headers)
         }
         return Response.json(document, headers: headers)
@@ -162,7 +171,8 @@ struct Routes: Sendable {
         }
         let wantsHTML = format.map { $0 == "html" } ?? (request.headers[.accept]?.contains("text/html") == true)
         let text = try await service.monthlyReport(month: month, format: wantsHTML ? .html : .json)
-        return wantsHTML ? Response.text(text, contentType: "text/html; charset=utf-8")
+        return wantsHTML
+            ? Response.text(text, contentType: "text/html; charset=utf-8")
             : Response.text(text, contentType: "application/json")
     }
 

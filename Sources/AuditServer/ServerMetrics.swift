@@ -19,26 +19,34 @@ final class ServerMetrics: Sendable {
     }
 
     /// Upper bounds of the request-duration buckets.
-    let durationBuckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-                                              .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
-                                              .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30)]
+    let durationBuckets: [Duration] = [
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+    ]
 
     /// One finished request: counted, and its duration observed, whatever its status.
     func requestFinished(method: String, route: String, status: Int, nanoseconds: UInt64) {
         let labels = [("method", method), ("route", route), ("status", String(status))]
-        registry.makeCounter(name: "vlm_audit_http_requests_total", labels: labels,
-                             help: "HTTP requests answered, by method, route pattern and status code").increment()
-        registry.makeDurationHistogram(name: "vlm_audit_http_request_duration_seconds", labels: labels, buckets: durationBuckets,
-                                       help: "Time from receiving a request to its response, by method, route pattern and status code")
-            .record(.nanoseconds(Int64(clamping: nanoseconds)))
+        registry.makeCounter(
+            name: "vlm_audit_http_requests_total", labels: labels,
+            help: "HTTP requests answered, by method, route pattern and status code"
+        ).increment()
+        registry.makeDurationHistogram(
+            name: "vlm_audit_http_request_duration_seconds", labels: labels, buckets: durationBuckets,
+            help: "Time from receiving a request to its response, by method, route pattern and status code"
+        )
+        .record(.nanoseconds(Int64(clamping: nanoseconds)))
     }
 
     /// Counts one request's records by kind and outcome.
     func recordOutcomes(kind: String, inserted: Int, duplicates: Int, rejected: Int) {
         for (outcome, count) in [("inserted", inserted), ("duplicate", duplicates), ("quarantined", rejected)] where count > 0 {
-            registry.makeCounter(name: "vlm_audit_records_total", labels: [("kind", kind), ("outcome", outcome)],
-                                 help: "Records received over HTTP, by kind (predictions, labels) and outcome (inserted, duplicate, quarantined)")
-                .increment(by: Int64(count))
+            registry.makeCounter(
+                name: "vlm_audit_records_total", labels: [("kind", kind), ("outcome", outcome)],
+                help: "Records received over HTTP, by kind (predictions, labels) and outcome (inserted, duplicate, quarantined)"
+            )
+            .increment(by: Int64(count))
         }
     }
 
@@ -52,8 +60,10 @@ final class ServerMetrics: Sendable {
 
     /// The outcome of the latest readiness check: 1 ready, 0 not.
     func readiness(_ ready: Bool) {
-        registry.makeGauge(name: "vlm_audit_ready", help: "1 when the database answered and its schema was current at the last readiness check, else 0")
-            .set(to: ready ? 1 : 0)
+        registry.makeGauge(
+            name: "vlm_audit_ready", help: "1 when the database answered and its schema was current at the last readiness check, else 0"
+        )
+        .set(to: ready ? 1 : 0)
     }
 
     /// A request refused because the database was unreachable or the service saturated (answered 503).
@@ -64,9 +74,11 @@ final class ServerMetrics: Sendable {
     /// Records the newest drift status of each model: `vlm_audit_drift_status{model}` 0 OK, 1 WARN, 2 ALERT.
     func driftStatus(_ runs: [(model: String, status: DriftSeverity)]) {
         for run in runs {
-            registry.makeGauge(name: "vlm_audit_drift_status", labels: [("model", run.model)],
-                               help: "The newest stored drift check of each model: 0 OK, 1 WARN, 2 ALERT (vlm-audit drift writes them)")
-                .set(to: Self.gaugeValue(run.status))
+            registry.makeGauge(
+                name: "vlm_audit_drift_status", labels: [("model", run.model)],
+                help: "The newest stored drift check of each model: 0 OK, 1 WARN, 2 ALERT (vlm-audit drift writes them)"
+            )
+            .set(to: Self.gaugeValue(run.status))
         }
     }
 
@@ -83,11 +95,14 @@ final class ServerMetrics: Sendable {
     /// stored count, which only grows).
     func monitors(_ gauges: [(model: String, eValue: Double, alarms: Int)]) {
         for gauge in gauges {
-            registry.makeGauge(name: "vlm_audit_monitor_e_value", labels: [("model", gauge.model)],
-                               help: "The e-value of the sequential monitor of each model's active threshold; an alarm at 1/delta (20 by default)")
-                .set(to: gauge.eValue)
-            let counter = registry.makeCounter(name: "vlm_audit_monitor_alarms_total", labels: [("model", gauge.model)],
-                                               help: "Alarms of the sequential monitors of each model: the model escalates everything until a new version is active")
+            registry.makeGauge(
+                name: "vlm_audit_monitor_e_value", labels: [("model", gauge.model)],
+                help: "The e-value of the sequential monitor of each model's active threshold; an alarm at 1/delta (20 by default)"
+            )
+            .set(to: gauge.eValue)
+            let counter = registry.makeCounter(
+                name: "vlm_audit_monitor_alarms_total", labels: [("model", gauge.model)],
+                help: "Alarms of the sequential monitors of each model: the model escalates everything until a new version is active")
             let seen = monitorAlarmsSeen.withLock { seen in
                 defer { seen[gauge.model] = max(seen[gauge.model] ?? 0, gauge.alarms) }
                 return seen[gauge.model] ?? 0
@@ -121,12 +136,15 @@ struct RequestMetricsMiddleware: RouterMiddleware {
         let started = DispatchTime.now().uptimeNanoseconds
         let response = try await next(request, context)
         // Hummingbird names a path no route matched "NotFound" (or leaves it nil).
-        let route = context.endpointPath.flatMap { path in
-            path == "NotFound" || path == "/NotFound" ? nil
-                : "/" + path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
-        } ?? "unmatched"
-        metrics.requestFinished(method: request.method.rawValue, route: route, status: response.status.code,
-                                      nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+        let route =
+            context.endpointPath.flatMap { path in
+                path == "NotFound" || path == "/NotFound"
+                    ? nil
+                    : "/" + path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+            } ?? "unmatched"
+        metrics.requestFinished(
+            method: request.method.rawValue, route: route, status: response.status.code,
+            nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
         if response.status == .serviceUnavailable && route != "/readyz" { metrics.unavailable() }
         return response
     }

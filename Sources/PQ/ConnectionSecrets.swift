@@ -55,8 +55,9 @@ extension PQError {
     /// The same error with every secret removed from its message, detail and hint.
     public func redacting(_ secrets: [String]) -> PQError {
         guard !secrets.isEmpty else { return self }
-        return PQError(kind: kind, sqlState: sqlState, message: ConnectionSecrets.redact(message, secrets: secrets),
-                       detail: detail.map { ConnectionSecrets.redact($0, secrets: secrets) },
-                       hint: hint.map { ConnectionSecrets.redact($0, secrets: secrets) }, connectionBroken: connectionBroken)
+        return PQError(
+            kind: kind, sqlState: sqlState, message: ConnectionSecrets.redact(message, secrets: secrets),
+            detail: detail.map { ConnectionSecrets.redact($0, secrets: secrets) },
+            hint: hint.map { ConnectionSecrets.redact($0, secrets: secrets) }, connectionBroken: connectionBroken)
     }
 }

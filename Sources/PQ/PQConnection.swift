@@ -22,9 +22,10 @@ public final class PQConnection {
     ///   be a password replaced (``ConnectionSecrets``).
     ///
     /// `connectTimeoutSeconds`, when given, bounds the time spent connecting unless the conninfo sets its own.
-    public init(conninfo: String, applicationName: String = "vlm-audit", connectTimeoutSeconds: Int? = nil,
-                logger: Logger = Logger(label: "vlm-audit.pq")) throws
-    {
+    public init(
+        conninfo: String, applicationName: String = "vlm-audit", connectTimeoutSeconds: Int? = nil,
+        logger: Logger = Logger(label: "vlm-audit.pq")
+    ) throws {
         // Keywords before dbname are overridden by the conninfo's own settings.
         var keywords = ["dbname", "fallback_application_name"]
         var values = [conninfo, applicationName]
@@ -47,11 +48,13 @@ public final class PQConnection {
         }
         handle = connection
         noticeSink = Unmanaged.passRetained(NoticeSink(logger: logger))
-        PQsetNoticeProcessor(connection, { context, message in
-            guard let context, let message else { return }
-            let sink = Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue()
-            sink.logger.notice("\(String(cString: message).trimmingTrailingNewlines())")
-        }, noticeSink.toOpaque())
+        PQsetNoticeProcessor(
+            connection,
+            { context, message in
+                guard let context, let message else { return }
+                let sink = Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue()
+                sink.logger.notice("\(String(cString: message).trimmingTrailingNewlines())")
+            }, noticeSink.toOpaque())
         try execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET client_encoding = 'UTF8'")
     }
 

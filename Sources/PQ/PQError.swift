@@ -24,9 +24,10 @@ public struct PQError: Error, CustomStringConvertible, Sendable {
     public let connectionBroken: Bool
 
     /// Creates an error from its parts.
-    public init(kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil, hint: String? = nil,
-                connectionBroken: Bool = false)
-    {
+    public init(
+        kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil, hint: String? = nil,
+        connectionBroken: Bool = false
+    ) {
         self.kind = kind
         self.connectionBroken = connectionBroken
         self.sqlState = sqlState
@@ -47,9 +48,11 @@ public struct PQError: Error, CustomStringConvertible, Sendable {
     /// as opposed to one retrying cannot fix (a wrong password, a missing database or role, a malformed conninfo).
     public var isTransientConnectionFailure: Bool {
         guard kind == .connection else { return false }
-        let transient = ["Connection refused", "timeout expired", "starting up", "shutting down", "No such file or directory",
-                         "server closed the connection", "could not receive data", "Network is unreachable", "No route to host",
-                         "in recovery mode", "too many clients"]
+        let transient = [
+            "Connection refused", "timeout expired", "starting up", "shutting down", "No such file or directory",
+            "server closed the connection", "could not receive data", "Network is unreachable", "No route to host",
+            "in recovery mode", "too many clients",
+        ]
         return transient.contains { message.contains($0) }
     }
 

@@ -71,7 +71,9 @@ extension Double: PQArrayElement {
 
 /// A one-dimensional array without NULL elements.
 extension Array: PQDecodable where Element: PQArrayElement {
-    @inlinable public static func decode(_ result: PQResult, row: Int, column: Int) -> [Element]? { Element.decodeArray(result, row: row, column: column) }
+    @inlinable public static func decode(_ result: PQResult, row: Int, column: Int) -> [Element]? {
+        Element.decodeArray(result, row: row, column: column)
+    }
 }
 
 extension PQResult {
@@ -90,11 +92,14 @@ extension PQResult {
     /// - Throws: ``PQError`` when the value's text is not a `T`.
     @inlinable public func decodeIfPresent<T: PQDecodable>(_ row: Int, _ column: Int, as type: T.Type = T.self) throws -> T? {
         guard row >= 0, row < rowCount, column >= 0, column < columnCount else {
-            throw PQError(kind: .protocolViolation, message: "no value at row \(row), column \(column) of a result of \(rowCount) × \(columnCount)")
+            throw PQError(
+                kind: .protocolViolation, message: "no value at row \(row), column \(column) of a result of \(rowCount) × \(columnCount)")
         }
         if isNull(row, column) { return nil }
         guard let value = T.decode(self, row: row, column: column) else {
-            throw PQError(kind: .protocolViolation, message: "column \(columnName(column)) of row \(row) is not a \(T.self): \(string(row, column) ?? "")")
+            throw PQError(
+                kind: .protocolViolation,
+                message: "column \(columnName(column)) of row \(row) is not a \(T.self): \(string(row, column) ?? "")")
         }
         return value
     }

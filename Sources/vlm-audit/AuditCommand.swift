@@ -16,7 +16,8 @@ struct AuditCommand: ParsableCommand {
 
         struct Create: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Start an audit plan for a model: from --effective-from on, each clean prediction is a member with probability --rate.",
+                abstract:
+                    "Start an audit plan for a model: from --effective-from on, each clean prediction is a member with probability --rate.",
                 discussion: """
                     Membership is u < rate with u = first 8 bytes of SHA-256(seed ‖ prediction_id) / 2^64, so anyone given the
                     seed can recompute it. The seed's SHA-256 is chained at creation; plans are never edited: a new rate or
@@ -27,7 +28,8 @@ struct AuditCommand: ParsableCommand {
             @Option(name: .customLong("effective-from"), help: "First instant covered: YYYY-MM-DD or RFC 3339 (default: now).")
             var effectiveFrom: String?
             @Option(help: "The secret seed as 64 hex digits (default: 32 random bytes).") var seed: String?
-            @Option(help: "Who creates the plan (recorded and chained).") var by = ProcessInfo.processInfo.environment["USER"] ?? "vlm-audit"
+            @Option(help: "Who creates the plan (recorded and chained).") var by =
+                ProcessInfo.processInfo.environment["USER"] ?? "vlm-audit"
             @Option(help: "Why (recorded and chained).") var reason = "audit plan"
             @Flag(name: .customLong("new-model"), help: "Allow a model with no prediction stored yet (a plan made before go-live).")
             var newModel = false
@@ -39,19 +41,22 @@ struct AuditCommand: ParsableCommand {
             }
 
             func run() throws {
-                var request = AuditPlanRequest(model: model, rate: rate, seed: try seed.map(AuditSeed.parse(hex:)),
-                                               effectiveFrom: try effectiveFrom.map { try parseInstant($0, option: "--effective-from") },
-                                               createdBy: by, reason: reason)
+                var request = AuditPlanRequest(
+                    model: model, rate: rate, seed: try seed.map(AuditSeed.parse(hex:)),
+                    effectiveFrom: try effectiveFrom.map { try parseInstant($0, option: "--effective-from") },
+                    createdBy: by, reason: reason)
                 request.allowNewModel = newModel
                 let (plan, created) = try database.app().createAuditPlan(request)
                 if json { printJSON(plan.json) }
-                printError("\(created ? "created" : "already stored:") audit plan \(plan.planID) for \(plan.model): rate \(plan.rate) "
-                           + "from \(plan.effectiveFrom.rfc3339), seed sha256 \(plan.seedSHA256)")
+                printError(
+                    "\(created ? "created" : "already stored:") audit plan \(plan.planID) for \(plan.model): rate \(plan.rate) "
+                        + "from \(plan.effectiveFrom.rfc3339), seed sha256 \(plan.seedSHA256)")
             }
         }
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Plans, newest first, with their seeds (the CLI runs with database rights).")
+            static let configuration = CommandConfiguration(
+                abstract: "Plans, newest first, with their seeds (the CLI runs with database rights).")
             @Option(help: "Only this model.") var model: String?
             @Flag(help: "Print JSON on stdout.") var json = false
             @OptionGroup var database: DatabaseOptions
@@ -64,8 +69,9 @@ struct AuditCommand: ParsableCommand {
                 }
                 print("plan\tmodel\trate\teffective_from\tseed_sha256\tseed")
                 for plan in plans {
-                    print("\(plan.planID)\t\(plan.model)\t\(plan.rate)\t\(plan.effectiveFrom.rfc3339)\t\(plan.seedSHA256)\t"
-                          + (plan.seed.map(AuditSeed.hex) ?? "(not readable)"))
+                    print(
+                        "\(plan.planID)\t\(plan.model)\t\(plan.rate)\t\(plan.effectiveFrom.rfc3339)\t\(plan.seedSHA256)\t"
+                            + (plan.seed.map(AuditSeed.hex) ?? "(not readable)"))
                 }
             }
         }

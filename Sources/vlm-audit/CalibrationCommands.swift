@@ -25,13 +25,16 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let document = try database.app().evaluate(
-            model: model, from: try from.map { try parseInstant($0, option: "--from") }, to: try to.map { try parseInstant($0, option: "--to") })
+            model: model, from: try from.map { try parseInstant($0, option: "--from") },
+            to: try to.map { try parseInstant($0, option: "--to") })
         if json {
             printJSON(document)
             return
         }
-        print("model \(model): n=\(document["n"].map(CanonicalJSON.text) ?? "0"), labeled=\(document["n_labeled"].map(CanonicalJSON.text) ?? "0"), "
-              + "accuracy=\(document["accuracy"].map(CanonicalJSON.text) ?? "null"), temperature=\(document["temperature"].map(CanonicalJSON.text) ?? "null")")
+        print(
+            "model \(model): n=\(document["n"].map(CanonicalJSON.text) ?? "0"), labeled=\(document["n_labeled"].map(CanonicalJSON.text) ?? "0"), "
+                + "accuracy=\(document["accuracy"].map(CanonicalJSON.text) ?? "null"), temperature=\(document["temperature"].map(CanonicalJSON.text) ?? "null")"
+        )
         if case .object(let methods)? = document["methods"] {
             print("method\torientation\tn\tAUROC\tAUPRC-err\tAURC\tPRR\tECE")
             for member in methods.members {
@@ -69,8 +72,9 @@ struct RecalibrateCommand: ParsableCommand {
     @Flag(name: .customLong("propose-only"), help: "Never activate automatically; versions stay proposed.") var proposeOnly = false
     @Option(name: .customLong("per-slice"), help: "Fit a threshold per value of this attribute (site, modality, …), each at δ / G.")
     var perSlice: String?
-    @Flag(name: .customLong("accept-global-for-small-slices"),
-          help: "With --per-slice: slices with fewer than --min-fit rows take the global threshold instead of escalating.")
+    @Flag(
+        name: .customLong("accept-global-for-small-slices"),
+        help: "With --per-slice: slices with fewer than --min-fit rows take the global threshold instead of escalating.")
     var acceptGlobalForSmallSlices = false
     @Option(name: .customLong("by"), help: "Who fits (recorded).") var fittedBy = "vlm-audit recalibrate"
     @Flag(help: "Print the outcomes as JSON on stdout.") var json = false
@@ -85,7 +89,9 @@ struct RecalibrateCommand: ParsableCommand {
         if let budget, !(budget >= 0 && budget < 1) { throw ValidationError("--budget must lie in [0, 1)") }
         if let perSlice, perSlice.isEmpty { throw ValidationError("--per-slice needs an attribute name") }
         if acceptGlobalForSmallSlices && perSlice == nil { throw ValidationError("--accept-global-for-small-slices needs --per-slice") }
-        if perSlice != nil && budget != nil { throw ValidationError("--per-slice fits Learn-then-Test thresholds; it cannot be combined with --budget") }
+        if perSlice != nil && budget != nil {
+            throw ValidationError("--per-slice fits Learn-then-Test thresholds; it cannot be combined with --budget")
+        }
     }
 
     func run() throws {
@@ -103,15 +109,18 @@ struct RecalibrateCommand: ParsableCommand {
         options.acceptGlobalForSmallSlices = acceptGlobalForSmallSlices
         let outcomes = try database.app().recalibrate(models: model.map { [$0] }, options: options)
         if json {
-            printJSON(.array(outcomes.map { outcome in
-                .object(JSONObject([
-                    ("model", .string(outcome.model)), ("version", outcome.versionID.map { .integer($0) } ?? .null),
-                    ("status", .string(outcome.status.rawValue)),
-                    ("temperature", outcome.temperature.map { .number($0) } ?? .null),
-                    ("threshold", outcome.threshold.map { .number($0) } ?? .null),
-                    ("coverage", outcome.coverage.map { .number($0) } ?? .null), ("message", .string(outcome.message)),
-                ]))
-            }))
+            printJSON(
+                .array(
+                    outcomes.map { outcome in
+                        .object(
+                            JSONObject([
+                                ("model", .string(outcome.model)), ("version", outcome.versionID.map { .integer($0) } ?? .null),
+                                ("status", .string(outcome.status.rawValue)),
+                                ("temperature", outcome.temperature.map { .number($0) } ?? .null),
+                                ("threshold", outcome.threshold.map { .number($0) } ?? .null),
+                                ("coverage", outcome.coverage.map { .number($0) } ?? .null), ("message", .string(outcome.message)),
+                            ]))
+                    }))
         }
         for outcome in outcomes {
             let version = outcome.versionID.map { "version \($0)" } ?? "no version"
@@ -166,7 +175,8 @@ struct CalibrationCommand: ParsableCommand {
             let app = database.app()
             let found = try version.map { try app.calibration(id: $0) } ?? app.activeCalibration(model: model!)
             guard let found else {
-                printError(version.map { "no calibration version \($0)" } ?? "model \(model!) has no active calibration: escalate everything")
+                printError(
+                    version.map { "no calibration version \($0)" } ?? "model \(model!) has no active calibration: escalate everything")
                 throw ExitCode.failure
             }
             if json {

@@ -66,8 +66,9 @@ struct DatabaseCommand: ParsableCommand {
                 print("schema:     " + (pending.isEmpty ? "current" : "pending migrations: \(pending.joined(separator: ", "))"))
             }
             if let counts = report.counts {
-                print("records:    \(counts.predictions) predictions, \(counts.labels) labels, "
-                      + "\(counts.quarantined) quarantined, \(counts.batches) batches")
+                print(
+                    "records:    \(counts.predictions) predictions, \(counts.labels) labels, "
+                        + "\(counts.quarantined) quarantined, \(counts.batches) batches")
             }
         }
     }

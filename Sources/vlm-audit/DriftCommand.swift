@@ -10,7 +10,8 @@ struct DriftCommand: ParsableCommand {
         discussion: "Exit status: 0 when every model is OK or WARN, 3 when any model is ALERT (so a cron job can page someone).")
     @Option(help: "One model (default: all).") var model: String?
     @Flag(help: "Every model (the default).") var all = false
-    @Option(help: "Reference window FROM..TO (YYYY-MM-DD or RFC 3339); default: the active calibration's fit window.") var reference: String?
+    @Option(help: "Reference window FROM..TO (YYYY-MM-DD or RFC 3339); default: the active calibration's fit window.") var reference:
+        String?
     @Option(help: "Current window FROM..TO; default: the 7 days before --as-of.") var current: String?
     @Option(name: .customLong("as-of"), help: "\"Now\" for the default windows (default: the database clock).") var asOf: String?
     @Flag(help: "Print the findings as JSON on stdout.") var json = false
@@ -37,8 +38,9 @@ struct DriftCommand: ParsableCommand {
             printError("\(run.model): \(run.status.rawValue) (\(run.testsRun) tests)")
             if case .array(let findings)? = run.findings["findings"] {
                 for finding in findings where finding["severity"] != .string(DriftSeverity.ok.rawValue) {
-                    printError("  \(finding["severity"]?.stringValue ?? "") \(finding["message"]?.stringValue ?? "")"
-                               + (finding["action"]?.stringValue.map { " → \($0)" } ?? ""))
+                    printError(
+                        "  \(finding["severity"]?.stringValue ?? "") \(finding["message"]?.stringValue ?? "")"
+                            + (finding["action"]?.stringValue.map { " → \($0)" } ?? ""))
                 }
             }
         }
@@ -59,14 +61,17 @@ enum DriftMarkdown {
         for run in runs {
             lines.append("## \(run.model): \(run.status.rawValue)")
             lines.append("")
-            lines.append("Reference \(run.reference.from.day) to \(run.reference.to.day), current \(run.current.from.day) to \(run.current.to.day); \(run.testsRun) tests (Benjamini–Hochberg).")
+            lines.append(
+                "Reference \(run.reference.from.day) to \(run.reference.to.day), current \(run.current.from.day) to \(run.current.to.day); \(run.testsRun) tests (Benjamini–Hochberg)."
+            )
             lines.append("")
             lines.append("| severity | check | finding | action |")
             lines.append("|---|---|---|---|")
             if case .array(let findings)? = run.findings["findings"] {
                 for finding in findings {
-                    lines.append("| \(finding["severity"]?.stringValue ?? "") | \(finding["check"]?.stringValue ?? "") | "
-                                 + "\(finding["message"]?.stringValue ?? "") | \(finding["action"]?.stringValue ?? "") |")
+                    lines.append(
+                        "| \(finding["severity"]?.stringValue ?? "") | \(finding["check"]?.stringValue ?? "") | "
+                            + "\(finding["message"]?.stringValue ?? "") | \(finding["action"]?.stringValue ?? "") |")
                 }
             }
             lines.append("")

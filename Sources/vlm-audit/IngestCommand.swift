@@ -35,8 +35,9 @@ struct IngestCommand: ParsableCommand {
         @Flag(help: "No progress line (it is shown only on a terminal anyway).")
         var quiet = false
 
-        @Flag(name: .customLong("skip-monitor"),
-              help: "Leave the threshold monitors for `vlm-audit monitor` (bulk back-fills); by default the run ends with a look.")
+        @Flag(
+            name: .customLong("skip-monitor"),
+            help: "Leave the threshold monitors for `vlm-audit monitor` (bulk back-fills); by default the run ends with a look.")
         var skipMonitor = false
 
         @OptionGroup var database: DatabaseOptions
@@ -50,8 +51,9 @@ struct IngestCommand: ParsableCommand {
         }
 
         func run(kind: RecordKind, connections: Int = 1) throws {
-            var options = IngestOptions(kind: kind, format: format, batchSize: batchSize,
-                                        rejectsPath: rejects, commitLanes: connections)
+            var options = IngestOptions(
+                kind: kind, format: format, batchSize: batchSize,
+                rejectsPath: rejects, commitLanes: connections)
             options.csvDelimiter = delimiter.flatMap { CSVParser.delimiters[$0] }
             options.updatesMonitors = !skipMonitor
             let onTerminal = isatty(2) == 1 && !quiet
@@ -65,11 +67,13 @@ struct IngestCommand: ParsableCommand {
                 encoder.outputFormatting = [.sortedKeys]
                 print(String(decoding: try encoder.encode(summary), as: UTF8.self))
             }
-            printError("\(summary.kind): \(summary.read) read, \(summary.inserted) stored, \(summary.duplicates) already stored, "
-                + "\(summary.rejected) rejected (\(summary.quarantined) newly quarantined) in \(summary.batches) batches, "
-                + String(format: "%.1f s", summary.seconds))
+            printError(
+                "\(summary.kind): \(summary.read) read, \(summary.inserted) stored, \(summary.duplicates) already stored, "
+                    + "\(summary.rejected) rejected (\(summary.quarantined) newly quarantined) in \(summary.batches) batches, "
+                    + String(format: "%.1f s", summary.seconds))
             if let members = summary.auditMembers, members > 0 {
-                printError("  \(members) of the stored predictions are audit members (vlm-audit audit worklist lists those awaiting review)")
+                printError(
+                    "  \(members) of the stored predictions are audit members (vlm-audit audit worklist lists those awaiting review)")
             }
             for alarm in summary.monitorAlarms { printError("  MONITOR ALARM: \(alarm)") }
             for reason in summary.topReasons { printError("  \(reason.count) × \(reason.field), e.g. \(reason.example)") }
@@ -101,9 +105,11 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check the tamper-evident chain; exit 1 naming the first bad batch and row if it is broken.")
     @Flag(help: "Print the result as JSON on stdout.") var json = false
-    @Option(name: .customLong("anchor"), help: ArgumentHelp(
-        "A chain head printed earlier (by verify or a monthly report) that must still be in the chain; repeatable.",
-        discussion: "Catches a superuser who deleted the newest links or rewrote the chain from some point on."))
+    @Option(
+        name: .customLong("anchor"),
+        help: ArgumentHelp(
+            "A chain head printed earlier (by verify or a monthly report) that must still be in the chain; repeatable.",
+            discussion: "Catches a superuser who deleted the newest links or rewrote the chain from some point on."))
     var anchors: [String] = []
     @OptionGroup var database: DatabaseOptions
 
@@ -111,9 +117,11 @@ struct VerifyCommand: ParsableCommand {
         let report = try database.app().verify(anchors: anchors)
         if json {
             // "intact" only when every check ran: a check that could not run never reads as passed.
-            var object: [String: Any] = ["intact": report.intact && report.schemaNotChecked == nil,
-                                         "complete": report.schemaNotChecked == nil, "batches": report.batches, "rows": report.rows,
-                                         "problems": report.problems.map(\.description)]
+            var object: [String: Any] = [
+                "intact": report.intact && report.schemaNotChecked == nil,
+                "complete": report.schemaNotChecked == nil, "batches": report.batches, "rows": report.rows,
+                "problems": report.problems.map(\.description),
+            ]
             if let head = report.head {
                 object["head"] = ["hash": head.hash, "batch_id": head.batchID, "ingested_at": head.ingestedAt]
             }
@@ -121,7 +129,9 @@ struct VerifyCommand: ParsableCommand {
             if let driftHead = report.driftHead { object["drift_head"] = driftHead }
             if let auditPlanHead = report.auditPlanHead { object["audit_plan_head"] = auditPlanHead }
             if let monitorHead = report.monitorHead { object["monitor_head"] = monitorHead }
-            object["schema"] = ["definitions": report.schemaDefinitions, "not_checked": report.schemaNotChecked.map { $0 as Any } ?? NSNull()] as [String: Any]
+            object["schema"] =
+                ["definitions": report.schemaDefinitions, "not_checked": report.schemaNotChecked.map { $0 as Any } ?? NSNull()]
+                as [String: Any]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         }
         if let head = report.head {
@@ -144,8 +154,9 @@ struct VerifyCommand: ParsableCommand {
             throw ExitCode.failure
         }
         if let reason = report.schemaNotChecked {
-            printError("PARTIALLY VERIFIED: \(report.batches) batches and \(report.rows) rows are intact, but the schema was not compared "
-                       + "with the migrations (\(reason))")
+            printError(
+                "PARTIALLY VERIFIED: \(report.batches) batches and \(report.rows) rows are intact, but the schema was not compared "
+                    + "with the migrations (\(reason))")
             throw ExitCode.failure
         }
         printError("intact: \(report.batches) batches, \(report.rows) rows verified")
@@ -179,7 +190,8 @@ enum ProgressLine {
 
     static func duration(_ seconds: Double) -> String {
         let total = Int(seconds.rounded())
-        return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+        return total >= 3600
+            ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
             : String(format: "%d:%02d", total / 60, total % 60)
     }
 }

@@ -22,7 +22,9 @@ struct MonitorCommand: ParsableCommand {
 
     func run() throws {
         var options = MonitorOptions()
-        options.sliceAttributes = sliceAttributes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        options.sliceAttributes = sliceAttributes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         let monitors = try database.app().updateMonitors(models: model.map { [$0] }, options: options)
         if json { printJSON(.array(monitors.map(\.json))) }
         if monitors.isEmpty { printError("no model has an active calibration version: nothing to monitor") }
@@ -32,10 +34,12 @@ struct MonitorCommand: ParsableCommand {
                 continue
             }
             let status = monitor.isAlarmed ? "ALARM" : "ok"
-            let tau = monitor.perSliceAttribute.map { "τ per \($0)" } ?? monitor.threshold.map { "τ \(String(format: "%.4f", $0))" } ?? "τ none"
-            printError("\(monitor.model): \(status) version \(monitor.versionID) \(tau): \(whole.observations) accepted audited labels, "
-                       + "\(whole.errors) errors, e-value \(String(format: "%.3g", whole.eValue)) (alarm at \(String(format: "%g", 1 / monitor.delta))), "
-                       + "\(monitor.slices.count) slices")
+            let tau =
+                monitor.perSliceAttribute.map { "τ per \($0)" } ?? monitor.threshold.map { "τ \(String(format: "%.4f", $0))" } ?? "τ none"
+            printError(
+                "\(monitor.model): \(status) version \(monitor.versionID) \(tau): \(whole.observations) accepted audited labels, "
+                    + "\(whole.errors) errors, e-value \(String(format: "%.3g", whole.eValue)) (alarm at \(String(format: "%g", 1 / monitor.delta))), "
+                    + "\(monitor.slices.count) slices")
             for slice in monitor.slices where slice.isAlarmed {
                 printError("  ALARM on \(slice.slice.attribute) = \(slice.slice.value) (δ / K = \(String(format: "%.4g", slice.delta)))")
             }

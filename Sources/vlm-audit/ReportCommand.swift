@@ -34,9 +34,11 @@ struct ReportCommand: ParsableCommand {
             print(written.markdown)
             print(written.html)
             print(written.json)
-            printError(String(
-                format: "report written: waiting for database reads %.1f s, computation and rendering %.1f s; integrity check %.1f s beside them",
-                written.databaseSeconds, written.computeSeconds, written.integritySeconds))
+            printError(
+                String(
+                    format:
+                        "report written: waiting for database reads %.1f s, computation and rendering %.1f s; integrity check %.1f s beside them",
+                    written.databaseSeconds, written.computeSeconds, written.integritySeconds))
         }
     }
 }

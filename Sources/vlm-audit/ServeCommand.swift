@@ -49,9 +49,11 @@ struct ServeCommand: AsyncParsableCommand {
             options.fittedBy = "vlm-audit serve --recalibrate-every \(recalibrateEvery!)"
             companions.append(RecalibrationScheduler(service: service, intervalSeconds: interval, options: options))
         }
-        let server = AuditHTTPServer(service: service, configuration: .init(
-            host: host, port: port,
-            limits: ServerLimits(maximumBodyBytes: maxBodyMib << 20, maximumBatchRecords: maxBatch, publicMetrics: publicMetrics)),
+        let server = AuditHTTPServer(
+            service: service,
+            configuration: .init(
+                host: host, port: port,
+                limits: ServerLimits(maximumBodyBytes: maxBodyMib << 20, maximumBatchRecords: maxBatch, publicMetrics: publicMetrics)),
             companions: companions)
         try await server.run { port in
             FileHandle.standardError.write(Data("vlm-audit serve: listening on http://\(host):\(port)\n".utf8))

@@ -13,11 +13,13 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "First month, YYYY-MM.") var start = "2026-09"
     @Option(help: "Random seed (same seed, same files).") var seed: UInt64 = 1
     @Flag(name: .customLong("no-drift"), help: "Leave out the drift event of the last month.") var noDrift = false
-    @Option(name: .customLong("first-model-change"),
-            help: "What happens to the first model in the last month (docs/simulator.md).")
+    @Option(
+        name: .customLong("first-model-change"),
+        help: "What happens to the first model in the last month (docs/simulator.md).")
     var firstModelChange: SimulationOptions.ModelChange = .none
-    @Option(name: .customLong("audit-rate"),
-            help: "Share of predictions in the simulated hospital's audit sample, reviewed whatever their confidence (0: no audit).")
+    @Option(
+        name: .customLong("audit-rate"),
+        help: "Share of predictions in the simulated hospital's audit sample, reviewed whatever their confidence (0: no audit).")
     var auditRate = 0.15
     @Flag(help: "Also write truth.jsonl, every clean prediction's true answer (for tests; never ingest it).") var truth = false
 
@@ -43,11 +45,14 @@ struct SimulateCommand: ParsableCommand {
         print(output.labelFile)
         if let truthFile = output.truthFile { print(truthFile) }
         if auditRate > 0 {
-            printError("the hospital's audit plan: rate \(auditRate) from \(output.start.rfc3339), seed \(AuditSeed.hex(options.auditSeed)) "
-                       + "(store it with: vlm-audit audit plan create --model M --rate \(auditRate) --effective-from \(output.start.rfc3339) "
-                       + "--seed \(AuditSeed.hex(options.auditSeed)))")
+            printError(
+                "the hospital's audit plan: rate \(auditRate) from \(output.start.rfc3339), seed \(AuditSeed.hex(options.auditSeed)) "
+                    + "(store it with: vlm-audit audit plan create --model M --rate \(auditRate) --effective-from \(output.start.rfc3339) "
+                    + "--seed \(AuditSeed.hex(options.auditSeed)))")
         }
-        printError("\(output.predictions) predictions, \(output.probes) NOTA probes, \(output.labels) labels (as of \(output.now.day)); manifest: \(output.manifest)")
+        printError(
+            "\(output.predictions) predictions, \(output.probes) NOTA probes, \(output.labels) labels (as of \(output.now.day)); manifest: \(output.manifest)"
+        )
     }
 }
 

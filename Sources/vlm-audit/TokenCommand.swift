@@ -24,10 +24,14 @@ struct TokenCommand: ParsableCommand {
             let scopes = try AccessScope.parseList(scope).get()
             let token = try database.app().createToken(name: name, scopes: scopes)
             if json {
-                printJSON(.object([("id", .integer(token.id)), ("name", .string(token.name)),
-                                   ("scopes", .array(token.scopes.map { .string($0.rawValue) })), ("token", .string(token.secret))]))
+                printJSON(
+                    .object([
+                        ("id", .integer(token.id)), ("name", .string(token.name)),
+                        ("scopes", .array(token.scopes.map { .string($0.rawValue) })), ("token", .string(token.secret)),
+                    ]))
             } else {
-                FileHandle.standardError.write(Data("token \(token.id) (\(token.name); \(scopes.map(\.rawValue).joined(separator: ","))); shown only now:\n".utf8))
+                FileHandle.standardError.write(
+                    Data("token \(token.id) (\(token.name); \(scopes.map(\.rawValue).joined(separator: ","))); shown only now:\n".utf8))
                 print(token.secret)
             }
         }

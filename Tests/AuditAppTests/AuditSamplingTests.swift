@@ -21,20 +21,25 @@ struct AuditSamplingTests {
     static let fixture: (rates: [Double], cases: [MembershipCase], edges: [(seed: [UInt8], id: String, rate: Double, member: Bool)]) = {
         let url = TestDatabase.packageRoot.appendingPathComponent("Tests/AuditAppTests/Fixtures/membership.json")
         let value = try! JSONParser.parse([UInt8](try! Data(contentsOf: url)), maximumDepth: 8)
-        guard case .array(let rates)? = value["rates"], case .array(let cases)? = value["cases"], case .array(let edges)? = value["edges"] else {
+        guard case .array(let rates)? = value["rates"], case .array(let cases)? = value["cases"], case .array(let edges)? = value["edges"]
+        else {
             return ([], [], [])
         }
         return (
             rates.map { $0.doubleValue! },
             cases.map { entry in
                 guard case .array(let members)? = entry["members"] else { fatalError("members") }
-                return MembershipCase(seed: try! AuditSeed.parse(hex: entry["seed"]!.stringValue!), id: entry["id"]!.stringValue!,
-                                      u: entry["u"]!.doubleValue!, members: members.map { $0 == .bool(true) })
+                return MembershipCase(
+                    seed: try! AuditSeed.parse(hex: entry["seed"]!.stringValue!), id: entry["id"]!.stringValue!,
+                    u: entry["u"]!.doubleValue!, members: members.map { $0 == .bool(true) })
             },
             edges.map { entry in
-                (try! AuditSeed.parse(hex: entry["seed"]!.stringValue!), entry["id"]!.stringValue!, entry["rate"]!.doubleValue!,
-                 entry["member"]! == .bool(true))
-            })
+                (
+                    try! AuditSeed.parse(hex: entry["seed"]!.stringValue!), entry["id"]!.stringValue!, entry["rate"]!.doubleValue!,
+                    entry["member"]! == .bool(true)
+                )
+            }
+        )
     }()
 
     @Test("membership equals Python's hashlib definition bit for bit, non-ASCII ids and one-ulp rates included")
@@ -48,7 +53,9 @@ struct AuditSamplingTests {
             }
         }
         for edge in fixture.edges {
-            #expect(AuditMembership.isMember(seed: edge.seed, predictionID: edge.id, rate: edge.rate) == edge.member, "\(edge.id) at \(edge.rate)")
+            #expect(
+                AuditMembership.isMember(seed: edge.seed, predictionID: edge.id, rate: edge.rate) == edge.member,
+                "\(edge.id) at \(edge.rate)")
         }
     }
 
@@ -60,7 +67,8 @@ struct AuditSamplingTests {
         for edge in fixture.edges {
             let member = try connection.query(
                 "SELECT substr(sha256(decode($1, 'hex') || convert_to($2, 'UTF8')), 1, 8) < decode($3, 'hex')",
-                [AuditSeed.hex(edge.seed), edge.id, AuditMembership.boundHex(rate: edge.rate)]).bool(0, 0)
+                [AuditSeed.hex(edge.seed), edge.id, AuditMembership.boundHex(rate: edge.rate)]
+            ).bool(0, 0)
             #expect(member == edge.member, "\(edge.id) at \(edge.rate)")
             checked += 1
         }
@@ -68,7 +76,8 @@ struct AuditSamplingTests {
             for (rate, expected) in zip(fixture.rates, entry.members) {
                 let member = try connection.query(
                     "SELECT substr(sha256(decode($1, 'hex') || convert_to($2, 'UTF8')), 1, 8) < decode($3, 'hex')",
-                    [AuditSeed.hex(entry.seed), entry.id, AuditMembership.boundHex(rate: rate)]).bool(0, 0)
+                    [AuditSeed.hex(entry.seed), entry.id, AuditMembership.boundHex(rate: rate)]
+                ).bool(0, 0)
                 #expect(member == expected, "\(entry.id) at \(rate)")
                 checked += 1
             }
@@ -84,13 +93,15 @@ struct AuditSamplingTests {
         let cases = fixture.cases.prefix(410)
         let seed = cases.first!.seed
         let rateIndex = fixture.rates.firstIndex(of: 0.5)!
-        var request = AuditPlanRequest(model: "fx", rate: 0.5, seed: seed, effectiveFrom: Timestamp(rfc3339: "2026-10-01T00:00:00Z"),
-                                       createdBy: "test")
+        var request = AuditPlanRequest(
+            model: "fx", rate: 0.5, seed: seed, effectiveFrom: Timestamp(rfc3339: "2026-10-01T00:00:00Z"),
+            createdBy: "test")
         request.allowNewModel = true
         _ = try app.createAuditPlan(request)
         let lines = cases.enumerated().map { index, entry in
             let id = entry.id.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return SampleRecords.prediction(id: id, model: "fx", at: String(format: "2026-10-05T%02d:%02d:00Z", index / 60 % 24, index % 60))
+            return SampleRecords.prediction(
+                id: id, model: "fx", at: String(format: "2026-10-05T%02d:%02d:00Z", index / 60 % 24, index % 60))
         }
         let summary = try app.ingest(paths: [try SampleRecords.file(lines)], options: IngestOptions(kind: .predictions))
         let expected = Set(cases.filter { $0.members[rateIndex] }.map(\.id))
@@ -102,30 +113,39 @@ struct AuditSamplingTests {
         // A label takes a member off the worklist.
         let first = try #require(worklist.items.first)
         let escaped = first.predictionID.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.label(id: escaped, label: 0)])], options: IngestOptions(kind: .labels))
+        _ = try app.ingest(
+            paths: [try SampleRecords.file([SampleRecords.label(id: escaped, label: 0)])], options: IngestOptions(kind: .labels))
         #expect(try app.auditWorklist(model: "fx", limit: 10_000).items.count == expected.count - 1)
         // The request path tells the deployed service at once.
-        let posted = try app.ingest(values: [try JSONParser.parse(lines[0]), try JSONParser.parse(lines[1])], kind: .predictions, source: "test")
+        let posted = try app.ingest(
+            values: [try JSONParser.parse(lines[0]), try JSONParser.parse(lines[1])], kind: .predictions, source: "test")
         #expect(posted.outcomes.map(\.audit) == [expected.contains(cases[0].id), expected.contains(cases[1].id)])
         #expect(try ChainVerifier.verify(database.connect()).intact && app.verify().intact)
     }
 
-    @Test("bad plans are refused with the field at fault, and nothing is stored", arguments: [
-        ("rate", 0.0, "model-a", "2026-10-01T00:00:00Z"), ("rate", 1.5, "model-a", "2026-10-01T00:00:00Z"),
-        ("rate", Double.nan, "model-a", "2026-10-01T00:00:00Z"), ("model", 0.1, "no-such-model", "2026-10-01T00:00:00Z"),
-        ("effective_from", 0.2, "model-a", "2026-09-01T00:00:00Z"),
-    ])
+    @Test(
+        "bad plans are refused with the field at fault, and nothing is stored",
+        arguments: [
+            ("rate", 0.0, "model-a", "2026-10-01T00:00:00Z"), ("rate", 1.5, "model-a", "2026-10-01T00:00:00Z"),
+            ("rate", Double.nan, "model-a", "2026-10-01T00:00:00Z"), ("model", 0.1, "no-such-model", "2026-10-01T00:00:00Z"),
+            ("effective_from", 0.2, "model-a", "2026-09-01T00:00:00Z"),
+        ])
     func badPlans(field: String, rate: Double, model: String, from: String) throws {
         let app = AuditApp(database: try TestDatabase.createMigrated(prefix: "aud"))
-        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "p1", model: "model-a")])],
-                           options: IngestOptions(kind: .predictions))
-        _ = try app.createAuditPlan(AuditPlanRequest(model: "model-a", rate: 0.1, seed: Array(repeating: 7, count: 32),
-                                                     effectiveFrom: Timestamp(rfc3339: "2026-09-01T00:00:00Z"), createdBy: "test"))
+        _ = try app.ingest(
+            paths: [try SampleRecords.file([SampleRecords.prediction(id: "p1", model: "model-a")])],
+            options: IngestOptions(kind: .predictions))
+        _ = try app.createAuditPlan(
+            AuditPlanRequest(
+                model: "model-a", rate: 0.1, seed: Array(repeating: 7, count: 32),
+                effectiveFrom: Timestamp(rfc3339: "2026-09-01T00:00:00Z"), createdBy: "test"))
         let before = try app.auditPlans()
         #expect(throws: AuditPlanError.self) {
             do {
-                _ = try app.createAuditPlan(AuditPlanRequest(model: model, rate: rate, seed: Array(repeating: 9, count: 32),
-                                                             effectiveFrom: Timestamp(rfc3339: from), createdBy: "test"))
+                _ = try app.createAuditPlan(
+                    AuditPlanRequest(
+                        model: model, rate: rate, seed: Array(repeating: 9, count: 32),
+                        effectiveFrom: Timestamp(rfc3339: from), createdBy: "test"))
             } catch let error as AuditPlanError {
                 #expect(error.field == field, "\(error)")
                 throw error
@@ -138,8 +158,9 @@ struct AuditSamplingTests {
     @Test("an identical plan re-created is a no-op; a seed of the wrong length is refused")
     func idempotentAndSeedLength() throws {
         let app = AuditApp(database: try TestDatabase.createMigrated(prefix: "aud"))
-        var request = AuditPlanRequest(model: "m", rate: 0.1, seed: Array(repeating: 1, count: 32),
-                                       effectiveFrom: Timestamp(rfc3339: "2026-09-01T00:00:00Z"), createdBy: "test")
+        var request = AuditPlanRequest(
+            model: "m", rate: 0.1, seed: Array(repeating: 1, count: 32),
+            effectiveFrom: Timestamp(rfc3339: "2026-09-01T00:00:00Z"), createdBy: "test")
         request.allowNewModel = true
         let first = try app.createAuditPlan(request)
         let again = try app.createAuditPlan(request)
@@ -154,14 +175,17 @@ struct AuditSamplingTests {
 
     @Test("verify recomputes the plan chain: a replaced seed, an edited rate and a removed plan are each caught")
     func tamperedPlansAreCaught() throws {
-        for tamper in ["UPDATE audit_plans SET seed = decode(repeat('ab', 32), 'hex'), seed_sha256 = encode(sha256(decode(repeat('ab', 32), 'hex')), 'hex') WHERE plan_id = 1",
-                       "UPDATE audit_plans SET rate = 0.9 WHERE plan_id = 1",
-                       "DELETE FROM audit_plans WHERE plan_id = 1"] {
+        for tamper in [
+            "UPDATE audit_plans SET seed = decode(repeat('ab', 32), 'hex'), seed_sha256 = encode(sha256(decode(repeat('ab', 32), 'hex')), 'hex') WHERE plan_id = 1",
+            "UPDATE audit_plans SET rate = 0.9 WHERE plan_id = 1",
+            "DELETE FROM audit_plans WHERE plan_id = 1",
+        ] {
             let database = try TestDatabase.createMigrated(prefix: "aud")
             let app = AuditApp(database: database)
             for (index, model) in ["a", "b"].enumerated() {
-                var request = AuditPlanRequest(model: model, rate: 0.2, seed: Array(repeating: UInt8(index), count: 32),
-                                               effectiveFrom: Timestamp(rfc3339: "2026-09-01T00:00:00Z"), createdBy: "test")
+                var request = AuditPlanRequest(
+                    model: model, rate: 0.2, seed: Array(repeating: UInt8(index), count: 32),
+                    effectiveFrom: Timestamp(rfc3339: "2026-09-01T00:00:00Z"), createdBy: "test")
                 request.allowNewModel = true
                 _ = try app.createAuditPlan(request)
             }
@@ -193,9 +217,13 @@ struct AuditSamplingTests {
             let escalated = top < 0.6
             let reviewed = member ? random.uniform() < 0.9 : random.uniform() < (escalated ? 0.9 : 0.1)
             let probabilities = [top, (1 - top) / 2, (1 - top) / 2]
-            predictions.append(SampleRecords.prediction(id: id, model: "e", at: String(format: "2026-10-%02dT%02d:%02d:00Z", 1 + index / 1440,
-                                                                                     index / 60 % 24, index % 60),
-                                                        probabilities: probabilities))
+            predictions.append(
+                SampleRecords.prediction(
+                    id: id, model: "e",
+                    at: String(
+                        format: "2026-10-%02dT%02d:%02d:00Z", 1 + index / 1440,
+                        index / 60 % 24, index % 60),
+                    probabilities: probabilities))
             if member { expectedMembers += 1 }
             if reviewed {
                 labels.append(SampleRecords.label(id: id, label: correct ? 0 : 1))
@@ -205,7 +233,8 @@ struct AuditSamplingTests {
         }
         _ = try app.ingest(paths: [try SampleRecords.file(predictions)], options: IngestOptions(kind: .predictions))
         _ = try app.ingest(paths: [try SampleRecords.file(labels)], options: IngestOptions(kind: .labels))
-        var request = AuditPlanRequest(model: "e", rate: 0.2, seed: seed, effectiveFrom: Timestamp(rfc3339: "2026-09-01T00:00:00Z"), createdBy: "test")
+        var request = AuditPlanRequest(
+            model: "e", rate: 0.2, seed: seed, effectiveFrom: Timestamp(rfc3339: "2026-09-01T00:00:00Z"), createdBy: "test")
         request.reason = "test plan"
         _ = try app.createAuditPlan(request)
         let document = try app.evaluate(model: "e")
@@ -218,8 +247,10 @@ struct AuditSamplingTests {
         let naiveAccuracy = Double(naive.filter { $0 }.count) / Double(naive.count)
         #expect(document["accuracy"]?.doubleValue == naiveAccuracy, "the top level stays the naive figure")
         #expect(abs((audit["selection_gap"]?.doubleValue ?? 0) - (naiveAccuracy - auditAccuracy)) < 1e-15)
-        let ppi = try #require(PredictionPoweredMean(labeled: labeledMembers.map { $0.correct ? 1 : 0 }, predicted: labeledMembers.map(\.msp),
-                                                     unlabeled: others))
+        let ppi = try #require(
+            PredictionPoweredMean(
+                labeled: labeledMembers.map { $0.correct ? 1 : 0 }, predicted: labeledMembers.map(\.msp),
+                unlabeled: others))
         expectClose(audit["ppi_accuracy"]?["estimate"], .number(ppi.estimate), path: "ppi.estimate")
         expectClose(audit["ppi_accuracy"]?["ci_low"], .number(ppi.low), path: "ppi.ci_low")
         expectClose(audit["ppi_accuracy"]?["N"], .integer(Int64(others.count)), path: "ppi.N")
@@ -231,7 +262,9 @@ struct AuditSamplingTests {
         expectClose(audit["methods"]?["msp"]?["auroc"], .number(msp.auroc), path: "audit.msp.auroc")
         expectClose(audit["methods"]?["msp"]?["ece"], .number(msp.calibration?.ece), path: "audit.msp.ece")
         // A window no plan covers has no audit block.
-        #expect(try app.evaluate(model: "e", from: Timestamp(rfc3339: "2026-08-01T00:00:00Z"), to: Timestamp(rfc3339: "2026-08-31T00:00:00Z"))["audit"] == .null)
+        #expect(
+            try app.evaluate(model: "e", from: Timestamp(rfc3339: "2026-08-01T00:00:00Z"), to: Timestamp(rfc3339: "2026-08-31T00:00:00Z"))[
+                "audit"] == .null)
     }
 
     @Test("recalibration rests its guarantee on the audit sample, and never auto-activates one that rests on non-random labels")
@@ -270,8 +303,9 @@ struct AuditSamplingTests {
         let months = 200
         for month in 0..<months {
             let seed = (0..<32).map { _ in UInt8(random.index(below: 256)) }
-            let plan = AuditPlan(planID: 1, model: "sim", rate: 0.1, seed: seed, seedSHA256: "", effectiveFrom: Timestamp(microseconds: 0),
-                                 createdBy: "test", reason: "", planHash: "", createdAt: Timestamp(microseconds: 0))
+            let plan = AuditPlan(
+                planID: 1, model: "sim", rate: 0.1, seed: seed, seedSHA256: "", effectiveFrom: Timestamp(microseconds: 0),
+                createdBy: "test", reason: "", planHash: "", createdAt: Timestamp(microseconds: 0))
             var rows: [ScoredPrediction] = []
             var truth: [Bool] = []
             for index in 0..<2000 {
@@ -282,16 +316,20 @@ struct AuditSamplingTests {
                 truth.append(correct)
                 let member = AuditMembership.isMember(seed: seed, predictionID: id, rate: 0.1)
                 let reviewed = random.uniform() < (member ? 0.97 : (confidence < 0.6 ? 0.85 : 0.08))
-                rows.append(ScoredPrediction(
-                    predictionID: id, model: "sim", occurredAt: Timestamp(microseconds: Int64(index)), site: nil, attributes: [], optionCount: 2,
-                    predicted: 0, optionLogits: nil, optionProbs: [confidence, 1 - confidence], label: reviewed ? (correct ? 0 : 1) : nil,
-                    labelReviewedAt: nil, scores: [], escalated: confidence < 0.6, perturbationKind: nil, perturbationOf: nil,
-                    ingestedAt: Timestamp(microseconds: 0), modelVersion: nil))
+                rows.append(
+                    ScoredPrediction(
+                        predictionID: id, model: "sim", occurredAt: Timestamp(microseconds: Int64(index)), site: nil, attributes: [],
+                        optionCount: 2,
+                        predicted: 0, optionLogits: nil, optionProbs: [confidence, 1 - confidence],
+                        label: reviewed ? (correct ? 0 : 1) : nil,
+                        labelReviewedAt: nil, scores: [], escalated: confidence < 0.6, perturbationKind: nil, perturbationOf: nil,
+                        ingestedAt: Timestamp(microseconds: 0), modelVersion: nil))
             }
             let design = try #require(DesignSample(clean: rows, schedule: AuditPlanSchedule(plans: [plan]), from: nil, to: nil))
             let naive = LabeledSet(rows).accuracy
-            let estimate = AuditApp.auditEstimate(clean: rows, design: design, naiveAccuracy: naive, temperature: 1, orientations: [:],
-                                                  probes: [], cleanLookup: [:])
+            let estimate = AuditApp.auditEstimate(
+                clean: rows, design: design, naiveAccuracy: naive, temperature: 1, orientations: [:],
+                probes: [], cleanLookup: [:])
             let trueAccuracy = Double(truth.filter { $0 }.count) / Double(truth.count)
             let ppi = try #require(estimate.ppi)
             if ppi.low <= trueAccuracy && trueAccuracy <= ppi.high { covered += 1 }

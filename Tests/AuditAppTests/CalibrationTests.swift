@@ -85,10 +85,12 @@ struct CalibrationTests {
         #expect(throws: CalibrationStoreError.self) { try app.rejectCalibration(id: first, by: "x", reason: "active") }
 
         let connection = try app.database.connect()
-        #expect(try connection.query("SELECT count(*) FROM calibration_status WHERE model = $1 AND status = 'active'", [model]).int(0, 0) == 1)
+        #expect(
+            try connection.query("SELECT count(*) FROM calibration_status WHERE model = $1 AND status = 'active'", [model]).int(0, 0) == 1)
         // The database itself refuses a second active version.
         let error = try #require(throws: PQError.self) {
-            try connection.query("""
+            try connection.query(
+                """
                 INSERT INTO calibration_events (version_id, model, status, actor, reason, prev_event_hash, event_hash)
                 VALUES ($1, $2, 'active', 'intruder', 'x', 'p', 'forged')
                 """, [second, model])
@@ -140,11 +142,14 @@ struct CalibrationTests {
         for index in logits.indices {
             let time = Timestamp(microseconds: 1_790_000_000_000_000 + Int64(index) * 60_000_000)
             let options = JSONValue.array((0..<4).map { .string("option \($0)") })
-            predictionLines.append(CanonicalJSON.text(.object(JSONObject([
-                ("prediction_id", .string(String(format: "ref-%04d", index))), ("model", .string("reference")),
-                ("occurred_at", .string(time.rfc3339)), ("options", options), ("option_logits", logits[index]),
-                ("predicted", predicted[index]),
-            ]))))
+            predictionLines.append(
+                CanonicalJSON.text(
+                    .object(
+                        JSONObject([
+                            ("prediction_id", .string(String(format: "ref-%04d", index))), ("model", .string("reference")),
+                            ("occurred_at", .string(time.rfc3339)), ("options", options), ("option_logits", logits[index]),
+                            ("predicted", predicted[index]),
+                        ]))))
             labelLines.append(SampleRecords.label(id: String(format: "ref-%04d", index), label: Int(labels[index].integerValue!)))
         }
         let app = AuditApp(database: try TestDatabase.createMigrated(prefix: "ref"))
@@ -169,7 +174,9 @@ struct CalibrationTests {
         let versionID = try #require(outcome.versionID)
         let version = try #require(try app.calibration(id: versionID))
         let recalibration = try #require(expected["recalibration"])
-        #expect(version.nFit == Int(recalibration["n_fit"]!.integerValue!) && version.nHoldout == Int(recalibration["n_holdout"]!.integerValue!))
+        #expect(
+            version.nFit == Int(recalibration["n_fit"]!.integerValue!) && version.nHoldout == Int(recalibration["n_holdout"]!.integerValue!)
+        )
         let wantedT = try #require(recalibration["temperature"]?.doubleValue)
         #expect(abs(version.temperature - wantedT) <= 1e-6 * wantedT, "T \(version.temperature) vs \(wantedT)")
         let ltt = try #require(recalibration["ltt"])

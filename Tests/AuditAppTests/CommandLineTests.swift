@@ -43,7 +43,9 @@ struct CommandLineTests {
         #expect(broken.output.contains("BROKEN") && broken.output.contains("batch 1, prediction a: row content does not match"))
     }
 
-    @Test("usage errors exit 2", arguments: [["ingest", "predictions"], ["no-such-command"], ["ingest", "labels", "--batch-size", "0", "x.jsonl"]])
+    @Test(
+        "usage errors exit 2",
+        arguments: [["ingest", "predictions"], ["no-such-command"], ["ingest", "labels", "--batch-size", "0", "x.jsonl"]])
     func usageErrors(arguments: [String]) throws {
         let result = try CLI.run(arguments, conninfo: "host=/nonexistent")
         #expect(result.status == 2, "\(result.output)")
@@ -61,8 +63,9 @@ struct CommandLineTests {
     func standardInput() throws {
         let conninfo = try TestDatabase.createEmpty(prefix: "cli")
         let path = try SampleRecords.file([SampleRecords.prediction(id: "s1")])
-        let result = try ProcessRunner.run("/bin/sh", ["-c", "\"$0\" ingest predictions - < \"$1\"", CLI.executable, path],
-                                           environment: CLI.environment(conninfo: conninfo))
+        let result = try ProcessRunner.run(
+            "/bin/sh", ["-c", "\"$0\" ingest predictions - < \"$1\"", CLI.executable, path],
+            environment: CLI.environment(conninfo: conninfo))
         #expect(result.status == 0, "\(result.output)")
         #expect(try RecordCounts.read(try PQConnection(conninfo: conninfo)).predictions == 1)
     }
@@ -107,12 +110,15 @@ struct CommandLineTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // The findings rest on the audit sample: a large share keeps this small fleet's sample big enough to show them.
-        let arguments = ["demo", "--models", "5", "--per-model", "1500", "--audit-rate", "0.6", "--data", folder + "/data",
-                         "--out", folder + "/Reports", "--allow-external-database"]
+        let arguments = [
+            "demo", "--models", "5", "--per-model", "1500", "--audit-rate", "0.6", "--data", folder + "/data",
+            "--out", folder + "/Reports", "--allow-external-database",
+        ]
         let refused = try CLI.run(Array(arguments.dropLast()), conninfo: conninfo)
         #expect(refused.status == 1 && refused.output.contains("the demo runs only on its own embedded cluster"), "\(refused.output)")
-        #expect(try PQConnection(conninfo: conninfo).query("SELECT to_regclass('predictions') IS NULL").bool(0, 0) == true,
-                "a refused demo touches nothing")
+        #expect(
+            try PQConnection(conninfo: conninfo).query("SELECT to_regclass('predictions') IS NULL").bool(0, 0) == true,
+            "a refused demo touches nothing")
         let first = try CLI.run(arguments, conninfo: conninfo)
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("verify: intact"))
@@ -145,12 +151,20 @@ struct AuditCommandLineTests {
     @Test("plan create, list and worklist; a bad rate, seed or model exits non-zero and stores nothing")
     func auditCommands() throws {
         let conninfo = try TestDatabase.createEmpty(prefix: "cli")
-        _ = try CLI.run(["ingest", "predictions", try SampleRecords.file((0..<30).map {
-            SampleRecords.prediction(id: "c-\($0)", at: String(format: "2026-10-05T10:%02d:00Z", $0))
-        })], conninfo: conninfo)
+        _ = try CLI.run(
+            [
+                "ingest", "predictions",
+                try SampleRecords.file(
+                    (0..<30).map {
+                        SampleRecords.prediction(id: "c-\($0)", at: String(format: "2026-10-05T10:%02d:00Z", $0))
+                    }),
+            ], conninfo: conninfo)
         let seed = String(repeating: "5a", count: 32)
-        let created = try CLI.run(["audit", "plan", "create", "--model", "m1", "--rate", "0.3", "--effective-from", "2026-10-01",
-                                   "--seed", seed, "--json"], conninfo: conninfo)
+        let created = try CLI.run(
+            [
+                "audit", "plan", "create", "--model", "m1", "--rate", "0.3", "--effective-from", "2026-10-01",
+                "--seed", seed, "--json",
+            ], conninfo: conninfo)
         #expect(created.status == 0, "\(created.output)")
         #expect(created.output.contains(#""seed_sha256":""#) && created.output.contains("created audit plan"))
         for (arguments, message) in [
@@ -170,7 +184,9 @@ struct AuditCommandLineTests {
         let worklist = try CLI.run(["audit", "worklist", "--model", "m1", "--json"], conninfo: conninfo)
         #expect(worklist.status == 0)
         let document = try JSONParser.parse(String(worklist.output.split(separator: "\n").first { $0.hasPrefix("{") } ?? ""))
-        let expected = (0..<30).filter { AuditMembership.isMember(seed: try! AuditSeed.parse(hex: seed), predictionID: "c-\($0)", rate: 0.3) }
+        let expected = (0..<30).filter {
+            AuditMembership.isMember(seed: try! AuditSeed.parse(hex: seed), predictionID: "c-\($0)", rate: 0.3)
+        }
         #expect(document["count"]?.integerValue == Int64(expected.count))
         let verify = try CLI.run(["verify"], conninfo: conninfo)
         #expect(verify.status == 0 && verify.output.contains("audit plan chain head: "), "\(verify.output)")
@@ -184,8 +200,10 @@ struct UnknownModelCommandLineTests {
     func unknownModel() throws {
         let conninfo = try TestDatabase.createEmpty(prefix: "cli")
         _ = try CLI.run(["ingest", "predictions", try SampleRecords.file([SampleRecords.prediction(id: "u-1")])], conninfo: conninfo)
-        for arguments in [["evaluate", "--model", "no-such-model", "--json"], ["drift", "--model", "no-such-model", "--json"],
-                          ["recalibrate", "--model", "no-such-model"], ["audit", "worklist", "--model", "no-such-model"]] {
+        for arguments in [
+            ["evaluate", "--model", "no-such-model", "--json"], ["drift", "--model", "no-such-model", "--json"],
+            ["recalibrate", "--model", "no-such-model"], ["audit", "worklist", "--model", "no-such-model"],
+        ] {
             let result = try CLI.run(arguments, conninfo: conninfo)
             #expect(result.status == 1, "\(arguments): \(result.output)")
             #expect(result.output.contains("unknown model 'no-such-model'"), "\(arguments): \(result.output)")
@@ -219,18 +237,23 @@ struct PartialVerifyCommandLineTests {
 /// `serve` stops at start-up on a failure retrying cannot fix, with the server's message and no password.
 @Suite("command line: serve start-up")
 struct ServeStartupCommandLineTests {
-    @Test("a wrong password or a missing database stops serve at once, exit 1, with the reason", arguments: [
-        ("password=Wr0ng-Secret-9", "password authentication failed"), ("dbname=no_such_database_x", "does not exist"),
-    ])
+    @Test(
+        "a wrong password or a missing database stops serve at once, exit 1, with the reason",
+        arguments: [
+            ("password=Wr0ng-Secret-9", "password authentication failed"), ("dbname=no_such_database_x", "does not exist"),
+        ])
     func permanentFailuresStopStartup(setting: String, reason: String) throws {
         let conninfo = try TestDatabase.createEmpty(prefix: "cli")
         let admin = try PQConnection(conninfo: conninfo)
-        try admin.execute("""
+        try admin.execute(
+            """
             DO $$ BEGIN CREATE ROLE \(TestDatabase.passwordRole) LOGIN PASSWORD 'right-secret';
             EXCEPTION WHEN duplicate_object THEN NULL; END $$
             """)
-        let target = setting.hasPrefix("password=")
-            ? conninfo.replacingOccurrences(of: "user=\(TestDatabase.cluster.superuser)", with: "user=\(TestDatabase.passwordRole)") + " " + setting
+        let target =
+            setting.hasPrefix("password=")
+            ? conninfo.replacingOccurrences(of: "user=\(TestDatabase.cluster.superuser)", with: "user=\(TestDatabase.passwordRole)") + " "
+                + setting
             : conninfo + " " + setting
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).log").path
         let child = try CLI.start(["serve", "--port", "0"], conninfo: target, log: log)
@@ -253,7 +276,9 @@ struct ServeStartupCommandLineTests {
 /// What `--help` and usage errors tell a new user.
 @Suite("command line: help and usage")
 struct HelpCommandLineTests {
-    @Test("help names every exit status, recalibrate's required choice, and each command's own options; a bad value shows that command's usage")
+    @Test(
+        "help names every exit status, recalibrate's required choice, and each command's own options; a bad value shows that command's usage"
+    )
     func help() throws {
         let conninfo = "host=/nonexistent-vlm-audit-socket dbname=x"
         let top = try CLI.run(["--help"], conninfo: conninfo)
@@ -265,7 +290,8 @@ struct HelpCommandLineTests {
         let predictions = try CLI.run(["ingest", "predictions", "--help"], conninfo: conninfo)
         #expect(predictions.output.contains("--connections"))
         let drift = try CLI.run(["drift", "--current", "yesterday"], conninfo: conninfo)
-        #expect(drift.status == 2 && drift.output.contains("--current must be FROM..TO") && drift.output.contains("Usage: vlm-audit drift"),
-                "\(drift.output)")
+        #expect(
+            drift.status == 2 && drift.output.contains("--current must be FROM..TO") && drift.output.contains("Usage: vlm-audit drift"),
+            "\(drift.output)")
     }
 }

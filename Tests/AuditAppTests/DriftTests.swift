@@ -55,7 +55,9 @@ struct DriftScenarioTests {
         guard case .array(let list)? = run.findings["findings"] else { return [] }
         return list.compactMap { finding in
             guard let severity = finding["severity"]?.stringValue, severity != "OK" else { return nil }
-            return (finding["check"]?.stringValue ?? "", finding["subject"]?.stringValue ?? "", severity, finding["label_free"] == .bool(true))
+            return (
+                finding["check"]?.stringValue ?? "", finding["subject"]?.stringValue ?? "", severity, finding["label_free"] == .bool(true)
+            )
         }
     }
 
@@ -80,7 +82,8 @@ struct DriftScenarioTests {
         #expect(d > 0 && d <= 1 && msp["psi"]?.doubleValue == msp["statistic"]?.doubleValue)
         #expect(msp["message"]?.stringValue?.contains("KS D = ") == true)
         // The untouched models stay quiet.
-        #expect(runs.filter { $0.model != inflated.model }.allSatisfy { $0.status != .alert }, "\(runs.map { ($0.model, Self.raised($0)) })")
+        #expect(
+            runs.filter { $0.model != inflated.model }.allSatisfy { $0.status != .alert }, "\(runs.map { ($0.model, Self.raised($0)) })")
     }
 
     @Test("a new, weaker model version: named by the label-free version check, confirmed by the labels' accuracy drop")
@@ -97,6 +100,8 @@ struct DriftScenarioTests {
     func noDrift(seed: UInt64) throws {
         let (app, options) = try Self.fleet(seed: seed, drift: false)
         let runs = try app.drift(models: nil, options: options)
-        #expect(runs.allSatisfy { $0.status != .alert }, "\(runs.map { ($0.model, $0.status, CanonicalJSON.text($0.findings["findings"] ?? .null)) })")
+        #expect(
+            runs.allSatisfy { $0.status != .alert },
+            "\(runs.map { ($0.model, $0.status, CanonicalJSON.text($0.findings["findings"] ?? .null)) })")
     }
 }

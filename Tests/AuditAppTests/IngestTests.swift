@@ -81,10 +81,12 @@ struct IngestTests {
 
     @Test("the same prediction_id with different content is a conflict; the stored record is untouched")
     func conflict() throws {
-        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a", predicted: 0)])],
-                           options: IngestOptions(kind: .predictions))
-        let summary = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a", predicted: 1)])],
-                                     options: IngestOptions(kind: .predictions))
+        _ = try app.ingest(
+            paths: [try SampleRecords.file([SampleRecords.prediction(id: "a", predicted: 0)])],
+            options: IngestOptions(kind: .predictions))
+        let summary = try app.ingest(
+            paths: [try SampleRecords.file([SampleRecords.prediction(id: "a", predicted: 1)])],
+            options: IngestOptions(kind: .predictions))
         #expect(summary.quarantined == 1)
         let connection = try database.connect()
         #expect(try connection.query("SELECT predicted FROM predictions WHERE prediction_id = 'a'").int(0, 0) == 0)
@@ -94,8 +96,9 @@ struct IngestTests {
 
     @Test("a batch mixing stored, conflicting, clashing and new records lands exactly the new ones, and only they register methods")
     func mixedBatchAgainstStore() throws {
-        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a"), SampleRecords.prediction(id: "b")])],
-                           options: IngestOptions(kind: .predictions))
+        _ = try app.ingest(
+            paths: [try SampleRecords.file([SampleRecords.prediction(id: "a"), SampleRecords.prediction(id: "b")])],
+            options: IngestOptions(kind: .predictions))
         let flipped = SampleRecords.prediction(id: "d").replacingOccurrences(
             of: #""confidence":{"verbalized":0.8}"#, with: #""uncertainty":{"verbalized":0.2}"#)
         let lines = [
@@ -117,31 +120,39 @@ struct IngestTests {
         #expect(fields.string(1, 0) == "d" && fields.string(1, 1) == "uncertainty.verbalized")
         let methods = try connection.query("SELECT method FROM ue_methods WHERE method IN ('new_method', 'conflict_only')")
         #expect((0..<methods.rowCount).map { methods.string($0, 0)! } == ["new_method"])
-        let batches = try connection.query("SELECT batch_id, inserted_count, duplicate_count, rejected_count FROM ingest_batches ORDER BY 1")
+        let batches = try connection.query(
+            "SELECT batch_id, inserted_count, duplicate_count, rejected_count FROM ingest_batches ORDER BY 1")
         #expect(batches.rowCount == 2 && batches.int(1, 1) == 2 && batches.int(1, 2) == 1 && batches.int(1, 3) == 2)
         #expect(try ChainVerifier.verify(connection).intact)
     }
 
     @Test("a conflict inside one file: the first record wins, the second is quarantined")
     func conflictWithinFile() throws {
-        let summary = try app.ingest(paths: [try SampleRecords.file([
-            SampleRecords.prediction(id: "a", predicted: 0), SampleRecords.prediction(id: "a", predicted: 0),
-            SampleRecords.prediction(id: "a", predicted: 2),
-        ])], options: IngestOptions(kind: .predictions))
+        let summary = try app.ingest(
+            paths: [
+                try SampleRecords.file([
+                    SampleRecords.prediction(id: "a", predicted: 0), SampleRecords.prediction(id: "a", predicted: 0),
+                    SampleRecords.prediction(id: "a", predicted: 2),
+                ])
+            ], options: IngestOptions(kind: .predictions))
         #expect(summary.inserted == 1 && summary.duplicates == 1 && summary.quarantined == 1)
     }
 
     @Test("ids that differ only in their bytes (é precomposed or with a combining accent) are two ids, in one batch as in two")
     func idsToldApartByBytes() throws {
         let (composed, decomposed) = ("caf\u{E9}", "cafe\u{301}")
-        let summary = try app.ingest(paths: [try SampleRecords.file([
-            SampleRecords.prediction(id: composed), SampleRecords.prediction(id: decomposed),
-        ])], options: IngestOptions(kind: .predictions))
+        let summary = try app.ingest(
+            paths: [
+                try SampleRecords.file([
+                    SampleRecords.prediction(id: composed), SampleRecords.prediction(id: decomposed),
+                ])
+            ], options: IngestOptions(kind: .predictions))
         #expect(summary.inserted == 2 && summary.duplicates == 0 && summary.quarantined == 0)
         let stored = try database.connect().query("SELECT count(DISTINCT convert_to(prediction_id, 'UTF8')) FROM predictions")
         #expect(stored.int(0, 0) == 2)
-        let again = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: decomposed)])],
-                                   options: IngestOptions(kind: .predictions))
+        let again = try app.ingest(
+            paths: [try SampleRecords.file([SampleRecords.prediction(id: decomposed)])],
+            options: IngestOptions(kind: .predictions))
         #expect(again.inserted == 0 && again.duplicates == 1, "re-sent, the decomposed id is found as itself")
     }
 
@@ -164,7 +175,8 @@ struct IngestTests {
         #expect(reasons.string(1, 0) == "label=9 but prediction a has only 4 options")
 
         // Once the prediction arrives, re-sending the same label file lands the waiting label and nothing twice.
-        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "later")])], options: IngestOptions(kind: .predictions))
+        _ = try app.ingest(
+            paths: [try SampleRecords.file([SampleRecords.prediction(id: "later")])], options: IngestOptions(kind: .predictions))
         let again = try app.ingest(paths: [labelFile], options: IngestOptions(kind: .labels))
         #expect(again.inserted == 1 && again.duplicates == 3 && again.quarantined == 0 && again.alreadyQuarantined == 1)
         #expect(try RecordCounts.read(connection).labels == 4)
@@ -174,7 +186,8 @@ struct IngestTests {
     @Test("a method keeps the orientation it was first seen with")
     func orientation() throws {
         _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a")])], options: IngestOptions(kind: .predictions))
-        let flipped = SampleRecords.prediction(id: "b").replacingOccurrences(of: #""confidence":{"verbalized":0.8}"#, with: #""uncertainty":{"verbalized":0.2}"#)
+        let flipped = SampleRecords.prediction(id: "b").replacingOccurrences(
+            of: #""confidence":{"verbalized":0.8}"#, with: #""uncertainty":{"verbalized":0.2}"#)
         let summary = try app.ingest(paths: [try SampleRecords.file([flipped])], options: IngestOptions(kind: .predictions))
         #expect(summary.quarantined == 1)
         let reason = try database.connect().query("SELECT field, reason FROM quarantine")
@@ -185,33 +198,43 @@ struct IngestTests {
     @Test("CSV and JSON Lines give the same stored records")
     func csv() throws {
         let header = "prediction_id,model,occurred_at,options,option_probs,predicted,confidence,attributes"
-        let row = #"a,m1,2026-10-05T09:12:00Z,"[""option 0"",""option 1"",""option 2"",""option 3""]","[0.6,0.2,0.1,0.1]",0,"{""verbalized"":0.8}","{""modality"":""CT""}""#
-        let summary = try app.ingest(paths: [try SampleRecords.file([header, row], extension: "csv")], options: IngestOptions(kind: .predictions))
+        let row =
+            #"a,m1,2026-10-05T09:12:00Z,"[""option 0"",""option 1"",""option 2"",""option 3""]","[0.6,0.2,0.1,0.1]",0,"{""verbalized"":0.8}","{""modality"":""CT""}""#
+        let summary = try app.ingest(
+            paths: [try SampleRecords.file([header, row], extension: "csv")], options: IngestOptions(kind: .predictions))
         #expect(summary.inserted == 1)
-        let again = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a")])], options: IngestOptions(kind: .predictions))
+        let again = try app.ingest(
+            paths: [try SampleRecords.file([SampleRecords.prediction(id: "a")])], options: IngestOptions(kind: .predictions))
         #expect(again.duplicates == 1, "the JSON line is the same record as the CSV row")
     }
 
-    @Test("CSV as hospitals export it: semicolons or tabs, headers in any case, a byte-order mark; the same record each time",
-          arguments: [";", "\t"])
+    @Test(
+        "CSV as hospitals export it: semicolons or tabs, headers in any case, a byte-order mark; the same record each time",
+        arguments: [";", "\t"])
     func csvDialects(delimiter: String) throws {
         let header = "\u{FEFF}Prediction_ID;Model;Occurred_At;OPTIONS;option_probs;Predicted;confidence;attributes"
             .replacingOccurrences(of: ";", with: delimiter)
-        let row = #"a;m1;2026-10-05T09:12:00Z;"[""option 0"",""option 1"",""option 2"",""option 3""]";"[0.6,0.2,0.1,0.1]";0;"{""verbalized"":0.8}";"{""modality"":""CT""}""#
+        let row =
+            #"a;m1;2026-10-05T09:12:00Z;"[""option 0"",""option 1"",""option 2"",""option 3""]";"[0.6,0.2,0.1,0.1]";0;"{""verbalized"":0.8}";"{""modality"":""CT""}""#
             .replacingOccurrences(of: ";", with: delimiter)
-        let summary = try app.ingest(paths: [try SampleRecords.file([header, row], extension: "csv")], options: IngestOptions(kind: .predictions))
+        let summary = try app.ingest(
+            paths: [try SampleRecords.file([header, row], extension: "csv")], options: IngestOptions(kind: .predictions))
         #expect(summary.inserted == 1 && summary.rejected == 0)
-        let again = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a")])], options: IngestOptions(kind: .predictions))
+        let again = try app.ingest(
+            paths: [try SampleRecords.file([SampleRecords.prediction(id: "a")])], options: IngestOptions(kind: .predictions))
         #expect(again.duplicates == 1, "the JSON line is the same record as the CSV row")
     }
 
     @Test("a CSV header that does not match names the columns missing, unknown, found and expected, and stores nothing")
     func csvWrongHeader() throws {
-        let path = try SampleRecords.file(["prediction;model;occurred_at;options;predicted;patient_name", "a;m1;2026-10-05T09:12:00Z;\"[]\";0;x"],
-                                          extension: "csv")
+        let path = try SampleRecords.file(
+            ["prediction;model;occurred_at;options;predicted;patient_name", "a;m1;2026-10-05T09:12:00Z;\"[]\";0;x"],
+            extension: "csv")
         let error = try #require(throws: (any Error).self) { try app.ingest(paths: [path], options: IngestOptions(kind: .predictions)) }
         let text = "\(error)"
-        #expect(text.contains("line 1") && text.contains("missing prediction_id") && text.contains("unknown prediction, patient_name"), "\(text)")
+        #expect(
+            text.contains("line 1") && text.contains("missing prediction_id") && text.contains("unknown prediction, patient_name"),
+            "\(text)")
         #expect(text.contains("found prediction | model") && text.contains("expected columns prediction_id, model"), "\(text)")
         #expect(try counts().predictions == 0 && counts().quarantined == 0)
     }
@@ -242,12 +265,14 @@ struct IngestTests {
     @Test("batches committed two at a time take their places in the chain in input order", arguments: [1, 2, 3])
     func lanesKeepInputOrder(lanes: Int) throws {
         let lines = (0..<120).map { SampleRecords.prediction(id: String(format: "o%03d", $0)) }
-        let summary = try app.ingest(paths: [try SampleRecords.file(lines)],
-                                     options: IngestOptions(kind: .predictions, batchSize: 7, commitLanes: lanes))
+        let summary = try app.ingest(
+            paths: [try SampleRecords.file(lines)],
+            options: IngestOptions(kind: .predictions, batchSize: 7, commitLanes: lanes))
         #expect(summary.batches == 18 && summary.inserted == 120)
         let connection = try database.connect()
         // Line i is in the file's batch i / 7: the batches' ids must rise with it, and their rows in line order.
-        let rows = try connection.query("""
+        let rows = try connection.query(
+            """
             SELECT prediction_id, dense_rank() OVER (ORDER BY batch_id), batch_seq FROM predictions ORDER BY batch_id, batch_seq
             """)
         #expect((0..<rows.rowCount).map { rows.string($0, 0)! } == (0..<120).map { String(format: "o%03d", $0) })
@@ -261,8 +286,9 @@ struct IngestTests {
         var lines = (0..<40).map { SampleRecords.prediction(id: "x\($0)") }
         lines[13] = SampleRecords.prediction(id: "x2", predicted: 0)  // batch 2 repeats batch 1's x2: a duplicate
         lines[17] = SampleRecords.prediction(id: "x5", predicted: 3)  // and changes x5: a conflict
-        let summary = try app.ingest(paths: [try SampleRecords.file(lines)],
-                                     options: IngestOptions(kind: .predictions, batchSize: 10, commitLanes: 2))
+        let summary = try app.ingest(
+            paths: [try SampleRecords.file(lines)],
+            options: IngestOptions(kind: .predictions, batchSize: 10, commitLanes: 2))
         #expect(summary.inserted == 38 && summary.duplicates == 1 && summary.quarantined == 1)
         let connection = try database.connect()
         #expect(try connection.query("SELECT predicted FROM predictions WHERE prediction_id = 'x5'").int(0, 0) == 0)
@@ -278,7 +304,8 @@ struct IngestTests {
         let lines = (0..<25).map { SampleRecords.prediction(id: "t\($0)") }
         _ = try app.ingest(paths: [try SampleRecords.file(lines)], options: IngestOptions(kind: .predictions, batchSize: 10))
         let after = try connection.query("SELECT clock_timestamp()::text").string(0, 0)!
-        let perBatch = try connection.query("""
+        let perBatch = try connection.query(
+            """
             SELECT b.batch_id, count(DISTINCT p.ingested_at), min(p.ingested_at) >= $1::timestamptz,
                    max(p.ingested_at) = b.ingested_at, b.ingested_at <= $2::timestamptz
             FROM predictions p JOIN ingest_batches b USING (batch_id) GROUP BY b.batch_id, b.ingested_at ORDER BY 1
@@ -294,8 +321,9 @@ struct IngestTests {
 
     @Test("derived scores are computed at ingest from the probabilities")
     func derivedScores() throws {
-        _ = try app.ingest(paths: [try SampleRecords.file([SampleRecords.prediction(id: "a", predicted: 1, probabilities: [0.5, 0.3, 0.2])])],
-                           options: IngestOptions(kind: .predictions))
+        _ = try app.ingest(
+            paths: [try SampleRecords.file([SampleRecords.prediction(id: "a", predicted: 1, probabilities: [0.5, 0.3, 0.2])])],
+            options: IngestOptions(kind: .predictions))
         let row = try database.connect().query("SELECT msp, margin, entropy FROM predictions")
         #expect(abs(row.double(0, 0)! - 0.3) < 1e-12)
         #expect(abs(row.double(0, 1)! - 0.2) < 1e-12)

@@ -17,7 +17,8 @@ struct LoggedProbabilityTests {
     static func expected() throws -> JSONObject {
         let data = try Data(contentsOf: folder.appendingPathComponent("expected.json"))
         guard case .object(let root) = try JSONParser.parse([UInt8](data), maximumDepth: 64),
-              case .object(let models)? = root["models"] else { throw FixtureError() }
+            case .object(let models)? = root["models"]
+        else { throw FixtureError() }
         return models
     }
 
@@ -27,8 +28,9 @@ struct LoggedProbabilityTests {
     func evaluateMatchesScikitLearn() throws {
         let database = try TestDatabase.createMigrated(prefix: "lp")
         let app = AuditApp(database: database)
-        let predictions = try app.ingest(paths: [Self.folder.appendingPathComponent("predictions.jsonl").path],
-                                         options: IngestOptions(kind: .predictions))
+        let predictions = try app.ingest(
+            paths: [Self.folder.appendingPathComponent("predictions.jsonl").path],
+            options: IngestOptions(kind: .predictions))
         let labels = try app.ingest(paths: [Self.folder.appendingPathComponent("labels.jsonl").path], options: IngestOptions(kind: .labels))
         #expect(predictions.rejected == 0 && labels.rejected == 0)
         let models = try Self.expected()
@@ -79,7 +81,8 @@ struct LoggedProbabilityTests {
 func expectClose(_ actual: JSONValue?, _ expected: JSONValue?, path: String, sourceLocation: SourceLocation = #_sourceLocation) {
     switch expected {
     case nil, .null?:
-        #expect(actual == nil || actual == .null, "\(path): expected null, got \(String(describing: actual))", sourceLocation: sourceLocation)
+        #expect(
+            actual == nil || actual == .null, "\(path): expected null, got \(String(describing: actual))", sourceLocation: sourceLocation)
     case .array(let elements)?:
         guard case .array(let got)? = actual, got.count == elements.count else {
             Issue.record("\(path): expected \(elements.count) elements, got \(String(describing: actual))", sourceLocation: sourceLocation)
@@ -98,8 +101,9 @@ func expectClose(_ actual: JSONValue?, _ expected: JSONValue?, path: String, sou
                 Issue.record("\(path): expected \(number), got \(String(describing: actual))", sourceLocation: sourceLocation)
                 return
             }
-            #expect(abs(got - number) <= max(1e-9 * abs(number), 1e-12), "\(path): \(got) vs reference \(number)",
-                    sourceLocation: sourceLocation)
+            #expect(
+                abs(got - number) <= max(1e-9 * abs(number), 1e-12), "\(path): \(got) vs reference \(number)",
+                sourceLocation: sourceLocation)
         } else {
             #expect(actual == value, "\(path): \(String(describing: actual)) vs reference \(value)", sourceLocation: sourceLocation)
         }

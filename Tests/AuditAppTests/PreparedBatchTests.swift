@@ -15,17 +15,20 @@ struct PreparedBatchTests {
         var options = SimulationOptions()
         (options.models, options.perModel, options.months, options.seed) = (3, 400, 1, 11)
         var simulator = FleetSimulator(options: options)
-        let output = try simulator.write(to: FileManager.default.temporaryDirectory.appendingPathComponent("prep-\(UUID().uuidString)").path)
-        var lines = try output.predictionFiles.flatMap { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n").map(String.init) }
+        let output = try simulator.write(
+            to: FileManager.default.temporaryDirectory.appendingPathComponent("prep-\(UUID().uuidString)").path)
+        var lines = try output.predictionFiles.flatMap {
+            try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
         lines += [
             SampleRecords.prediction(id: "v-1", extra: #","label":2,"escalated":true,"calibration_version":4,"site":"north""#),
             SampleRecords.prediction(id: "v-2", extra: #","perturbation":{"kind":"nota","of":"v-1"},"question":"Quelle anomalie ? 肺炎""#),
             SampleRecords.prediction(id: "v-3", probabilities: [0.25, 0.75], extra: #","uncertainty":{"z":1,"b":2},"model_version":null"#),
-            #"{"prediction_id":"v-4","model":"m1","occurred_at":"2026-10-05T11:12:00+02:00","options":["a","b","c"],"# +
-                #""option_logits":[1e-3,-2,30],"predicted":2,"attributes":{"site_kind":"rural","age":"70+"},"confidence":null}"#,
+            #"{"prediction_id":"v-4","model":"m1","occurred_at":"2026-10-05T11:12:00+02:00","options":["a","b","c"],"#
+                + #""option_logits":[1e-3,-2,30],"predicted":2,"attributes":{"site_kind":"rural","age":"70+"},"confidence":null}"#,
             // The simulator's methods but one: a prefix of its list must not pass for the list.
-            #"{"prediction_id":"v-5","model":"m1","occurred_at":"2026-10-05T11:12:00Z","options":["a","b"],"option_probs":[0.5,0.5],"# +
-                #""predicted":0,"confidence":{"consistency":1,"p_true":0.5,"verbalized":0.9},"uncertainty":{"semantic_entropy":0.2}}"#,
+            #"{"prediction_id":"v-5","model":"m1","occurred_at":"2026-10-05T11:12:00Z","options":["a","b"],"option_probs":[0.5,0.5],"#
+                + #""predicted":0,"confidence":{"consistency":1,"p_true":0.5,"verbalized":0.9},"uncertainty":{"semantic_entropy":0.2}}"#,
         ]
         #expect(lines.count > 1_200)
 
@@ -41,7 +44,8 @@ struct PreparedBatchTests {
             fromLines.appendPrediction(scan, line: line, lineNumber: index + 1, derived: scan.derivedScores())
             let outcome = AuditApp.outcome(of: .success(try JSONParser.parse(line)), kind: .predictions)
             guard case .prediction(let record) = outcome else { throw HTTPClient.Failure(description: "rejected: \(text)") }
-            methodsOfRecords.append(record.confidence.map { "confidence:\($0.method)" } + record.uncertainty.map { "uncertainty:\($0.method)" })
+            methodsOfRecords.append(
+                record.confidence.map { "confidence:\($0.method)" } + record.uncertainty.map { "uncertainty:\($0.method)" })
             records.append(record)
             fromRecords.append(IngestItem(lineNumber: index + 1, line: line, outcome: outcome))
         }
@@ -67,12 +71,16 @@ struct PreparedBatchTests {
     @Test("two batches share a prediction id exactly when one that either would store is in both")
     func sharedIDs() throws {
         func batch(_ ids: [String], invalid: [String] = []) throws -> PreparedBatch {
-            PreparedBatch(try ids.map { id in
-                let line = SampleRecords.prediction(id: id)
-                return IngestItem(lineNumber: nil, raw: line, outcome: .prediction(try RecordValidator.prediction(JSONParser.parse(line)).get()))
-            } + invalid.map { id in
-                IngestItem(lineNumber: nil, raw: id, outcome: .rejected(RecordRejection(predictionID: id, field: "x", reason: "bad")))
-            })
+            PreparedBatch(
+                try ids.map { id in
+                    let line = SampleRecords.prediction(id: id)
+                    return IngestItem(
+                        lineNumber: nil, raw: line, outcome: .prediction(try RecordValidator.prediction(JSONParser.parse(line)).get()))
+                }
+                    + invalid.map { id in
+                        IngestItem(
+                            lineNumber: nil, raw: id, outcome: .rejected(RecordRejection(predictionID: id, field: "x", reason: "bad")))
+                    })
         }
         let first = try batch(["a", "b", "c"], invalid: ["z"])
         #expect(try first.sharesPredictionIDs(with: batch(["d", "c"])))
@@ -129,7 +137,8 @@ struct PreparedBatchTests {
                 continue
             }
             let fromLine = scan.derivedScores()
-            #expect(fromLine.map { [$0.msp, $0.margin, $0.entropy].map(\.bitPattern) }
+            #expect(
+                fromLine.map { [$0.msp, $0.margin, $0.entropy].map(\.bitPattern) }
                     == record.derived.map { [$0.msp, $0.margin, $0.entropy].map(\.bitPattern) }, "\(text)")
             #expect((fromLine == nil) == (text.contains("option_") == false))
         }

@@ -35,9 +35,10 @@ struct ReportLogicTests {
         section.accuracy = 0.61
         #expect(AuditApp.verdict(section).hasPrefix("Accuracy 61.0 % on 40 labeled predictions (no audit plan"))
 
-        section.audit = AuditSummary(rate: 0.1, members: 50, labeled: 40, completion: 0.8, accuracy: 0.7, accuracyLower: 0.6,
-                                     accuracyUpper: 0.8, ppiEstimate: 0.72, ppiLower: 0.65, ppiUpper: 0.79, naiveAccuracy: 0.61,
-                                     selectionGap: -0.11, selectionFlag: true, completionLow: true)
+        section.audit = AuditSummary(
+            rate: 0.1, members: 50, labeled: 40, completion: 0.8, accuracy: 0.7, accuracyLower: 0.6,
+            accuracyUpper: 0.8, ppiEstimate: 0.72, ppiLower: 0.65, ppiUpper: 0.79, naiveAccuracy: 0.61,
+            selectionGap: -0.11, selectionFlag: true, completionLow: true)
         section.calibrationVersion = 3
         section.threshold = 0.9
         section.escalationRate = 0.4

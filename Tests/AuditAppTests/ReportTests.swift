@@ -47,7 +47,10 @@ struct ReportTests {
         #expect(json["integrity"]?["schema"]?["definitions"] == .integer(Int64(heads.schemaDefinitions)) && heads.schemaDefinitions > 150)
         #expect(json["integrity"]?["schema"]?["not_checked"] == .null)
         let markdown = try String(contentsOfFile: first.markdown, encoding: .utf8)
-        #expect(markdown.contains("Schema: \(heads.schemaDefinitions) definitions (views, triggers, functions, constraints, columns) compared with the migrations; all match."))
+        #expect(
+            markdown.contains(
+                "Schema: \(heads.schemaDefinitions) definitions (views, triggers, functions, constraints, columns) compared with the migrations; all match."
+            ))
         guard case .array(let models)? = json["models"] else { Issue.record("no models"); return }
         #expect(models.count == 3)
         let (start, end) = try #require(Timestamp.monthBounds("2026-10"))
@@ -68,11 +71,15 @@ struct ReportTests {
         #expect(points.count == 3)
         // Three models are too few for ρ (a ρ of 1.00 over three points is easily chance): it is not computed, and said so.
         #expect(json["fleet"]?["spearman_accuracy_auroc"] == .null)
-        #expect(try String(contentsOfFile: first.markdown, encoding: .utf8).contains("is not computed: 3 models with labels (at least 5 are needed)"))
+        #expect(
+            try String(contentsOfFile: first.markdown, encoding: .utf8).contains(
+                "is not computed: 3 models with labels (at least 5 are needed)"))
 
         let again = try app.writeMonthlyReport(month: "2026-10", outFolder: folder + "-again")
         for (one, two) in [(first.json, again.json), (first.markdown, again.markdown), (first.html, again.html)] {
-            #expect(try Data(contentsOf: URL(fileURLWithPath: one)) == Data(contentsOf: URL(fileURLWithPath: two)), "\(one) is not reproducible")
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: one)) == Data(contentsOf: URL(fileURLWithPath: two)), "\(one) is not reproducible"
+            )
         }
         let html = try String(contentsOfFile: first.html, encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("<title id=") && !html.contains("http-equiv") && !html.contains("src=\"http"))
@@ -104,8 +111,11 @@ struct ReportTests {
             MonitorPoint(t: t, logEValue: Double(t) / 30, errorRate: 0.25, lowerBound: min(0.2, Double(t) / 600))
         }
         monitor.alarmPositions = [90]
-        monitor.slices = [MonitorSliceRow(attribute: "site", value: "site-c", threshold: 0.9, coverage: 0.5, observations: 40,
-                                          errors: 20, logEValue: 8, delta: 0.05 / 3, alarm: true)]
+        monitor.slices = [
+            MonitorSliceRow(
+                attribute: "site", value: "site-c", threshold: 0.9, coverage: 0.5, observations: 40,
+                errors: 20, logEValue: 8, delta: 0.05 / 3, alarm: true)
+        ]
         report.monitors = [monitor]
         let markdown = MarkdownRenderer.render(report)
         let summary = try #require(markdown.components(separatedBy: "## 2.").first)
@@ -118,10 +128,12 @@ struct ReportTests {
         // Under a per-site table a modality slice meets several τ; a site without one escalates.
         report.monitors[0].perSliceAttribute = "site"
         report.monitors[0].slices += [
-            MonitorSliceRow(attribute: "modality", value: "MR", threshold: nil, coverage: 0.4, observations: 10, errors: 1, logEValue: 0,
-                            delta: 0.05 / 3, alarm: false),
-            MonitorSliceRow(attribute: "site", value: "site-d", threshold: nil, coverage: 0, observations: 0, errors: 0, logEValue: 0,
-                            delta: 0.05 / 3, alarm: false),
+            MonitorSliceRow(
+                attribute: "modality", value: "MR", threshold: nil, coverage: 0.4, observations: 10, errors: 1, logEValue: 0,
+                delta: 0.05 / 3, alarm: false),
+            MonitorSliceRow(
+                attribute: "site", value: "site-d", threshold: nil, coverage: 0, observations: 0, errors: 0, logEValue: 0,
+                delta: 0.05 / 3, alarm: false),
         ]
         let perSlice = MarkdownRenderer.render(report)
         #expect(perSlice.contains("| modality = MR | per site |") && perSlice.contains("| site = site-d | +∞ |"))

@@ -19,18 +19,23 @@ struct SliceThresholdTests {
     /// The fixture's predictions and labels stored under model `slices`.
     static func storedApp() throws -> AuditApp {
         guard case .array(let rows)? = fixture["rows"], case .array(let predicted)? = fixture["predicted"],
-              case .array(let labels)? = fixture["labels"], case .array(let sites)? = fixture["sites"] else {
+            case .array(let labels)? = fixture["labels"], case .array(let sites)? = fixture["sites"]
+        else {
             throw FixtureMissing()
         }
         var predictionLines: [String] = []
         var labelLines: [String] = []
         for index in rows.indices {
             let id = String(format: "slice-%04d", index)
-            predictionLines.append(CanonicalJSON.text(.object(JSONObject([
-                ("prediction_id", .string(id)), ("model", .string("slices")), ("site", sites[index]),
-                ("occurred_at", .string(start.adding(seconds: Int64(index) * 60).rfc3339)),
-                ("options", .array((0..<4).map { .string("option \($0)") })), ("option_logits", rows[index]), ("predicted", predicted[index]),
-            ]))))
+            predictionLines.append(
+                CanonicalJSON.text(
+                    .object(
+                        JSONObject([
+                            ("prediction_id", .string(id)), ("model", .string("slices")), ("site", sites[index]),
+                            ("occurred_at", .string(start.adding(seconds: Int64(index) * 60).rfc3339)),
+                            ("options", .array((0..<4).map { .string("option \($0)") })), ("option_logits", rows[index]),
+                            ("predicted", predicted[index]),
+                        ]))))
             labelLines.append(SampleRecords.label(id: id, label: Int(labels[index].integerValue!)))
         }
         let app = AuditApp(database: try TestDatabase.createMigrated(prefix: "slc"))

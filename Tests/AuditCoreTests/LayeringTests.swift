@@ -37,7 +37,9 @@ struct LayeringTests {
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ")
             guard let index = words.firstIndex(of: "import"), index + 1 < words.count,
-                  words[..<index].allSatisfy({ $0.hasPrefix("@") || ["public", "internal", "package", "private", "fileprivate"].contains($0) })
+                words[..<index].allSatisfy({
+                    $0.hasPrefix("@") || ["public", "internal", "package", "private", "fileprivate"].contains($0)
+                })
             else { continue }
             modules.insert(String(words[index + 1]))
         }

@@ -3,19 +3,21 @@ import Testing
 
 @Suite("strict JSON parser")
 struct JSONParserTests {
-    @Test("malformed and unsafe JSON is rejected with a reason", arguments: [
-        (#"{"a":1,"a":2}"#, "duplicate key \"a\""),
-        (#"{"a":NaN}"#, "NaN and Infinity are not JSON numbers"),
-        (#"{"a":Infinity}"#, "NaN and Infinity are not JSON numbers"),
-        (#"{"a":1e400}"#, "number out of range"),
-        (#"{"a":01}"#, "leading zeros"),
-        ("{\"a\":\"tab\there\"}", "unescaped control character"),
-        (#"{"a":"\ud800"}"#, "unpaired surrogate"),
-        (#"{"a":1,}"#, "expected a quoted key"),
-        (#"{"a":1} trailing"#, "unexpected text after the JSON value"),
-        (String(repeating: "[", count: 40) + String(repeating: "]", count: 40), "nested deeper than 32 levels"),
-        ("", "unexpected end of JSON"),
-    ])
+    @Test(
+        "malformed and unsafe JSON is rejected with a reason",
+        arguments: [
+            (#"{"a":1,"a":2}"#, "duplicate key \"a\""),
+            (#"{"a":NaN}"#, "NaN and Infinity are not JSON numbers"),
+            (#"{"a":Infinity}"#, "NaN and Infinity are not JSON numbers"),
+            (#"{"a":1e400}"#, "number out of range"),
+            (#"{"a":01}"#, "leading zeros"),
+            ("{\"a\":\"tab\there\"}", "unescaped control character"),
+            (#"{"a":"\ud800"}"#, "unpaired surrogate"),
+            (#"{"a":1,}"#, "expected a quoted key"),
+            (#"{"a":1} trailing"#, "unexpected text after the JSON value"),
+            (String(repeating: "[", count: 40) + String(repeating: "]", count: 40), "nested deeper than 32 levels"),
+            ("", "unexpected end of JSON"),
+        ])
     func rejects(text: String, message: String) {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
         do {
@@ -61,10 +63,12 @@ struct TimestampTests {
         #expect(Timestamp(rfc3339: "1969-12-31T23:59:59.5Z")?.rfc3339 == "1969-12-31T23:59:59.500000Z")
     }
 
-    @Test("rejects what is not RFC 3339", arguments: [
-        "2026-10-05", "2026-10-05T09:12Z", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-10-05T24:00:00Z",
-        "2026-10-05T09:12:60Z", "2026-10-05T09:12:00", "2026-10-05T09:12:00+0200", "2026-10-05T09:12:00.Z", " 2026-10-05T09:12:00Z",
-    ])
+    @Test(
+        "rejects what is not RFC 3339",
+        arguments: [
+            "2026-10-05", "2026-10-05T09:12Z", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-10-05T24:00:00Z",
+            "2026-10-05T09:12:60Z", "2026-10-05T09:12:00", "2026-10-05T09:12:00+0200", "2026-10-05T09:12:00.Z", " 2026-10-05T09:12:00Z",
+        ])
     func rejects(text: String) {
         #expect(Timestamp(rfc3339: text) == nil)
     }
@@ -109,8 +113,11 @@ struct CSVTests {
         let cells = ["p-1", "m", "2026-10-05T09:12:00Z", #"["a","b"]"#, "[0.3,0.7]", "1", #"{"verbalized":0.9}"#, "true"]
         let value = try CSVParser.record(header: header, cells: cells).get()
         let record = try RecordValidator.prediction(value).get()
-        let json = try RecordValidator.prediction(try JSONParser.parse(
-            #"{"prediction_id":"p-1","model":"m","occurred_at":"2026-10-05T09:12:00Z","options":["a","b"],"option_probs":[0.3,0.7],"predicted":1,"confidence":{"verbalized":0.9},"escalated":true}"#)).get()
+        let json = try RecordValidator.prediction(
+            try JSONParser.parse(
+                #"{"prediction_id":"p-1","model":"m","occurred_at":"2026-10-05T09:12:00Z","options":["a","b"],"option_probs":[0.3,0.7],"predicted":1,"confidence":{"verbalized":0.9},"escalated":true}"#
+            )
+        ).get()
         #expect(record.canonicalText == json.canonicalText)
     }
 
@@ -142,11 +149,13 @@ struct FlatJSONObjectTests {
         return text.withUTF8 { read($0) }
     }
 
-    @Test("the texts PostgreSQL prints for jsonb take the fast path and read as the parser reads them", arguments: [
-        #"{}"#, #"{"modality": "CT"}"#, #"{"site": "north-2", "modality": "MR", "question_type": "diagnosis"}"#,
-        #"{"msp": 0.9134, "semantic_entropy": 1.2e-7}"#, #"{"a": -0, "b": 0, "c": 9007199254740993, "d": 1E+2, "e": -12.5e-3}"#,
-        #"{"x": 0.06666666666666667, "y": 12345678901234567890}"#, #"{ "é": "ü😀" }"#, "{\"a\":\t\"b\"\n}",
-    ])
+    @Test(
+        "the texts PostgreSQL prints for jsonb take the fast path and read as the parser reads them",
+        arguments: [
+            #"{}"#, #"{"modality": "CT"}"#, #"{"site": "north-2", "modality": "MR", "question_type": "diagnosis"}"#,
+            #"{"msp": 0.9134, "semantic_entropy": 1.2e-7}"#, #"{"a": -0, "b": 0, "c": 9007199254740993, "d": 1E+2, "e": -12.5e-3}"#,
+            #"{"x": 0.06666666666666667, "y": 12345678901234567890}"#, #"{ "é": "ü😀" }"#, "{\"a\":\t\"b\"\n}",
+        ])
     func fastPathAgrees(text: String) throws {
         let reference = try #require(parsed(text))
         let strings = fast(text, FlatJSONObject.stringMembers)
@@ -162,11 +171,13 @@ struct FlatJSONObjectTests {
         }
     }
 
-    @Test("anything else is left to the full parser", arguments: [
-        #"{"a": "with \"escape\""}"#, #"{"a": {"nested": 1}}"#, #"{"a": [1]}"#, #"{"a": true}"#, #"{"a": null}"#,
-        #"{"a": 1, "a": 2}"#, #"{"a": 01}"#, #"{"a": 1.}"#, #"{"a": 1e}"#, #"{"a": .5}"#, #"{"a": +1}"#, #"{"a": 1e400}"#,
-        #"{"a": 1,}"#, #"{"a": 1} x"#, #"{"a" 1}"#, #"{"a": 1"#, #"["a"]"#, "", "{\"a\": \"tab\there\"}", #"{"a": NaN}"#,
-    ])
+    @Test(
+        "anything else is left to the full parser",
+        arguments: [
+            #"{"a": "with \"escape\""}"#, #"{"a": {"nested": 1}}"#, #"{"a": [1]}"#, #"{"a": true}"#, #"{"a": null}"#,
+            #"{"a": 1, "a": 2}"#, #"{"a": 01}"#, #"{"a": 1.}"#, #"{"a": 1e}"#, #"{"a": .5}"#, #"{"a": +1}"#, #"{"a": 1e400}"#,
+            #"{"a": 1,}"#, #"{"a": 1} x"#, #"{"a" 1}"#, #"{"a": 1"#, #"["a"]"#, "", "{\"a\": \"tab\there\"}", #"{"a": NaN}"#,
+        ])
     func othersFallBack(text: String) {
         let numbers = fast(text, FlatJSONObject.numberMembers)
         let strings = fast(text, FlatJSONObject.stringMembers)

@@ -17,12 +17,18 @@ struct PredictionLineReaderTests {
         predictionJSON(["option_probs": nil, "option_logits": "[2.978251,0.35303,-0.177953,0.765464]", "escalated": "false"]),
         predictionJSON(["option_probs": nil, "option_logits": "[1,-2,3E2,-4.5e-3]", "label": "null", "site": "null"]),
         predictionJSON(["option_probs": "[0.6, 0.2, 1e-1, 0.1009]", "attributes": #"{"modality":"ÉCHO","region":"thorax – left"}"#]),
-        predictionJSON(["question": #""Quelle est l’anomalie ? 肺炎""#, "options": #"["épanchement","normal"]"#, "option_probs": "[0.25,0.75]"]),
-        predictionJSON(["confidence": #"{"p_true":0.9015531168386344,"verbalized":1.0,"consistency":0}"#,
-                        "uncertainty": #"{"semantic_entropy":0.23443537445908047,"sequence_nll":5.111976086073055e-1}"#]),
+        predictionJSON([
+            "question": #""Quelle est l’anomalie ? 肺炎""#, "options": #"["épanchement","normal"]"#, "option_probs": "[0.25,0.75]",
+        ]),
+        predictionJSON([
+            "confidence": #"{"p_true":0.9015531168386344,"verbalized":1.0,"consistency":0}"#,
+            "uncertainty": #"{"semantic_entropy":0.23443537445908047,"sequence_nll":5.111976086073055e-1}"#,
+        ]),
         predictionJSON(["confidence": "{}", "uncertainty": "null", "attributes": "{}"]),
-        predictionJSON(["attributes": #"{"region":"chest","modality":"CT","age_band":"60-69"}"#, "perturbation": "null",
-                        "uncertainty": #"{"z":1,"b":2,"a_b":3}"#, "question": "null", "calibration_version": "null"]),
+        predictionJSON([
+            "attributes": #"{"region":"chest","modality":"CT","age_band":"60-69"}"#, "perturbation": "null",
+            "uncertainty": #"{"z":1,"b":2,"a_b":3}"#, "question": "null", "calibration_version": "null",
+        ]),
         "  { \"prediction_id\" : \"p-2\" ,\t\"model\":\"m\", \"occurred_at\":\"2026-10-05T11:12:00+02:00\",\r\n"
             + "\"options\":[ \"a\" , \"b\" ], \"option_probs\":[ 0.5 ,0.5 ], \"predicted\" : 1 }  ",
     ]
@@ -58,27 +64,29 @@ struct PredictionLineReaderTests {
         #expect(PredictionLineReader.record(Array(predictionJSON(bad.changes).utf8)) == nil, "\(bad.name)")
     }
 
-    @Test("lines the general path rejects or reads through escapes are declined", arguments: [
-        #"{"prediction_id":"p-1","prediction_id":"p-2"}"#,
-        predictionJSON(["question": #""a \"quoted\" word""#]),
-        predictionJSON(["question": #""caf\u00e9""#]),
-        predictionJSON(["attributes": #"{"modality":"CT","modality":"MR"}"#]),
-        predictionJSON(["confidence": #"{"verbalized":0.8,"verbalized":0.7}"#]),
-        predictionJSON(["predicted": "2.0"]),
-        predictionJSON(["predicted": "00"]),
-        predictionJSON(["option_probs": "[0.6,0.2,0.1,01]"]),
-        predictionJSON(["option_probs": nil, "option_logits": "[1,2,3,1e400]"]),
-        predictionJSON(["option_probs": nil, "option_logits": "[1,2,3,-]"]),
-        predictionJSON(["option_probs": nil, "option_logits": "[1,2,3,.5]"]),
-        predictionJSON(["option_probs": nil, "option_logits": "[1,2,3,NaN]"]),
-        predictionJSON(["perturbation": #"{"kind":"nota","of":"p-0","extra":1}"#]),
-        predictionJSON(["perturbation": #"{"of":"p-0","kind":"nota","of":"p-9"}"#]),
-        predictionJSON() + " x",
-        predictionJSON() + ",",
-        "[" + predictionJSON() + "]",
-        String(predictionJSON().dropLast()),
-        predictionJSON(["question": "\"tab\tinside\""]),
-    ])
+    @Test(
+        "lines the general path rejects or reads through escapes are declined",
+        arguments: [
+            #"{"prediction_id":"p-1","prediction_id":"p-2"}"#,
+            predictionJSON(["question": #""a \"quoted\" word""#]),
+            predictionJSON(["question": #""caf\u00e9""#]),
+            predictionJSON(["attributes": #"{"modality":"CT","modality":"MR"}"#]),
+            predictionJSON(["confidence": #"{"verbalized":0.8,"verbalized":0.7}"#]),
+            predictionJSON(["predicted": "2.0"]),
+            predictionJSON(["predicted": "00"]),
+            predictionJSON(["option_probs": "[0.6,0.2,0.1,01]"]),
+            predictionJSON(["option_probs": nil, "option_logits": "[1,2,3,1e400]"]),
+            predictionJSON(["option_probs": nil, "option_logits": "[1,2,3,-]"]),
+            predictionJSON(["option_probs": nil, "option_logits": "[1,2,3,.5]"]),
+            predictionJSON(["option_probs": nil, "option_logits": "[1,2,3,NaN]"]),
+            predictionJSON(["perturbation": #"{"kind":"nota","of":"p-0","extra":1}"#]),
+            predictionJSON(["perturbation": #"{"of":"p-0","kind":"nota","of":"p-9"}"#]),
+            predictionJSON() + " x",
+            predictionJSON() + ",",
+            "[" + predictionJSON() + "]",
+            String(predictionJSON().dropLast()),
+            predictionJSON(["question": "\"tab\tinside\""]),
+        ])
     func declined(_ line: String) {
         #expect(PredictionLineReader.record(Array(line.utf8)) == nil)
     }
@@ -86,10 +94,12 @@ struct PredictionLineReaderTests {
     @Test("numbers convert exactly as the general parser converts them, and their canonical text is the same")
     func numbersAgree() throws {
         var random = SplitMix(seed: 23)
-        var spellings: [String] = ["0", "-0", "-0.0", "0e0", "1E+2", "123456789012345678", "1234567890123456789",
-                                   "-9223372036854775808", "98765432109876543210", "9007199254740993", "0.1", "4.35",
-                                   "2.2250738585072011e-308", "4.9e-324", "1.7976931348623157e308", "0.000000000000000000000001",
-                                   "1e22", "1e23", "123456789e-22", "9007199254740992e-22", "9007199254740993e-22"]
+        var spellings: [String] = [
+            "0", "-0", "-0.0", "0e0", "1E+2", "123456789012345678", "1234567890123456789",
+            "-9223372036854775808", "98765432109876543210", "9007199254740993", "0.1", "4.35",
+            "2.2250738585072011e-308", "4.9e-324", "1.7976931348623157e308", "0.000000000000000000000001",
+            "1e22", "1e23", "123456789e-22", "9007199254740992e-22", "9007199254740993e-22",
+        ]
         for _ in 0..<20_000 {
             let bits = random.next()
             switch bits % 5 {
@@ -100,9 +110,11 @@ struct PredictionLineReaderTests {
             default: spellings.append("-\(bits % 10_000_000_000_000_000).\(bits % 1000)")
             }
         }
-        spellings += ["0.0", "0.000", "-0.000", "1.000", "10", "100.500", "0.0001", "0.00012", "0.00001", "-0.000099",
-                      "999999999999999", "1000000000000000", "999999999999999.9", "123456789012345.0", "0.123456789012345",
-                      "0.1234567890123456", "9.00000000000000000001", "0.30000000000000004", "2.978251", "-0.177953"]
+        spellings += [
+            "0.0", "0.000", "-0.000", "1.000", "10", "100.500", "0.0001", "0.00012", "0.00001", "-0.000099",
+            "999999999999999", "1000000000000000", "999999999999999.9", "123456789012345.0", "0.123456789012345",
+            "0.1234567890123456", "9.00000000000000000001", "0.30000000000000004", "2.978251", "-0.177953",
+        ]
         spellings += Self.decimalSpellings(count: 20_000, seed: 29)
         var compared = 0
         for spelling in spellings {
@@ -117,11 +129,13 @@ struct PredictionLineReaderTests {
         #expect(compared == spellings.count)
     }
 
-    @Test("short decimal lexemes are copied into the canonical form, others printed", arguments: [
-        ("2.978251", true), ("-0.177953", true), ("0.60", true), ("1", true), ("1.000", true), ("0.0", true), ("0.0001", true),
-        ("999999999999999", true), ("0.123456789012345", true), ("0.9015531168386344", false), ("0.00001", false),
-        ("1e-3", false), ("1000000000000000", false), ("-0", false), ("-0.0", false), ("0.1234567890123456", false),
-    ])
+    @Test(
+        "short decimal lexemes are copied into the canonical form, others printed",
+        arguments: [
+            ("2.978251", true), ("-0.177953", true), ("0.60", true), ("1", true), ("1.000", true), ("0.0", true), ("0.0001", true),
+            ("999999999999999", true), ("0.123456789012345", true), ("0.9015531168386344", false), ("0.00001", false),
+            ("1e-3", false), ("1000000000000000", false), ("-0", false), ("-0.0", false), ("0.1234567890123456", false),
+        ])
     func numberTextCopied(_ spelling: String, copied: Bool) throws {
         let line = Array(predictionJSON(["option_probs": nil, "option_logits": "[\(spelling),1,2,3]"]).utf8)
         var scan = PredictionLine()
@@ -141,7 +155,9 @@ struct PredictionLineReaderTests {
             let sign = random.next() % 4 == 0 ? "-" : ""
             let trailing = String(repeating: "0", count: Int(random.next() % 3))
             if point == digits { return sign + mantissa + (trailing.isEmpty ? "" : "." + trailing) }
-            if point < digits { return sign + mantissa.prefix(point) + (point == 0 ? "0" : "") + "." + mantissa.dropFirst(point) + trailing }
+            if point < digits {
+                return sign + mantissa.prefix(point) + (point == 0 ? "0" : "") + "." + mantissa.dropFirst(point) + trailing
+            }
             return sign + "0." + String(repeating: "0", count: point - digits) + mantissa + trailing
         }
     }

@@ -13,8 +13,9 @@ struct AuditEndpointTests {
     func flagAndWorklist() async throws {
         try await ServerHarness.with { server in
             let seed = Array(repeating: UInt8(3), count: 32)
-            var request = AuditPlanRequest(model: "m1", rate: 0.5, seed: seed, effectiveFrom: Timestamp(rfc3339: "2026-10-01T00:00:00Z"),
-                                           createdBy: "test")
+            var request = AuditPlanRequest(
+                model: "m1", rate: 0.5, seed: seed, effectiveFrom: Timestamp(rfc3339: "2026-10-01T00:00:00Z"),
+                createdBy: "test")
             request.allowNewModel = true
             _ = try server.app.createAuditPlan(request)
             let ingest = try server.token(.ingest)
@@ -22,8 +23,9 @@ struct AuditEndpointTests {
             var members: [String] = []
             for index in 0..<40 {
                 let id = "h-\(index)"
-                let reply = try await server.send("POST", "/v1/predictions", token: ingest,
-                                                  body: SampleRecords.prediction(id: id, at: String(format: "2026-10-05T09:%02d:00Z", index)))
+                let reply = try await server.send(
+                    "POST", "/v1/predictions", token: ingest,
+                    body: SampleRecords.prediction(id: id, at: String(format: "2026-10-05T09:%02d:00Z", index)))
                 #expect(reply.status == 201)
                 let flag = try reply.json()["audit"]
                 let expected = AuditMembership.isMember(seed: seed, predictionID: id, rate: 0.5)
@@ -31,9 +33,11 @@ struct AuditEndpointTests {
                 if expected { members.append(id) }
             }
             #expect(members.count > 5 && members.count < 35)
-            let batch = try await server.send("POST", "/v1/predictions", token: ingest,
-                                              body: "[" + SampleRecords.prediction(id: "h-0", at: "2026-10-05T09:00:00Z") + "]")
-            #expect(try batch.json()["results"].flatMap { if case .array(let items) = $0 { items.first?["audit"] } else { nil } }
+            let batch = try await server.send(
+                "POST", "/v1/predictions", token: ingest,
+                body: "[" + SampleRecords.prediction(id: "h-0", at: "2026-10-05T09:00:00Z") + "]")
+            #expect(
+                try batch.json()["results"].flatMap { if case .array(let items) = $0 { items.first?["audit"] } else { nil } }
                     == .bool(members.contains("h-0")), "a re-sent duplicate keeps its answer")
             let worklist = try await server.send("GET", "/v1/models/m1/audit/worklist", token: read)
             #expect(worklist.status == 200)

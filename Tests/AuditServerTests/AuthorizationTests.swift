@@ -52,7 +52,8 @@ struct AuthorizationTests {
                     let reply = try await server.send(endpoint.method, endpoint.path, token: token, body: endpoint.body)
                     let allowed = endpoint.scope.isGranted(by: [scope])
                     if allowed {
-                        #expect(reply.status != 401 && reply.status != 403, "\(scope) on \(endpoint.method) \(endpoint.path): \(reply.status)")
+                        #expect(
+                            reply.status != 401 && reply.status != 403, "\(scope) on \(endpoint.method) \(endpoint.path): \(reply.status)")
                     } else {
                         #expect(reply.status == 403, "\(scope) on \(endpoint.method) \(endpoint.path): \(reply.status)")
                         #expect(try reply.json()["code"] == .string("forbidden"))

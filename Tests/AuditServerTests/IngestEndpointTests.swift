@@ -25,12 +25,14 @@ struct IngestEndpointTests {
             let again = try await server.send("POST", "/v1/predictions", token: token, body: record)
             #expect(again.status == 200)
             #expect(try again.json()["status"] == .string("duplicate"))
-            let changed = try await server.send("POST", "/v1/predictions", token: token, body: SampleRecords.prediction(id: "p-1", predicted: 1))
+            let changed = try await server.send(
+                "POST", "/v1/predictions", token: token, body: SampleRecords.prediction(id: "p-1", predicted: 1))
             #expect(changed.status == 422)
             let error = try changed.json()
             #expect(error["code"] == .string("invalid_record"))
             #expect(error["field"] == .string("prediction_id"))
-            #expect(error["message"].flatMap { if case .string(let text) = $0 { text } else { nil } }?.contains("different content") == true)
+            #expect(
+                error["message"].flatMap { if case .string(let text) = $0 { text } else { nil } }?.contains("different content") == true)
             let counts = try Self.counts(server)
             #expect(counts.predictions == 1)
             #expect(counts.quarantined == 1)

@@ -14,19 +14,21 @@ struct MetricsConventionTests {
     /// The metric families a PromQL text names (`_bucket`, `_sum`, `_count` belong to their histogram).
     static func families(in promql: String) -> Set<String> {
         let regex = try! Regex(#"vlm_audit_[a-z_]+"#)
-        return Set(promql.matches(of: regex).map { match in
-            var name = String(promql[match.range])
-            for suffix in ["_bucket", "_sum", "_count"] where name.hasSuffix(suffix) && name.contains("_seconds") {
-                name = String(name.dropLast(suffix.count))
-            }
-            return name
-        })
+        return Set(
+            promql.matches(of: regex).map { match in
+                var name = String(promql[match.range])
+                for suffix in ["_bucket", "_sum", "_count"] where name.hasSuffix(suffix) && name.contains("_seconds") {
+                    name = String(name.dropLast(suffix.count))
+                }
+                return name
+            })
     }
 
     /// Every `expr` of the dashboard's panels and of the alert rules.
     static func queries() throws -> [String] {
-        let dashboard = try JSONParser.parse([UInt8](try Data(contentsOf: monitoring.appendingPathComponent("grafana-dashboard.json"))),
-                                             maximumDepth: 16)
+        let dashboard = try JSONParser.parse(
+            [UInt8](try Data(contentsOf: monitoring.appendingPathComponent("grafana-dashboard.json"))),
+            maximumDepth: 16)
         var exprs: [String] = []
         guard case .array(let panels)? = dashboard["panels"] else { return [] }
         for panel in panels {
@@ -41,7 +43,9 @@ struct MetricsConventionTests {
         return exprs
     }
 
-    @Test("counters end in _total, durations in _seconds, every family has # HELP; 4xx answers are timed; the dashboard's and rules' series exist")
+    @Test(
+        "counters end in _total, durations in _seconds, every family has # HELP; 4xx answers are timed; the dashboard's and rules' series exist"
+    )
     func conventions() async throws {
         let queries = try Self.queries()
         #expect(queries.count >= 14, "the dashboard and the rules hold \(queries.count) queries")
@@ -59,7 +63,8 @@ struct MetricsConventionTests {
                 empiricalRisk: 0.05, guaranteeMet: true, windowFrom: Timestamp(rfc3339: "2026-09-01T00:00:00Z")!,
                 windowTo: Timestamp(rfc3339: "2026-10-01T00:00:00Z")!, nFit: 300, nHoldout: 75, evidence: .object([]), codeVersion: "test",
                 fittedBy: "test")
-            _ = try CalibrationStore.insert(server.app.migratedConnection(), version: version, status: .active, actor: "test", reason: "metrics")
+            _ = try CalibrationStore.insert(
+                server.app.migratedConnection(), version: version, status: .active, actor: "test", reason: "metrics")
             _ = try server.app.updateMonitors()
             let scrape = try await server.send("GET", "/metrics", token: token).text
             var types: [String: String] = [:]
@@ -77,7 +82,9 @@ struct MetricsConventionTests {
                 if type == "histogram" { #expect(name.hasSuffix("_seconds"), "histogram \(name) must end in _seconds") }
             }
             #expect(!scrape.contains("hb_") && !scrape.contains("error_type"))
-            #expect(scrape.contains(#"vlm_audit_http_request_duration_seconds_count{method="GET",route="/v1/models",status="401"}"#), "\(scrape)")
+            #expect(
+                scrape.contains(#"vlm_audit_http_request_duration_seconds_count{method="GET",route="/v1/models",status="401"}"#),
+                "\(scrape)")
             #expect(scrape.contains(#"vlm_audit_http_requests_total{method="GET",route="unmatched",status="404"}"#))
             #expect(scrape.contains("vlm_audit_ready 1"))
             #expect(scrape.contains(#"vlm_audit_drift_status{model="m1"}"#))

@@ -142,7 +142,8 @@ struct MonitorEndpointTests {
             try late.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
             let summary = try app.ingest(paths: [path], options: IngestOptions(kind: .labels, batchSize: 100))
             let looks = try app.migratedConnection().query(
-                "SELECT count(*) FROM monitor_events WHERE kind = 'update' AND slice_attribute = ''").int(0, 0)!
+                "SELECT count(*) FROM monitor_events WHERE kind = 'update' AND slice_attribute = ''"
+            ).int(0, 0)!
             return (app, summary, looks)
         }
         #expect(summary.monitorAlarms.isEmpty)
@@ -157,13 +158,15 @@ struct MonitorEndpointTests {
         #expect(monitor.slices.allSatisfy { !$0.isAlarmed })
         // The stream is exactly the accepted audit members after the window with an effective label.
         let version = try #require(try app.activeCalibration(model: monitor.model))
-        let rows = try ScoredPredictionQueries.load(app.migratedConnection(), model: monitor.model, from: version.windowTo,
-                                                    includeProbes: false, labeledOnly: true)
+        let rows = try ScoredPredictionQueries.load(
+            app.migratedConnection(), model: monitor.model, from: version.windowTo,
+            includeProbes: false, labeledOnly: true)
         let plans = AuditPlanSchedule(plans: try AuditPlanStore.plans(app.migratedConnection(), model: monitor.model))
         let expected = rows.filter { row in
             guard let plan = plans.plan(at: row.occurredAt), let seed = plan.seed,
-                  AuditMembership.isMember(seed: seed, predictionID: row.predictionID, rate: plan.rate),
-                  let msp = row.calibratedMSP(temperature: version.temperature) else { return false }
+                AuditMembership.isMember(seed: seed, predictionID: row.predictionID, rate: plan.rate),
+                let msp = row.calibratedMSP(temperature: version.temperature)
+            else { return false }
             return msp >= version.threshold!
         }
         #expect(whole.observations == expected.count)

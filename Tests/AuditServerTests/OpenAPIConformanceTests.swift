@@ -9,8 +9,9 @@ import TestSupport
 @Suite("OpenAPI document")
 struct OpenAPIConformanceTests {
     static func document() throws -> JSONValue {
-        try JSONParser.parse(String(contentsOf: TestDatabase.packageRoot.appendingPathComponent("docs/openapi.json"), encoding: .utf8),
-                             maximumDepth: 64)
+        try JSONParser.parse(
+            String(contentsOf: TestDatabase.packageRoot.appendingPathComponent("docs/openapi.json"), encoding: .utf8),
+            maximumDepth: 64)
     }
 
     static func operations(_ document: JSONValue) -> [(method: String, path: String, operation: JSONValue)] {
@@ -39,7 +40,9 @@ struct OpenAPIConformanceTests {
             let outsider = try server.token(.label)
             for entry in Self.operations(try Self.document()) {
                 let path = entry.path.replacingOccurrences(of: "{model}", with: "m1").replacingOccurrences(of: "{month}", with: "2026-10")
-                let body: String? = entry.path.hasSuffix("predictions") ? SampleRecords.prediction(id: "oa-1")
+                let body: String? =
+                    entry.path.hasSuffix("predictions")
+                    ? SampleRecords.prediction(id: "oa-1")
                     : entry.path.hasSuffix("labels") ? SampleRecords.label(id: "oa-1", label: 0) : nil
                 for token in [admin, outsider, nil] {
                     let reply = try await server.send(entry.method, path, token: token, body: body)

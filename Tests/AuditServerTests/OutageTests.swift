@@ -49,8 +49,10 @@ struct OutageTests {
             // token, so this is the stale path), and shows the outage.
             let metrics = try await client.send("GET", "/metrics", token: token)
             #expect(metrics.status == 200)
-            #expect(metrics.text.contains("vlm_audit_ready 0") && metrics.text.contains("vlm_audit_db_unavailable_total 1"), "\(metrics.text)")
-            #expect(try await client.send("GET", "/v1/models", token: token).status == 503, "only the scrape accepts a token it cannot look up")
+            #expect(
+                metrics.text.contains("vlm_audit_ready 0") && metrics.text.contains("vlm_audit_db_unavailable_total 1"), "\(metrics.text)")
+            #expect(
+                try await client.send("GET", "/v1/models", token: token).status == 503, "only the scrape accepts a token it cannot look up")
 
             try cluster.start()
             var ready = false
@@ -85,7 +87,10 @@ struct OutageTests {
         for _ in 0..<100 where port == nil {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             if let line = text.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
-               let number = line.split(separator: ":").last.flatMap({ Int($0) }) { port = number }
+                let number = line.split(separator: ":").last.flatMap({ Int($0) })
+            {
+                port = number
+            }
             if port == nil { try await Task.sleep(for: .milliseconds(100)) }
         }
         let bound = try #require(port, "the server never said where it listens")

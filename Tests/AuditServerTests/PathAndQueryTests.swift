@@ -7,15 +7,18 @@ import TestSupport
 /// Paths and query strings as clients send them: percent-encoded model names, days as window bounds.
 @Suite("HTTP paths and queries")
 struct PathAndQueryTests {
-    @Test("a model named with a space, a slash or non-ASCII text is reached through its percent-encoded path", arguments: [
-        ("x y", "x%20y"), ("a/b", "a%2Fb"), ("ñandú", "%C3%B1and%C3%BA"), ("semi;colon", "semi%3Bcolon"),
-    ])
+    @Test(
+        "a model named with a space, a slash or non-ASCII text is reached through its percent-encoded path",
+        arguments: [
+            ("x y", "x%20y"), ("a/b", "a%2Fb"), ("ñandú", "%C3%B1and%C3%BA"), ("semi;colon", "semi%3Bcolon"),
+        ])
     func percentEncodedModels(model: String, encoded: String) async throws {
         try await ServerHarness.with { server in
             let ingest = try server.token(.ingest)
             let read = try server.token(.read)
-            let posted = try await server.send("POST", "/v1/predictions", token: ingest,
-                                               body: SampleRecords.prediction(id: "pq-\(encoded)", model: model))
+            let posted = try await server.send(
+                "POST", "/v1/predictions", token: ingest,
+                body: SampleRecords.prediction(id: "pq-\(encoded)", model: model))
             #expect(posted.status == 201)
             let evaluation = try await server.send("GET", "/v1/models/\(encoded)/evaluation?from=2026-10-01&to=2026-11-01", token: read)
             #expect(evaluation.status == 200, "\(evaluation.text)")
@@ -34,9 +37,11 @@ struct PathAndQueryTests {
     func dayBounds() async throws {
         try await ServerHarness.with { server in
             let read = try server.token(.read)
-            _ = try await server.send("POST", "/v1/predictions", token: try server.token(.ingest), body: SampleRecords.prediction(id: "d-1"))
+            _ = try await server.send(
+                "POST", "/v1/predictions", token: try server.token(.ingest), body: SampleRecords.prediction(id: "d-1"))
             let day = try await server.send("GET", "/v1/models/m1/evaluation?from=2026-10-05&to=2026-10-06", token: read)
-            let instant = try await server.send("GET", "/v1/models/m1/evaluation?from=2026-10-05T00:00:00Z&to=2026-10-06T00:00:00Z", token: read)
+            let instant = try await server.send(
+                "GET", "/v1/models/m1/evaluation?from=2026-10-05T00:00:00Z&to=2026-10-06T00:00:00Z", token: read)
             #expect(day.status == 200 && day.text == instant.text)
             let bad = try await server.send("GET", "/v1/models/m1/evaluation?from=yesterday", token: read)
             #expect(bad.status == 400)

@@ -20,7 +20,7 @@ struct ReadEndpointTests {
         }
         var recalibration = RecalibrationOptions()
         recalibration.asOf = output.now
-        recalibration.targetRisk = 0.4 // the simulated models are about 60 % accurate
+        recalibration.targetRisk = 0.4  // the simulated models are about 60 % accurate
         let outcomes = try app.recalibrate(models: nil, options: recalibration)
         #expect(outcomes.first?.status == .active, "\(outcomes.map(\.message))")
         var drift = DriftOptions()
@@ -64,7 +64,8 @@ struct ReadEndpointTests {
 
             // The evaluation document is exactly what `evaluate --json` computes.
             let from = now.adding(seconds: -30 * 86_400)
-            let evaluation = try await server.send("GET", "/v1/models/\(model)/evaluation?from=\(from.rfc3339)&to=\(now.rfc3339)", token: token)
+            let evaluation = try await server.send(
+                "GET", "/v1/models/\(model)/evaluation?from=\(from.rfc3339)&to=\(now.rfc3339)", token: token)
             #expect(evaluation.status == 200)
             #expect(evaluation.text == CanonicalJSON.text(try server.app.evaluate(model: model, from: from, to: now)) + "\n")
             #expect(try await server.send("GET", "/v1/models/\(model)/evaluation?from=yesterday", token: token).status == 400)

@@ -20,7 +20,9 @@ final class ServerHarness: Sendable {
     }
 
     /// Starts a server over `database` (a fresh migrated one by default).
-    static func start(database: AuditDatabase? = nil, limits: ServerLimits = ServerLimits(), connections: Int = 2) async throws -> ServerHarness {
+    static func start(
+        database: AuditDatabase? = nil, limits: ServerLimits = ServerLimits(), connections: Int = 2
+    ) async throws -> ServerHarness {
         let app = AuditApp(database: try database ?? TestDatabase.createMigrated(prefix: "http"))
         // No token cache: a revocation must show at once in tests.
         let service = try AuditService(app: app, connections: connections, tokenCacheSeconds: 0)
@@ -57,7 +59,9 @@ final class ServerHarness: Sendable {
         try app.createToken(name: name, scopes: scopes).secret
     }
 
-    func send(_ method: String, _ path: String, token: String?, body: String? = nil, headers: [String: String] = [:]) async throws -> HTTPReply {
+    func send(
+        _ method: String, _ path: String, token: String?, body: String? = nil, headers: [String: String] = [:]
+    ) async throws -> HTTPReply {
         try await client.send(method, path, token: token, headers: headers, body: body)
     }
 }

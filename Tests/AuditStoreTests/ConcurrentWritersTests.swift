@@ -12,11 +12,12 @@ import TestSupport
 struct ConcurrentWritersTests {
     /// A batch of valid predictions read from `lines`.
     static func batch(_ lines: [String]) throws -> PreparedBatch {
-        PreparedBatch(try lines.enumerated().map { index, line in
-            var record = try RecordValidator.prediction(JSONParser.parse(line)).get()
-            record.deriveScores()
-            return IngestItem(lineNumber: index + 1, raw: line, outcome: .prediction(record))
-        })
+        PreparedBatch(
+            try lines.enumerated().map { index, line in
+                var record = try RecordValidator.prediction(JSONParser.parse(line)).get()
+                record.deriveScores()
+                return IngestItem(lineNumber: index + 1, raw: line, outcome: .prediction(record))
+            })
     }
 
     /// Commits each writer's batches in turn, all writers at once; returns every outcome, or throws the first error.
@@ -44,10 +45,12 @@ struct ConcurrentWritersTests {
     /// Problems of the chain, plus any batch whose time of record is earlier than that of a batch with a smaller id.
     static func chainProblems(_ connection: PQConnection) throws -> [String] {
         var problems = try ChainVerifier.verify(connection).problems.map(\.description)
-        let disorder = try connection.query("""
+        let disorder = try connection.query(
+            """
             SELECT count(*) FROM (SELECT ingested_at < lag(ingested_at) OVER (ORDER BY batch_id) AS earlier FROM ingest_batches) b
             WHERE earlier
-            """).int(0, 0)!
+            """
+        ).int(0, 0)!
         if disorder > 0 { problems.append("\(disorder) batches have an earlier time of record than the batch before them") }
         return problems
     }
@@ -94,7 +97,11 @@ struct ConcurrentWritersTests {
             // The methods registered first, so that neither batch waits for a registration.
             _ = try later.commit(ConcurrentWritersTests.batch([SampleRecords.prediction(id: "warm-up")]))
             earlier.whenPlaced = { [unowned self] in
-                guard lock.withLock({ attempts += 1; return attempts }) == 1 else { return }  // a retry is not held
+                guard
+                    lock.withLock({
+                        attempts += 1; return attempts
+                    }) == 1
+                else { return }  // a retry is not held
                 placed.signal()
                 held.wait()
             }
@@ -142,7 +149,9 @@ struct ConcurrentWritersTests {
         try Self.expectIntact(database, predictions: 41)
     }
 
-    @Test("two batches inserting one id, each waiting for the other: the server breaks the deadlock, the batch it rolled back is written again alone")
+    @Test(
+        "two batches inserting one id, each waiting for the other: the server breaks the deadlock, the batch it rolled back is written again alone"
+    )
     func deadlockRetried() throws {
         let database = try TestDatabase.createMigrated(prefix: "cw_deadlock")
         let pair = try HeldEarlierBatch(database)
@@ -185,9 +194,10 @@ struct ConcurrentWritersTests {
         let database = try TestDatabase.createMigrated(prefix: "cw_conflict")
         let perWriter = try (0..<3).map { writer in
             try (0..<3).map { batch in
-                try Self.batch((0..<50).map { index in
-                    SampleRecords.prediction(id: "c-\((batch + writer) % 3)-\(index)", extra: #","site":"writer-\#(writer)""#)
-                })
+                try Self.batch(
+                    (0..<50).map { index in
+                        SampleRecords.prediction(id: "c-\((batch + writer) % 3)-\(index)", extra: #","site":"writer-\#(writer)""#)
+                    })
             }
         }
         let outcomes = try Self.commitConcurrently(database, perWriter)
@@ -196,7 +206,9 @@ struct ConcurrentWritersTests {
         let connection = try database.connect()
         #expect(try RecordCounts.read(connection) == RecordCounts(predictions: 150, labels: 0, quarantined: 300, batches: 9))
         let reasons = try connection.query("SELECT DISTINCT reason FROM quarantine")
-        #expect(reasons.rowCount == 1 && reasons.string(0, 0) == "duplicate prediction_id with different content; the stored record is unchanged")
+        #expect(
+            reasons.rowCount == 1
+                && reasons.string(0, 0) == "duplicate prediction_id with different content; the stored record is unchanged")
         #expect(try Self.chainProblems(connection).isEmpty)
     }
 
@@ -206,12 +218,13 @@ struct ConcurrentWritersTests {
         let sides = ["confidence", "uncertainty"]
         let perWriter = try (0..<2).map { writer in
             try (0..<4).map { batch in
-                try Self.batch((0..<30).map { index in
-                    let line = SampleRecords.prediction(id: "m\(writer)-\(batch)-\(index)")
-                    return writer == 0
-                        ? line.replacingOccurrences(of: #""verbalized":0.8"#, with: #""verbalized":0.8,"fresh_score":0.5"#)
-                        : SampleRecords.prediction(id: "m\(writer)-\(batch)-\(index)", extra: #","uncertainty":{"fresh_score":0.5}"#)
-                })
+                try Self.batch(
+                    (0..<30).map { index in
+                        let line = SampleRecords.prediction(id: "m\(writer)-\(batch)-\(index)")
+                        return writer == 0
+                            ? line.replacingOccurrences(of: #""verbalized":0.8"#, with: #""verbalized":0.8,"fresh_score":0.5"#)
+                            : SampleRecords.prediction(id: "m\(writer)-\(batch)-\(index)", extra: #","uncertainty":{"fresh_score":0.5}"#)
+                    })
             }
         }
         let outcomes = try Self.commitConcurrently(database, perWriter)
@@ -221,7 +234,8 @@ struct ConcurrentWritersTests {
         let winner = try #require(registered.string(0, 0))
         let loser = sides.first { $0 != winner }!
         // Every record naming it on the other side is quarantined; none is stored.
-        let stored = try connection.query("""
+        let stored = try connection.query(
+            """
             SELECT count(*) FILTER (WHERE \(winner) ? 'fresh_score'), count(*) FILTER (WHERE \(loser) ? 'fresh_score') FROM predictions
             """)
         #expect(stored.int(0, 0) == 120 && stored.int(0, 1) == 0)

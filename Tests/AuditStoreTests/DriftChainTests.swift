@@ -12,9 +12,10 @@ struct DriftChainTests {
     static let now = Timestamp(microseconds: 1_790_000_000_000_000)
 
     static func run(_ model: String, status: DriftSeverity, tests: Int = 4) -> DriftRun {
-        DriftRun(model: model, reference: (now.adding(seconds: -90 * 86_400), now.adding(seconds: -7 * 86_400)),
-                 current: (now.adding(seconds: -7 * 86_400), now), status: status, testsRun: tests,
-                 findings: .array([.object(JSONObject([("check", .string("accuracy")), ("severity", .string(status.rawValue))]))]))
+        DriftRun(
+            model: model, reference: (now.adding(seconds: -90 * 86_400), now.adding(seconds: -7 * 86_400)),
+            current: (now.adding(seconds: -7 * 86_400), now), status: status, testsRun: tests,
+            findings: .array([.object(JSONObject([("check", .string("accuracy")), ("severity", .string(status.rawValue))]))]))
     }
 
     /// A migrated database with three runs: OK, ALERT, WARN (run ids 1, 2, 3).
@@ -28,20 +29,29 @@ struct DriftChainTests {
     }
 
     static let scenarios: [TamperScenario] = [
-        .init(name: "remove the ALERT run with its link", sql: "DELETE FROM drift_run_links WHERE run_id = 2; DELETE FROM drift_runs WHERE run_id = 2",
-              expected: "drift run 3: does not match the drift chain"),
-        .init(name: "remove the ALERT run, leaving its link", sql: "DELETE FROM drift_runs WHERE run_id = 2",
-              expected: "drift run 2: missing, though the drift chain links it"),
-        .init(name: "insert a run outside the chain",
-              sql: "INSERT INTO drift_runs (model, reference_from, reference_to, current_from, current_to, status, tests_run, findings, content_hash) SELECT model, reference_from, reference_to, current_from, current_to, 'OK', tests_run, findings, content_hash FROM drift_runs WHERE run_id = 1",
-              expected: "not linked in the drift chain"),
+        .init(
+            name: "remove the ALERT run with its link",
+            sql: "DELETE FROM drift_run_links WHERE run_id = 2; DELETE FROM drift_runs WHERE run_id = 2",
+            expected: "drift run 3: does not match the drift chain"),
+        .init(
+            name: "remove the ALERT run, leaving its link", sql: "DELETE FROM drift_runs WHERE run_id = 2",
+            expected: "drift run 2: missing, though the drift chain links it"),
+        .init(
+            name: "insert a run outside the chain",
+            sql:
+                "INSERT INTO drift_runs (model, reference_from, reference_to, current_from, current_to, status, tests_run, findings, content_hash) SELECT model, reference_from, reference_to, current_from, current_to, 'OK', tests_run, findings, content_hash FROM drift_runs WHERE run_id = 1",
+            expected: "not linked in the drift chain"),
         // A consistent pair (content and its content hash) taken from another run: the run's own seal still holds.
-        .init(name: "replace the ALERT run by another run's sealed content",
-              sql: "UPDATE drift_runs d SET model = o.model, status = o.status, findings = o.findings, content_hash = o.content_hash FROM drift_runs o WHERE d.run_id = 2 AND o.run_id = 1",
-              expected: "drift run 2: does not match the drift chain"),
-        .init(name: "swap two runs' links",
-              sql: "UPDATE drift_run_links SET run_id = -run_id WHERE run_id IN (1, 2); UPDATE drift_run_links SET run_id = CASE run_id WHEN -1 THEN 2 ELSE 1 END WHERE run_id IN (-1, -2)",
-              expected: "drift run 1: does not match the drift chain"),
+        .init(
+            name: "replace the ALERT run by another run's sealed content",
+            sql:
+                "UPDATE drift_runs d SET model = o.model, status = o.status, findings = o.findings, content_hash = o.content_hash FROM drift_runs o WHERE d.run_id = 2 AND o.run_id = 1",
+            expected: "drift run 2: does not match the drift chain"),
+        .init(
+            name: "swap two runs' links",
+            sql:
+                "UPDATE drift_run_links SET run_id = -run_id WHERE run_id IN (1, 2); UPDATE drift_run_links SET run_id = CASE run_id WHEN -1 THEN 2 ELSE 1 END WHERE run_id IN (-1, -2)",
+            expected: "drift run 1: does not match the drift chain"),
     ]
 
     @Test("verify detects drift runs removed, inserted or re-sealed with the triggers disabled", arguments: scenarios)
@@ -57,7 +67,8 @@ struct DriftChainTests {
         let head = try #require(try DriftStore.chainHead(connection))
         #expect(head == (try connection.query("SELECT link_hash FROM drift_run_links WHERE run_id = 3").string(0, 0)))
         #expect(try DriftStore.containsLink(connection, hash: head))
-        try connection.execute("""
+        try connection.execute(
+            """
             SET session_replication_role = replica;
             DELETE FROM drift_run_links WHERE run_id = 3; DELETE FROM drift_runs WHERE run_id = 3;
             SET session_replication_role = origin;
@@ -82,18 +93,23 @@ struct DriftChainTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let all = try FileManager.default.contentsOfDirectory(atPath: TestDatabase.migrations.path).filter { $0.hasSuffix(".sql") }.sorted()
         for name in all where name < "0007" {
-            try FileManager.default.copyItem(at: TestDatabase.migrations.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+            try FileManager.default.copyItem(
+                at: TestDatabase.migrations.appendingPathComponent(name), to: folder.appendingPathComponent(name))
         }
         let connection = try PQConnection(conninfo: try TestDatabase.createEmpty(prefix: "dchain"))
         try Migrator(folder: folder).migrate(connection)
         // Runs stored the way the store did before the chain: sealed one by one.
         for (model, status) in [("m1", DriftSeverity.ok), ("m2", DriftSeverity.alert), ("m1", DriftSeverity.warn)] {
             let run = Self.run(model, status: status)
-            try connection.query("""
+            try connection.query(
+                """
                 INSERT INTO drift_runs (model, reference_from, reference_to, current_from, current_to, status, tests_run, findings, content_hash)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                """, [run.model, run.reference.from.rfc3339, run.reference.to.rfc3339, run.current.from.rfc3339, run.current.to.rfc3339,
-                      run.status, run.testsRun, CanonicalJSON.text(run.findings), ChainHash.sha256(run.canonicalText)])
+                """,
+                [
+                    run.model, run.reference.from.rfc3339, run.reference.to.rfc3339, run.current.from.rfc3339, run.current.to.rfc3339,
+                    run.status, run.testsRun, CanonicalJSON.text(run.findings), ChainHash.sha256(run.canonicalText),
+                ])
         }
         try Migrator(folder: TestDatabase.migrations).migrate(connection)
         #expect(try connection.query("SELECT count(*) FROM drift_run_links").int(0, 0) == 3)
@@ -101,7 +117,8 @@ struct DriftChainTests {
         try DriftStore.insert(connection, Self.run("m2", status: .ok))
         #expect(try DriftStore.verify(connection).isEmpty)
         // The SQL and the Swift definitions of a link agree, so a removed early run is caught like any other.
-        try connection.execute("SET session_replication_role = replica; DELETE FROM drift_run_links WHERE run_id = 1; DELETE FROM drift_runs WHERE run_id = 1")
+        try connection.execute(
+            "SET session_replication_role = replica; DELETE FROM drift_run_links WHERE run_id = 1; DELETE FROM drift_runs WHERE run_id = 1")
         #expect(try DriftStore.verify(connection).contains { $0.contains("drift run 2: does not match the drift chain") })
     }
 }

@@ -48,7 +48,8 @@ struct MigrationAndSchemaTests {
         #expect(try Migrator.embedded.migrate(connection).isEmpty)
         #expect(try Migrator.embedded.pending(connection).isEmpty)
         try connection.execute("SET session_replication_role = replica")
-        try connection.query("UPDATE schema_migrations SET checksum = $1 WHERE name = '0001_records.sql'", [String(repeating: "0", count: 64)])
+        try connection.query(
+            "UPDATE schema_migrations SET checksum = $1 WHERE name = '0001_records.sql'", [String(repeating: "0", count: 64)])
         try connection.execute("SET session_replication_role = origin")
         #expect(throws: Migrator.Failure.self) { try Migrator.embedded.migrate(connection) }
     }
@@ -61,7 +62,8 @@ struct MigrationAndSchemaTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try "CREATE TABLE edited_t (a int);\n".write(to: folder.appendingPathComponent("0001_first.sql"), atomically: true, encoding: .utf8)
         try Migrator(folder: folder).migrate(connection)
-        try "CREATE TABLE edited_t (a int, b int);\n".write(to: folder.appendingPathComponent("0001_first.sql"), atomically: true, encoding: .utf8)
+        try "CREATE TABLE edited_t (a int, b int);\n".write(
+            to: folder.appendingPathComponent("0001_first.sql"), atomically: true, encoding: .utf8)
         let error = try #require(throws: Migrator.Failure.self) { try Migrator(folder: folder).migrate(connection) }
         #expect(error.description.contains("0001_first.sql was edited after it was applied"))
     }
@@ -80,11 +82,13 @@ struct MigrationAndSchemaTests {
         #expect(try connection.query("SELECT count(*) FROM schema_migrations").int(0, 0) == 0)
     }
 
-    @Test("UPDATE, DELETE and TRUNCATE on record tables fail, even for the owner", arguments: [
-        "UPDATE predictions SET model = 'x'", "DELETE FROM predictions", "TRUNCATE quarantine", "TRUNCATE ground_truth",
-        "UPDATE ground_truth SET label = 0", "DELETE FROM quarantine", "UPDATE ingest_batches SET source = 'x'",
-        "DELETE FROM calibration_versions", "UPDATE calibration_events SET status = 'active'", "DELETE FROM ue_methods",
-    ])
+    @Test(
+        "UPDATE, DELETE and TRUNCATE on record tables fail, even for the owner",
+        arguments: [
+            "UPDATE predictions SET model = 'x'", "DELETE FROM predictions", "TRUNCATE quarantine", "TRUNCATE ground_truth",
+            "UPDATE ground_truth SET label = 0", "DELETE FROM quarantine", "UPDATE ingest_batches SET source = 'x'",
+            "DELETE FROM calibration_versions", "UPDATE calibration_events SET status = 'active'", "DELETE FROM ue_methods",
+        ])
     func appendOnly(statement: String) throws {
         let database = try TestDatabase.createMigrated(prefix: "ao")
         let connection = try database.connect()
@@ -111,7 +115,8 @@ struct MigrationAndSchemaTests {
         // PostgreSQL's COPY falls back to one heap insert (and WAL record) per row when a column it fills by default
         // calls a volatile function or a BEFORE/INSTEAD row trigger fires on insert.
         let connection = try TestDatabase.createMigrated(prefix: "mig").connect()
-        let volatileDefaults = try connection.query("""
+        let volatileDefaults = try connection.query(
+            """
             SELECT a.attname || ' = ' || pg_get_expr(d.adbin, d.adrelid)
             FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
             CROSS JOIN LATERAL regexp_matches(pg_get_expr(d.adbin, d.adrelid), '([a-z_][a-z0-9_]*)\\(', 'g') AS f(name)
@@ -119,14 +124,16 @@ struct MigrationAndSchemaTests {
             WHERE d.adrelid = 'predictions'::regclass AND p.provolatile = 'v'
             """)
         #expect(volatileDefaults.rowCount == 0, "\((0..<volatileDefaults.rowCount).map { volatileDefaults.string($0, 0)! })")
-        let rowTriggersBeforeInsert = try connection.query("""
+        let rowTriggersBeforeInsert = try connection.query(
+            """
             SELECT tgname FROM pg_trigger
             WHERE tgrelid = 'predictions'::regclass AND NOT tgisinternal AND tgtype & 1 = 1 AND tgtype & 4 = 4 AND tgtype & 66 <> 0
             """)
         #expect(rowTriggersBeforeInsert.rowCount == 0)
         // The check itself sees a volatile default where there is one.
         try connection.execute("CREATE TABLE volatile_default_probe (a int, t timestamptz DEFAULT clock_timestamp())")
-        let probe = try connection.query("""
+        let probe = try connection.query(
+            """
             SELECT 1 FROM pg_attrdef d
             CROSS JOIN LATERAL regexp_matches(pg_get_expr(d.adbin, d.adrelid), '([a-z_][a-z0-9_]*)\\(', 'g') AS f(name)
             JOIN pg_proc p ON p.proname = f.name[1]
@@ -136,7 +143,8 @@ struct MigrationAndSchemaTests {
     }
 
     private func seedOneOfEach(_ connection: PQConnection) throws {
-        try connection.execute("""
+        try connection.execute(
+            """
             INSERT INTO ingest_batches (kind, source, inserted_count, duplicate_count, rejected_count, rows_hash, prev_chain_hash, chain_hash, code_version)
             VALUES ('predictions', 't', 1, 0, 0, 'r', 'p', 'c', 'test');
             INSERT INTO predictions (prediction_id, batch_id, batch_seq, model, occurred_at, options, predicted, row_hash)
@@ -231,9 +239,11 @@ struct PlainOwnerTests {
         let connection = try TestDatabase.createMigrated(prefix: "own").connect()
         let granted = try RoleGrants.held(connection)
         #expect(granted.contains("vlm_audit_app INSERT predictions") && granted.contains("vlm_audit_reader SELECT audit_plans"))
-        #expect(!granted.contains { $0.hasPrefix("vlm_audit_reader") && $0.contains("api_token") }, "API tokens are the application's alone")
+        #expect(
+            !granted.contains { $0.hasPrefix("vlm_audit_reader") && $0.contains("api_token") }, "API tokens are the application's alone")
         #expect(!granted.contains { $0.hasPrefix("vlm_audit_app UPDATE") || $0.hasPrefix("vlm_audit_app DELETE") })
-        try connection.execute("""
+        try connection.execute(
+            """
             REVOKE ALL ON ALL TABLES IN SCHEMA public FROM vlm_audit_app, vlm_audit_reader;
             REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM vlm_audit_app, vlm_audit_reader
             """)

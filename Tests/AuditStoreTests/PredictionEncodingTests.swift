@@ -55,7 +55,8 @@ struct PredictionEncodingTests {
         let objects = record.writeCanonical(into: &writer)
         var encoder = CopyBinaryEncoder(capacity: 4096, header: false)
         writer.bytes.withUnsafeBufferPointer {
-            RecordColumns.encode(record, seq: 0, hash: ChainHash.digest(bytes: writer.bytes), canonical: $0, objects: objects, into: &encoder)
+            RecordColumns.encode(
+                record, seq: 0, hash: ChainHash.digest(bytes: writer.bytes), canonical: $0, objects: objects, into: &encoder)
         }
         return (encoder.bytes, writer.bytes)
     }
@@ -86,11 +87,13 @@ struct PredictionEncodingTests {
     func rowRoundTrip() throws {
         let connection = try TestDatabase.createMigrated(prefix: "enc").connect()
         let writer = IngestBatchWriter(connection: connection, kind: .predictions, source: "encoding-test")
-        let records = [Self.full] + PredictionField.allCases.map { field in
-            var record = Self.changing(field, of: Self.full)
-            record.predictionID = "enc-\(field)"
-            return record
-        }
+        let records =
+            [Self.full]
+            + PredictionField.allCases.map { field in
+                var record = Self.changing(field, of: Self.full)
+                record.predictionID = "enc-\(field)"
+                return record
+            }
         let outcome = try writer.commit(records.map { IngestItem(value: .null, outcome: .prediction($0)) })
         #expect(outcome.inserted == records.count)
         let result = try connection.query("SELECT \(RecordColumns.predictionSelectList) FROM predictions ORDER BY batch_seq")

@@ -16,7 +16,8 @@ struct QueryTests {
         let models = ["b-model", "a-model", "a-model-2", "Z", "a-model"]
         let items = try (0..<20).map { index -> IngestItem in
             let line = SampleRecords.prediction(id: "q-\(index)", model: models[index % models.count])
-            return IngestItem(lineNumber: index + 1, raw: line, outcome: .prediction(try RecordValidator.prediction(JSONParser.parse(line)).get()))
+            return IngestItem(
+                lineNumber: index + 1, raw: line, outcome: .prediction(try RecordValidator.prediction(JSONParser.parse(line)).get()))
         }
         _ = try IngestBatchWriter(connection: connection, kind: .predictions, source: "test").commit(items)
         let names = try ScoredPredictionQueries.modelNames(connection)

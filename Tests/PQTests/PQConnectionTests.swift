@@ -16,8 +16,10 @@ struct PQConnectionTests {
         let connection = try PQConnection(conninfo: conninfo)
         let row = try connection.query(
             "SELECT $1::text, $2::int8, $3::float8, $4::bool, $5::float8[], $6::text[], $7::timestamptz, $8::text, $9::jsonb",
-            ["héllo \"world\"", 9_007_199_254_740_993 as Int64, 0.1, true, [1.5, -2.25e-300, 3], ["a,b", "c\"d", "NULL", ""],
-             "2026-10-05T09:12:00.123456Z", nil, #"{"b": 1, "a": [true, null]}"#]
+            [
+                "héllo \"world\"", 9_007_199_254_740_993 as Int64, 0.1, true, [1.5, -2.25e-300, 3], ["a,b", "c\"d", "NULL", ""],
+                "2026-10-05T09:12:00.123456Z", nil, #"{"b": 1, "a": [true, null]}"#,
+            ]
         )
         #expect(row.string(0, 0) == "héllo \"world\"")
         #expect(row.int(0, 1) == 9_007_199_254_740_993)
@@ -105,7 +107,8 @@ struct PQConnectionTests {
     @Test("binary COPY round-trips every type it writes, in chunks, with NULLs and edge values")
     func copyBinary() throws {
         let connection = try PQConnection(conninfo: conninfo)
-        try connection.execute("""
+        try connection.execute(
+            """
             CREATE TABLE copy_binary (n int4, big int8, body text, at timestamptz, texts text[], numbers float8[], score float8,
                                       flag boolean, document jsonb)
             """)
@@ -117,7 +120,8 @@ struct PQConnectionTests {
             for (index, instant) in instants.enumerated() {
                 let document = Array(#"{"a": "x\ty", "n": \#(index)}"#.utf8)
                 let textBytes = texts.reduce(0) { $0 + $1.utf8.count }
-                let bound = 5 * CopyBinaryRow.scalarBound + CopyBinaryRow.textBound(textBytes) + CopyBinaryRow.textBound(document.count)
+                let bound =
+                    5 * CopyBinaryRow.scalarBound + CopyBinaryRow.textBound(textBytes) + CopyBinaryRow.textBound(document.count)
                     + CopyBinaryRow.arrayBound(elements: texts.count, bytes: textBytes)
                     + CopyBinaryRow.arrayBound(elements: numbers.count, bytes: 8 * numbers.count)
                 encoder.row(fields: 9, reserving: bound) { row in
@@ -138,7 +142,8 @@ struct PQConnectionTests {
             encoder.finish()
             try stream.send(encoder.bytes)
         }
-        let rows = try connection.query("""
+        let rows = try connection.query(
+            """
             SELECT n, big, body, (extract(epoch FROM at) * 1000000)::int8, texts, numbers, score, flag, document->>'a', document->>'n'
             FROM copy_binary ORDER BY document->>'n'
             """)
@@ -149,7 +154,8 @@ struct PQConnectionTests {
             #expect(rows.string(index, 2) == (index == 2 ? nil : texts[index]))
             #expect(rows.int(index, 3) == Int(instants[index]), "instant \(index)")
             #expect(rows.strings(index, 4) == (index == 3 ? [] : texts.map { Optional($0) }))
-            #expect(rows.doubles(index, 5)?.map { $0?.bitPattern } == (index == 4 ? nil : (index == 3 ? [] : numbers.map { $0.bitPattern })))
+            #expect(
+                rows.doubles(index, 5)?.map { $0?.bitPattern } == (index == 4 ? nil : (index == 3 ? [] : numbers.map { $0.bitPattern })))
             #expect(rows.double(index, 6)?.bitPattern == (index == 2 ? nil : numbers[index].bitPattern))
             #expect(rows.bool(index, 7) == (index == 0 ? nil : index % 2 == 0))
             #expect(rows.string(index, 8) == "x\ty" && rows.int(index, 9) == index)
@@ -233,7 +239,8 @@ struct PQConnectionTests {
     func wrongPassword() throws {
         let admin = try PQConnection(conninfo: conninfo)
         let role = TestDatabase.passwordRole
-        try admin.execute("""
+        try admin.execute(
+            """
             DO $$ BEGIN
                 CREATE ROLE \(role) LOGIN PASSWORD 'right-secret';
             EXCEPTION WHEN duplicate_object THEN NULL; END $$
@@ -269,15 +276,17 @@ struct PQConnectionTests {
 /// No connection error the product passes on prints a password, however malformed the connection string.
 @Suite("connection errors never print a password")
 struct ConnectionSecretTests {
-    @Test("libpq's message about a malformed or refused connection has the password replaced", arguments: [
-        "postgresql://auditor:Sup3rSecretPw/audit",                         // no @: libpq reads the password as a port
-        "postgresql://auditor:Sup3rSecretPw@127.0.0.1:1/audit",             // refused
-        "postgresql://auditor:Sup3r%53ecretPw@127.0.0.1:1/audit",           // percent-encoded
-        "postgresql://127.0.0.1:1/audit?user=auditor&password=Sup3rSecretPw",
-        "host=127.0.0.1 port=1 user=auditor password=Sup3rSecretPw dbname=audit",
-        "host=127.0.0.1 port=1 user=auditor password='Sup3rSecretPw' dbname=audit",
-        "host=127.0.0.1 port=notaport password=Sup3rSecretPw",
-    ])
+    @Test(
+        "libpq's message about a malformed or refused connection has the password replaced",
+        arguments: [
+            "postgresql://auditor:Sup3rSecretPw/audit",  // no @: libpq reads the password as a port
+            "postgresql://auditor:Sup3rSecretPw@127.0.0.1:1/audit",  // refused
+            "postgresql://auditor:Sup3r%53ecretPw@127.0.0.1:1/audit",  // percent-encoded
+            "postgresql://127.0.0.1:1/audit?user=auditor&password=Sup3rSecretPw",
+            "host=127.0.0.1 port=1 user=auditor password=Sup3rSecretPw dbname=audit",
+            "host=127.0.0.1 port=1 user=auditor password='Sup3rSecretPw' dbname=audit",
+            "host=127.0.0.1 port=notaport password=Sup3rSecretPw",
+        ])
     func redacted(conninfo: String) throws {
         let error = try #require(throws: PQError.self) { try PQConnection(conninfo: conninfo, connectTimeoutSeconds: 2) }
         #expect(!error.description.contains("Sup3rSecretPw") && !error.description.contains("Sup3r%53ecretPw"), "\(error)")

@@ -19,7 +19,8 @@ struct PQRowTests {
 
     @Test("values read by name, each as its type; NULL reads as nil only where optional")
     func readsByName() throws {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT 'm1'::text AS model, 42::int8 AS n, 0.25::float8 AS rate, true AS ok, ARRAY['a','b'] AS options,
                    ARRAY[1.5, -2]::float8[] AS probs, NULL::text AS note, 'retired' AS status
             """)
@@ -39,7 +40,8 @@ struct PQRowTests {
 
     @Test("NULL where a value is required, a missing column, a wrong type and an unknown case are errors that name the column")
     func failures() throws {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT NULL::text AS note, 'x'::text AS word, 'paused' AS status, ARRAY[1, NULL]::float8[] AS probs, 'maybe' AS flag
             """)
         let row = try #require(result.rows.first)

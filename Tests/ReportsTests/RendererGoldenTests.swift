@@ -21,9 +21,11 @@ struct RendererGoldenTests {
         guard rendered != expected else { return }
         let renderedLines = rendered.split(separator: "\n", omittingEmptySubsequences: false)
         let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
-        let first = zip(renderedLines, expectedLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        let first =
+            zip(renderedLines, expectedLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             ?? min(renderedLines.count, expectedLines.count)
-        Issue.record("""
+        Issue.record(
+            """
             \(name) differs from its golden file at line \(first + 1):
               got:      \(first < renderedLines.count ? String(renderedLines[first].prefix(300)) : "(end)")
               expected: \(first < expectedLines.count ? String(expectedLines[first].prefix(300)) : "(end)")

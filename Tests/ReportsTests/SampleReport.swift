@@ -26,13 +26,19 @@ enum SampleReport {
         watched.driftStatus = .warn
         watched.verdict = "Calibration version 4 accepts calibrated msp ≥ 0.979 and escalates 88.1 %. Drift status WARN: see section 7."
         watched.methods = [
-            MethodRow(method: "msp", orientation: "confidence", n: 417, auroc: 0.763, auprcError: 0.61, aurc: 0.18, prr: 0.41,
-                      eceBefore: 0.121, eceAfter: 0.034),
-            MethodRow(method: "semantic_entropy", orientation: "uncertainty", n: 417, auroc: 0.702, auprcError: 0.55, aurc: 0.21,
-                      prr: 0.30, eceBefore: nil, eceAfter: nil),
+            MethodRow(
+                method: "msp", orientation: "confidence", n: 417, auroc: 0.763, auprcError: 0.61, aurc: 0.18, prr: 0.41,
+                eceBefore: 0.121, eceAfter: 0.034),
+            MethodRow(
+                method: "semantic_entropy", orientation: "uncertainty", n: 417, auroc: 0.702, auprcError: 0.55, aurc: 0.21,
+                prr: 0.30, eceBefore: nil, eceAfter: nil),
         ]
-        watched.reliabilityBefore = [ReliabilityPoint(confidence: 0.55, accuracy: 0.41, n: 120), ReliabilityPoint(confidence: 0.85, accuracy: 0.72, n: 297)]
-        watched.reliabilityAfter = [ReliabilityPoint(confidence: 0.5, accuracy: 0.47, n: 150), ReliabilityPoint(confidence: 0.8, accuracy: 0.77, n: 267)]
+        watched.reliabilityBefore = [
+            ReliabilityPoint(confidence: 0.55, accuracy: 0.41, n: 120), ReliabilityPoint(confidence: 0.85, accuracy: 0.72, n: 297),
+        ]
+        watched.reliabilityAfter = [
+            ReliabilityPoint(confidence: 0.5, accuracy: 0.47, n: 150), ReliabilityPoint(confidence: 0.8, accuracy: 0.77, n: 267),
+        ]
         watched.riskCoverage = [CurvePoint(x: 0.1, y: 0.02), CurvePoint(x: 0.5, y: 0.15), CurvePoint(x: 1, y: 0.345)]
         watched.slices = [
             SliceRow(attribute: "site", value: "site-a", n: 210, accuracy: 0.70, auroc: 0.78, flagged: false),
@@ -57,17 +63,26 @@ enum SampleReport {
         unwatched.verdict = "No labels this month. No active calibration: every answer needs clinician review."
 
         var report = MonthlyReport(
-            month: "2026-11", chainHead: String(repeating: "ab", count: 32), chainHeadBatch: 8, chainHeadTime: "2026-12-01T02:00:00.000000Z",
+            month: "2026-11", chainHead: String(repeating: "ab", count: 32), chainHeadBatch: 8,
+            chainHeadTime: "2026-12-01T02:00:00.000000Z",
             integrityIntact: true, integrityProblems: [],
-            fleet: FleetSummary(predictions: 3_332, labeled: 417, probes: 320, points: [(model: "llava-med-7b", accuracy: 0.655, auroc: 0.763)],
-                                spearman: nil),
+            fleet: FleetSummary(
+                predictions: 3_332, labeled: 417, probes: 320, points: [(model: "llava-med-7b", accuracy: 0.655, auroc: 0.763)],
+                spearman: nil),
             models: [watched, unwatched],
-            calibrationChanges: [CalibrationChange(version: 4, model: "llava-med-7b", status: .active, actor: "recalibrate", reason: "guarantee met",
-                                                   at: "2026-11-01T00:00:00Z", temperature: 1.284, threshold: 0.979)],
-            driftRuns: [DriftSummary(model: "llava-med-7b", status: .warn,
-                                     findings: [(severity: .warn, message: "modality mix PSI 0.130 (warn)", action: "review the modality mix")])],
-            dataQuality: DataQuality(quarantinedByReason: [(field: "option_probs", count: 3, example: "option_probs sum to 1.2")],
-                                     unknownPredictionLabels: 1, lateLabels: 2))
+            calibrationChanges: [
+                CalibrationChange(
+                    version: 4, model: "llava-med-7b", status: .active, actor: "recalibrate", reason: "guarantee met",
+                    at: "2026-11-01T00:00:00Z", temperature: 1.284, threshold: 0.979)
+            ],
+            driftRuns: [
+                DriftSummary(
+                    model: "llava-med-7b", status: .warn,
+                    findings: [(severity: .warn, message: "modality mix PSI 0.130 (warn)", action: "review the modality mix")])
+            ],
+            dataQuality: DataQuality(
+                quarantinedByReason: [(field: "option_probs", count: 3, example: "option_probs sum to 1.2")],
+                unknownPredictionLabels: 1, lateLabels: 2))
         report.calibrationHead = String(repeating: "cd", count: 32)
         report.driftHead = String(repeating: "ef", count: 32)
         report.monitorHead = String(repeating: "01", count: 32)
@@ -77,9 +92,15 @@ enum SampleReport {
         monitor.errors = 1
         monitor.logEValue = -1.2
         monitor.maxLogEValue = 0.4
-        monitor.trajectory = [MonitorPoint(t: 10, logEValue: 0.4, errorRate: 0.1, lowerBound: 0), MonitorPoint(t: 31, logEValue: -1.2, errorRate: 0.032, lowerBound: 0)]
-        monitor.slices = [MonitorSliceRow(attribute: "site", value: "site-b", threshold: 0.979, coverage: 0.06, observations: 14, errors: 1,
-                                          logEValue: -0.3, delta: 0.0125, alarm: false)]
+        monitor.trajectory = [
+            MonitorPoint(t: 10, logEValue: 0.4, errorRate: 0.1, lowerBound: 0),
+            MonitorPoint(t: 31, logEValue: -1.2, errorRate: 0.032, lowerBound: 0),
+        ]
+        monitor.slices = [
+            MonitorSliceRow(
+                attribute: "site", value: "site-b", threshold: 0.979, coverage: 0.06, observations: 14, errors: 1,
+                logEValue: -0.3, delta: 0.0125, alarm: false)
+        ]
         report.monitors = [monitor]
         return report
     }

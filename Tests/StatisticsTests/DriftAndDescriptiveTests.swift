@@ -61,10 +61,13 @@ struct DriftAndDescriptiveTests {
     func bootstrap() throws {
         let row = try #require(fixture["bootstrap"] as? [String: Any])
         let sample = row["sample"] as! [Double]
-        let interval = try #require(Bootstrap.interval(count: sample.count, resamples: row["resamples"] as! Int,
-                                                       seed: UInt64(row["seed"] as! Int)) { indices in
-            indices.reduce(0) { $0 + sample[$1] } / Double(indices.count)
-        })
+        let interval = try #require(
+            Bootstrap.interval(
+                count: sample.count, resamples: row["resamples"] as! Int,
+                seed: UInt64(row["seed"] as! Int)
+            ) { indices in
+                indices.reduce(0) { $0 + sample[$1] } / Double(indices.count)
+            })
         expectClose(interval.estimate, row["estimate"], "bootstrap estimate")
         expectClose(interval.lower, row["lower"], "bootstrap lower")
         expectClose(interval.upper, row["upper"], "bootstrap upper")
@@ -78,11 +81,15 @@ struct DriftAndDescriptiveTests {
         let cleanConf = row["clean_conf"] as! [Double]
         let probeConf = row["probe_conf"] as! [Double]
         let cleanUncertainty = row["clean_uncertainty"] as! [Double]
-        let statistics = NotaStatistics(cleanCorrect: cleanCorrect, probeCorrect: probeCorrect, methods: [
-            "conf": PairedScores(clean: cleanConf, probe: probeConf, cleanValues: cleanConf, probeValues: probeConf, isCalibrationScore: true),
-            "unc": PairedScores(clean: cleanUncertainty.map { -$0 }, probe: cleanUncertainty.map { -$0 },
-                                cleanValues: cleanUncertainty, probeValues: cleanUncertainty, isCalibrationScore: false),
-        ])
+        let statistics = NotaStatistics(
+            cleanCorrect: cleanCorrect, probeCorrect: probeCorrect,
+            methods: [
+                "conf": PairedScores(
+                    clean: cleanConf, probe: probeConf, cleanValues: cleanConf, probeValues: probeConf, isCalibrationScore: true),
+                "unc": PairedScores(
+                    clean: cleanUncertainty.map { -$0 }, probe: cleanUncertainty.map { -$0 },
+                    cleanValues: cleanUncertainty, probeValues: cleanUncertainty, isCalibrationScore: false),
+            ])
         let expected = row["expected"] as! [String: Any]
         expectClose(statistics.cleanAccuracy, expected["clean_accuracy"], "clean accuracy")
         expectClose(statistics.notaAccuracy, expected["nota_accuracy"], "NOTA accuracy")
@@ -103,8 +110,9 @@ struct ProportionTestsReference {
     func pValues() throws {
         let fixture = try Fixtures.load("drift_and_descriptive")
         for case let row as [String: Any] in try #require(fixture["proportions"] as? [Any]) {
-            let p = ProportionTests.twoSidedPValue(successes1: row["s1"] as! Int, trials1: row["n1"] as! Int,
-                                                   successes2: row["s2"] as! Int, trials2: row["n2"] as! Int)
+            let p = ProportionTests.twoSidedPValue(
+                successes1: row["s1"] as! Int, trials1: row["n1"] as! Int,
+                successes2: row["s2"] as! Int, trials2: row["n2"] as! Int)
             expectClose(p, row["p"], relative: 1e-9, absolute: 1e-14, "z-test \(row)")
         }
         for case let row as [String: Any] in try #require(fixture["categories"] as? [Any]) {
@@ -126,16 +134,22 @@ struct NotaPerMethodTests {
         let probeCorrect = cleanScore.map { random.uniform() < 0.1 + 0.5 * $0 }
         let probeScore = cleanScore.map { max(0, $0 - 0.03) }
         let carried = (0..<count).filter { _ in random.uniform() < 0.4 }
-        let partial = PairedScores(pairs: carried, clean: carried.map { cleanScore[$0] }, probe: carried.map { probeScore[$0] },
-                                   cleanValues: carried.map { cleanScore[$0] }, probeValues: carried.map { probeScore[$0] },
-                                   isCalibrationScore: true)
-        let all = PairedScores(clean: cleanScore, probe: probeScore, cleanValues: cleanScore, probeValues: probeScore, isCalibrationScore: true)
-        let statistics = NotaStatistics(cleanCorrect: cleanCorrect, probeCorrect: probeCorrect, methods: ["msp": all, "verbalized": partial])
+        let partial = PairedScores(
+            pairs: carried, clean: carried.map { cleanScore[$0] }, probe: carried.map { probeScore[$0] },
+            cleanValues: carried.map { cleanScore[$0] }, probeValues: carried.map { probeScore[$0] },
+            isCalibrationScore: true)
+        let all = PairedScores(
+            clean: cleanScore, probe: probeScore, cleanValues: cleanScore, probeValues: probeScore, isCalibrationScore: true)
+        let statistics = NotaStatistics(
+            cleanCorrect: cleanCorrect, probeCorrect: probeCorrect, methods: ["msp": all, "verbalized": partial])
         let subset = NotaStatistics(
             cleanCorrect: carried.map { cleanCorrect[$0] }, probeCorrect: carried.map { probeCorrect[$0] },
-            methods: ["verbalized": PairedScores(clean: carried.map { cleanScore[$0] }, probe: carried.map { probeScore[$0] },
-                                                 cleanValues: carried.map { cleanScore[$0] }, probeValues: carried.map { probeScore[$0] },
-                                                 isCalibrationScore: true)])
+            methods: [
+                "verbalized": PairedScores(
+                    clean: carried.map { cleanScore[$0] }, probe: carried.map { probeScore[$0] },
+                    cleanValues: carried.map { cleanScore[$0] }, probeValues: carried.map { probeScore[$0] },
+                    isCalibrationScore: true)
+            ])
         let verbalized = try #require(statistics.methods["verbalized"])
         #expect(verbalized.n == carried.count && carried.count > 100 && carried.count < count)
         #expect(verbalized == subset.methods["verbalized"])

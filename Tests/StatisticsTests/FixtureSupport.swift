@@ -25,7 +25,8 @@ enum Fixtures {
             for member in object.members { result[member.key] = plain(member.value) }
             return result
         case .array(let elements):
-            if elements.allSatisfy({ $0.doubleValue != nil }) && elements.contains(where: { if case .number = $0 { true } else { false } }) {
+            if elements.allSatisfy({ $0.doubleValue != nil }) && elements.contains(where: { if case .number = $0 { true } else { false } })
+            {
                 return elements.map { $0.doubleValue! }
             }
             if elements.allSatisfy({ if case .integer = $0 { true } else { false } }) && !elements.isEmpty {

@@ -55,9 +55,11 @@ struct LoggedProbabilityPropertyTests {
         #expect(Set(permuted.map { DerivedScores(probabilities: $0, predicted: 0).msp }).count == 5)
     }
 
-    @Test("adding a zero-probability option changes none of a row's raw scores", arguments: [
-        [0.64, 0.36], [1.0, 0.0], [0.5, 0.25, 0.25], [1e-20, 1 - 1e-20], [0.3, 0.3, 0.4], [0.2, 1e-15, 0.8 - 1e-15],
-    ])
+    @Test(
+        "adding a zero-probability option changes none of a row's raw scores",
+        arguments: [
+            [0.64, 0.36], [1.0, 0.0], [0.5, 0.25, 0.25], [1e-20, 1 - 1e-20], [0.3, 0.3, 0.4], [0.2, 1e-15, 0.8 - 1e-15],
+        ])
     func zeroOptionChangesNothing(row: [Double]) {
         for predicted in row.indices {
             let base = DerivedScores(probabilities: row, predicted: predicted)

@@ -15,8 +15,10 @@ struct PredictionPoweredMeanTests {
         let yhat = try #require(set["yhat"] as? [Double])
         let unlabeled = try #require(set["yhat_unlabeled"] as? [Double])
         let result = try #require(PredictionPoweredMean(labeled: y, predicted: yhat, unlabeled: unlabeled))
-        for (name, value, reference) in [("estimate", result.estimate, set["estimate"]), ("ci_low", result.low, set["ci_low"]),
-                                         ("ci_high", result.high, set["ci_high"])] {
+        for (name, value, reference) in [
+            ("estimate", result.estimate, set["estimate"]), ("ci_low", result.low, set["ci_low"]),
+            ("ci_high", result.high, set["ci_high"]),
+        ] {
             let expected = try #require(reference as? Double)
             #expect(abs(value - expected) <= 1e-9 * max(1, abs(expected)), "set \(index) \(name): \(value) vs ppi_py \(expected)")
         }
@@ -56,8 +58,9 @@ struct SpearmanIntervalTests {
             let rho = try #require(Descriptive.spearman(x, y))
             #expect(abs(rho - (set["rho"] as! Double)) < 1e-9)
             let interval = try #require(Descriptive.spearmanInterval(rho, n: x.count))
-            #expect(abs(interval.low - (set["low"] as! Double)) < 1e-9 && abs(interval.high - (set["high"] as! Double)) < 1e-9,
-                    "n = \(x.count): \(interval) vs \(set["low"]!)–\(set["high"]!)")
+            #expect(
+                abs(interval.low - (set["low"] as! Double)) < 1e-9 && abs(interval.high - (set["high"] as! Double)) < 1e-9,
+                "n = \(x.count): \(interval) vs \(set["low"]!)–\(set["high"]!)")
             #expect(interval.low <= rho && rho <= interval.high)
         }
         #expect(Descriptive.spearmanInterval(0.5, n: 3) == nil)

@@ -64,9 +64,10 @@ struct PropertyTests {
     func proportionBootstrapMatchesRowResampling(count: Int) throws {
         var random = Xoshiro256StarStar(seed: 6)
         let outcomes = (0..<count).map { _ in random.uniform() < 0.7 }
-        let rows = try #require(Bootstrap.interval(count: count, resamples: 4_000, seed: 42) { indices in
-            Double(indices.filter { outcomes[$0] }.count) / Double(indices.count)
-        })
+        let rows = try #require(
+            Bootstrap.interval(count: count, resamples: 4_000, seed: 42) { indices in
+                Double(indices.filter { outcomes[$0] }.count) / Double(indices.count)
+            })
         let drawn = try #require(Bootstrap.proportionInterval(outcomes, resamples: 4_000, seed: 43))
         #expect(drawn.estimate == rows.estimate)
         // Two Monte Carlo estimates of the same 2.5 % and 97.5 % quantiles: they differ by sampling error only, a
@@ -124,7 +125,8 @@ struct PropertyTests {
         var thresholds = 0
         for _ in 0..<500 {
             let calibration = sample(1000)
-            let rule = EscalationThreshold.learnThenTest(scores: calibration.scores, correct: calibration.correct, alpha: alpha, delta: delta)
+            let rule = EscalationThreshold.learnThenTest(
+                scores: calibration.scores, correct: calibration.correct, alpha: alpha, delta: delta)
             guard let tau = rule.threshold else { continue }
             thresholds += 1
             // The true accepted-set risk at τ, by numerical integration of the error model.

@@ -45,8 +45,9 @@ struct ReferenceDatasetTests {
             let (raw, orientation) = try #require(values[method])
             checkMethod("\(name)/\(method)", raw: raw, orientation: orientation, correct: inputs.correct, reference: reference)
         }
-        expectClose(Discrimination.aurcOracle(total: inputs.correct.count, correctCount: inputs.correct.filter { $0 }.count),
-                    expected["aurc_oracle"], "\(name) AURC-oracle")
+        expectClose(
+            Discrimination.aurcOracle(total: inputs.correct.count, correctCount: inputs.correct.filter { $0 }.count),
+            expected["aurc_oracle"], "\(name) AURC-oracle")
     }
 
     @Test("temperature scaling, NLL and multiclass Brier", arguments: Fixtures.datasetNames)
@@ -69,11 +70,13 @@ struct ReferenceDatasetTests {
             expectClose(fit.nllAfter, referenceObjective, relative: 1e-9, absolute: 1e-12, "\(name) objective at T*")
         }
         expectClose(CalibrationMetrics.nll(logits: inputs.logits, labels: inputs.labels), expected["nll"], "\(name) NLL")
-        expectClose(CalibrationMetrics.brierMulticlass(logits: inputs.logits, labels: inputs.labels),
-                    expected["brier_multiclass"], "\(name) multiclass Brier")
+        expectClose(
+            CalibrationMetrics.brierMulticlass(logits: inputs.logits, labels: inputs.labels),
+            expected["brier_multiclass"], "\(name) multiclass Brier")
         // Metrics under the reference temperature (so that only the metric, not the fit, is compared).
-        expectClose(CalibrationMetrics.nll(logits: inputs.logits, labels: inputs.labels, temperature: referenceT),
-                    expected["nll_calibrated"], "\(name) NLL at T*")
+        expectClose(
+            CalibrationMetrics.nll(logits: inputs.logits, labels: inputs.labels, temperature: referenceT),
+            expected["nll_calibrated"], "\(name) NLL at T*")
         let calibrated = inputs.derived(temperature: referenceT).map(\.msp)
         let reference = try #require(expected["calibrated_msp"] as? [String: Any])
         checkMethod("\(name)/msp@T*", raw: calibrated, orientation: "confidence", correct: inputs.correct, reference: reference)

@@ -73,8 +73,9 @@ struct SequentialMonitorTests {
         for error in errors { whole.observe(error: error) }
         var first = SequentialMonitor(alpha: 0.1, delta: 0.05)
         for error in errors.prefix(700) { first.observe(error: error) }
-        var resumed = SequentialMonitor(alpha: 0.1, delta: 0.05, observations: first.observations, errors: first.errors,
-                                        maxLogEValue: first.maxLogEValue, alarmAt: first.alarmAt)
+        var resumed = SequentialMonitor(
+            alpha: 0.1, delta: 0.05, observations: first.observations, errors: first.errors,
+            maxLogEValue: first.maxLogEValue, alarmAt: first.alarmAt)
         for error in errors.dropFirst(700) { resumed.observe(error: error) }
         #expect(resumed == whole)
     }

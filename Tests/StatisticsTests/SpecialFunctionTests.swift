@@ -70,7 +70,8 @@ struct SpecialFunctionTests {
         for (a, b) in [(1.0, 10.0), (11.0, 990.0), (3.5, 2.25), (1000.0, 9000.0)] {
             for p in [0.01, 0.05, 0.5, 0.95, 0.999] {
                 let x = IncompleteBeta.inverse(a: a, b: b, p: p)
-                expectClose(IncompleteBeta.regularized(a: a, b: b, x: x), p, relative: 1e-11, absolute: 0, "I(inverse) a=\(a) b=\(b) p=\(p)")
+                expectClose(
+                    IncompleteBeta.regularized(a: a, b: b, x: x), p, relative: 1e-11, absolute: 0, "I(inverse) a=\(a) b=\(b) p=\(p)")
             }
         }
     }

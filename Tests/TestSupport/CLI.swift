@@ -4,7 +4,8 @@ import Foundation
 /// Runs the built `vlm-audit` executable, as a user would.
 public enum CLI {
     /// The executable: `VLM_AUDIT_EXECUTABLE` (set by scripts/test.sh) or the debug build of this tree.
-    public static let executable = ProcessInfo.processInfo.environment["VLM_AUDIT_EXECUTABLE"]
+    public static let executable =
+        ProcessInfo.processInfo.environment["VLM_AUDIT_EXECUTABLE"]
         ?? TestDatabase.packageRoot.appendingPathComponent(".build/debug/vlm-audit").path
 
     /// The environment for a run against `conninfo`, with no other database settings leaking in.

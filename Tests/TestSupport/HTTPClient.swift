@@ -40,9 +40,10 @@ public struct HTTPClient: Sendable {
     }
 
     /// Sends one request; `token` becomes `Authorization: Bearer …`.
-    public func send(_ method: String, _ path: String, token: String? = nil, headers: [String: String] = [:],
-                     body: String? = nil) async throws -> HTTPReply
-    {
+    public func send(
+        _ method: String, _ path: String, token: String? = nil, headers: [String: String] = [:],
+        body: String? = nil
+    ) async throws -> HTTPReply {
         var fields = headers
         if let token { fields["Authorization"] = "Bearer \(token)" }
         if body != nil, fields["Content-Type"] == nil { fields["Content-Type"] = "application/json" }
@@ -53,13 +54,14 @@ public struct HTTPClient: Sendable {
         let held = whileLastBytesHeld
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
-                continuation.resume(with: Result {
-                    do {
-                        return try Self.exchange(request, port: port, timeoutSeconds: timeout, lastBytesDelay: delay, whileHeld: held)
-                    } catch let failure as Failure {
-                        throw Failure(description: "\(method) \(path): \(failure.description)")
-                    }
-                })
+                continuation.resume(
+                    with: Result {
+                        do {
+                            return try Self.exchange(request, port: port, timeoutSeconds: timeout, lastBytesDelay: delay, whileHeld: held)
+                        } catch let failure as Failure {
+                            throw Failure(description: "\(method) \(path): \(failure.description)")
+                        }
+                    })
             }
             thread.start()
         }
@@ -140,7 +142,7 @@ public struct HTTPClient: Sendable {
         var index = 0
         while index < bytes.count {
             guard let lineEnd = (index..<bytes.count - 1).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }),
-                  let size = Int(String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";")[0], radix: 16)
+                let size = Int(String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";")[0], radix: 16)
             else { throw Failure(description: "bad chunked body") }
             if size == 0 { break }
             output += bytes[(lineEnd + 2)..<(lineEnd + 2 + size)]

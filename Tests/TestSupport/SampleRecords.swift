@@ -9,7 +9,8 @@ public enum SampleRecords {
     ) -> String {
         let options = (0..<probabilities.count).map { "\"option \($0)\"" }.joined(separator: ",")
         let probs = probabilities.map { "\($0)" }.joined(separator: ",")
-        return #"{"prediction_id":"\#(id)","model":"\#(model)","occurred_at":"\#(time)","options":[\#(options)],"option_probs":[\#(probs)],"predicted":\#(predicted),"confidence":{"verbalized":0.8},"attributes":{"modality":"CT"}\#(extra)}"#
+        return
+            #"{"prediction_id":"\#(id)","model":"\#(model)","occurred_at":"\#(time)","options":[\#(options)],"option_probs":[\#(probs)],"predicted":\#(predicted),"confidence":{"verbalized":0.8},"attributes":{"modality":"CT"}\#(extra)}"#
     }
 
     /// A valid label line.

@@ -18,7 +18,8 @@ public enum TestDatabase {
     /// The throwaway cluster.
     public static let cluster: EmbeddedCluster = {
         let environment = ProcessInfo.processInfo.environment
-        let home = environment["VLM_AUDIT_TEST_HOME"].map { URL(fileURLWithPath: $0) }
+        let home =
+            environment["VLM_AUDIT_TEST_HOME"].map { URL(fileURLWithPath: $0) }
             ?? packageRoot.appendingPathComponent(".build/test-cluster")
         var cluster = EmbeddedCluster(home: home)
         cluster.extraSettings = ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]

@@ -15,8 +15,10 @@ public struct AuditPlanRequest: Sendable {
     /// Allows a plan for a model with no prediction stored yet (before go-live).
     public var allowNewModel = false
 
-    public init(model: String, rate: Double, seed: [UInt8]? = nil, effectiveFrom: Timestamp? = nil, createdBy: String,
-                reason: String = "audit plan") {
+    public init(
+        model: String, rate: Double, seed: [UInt8]? = nil, effectiveFrom: Timestamp? = nil, createdBy: String,
+        reason: String = "audit plan"
+    ) {
         self.model = model
         self.rate = rate
         self.seed = seed
@@ -36,14 +38,18 @@ public struct AuditWorklist: Sendable {
     public var json: JSONValue {
         .object([
             ("model", .string(model)), ("as_of", .string(asOf.rfc3339)), ("count", .count(items.count)),
-            ("items", .array(items.map { item in
-                .object([
-                    ("prediction_id", .string(item.predictionID)), ("occurred_at", .string(item.occurredAt.rfc3339)),
-                    ("waiting_days", .number(Double(asOf.microseconds - item.occurredAt.microseconds) / 86_400e6)),
-                    ("site", .text(item.site)), ("case_ref", .text(item.caseRef)), ("image_ref", .text(item.imageRef)),
-                    ("plan_id", .integer(item.planID)),
-                ])
-            })),
+            (
+                "items",
+                .array(
+                    items.map { item in
+                        .object([
+                            ("prediction_id", .string(item.predictionID)), ("occurred_at", .string(item.occurredAt.rfc3339)),
+                            ("waiting_days", .number(Double(asOf.microseconds - item.occurredAt.microseconds) / 86_400e6)),
+                            ("site", .text(item.site)), ("case_ref", .text(item.caseRef)), ("image_ref", .text(item.imageRef)),
+                            ("plan_id", .integer(item.planID)),
+                        ])
+                    })
+            ),
         ])
     }
 }
@@ -82,7 +88,8 @@ extension AuditApp {
     public func auditWorklist(model: String, limit: Int = 1000) throws -> AuditWorklist {
         let connection = try migratedConnection()
         try Self.requireKnown([model], connection)
-        return AuditWorklist(model: model, asOf: try ScoredPredictionQueries.now(connection),
-                             items: try AuditPlanStore.worklist(connection, model: model, limit: limit))
+        return AuditWorklist(
+            model: model, asOf: try ScoredPredictionQueries.now(connection),
+            items: try AuditPlanStore.worklist(connection, model: model, limit: limit))
     }
 }

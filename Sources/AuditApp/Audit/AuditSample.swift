@@ -53,10 +53,15 @@ struct AuditEstimate {
             ("members", .count(members)), ("labeled", .count(labeled.count)), ("completion", .number(completion)),
             ("completion_warning", .bool(completionLow)), ("accuracy", .number(accuracy)),
             ("methods", .object(methods.sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) })),
-            ("ppi_accuracy", ppi.map { ppi in
-                .object([("estimate", .number(ppi.estimate)), ("ci_low", .number(ppi.low)), ("ci_high", .number(ppi.high)),
-                         ("lambda", .number(ppi.lambda)), ("n", .count(ppi.n)), ("N", .count(ppi.unlabeledCount))])
-            } ?? .null),
+            (
+                "ppi_accuracy",
+                ppi.map { ppi in
+                    .object([
+                        ("estimate", .number(ppi.estimate)), ("ci_low", .number(ppi.low)), ("ci_high", .number(ppi.high)),
+                        ("lambda", .number(ppi.lambda)), ("n", .count(ppi.n)), ("N", .count(ppi.unlabeledCount)),
+                    ])
+                } ?? .null
+            ),
             ("naive_accuracy", .number(naiveAccuracy)), ("selection_gap", .number(selectionGap)), ("selection_flag", .bool(selectionFlag)),
             ("nota", ModelEvaluation.notaJSON(nota)),
         ])
@@ -138,10 +143,12 @@ extension AuditApp {
     }
 
     /// Clean msp (T = 1) and whether the probe collapsed, for NOTA pairs whose clean answer was right.
-    static func fragilityPairs(probes: [ScoredPrediction], cleanLookup: [String: ScoredPrediction]) -> [(cleanMSP: Double, collapsed: Bool)] {
+    static func fragilityPairs(probes: [ScoredPrediction], cleanLookup: [String: ScoredPrediction]) -> [(cleanMSP: Double, collapsed: Bool)]
+    {
         probes.compactMap { probe in
             guard let of = probe.perturbationOf, let clean = cleanLookup[of], clean.isCorrect == true, let probeOK = probe.isCorrect,
-                  let msp = clean.calibratedMSP(temperature: 1) else { return nil }
+                let msp = clean.calibratedMSP(temperature: 1)
+            else { return nil }
             return (msp, !probeOK)
         }
     }

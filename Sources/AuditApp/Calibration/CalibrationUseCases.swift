@@ -85,21 +85,30 @@ public struct ServedCalibration: Sendable {
             ("temperature", .number(version.temperature)), ("threshold", .number(threshold)),
             ("escalates_everything", .bool(escalatesEverything)), ("target_risk", .number(version.targetRisk)),
             ("slice_attribute", .text(slices?.attribute)),
-            ("slice_thresholds", slices.map { table in
-                .array(table.entries.map { entry in
-                    .object([("value", .string(entry.value)), ("threshold", .number(alarm == nil ? entry.threshold : nil)),
-                             ("own_guarantee", .bool(entry.ownGuarantee))])
-                })
-            } ?? .null),
+            (
+                "slice_thresholds",
+                slices.map { table in
+                    .array(
+                        table.entries.map { entry in
+                            .object([
+                                ("value", .string(entry.value)), ("threshold", .number(alarm == nil ? entry.threshold : nil)),
+                                ("own_guarantee", .bool(entry.ownGuarantee)),
+                            ])
+                        })
+                } ?? .null
+            ),
             ("delta", .number(version.delta)), ("valid_from", .text(version.statusAt?.rfc3339)),
             ("fitted_threshold", .number(version.threshold)),
-            ("monitor_alarm", alarm.map { alarm in
-                .object([
-                    ("reason", .string(alarm.reason)), ("recorded_at", .text(alarm.recordedAt?.rfc3339)),
-                    ("prediction_id", .text(alarm.alarmPredictionID)),
-                    ("slice", alarm.slice.isWhole ? .null : .string("\(alarm.slice.attribute)=\(alarm.slice.value)")),
-                ])
-            } ?? .null),
+            (
+                "monitor_alarm",
+                alarm.map { alarm in
+                    .object([
+                        ("reason", .string(alarm.reason)), ("recorded_at", .text(alarm.recordedAt?.rfc3339)),
+                        ("prediction_id", .text(alarm.alarmPredictionID)),
+                        ("slice", alarm.slice.isWhole ? .null : .string("\(alarm.slice.attribute)=\(alarm.slice.value)")),
+                    ])
+                } ?? .null
+            ),
         ])
     }
 }
@@ -109,7 +118,8 @@ extension AuditApp {
     public func servedCalibration(model: String) throws -> ServedCalibration? {
         let connection = try migratedConnection()
         guard let version = try CalibrationStore.active(connection, model: model) else { return nil }
-        return ServedCalibration(version: version, alarm: try MonitorStore.alarms(connection, model: model, versionID: version.versionID).first)
+        return ServedCalibration(
+            version: version, alarm: try MonitorStore.alarms(connection, model: model, versionID: version.versionID).first)
     }
 
     /// Per model with an active version: its whole-model e-value now, and the alarms ever recorded for the model (all

@@ -75,8 +75,9 @@ extension AuditApp {
                 return try recalibrate(connection, model: model, options: options)
             } catch {
                 logger.error("recalibration of \(model) failed: \(error)")
-                return RecalibrationOutcome(model: model, versionID: nil, status: .failed, temperature: nil, threshold: nil,
-                                            coverage: nil, message: "failed: \(error)")
+                return RecalibrationOutcome(
+                    model: model, versionID: nil, status: .failed, temperature: nil, threshold: nil,
+                    coverage: nil, message: "failed: \(error)")
             }
         }
     }
@@ -87,14 +88,16 @@ extension AuditApp {
         let rows = try ScoredPredictionQueries.load(connection, model: model, from: start, to: end, includeProbes: false, labeledOnly: true)
             .filter { $0.hasOptionScores || options.method != DerivedMethod.msp.rawValue }
         guard !rows.isEmpty else {
-            return RecalibrationOutcome(model: model, versionID: nil, status: .skipped, temperature: nil, threshold: nil, coverage: nil,
-                                        message: "no labeled predictions between \(start.day) and \(end.day); nothing to fit")
+            return RecalibrationOutcome(
+                model: model, versionID: nil, status: .skipped, temperature: nil, threshold: nil, coverage: nil,
+                message: "no labeled predictions between \(start.day) and \(end.day); nothing to fit")
         }
         let schedule = AuditPlanSchedule(plans: try AuditPlanStore.plans(connection, model: model))
         let fingerprint = Self.fingerprint(rows: rows, options: options, plans: schedule.plans(from: start, to: end))
         if let existing = try CalibrationStore.version(connection, model: model, fingerprint: fingerprint) {
-            return RecalibrationOutcome(model: model, versionID: existing, status: .unchanged, temperature: nil, threshold: nil,
-                                        coverage: nil, message: "no new data since version \(existing); nothing to refit")
+            return RecalibrationOutcome(
+                model: model, versionID: existing, status: .unchanged, temperature: nil, threshold: nil,
+                coverage: nil, message: "no new data since version \(existing); nothing to refit")
         }
         let holdoutCount = rows.count / 5
         let fit = LabeledSet(Array(rows.prefix(rows.count - holdoutCount)))
@@ -109,27 +112,36 @@ extension AuditApp {
         // enough of them (the temperature above may use every label).
         let basis = Self.guaranteeBasis(fit: fit, schedule: schedule, from: start, to: end, minimumFit: options.minimumFit)
         let fitScores = Self.thresholdScores(basis.rows, method: options.method, temperature: temperature, orientation: orientation)
-        let rule = options.budget.map {
-            EscalationThreshold.budget(scores: fitScores.scores, correct: fitScores.correct, escalationBudget: $0,
-                                       alpha: options.targetRisk, delta: options.delta)
-        } ?? EscalationThreshold.learnThenTest(scores: fitScores.scores, correct: fitScores.correct, alpha: options.targetRisk, delta: options.delta)
+        let rule =
+            options.budget.map {
+                EscalationThreshold.budget(
+                    scores: fitScores.scores, correct: fitScores.correct, escalationBudget: $0,
+                    alpha: options.targetRisk, delta: options.delta)
+            }
+            ?? EscalationThreshold.learnThenTest(
+                scores: fitScores.scores, correct: fitScores.correct, alpha: options.targetRisk, delta: options.delta)
 
         let active = try CalibrationStore.active(connection, model: model)
         let fitMetrics = Self.splitMetrics(fit, temperature: temperature, rule: rule, method: options.method, orientation: orientation)
-        let holdoutMetrics = Self.splitMetrics(holdout, temperature: temperature, rule: rule, method: options.method, orientation: orientation)
-        let activeOnHoldout = active.map { Self.splitMetrics(holdout, temperature: $0.temperature, rule: nil, method: options.method, orientation: orientation) }
+        let holdoutMetrics = Self.splitMetrics(
+            holdout, temperature: temperature, rule: rule, method: options.method, orientation: orientation)
+        let activeOnHoldout = active.map {
+            Self.splitMetrics(holdout, temperature: $0.temperature, rule: nil, method: options.method, orientation: orientation)
+        }
 
         // Acceptance policy: recorded in the version, so a reviewer sees why it was or was not activated.
         var reasons: [String] = []
         if !rule.guaranteeMet {
-            reasons.append(rule.escalatesEverything
-                ? "no threshold meets risk ≤ \(options.targetRisk) with confidence \(1 - options.delta): escalate everything"
-                : "the guarantee is not met at the budgeted coverage")
+            reasons.append(
+                rule.escalatesEverything
+                    ? "no threshold meets risk ≤ \(options.targetRisk) with confidence \(1 - options.delta): escalate everything"
+                    : "the guarantee is not met at the budgeted coverage")
         }
         if fit.count < options.minimumFit { reasons.append("too little data: \(fit.count) fit rows < minimum \(options.minimumFit)") }
         if !basis.isAuditSample {
-            reasons.append("the guarantee rests on non-random labels: \(basis.auditedRows) audited fit rows < minimum \(options.minimumFit)"
-                           + (basis.rate == nil ? " (no audit plan covers the window)" : ""))
+            reasons.append(
+                "the guarantee rests on non-random labels: \(basis.auditedRows) audited fit rows < minimum \(options.minimumFit)"
+                    + (basis.rate == nil ? " (no audit plan covers the window)" : ""))
         }
         if let activeOnHoldout {
             if let new = holdoutMetrics.eceAfter, let old = activeOnHoldout.eceAfter, new > old + options.tolerance {
@@ -142,51 +154,76 @@ extension AuditApp {
         if !options.autoActivate { reasons.append("automatic activation is off; a person must activate it") }
         // Only a person ends a monitor alarm (docs/monitor.md): a refit never replaces an alarmed version by itself.
         if let active, let alarm = try MonitorStore.alarms(connection, model: model, versionID: active.versionID).first {
-            reasons.append("the threshold monitor's alarm against version \(active.versionID) stands (\(alarm.recordedAt.map { String($0.rfc3339.prefix(10)) } ?? "recorded")); "
-                           + "a person must review and activate the next version")
+            reasons.append(
+                "the threshold monitor's alarm against version \(active.versionID) stands (\(alarm.recordedAt.map { String($0.rfc3339.prefix(10)) } ?? "recorded")); "
+                    + "a person must review and activate the next version")
         }
         let status: CalibrationStatus = reasons.isEmpty ? .active : .proposed
-        let reason = reasons.isEmpty
+        let reason =
+            reasons.isEmpty
             ? "guarantee met, \(fit.count) fit rows, hold-out calibration not worse than the active version"
             : reasons.joined(separator: "; ")
 
         let slices = Self.sliceMetrics(holdout, temperature: temperature, rule: rule, method: options.method, orientation: orientation)
         let sliceTable = options.perSlice.map { attribute in
-            SliceThresholds.fit(rows: basis.rows, attribute: attribute, method: options.method, temperature: temperature,
-                                orientation: orientation, alpha: options.targetRisk, delta: options.delta, minimum: options.minimumFit,
-                                globalThreshold: options.acceptGlobalForSmallSlices ? .some(rule.threshold) : nil)
+            SliceThresholds.fit(
+                rows: basis.rows, attribute: attribute, method: options.method, temperature: temperature,
+                orientation: orientation, alpha: options.targetRisk, delta: options.delta, minimum: options.minimumFit,
+                globalThreshold: options.acceptGlobalForSmallSlices ? .some(rule.threshold) : nil)
         }
-        let evidence = JSONValue.object([
-            ("data_fingerprint", .string(fingerprint)),
-            ("window", .object([("from", .string(start.rfc3339)), ("to", .string(end.rfc3339)), ("days", .count(options.windowDays))])),
-            ("method", .string(options.method)), ("orientation", .string(orientation.rawValue)),
-            ("escalation_rule", .string(orientation == .confidence
-                ? "accept when calibrated \(options.method) ≥ τ; τ = null means escalate everything"
-                : "accept when −\(options.method) ≥ τ (i.e. \(options.method) ≤ −τ); τ = null means escalate everything")),
-            ("temperature_fit", .object([
-                ("temperature", .number(temperatureFit?.temperature)), ("iterations", .count(temperatureFit?.iterations ?? 0)),
-                ("at_bound", .bool(temperatureFit?.atBound ?? false)),
-            ])),
-            ("threshold", .object([
-                ("mode", .string(options.budget == nil ? "ltt" : "budget")), ("alpha", .number(options.targetRisk)),
-                ("delta", .number(options.delta)), ("budget", .number(options.budget)), ("tau", .number(rule.threshold)),
-                ("coverage", .number(rule.coverage)), ("empirical_risk", .number(rule.empiricalRisk)),
-                ("accepted", .count(rule.accepted)), ("errors", .count(rule.errors)), ("p_value", .number(rule.pValue)),
-                ("risk_upper_bound", .number(rule.riskUpperBound)), ("candidates_tested", .count(rule.candidatesTested)),
-            ])),
-            ("guarantee_basis", basis.json),
-            ("fit", fitMetrics.json), ("holdout", holdoutMetrics.json),
-            ("active_version_on_holdout", activeOnHoldout.map { metrics in
-                .object([("version", .integer(active!.versionID)), ("temperature", .number(active!.temperature)),
-                         ("ece_after", .number(metrics.eceAfter)), ("nll_after", .number(metrics.nllAfter))])
-            } ?? .null),
-            ("slices", slices),
-            ("policy", .object([
-                ("minimum_fit", .count(options.minimumFit)), ("tolerance", .number(options.tolerance)),
-                ("auto_activate", .bool(options.autoActivate)),
-            ])),
-            ("decision", .object([("status", .string(status.rawValue)), ("reasons", .array(reasons.map { .string($0) }))])),
-        ] + (sliceTable.map { [("per_slice", $0.json)] } ?? []))
+        let evidence = JSONValue.object(
+            [
+                ("data_fingerprint", .string(fingerprint)),
+                (
+                    "window",
+                    .object([("from", .string(start.rfc3339)), ("to", .string(end.rfc3339)), ("days", .count(options.windowDays))])
+                ),
+                ("method", .string(options.method)), ("orientation", .string(orientation.rawValue)),
+                (
+                    "escalation_rule",
+                    .string(
+                        orientation == .confidence
+                            ? "accept when calibrated \(options.method) ≥ τ; τ = null means escalate everything"
+                            : "accept when −\(options.method) ≥ τ (i.e. \(options.method) ≤ −τ); τ = null means escalate everything")
+                ),
+                (
+                    "temperature_fit",
+                    .object([
+                        ("temperature", .number(temperatureFit?.temperature)), ("iterations", .count(temperatureFit?.iterations ?? 0)),
+                        ("at_bound", .bool(temperatureFit?.atBound ?? false)),
+                    ])
+                ),
+                (
+                    "threshold",
+                    .object([
+                        ("mode", .string(options.budget == nil ? "ltt" : "budget")), ("alpha", .number(options.targetRisk)),
+                        ("delta", .number(options.delta)), ("budget", .number(options.budget)), ("tau", .number(rule.threshold)),
+                        ("coverage", .number(rule.coverage)), ("empirical_risk", .number(rule.empiricalRisk)),
+                        ("accepted", .count(rule.accepted)), ("errors", .count(rule.errors)), ("p_value", .number(rule.pValue)),
+                        ("risk_upper_bound", .number(rule.riskUpperBound)), ("candidates_tested", .count(rule.candidatesTested)),
+                    ])
+                ),
+                ("guarantee_basis", basis.json),
+                ("fit", fitMetrics.json), ("holdout", holdoutMetrics.json),
+                (
+                    "active_version_on_holdout",
+                    activeOnHoldout.map { metrics in
+                        .object([
+                            ("version", .integer(active!.versionID)), ("temperature", .number(active!.temperature)),
+                            ("ece_after", .number(metrics.eceAfter)), ("nll_after", .number(metrics.nllAfter)),
+                        ])
+                    } ?? .null
+                ),
+                ("slices", slices),
+                (
+                    "policy",
+                    .object([
+                        ("minimum_fit", .count(options.minimumFit)), ("tolerance", .number(options.tolerance)),
+                        ("auto_activate", .bool(options.autoActivate)),
+                    ])
+                ),
+                ("decision", .object([("status", .string(status.rawValue)), ("reasons", .array(reasons.map { .string($0) }))])),
+            ] + (sliceTable.map { [("per_slice", $0.json)] } ?? []))
         let version = CalibrationVersion(
             model: model, method: options.method, temperature: temperature, threshold: rule.threshold,
             mode: options.budget == nil ? "ltt" : "budget", targetRisk: options.targetRisk, delta: options.delta,
@@ -194,8 +231,9 @@ extension AuditApp {
             windowFrom: start, windowTo: end, nFit: fit.count, nHoldout: holdout.count, evidence: evidence,
             codeVersion: vlmAuditVersion, fittedBy: options.fittedBy)
         let id = try CalibrationStore.insert(connection, version: version, status: status, actor: options.fittedBy, reason: reason)
-        return RecalibrationOutcome(model: model, versionID: id, status: status == .active ? .active : .proposed, temperature: temperature,
-                                    threshold: rule.threshold, coverage: rule.coverage, message: reason)
+        return RecalibrationOutcome(
+            model: model, versionID: id, status: status == .active ? .active : .proposed, temperature: temperature,
+            threshold: rule.threshold, coverage: rule.coverage, message: reason)
     }
 
     /// The rows the threshold's guarantee rests on: the labeled design sample of the fit split when it holds at least
@@ -212,25 +250,35 @@ extension AuditApp {
             .object([
                 ("sample", .string(isAuditSample ? "audit" : "all labels")), ("audit_rate", .number(rate)),
                 ("plans", .array(planIDs.map { .integer($0) })), ("audited_fit_rows", .count(auditedRows)), ("fit_rows", .count(fitRows)),
-                ("statement", .string(isAuditSample
-                    ? "the guarantee rests on the audit sample: a uniform random sample of the window's predictions"
-                    : "the guarantee rests on non-random labels (clinicians review mostly escalated cases); it is not valid for the deployment")),
+                (
+                    "statement",
+                    .string(
+                        isAuditSample
+                            ? "the guarantee rests on the audit sample: a uniform random sample of the window's predictions"
+                            : "the guarantee rests on non-random labels (clinicians review mostly escalated cases); it is not valid for the deployment"
+                    )
+                ),
             ])
         }
     }
 
-    static func guaranteeBasis(fit: LabeledSet, schedule: AuditPlanSchedule, from: Timestamp, to: Timestamp, minimumFit: Int) -> GuaranteeBasis {
+    static func guaranteeBasis(
+        fit: LabeledSet, schedule: AuditPlanSchedule, from: Timestamp, to: Timestamp, minimumFit: Int
+    ) -> GuaranteeBasis {
         guard let design = DesignSample(clean: fit.rows, schedule: schedule, from: from, to: to) else {
             return GuaranteeBasis(rows: fit, isAuditSample: false, rate: nil, planIDs: [], auditedRows: 0, fitRows: fit.count)
         }
         let audited = LabeledSet(fit.rows.indices.filter { design.member[$0] }.map { fit.rows[$0] })
         let enough = audited.count >= minimumFit
-        return GuaranteeBasis(rows: enough ? audited : fit, isAuditSample: enough, rate: design.rate, planIDs: design.planIDs,
-                              auditedRows: audited.count, fitRows: fit.count)
+        return GuaranteeBasis(
+            rows: enough ? audited : fit, isAuditSample: enough, rate: design.rate, planIDs: design.planIDs,
+            auditedRows: audited.count, fitRows: fit.count)
     }
 
     /// The ranking scores the threshold is chosen on: derived scores at T, client scores as stored.
-    static func thresholdScores(_ set: LabeledSet, method: String, temperature: Double, orientation: Orientation) -> (scores: [Double], correct: [Bool]) {
+    static func thresholdScores(
+        _ set: LabeledSet, method: String, temperature: Double, orientation: Orientation
+    ) -> (scores: [Double], correct: [Bool]) {
         var scores: [Double] = []
         var correct: [Bool] = []
         for (index, row) in set.rows.enumerated() {
@@ -274,7 +322,9 @@ extension AuditApp {
     }
 
     /// NLL and ECE (msp) before and after T, and coverage and accepted-set error rate at τ.
-    static func splitMetrics(_ set: LabeledSet, temperature: Double, rule: EscalationRule?, method: String, orientation: Orientation) -> SplitMetrics {
+    static func splitMetrics(
+        _ set: LabeledSet, temperature: Double, rule: EscalationRule?, method: String, orientation: Orientation
+    ) -> SplitMetrics {
         let logits = set.withLogits
         // Raw msp from the logged option scores themselves; calibrated msp through the logits (docs/statistics.md).
         let mspBefore = set.rows.compactMap { $0.calibratedMSP(temperature: 1) }
@@ -297,7 +347,9 @@ extension AuditApp {
     }
 
     /// Hold-out metrics per slice attribute value (site and every attribute seen).
-    static func sliceMetrics(_ set: LabeledSet, temperature: Double, rule: EscalationRule, method: String, orientation: Orientation) -> JSONValue {
+    static func sliceMetrics(
+        _ set: LabeledSet, temperature: Double, rule: EscalationRule, method: String, orientation: Orientation
+    ) -> JSONValue {
         var names = Set<String>(["site"])
         for row in set.rows { for attribute in row.attributes { names.insert(attribute.key) } }
         var entries: [JSONValue] = []
@@ -314,7 +366,8 @@ extension AuditApp {
 
     /// Identifies the fit data and settings: the same labeled rows and options give the same fingerprint.
     static func fingerprint(rows: [ScoredPrediction], options: RecalibrationOptions, plans: [AuditPlan]) -> String {
-        var text = "\(options.method)|\(options.targetRisk)|\(options.delta)|\(options.budget.map { "\($0)" } ?? "ltt")|\(options.minimumFit)|\(options.tolerance)|\(options.autoActivate)\n"
+        var text =
+            "\(options.method)|\(options.targetRisk)|\(options.delta)|\(options.budget.map { "\($0)" } ?? "ltt")|\(options.minimumFit)|\(options.tolerance)|\(options.autoActivate)\n"
         if let attribute = options.perSlice { text += "per-slice:\(attribute)|\(options.acceptGlobalForSmallSlices)\n" }
         if !plans.isEmpty { text += "plans:" + plans.map(\.planHash).joined(separator: ",") + "\n" }
         for row in rows { text += "\(row.predictionID)\t\(row.label!)\n" }

@@ -37,8 +37,10 @@ public struct SliceThresholds: Sendable, Equatable {
     /// Fits the table on `rows` (the guarantee basis of the fit split), scores at `temperature`.
     /// Slices with fewer than `minimum` rows escalate, or take `globalThreshold` when it is given (the person fitting
     /// accepted the global guarantee for them).
-    static func fit(rows: LabeledSet, attribute: String, method: String, temperature: Double, orientation: Orientation,
-                    alpha: Double, delta: Double, minimum: Int, globalThreshold: Double??) -> SliceThresholds {
+    static func fit(
+        rows: LabeledSet, attribute: String, method: String, temperature: Double, orientation: Orientation,
+        alpha: Double, delta: Double, minimum: Int, globalThreshold: Double??
+    ) -> SliceThresholds {
         let groups = Dictionary(grouping: rows.rows.indices) { rows.rows[$0].attribute(attribute) }
         let values = groups.keys.compactMap { $0 }.sorted()
         let fitted = values.filter { groups[$0]!.count >= max(minimum, 1) }
@@ -47,18 +49,21 @@ public struct SliceThresholds: Sendable, Equatable {
             let indices = groups[value]!
             guard indices.count >= max(minimum, 1) else {
                 if let global = globalThreshold {
-                    return Entry(value: value, threshold: global, n: indices.count, coverage: 0, empiricalRisk: nil, ownGuarantee: false,
-                                 basis: "fewer than \(minimum) rows: the version's global threshold, explicitly accepted")
+                    return Entry(
+                        value: value, threshold: global, n: indices.count, coverage: 0, empiricalRisk: nil, ownGuarantee: false,
+                        basis: "fewer than \(minimum) rows: the version's global threshold, explicitly accepted")
                 }
-                return Entry(value: value, threshold: nil, n: indices.count, coverage: 0, empiricalRisk: nil, ownGuarantee: false,
-                             basis: "fewer than \(minimum) rows: escalate every prediction")
+                return Entry(
+                    value: value, threshold: nil, n: indices.count, coverage: 0, empiricalRisk: nil, ownGuarantee: false,
+                    basis: "fewer than \(minimum) rows: escalate every prediction")
             }
             let slice = LabeledSet(indices.map { rows.rows[$0] })
             let scored = AuditApp.thresholdScores(slice, method: method, temperature: temperature, orientation: orientation)
             let rule = EscalationThreshold.learnThenTest(scores: scored.scores, correct: scored.correct, alpha: alpha, delta: deltaPerSlice)
-            return Entry(value: value, threshold: rule.threshold, n: scored.scores.count, coverage: rule.coverage,
-                         empiricalRisk: rule.empiricalRisk, ownGuarantee: true,
-                         basis: rule.threshold == nil ? "no threshold passes at δ / G: escalate every prediction" : "Learn-then-Test at δ / G")
+            return Entry(
+                value: value, threshold: rule.threshold, n: scored.scores.count, coverage: rule.coverage,
+                empiricalRisk: rule.empiricalRisk, ownGuarantee: true,
+                basis: rule.threshold == nil ? "no threshold passes at δ / G: escalate every prediction" : "Learn-then-Test at δ / G")
         }
         return SliceThresholds(attribute: attribute, deltaPerSlice: deltaPerSlice, fitted: fitted.count, entries: entries)
     }
@@ -68,26 +73,34 @@ public struct SliceThresholds: Sendable, Equatable {
         .object([
             ("attribute", .string(attribute)), ("delta_per_slice", .number(deltaPerSlice)), ("fitted", .count(fitted)),
             ("unlisted_values", .string("escalate")),
-            ("slices", .array(entries.map { entry in
-                .object([("value", .string(entry.value)), ("threshold", .number(entry.threshold)), ("n", .count(entry.n)),
-                         ("coverage", .number(entry.coverage)), ("empirical_risk", .number(entry.empiricalRisk)),
-                         ("own_guarantee", .bool(entry.ownGuarantee)), ("basis", .string(entry.basis))])
-            })),
+            (
+                "slices",
+                .array(
+                    entries.map { entry in
+                        .object([
+                            ("value", .string(entry.value)), ("threshold", .number(entry.threshold)), ("n", .count(entry.n)),
+                            ("coverage", .number(entry.coverage)), ("empirical_risk", .number(entry.empiricalRisk)),
+                            ("own_guarantee", .bool(entry.ownGuarantee)), ("basis", .string(entry.basis)),
+                        ])
+                    })
+            ),
         ])
     }
 
     /// The table stored in a version's evidence, if it has one.
     init?(evidence: JSONValue) {
         guard let table = evidence["per_slice"], let attribute = table["attribute"]?.stringValue,
-              case .array(let slices)? = table["slices"] else { return nil }
+            case .array(let slices)? = table["slices"]
+        else { return nil }
         self.attribute = attribute
         deltaPerSlice = table["delta_per_slice"]?.doubleValue ?? 0
         fitted = Int(table["fitted"]?.integerValue ?? 0)
         entries = slices.compactMap { slice in
             guard let value = slice["value"]?.stringValue else { return nil }
-            return Entry(value: value, threshold: slice["threshold"]?.doubleValue, n: Int(slice["n"]?.integerValue ?? 0),
-                         coverage: slice["coverage"]?.doubleValue ?? 0, empiricalRisk: slice["empirical_risk"]?.doubleValue,
-                         ownGuarantee: slice["own_guarantee"] == .bool(true), basis: slice["basis"]?.stringValue ?? "")
+            return Entry(
+                value: value, threshold: slice["threshold"]?.doubleValue, n: Int(slice["n"]?.integerValue ?? 0),
+                coverage: slice["coverage"]?.doubleValue ?? 0, empiricalRisk: slice["empirical_risk"]?.doubleValue,
+                ownGuarantee: slice["own_guarantee"] == .bool(true), basis: slice["basis"]?.stringValue ?? "")
         }
     }
 
@@ -115,7 +128,8 @@ public struct AcceptanceRule: Sendable {
 
     /// The rule with the orientation recorded in the version's evidence (confidence when it says none).
     public init(version: CalibrationVersion) {
-        self.init(version: version, orientation: version.evidence["orientation"]?.stringValue.flatMap(Orientation.init(rawValue:)) ?? .confidence)
+        self.init(
+            version: version, orientation: version.evidence["orientation"]?.stringValue.flatMap(Orientation.init(rawValue:)) ?? .confidence)
     }
 
     /// τ for `row`; nil: escalate it.

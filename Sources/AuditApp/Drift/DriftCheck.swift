@@ -38,11 +38,12 @@ struct DriftFinding {
     var statistics: [(name: String, value: Double)] = []
 
     var json: JSONValue {
-        .object([
-            ("severity", .string(severity.rawValue)), ("check", .string(check)), ("subject", .string(subject)),
-            ("message", .string(message)), ("action", .text(action)), ("statistic", .number(statistic)),
-            ("p_value", .number(pValue)), ("p_adjusted", .number(adjustedPValue)), ("label_free", .bool(labelFree)),
-        ] + statistics.map { ($0.name, JSONValue.number($0.value)) })
+        .object(
+            [
+                ("severity", .string(severity.rawValue)), ("check", .string(check)), ("subject", .string(subject)),
+                ("message", .string(message)), ("action", .text(action)), ("statistic", .number(statistic)),
+                ("p_value", .number(pValue)), ("p_adjusted", .number(adjustedPValue)), ("label_free", .bool(labelFree)),
+            ] + statistics.map { ($0.name, JSONValue.number($0.value)) })
     }
 }
 
@@ -67,25 +68,39 @@ extension AuditApp {
         try DriftStore.latest(migratedConnection(), model: model)
     }
 
-    private func driftRun(_ connection: StoreConnection, model: String, now: Timestamp, options: DriftOptions, orientations: [String: Orientation]) throws -> DriftRun {
+    private func driftRun(
+        _ connection: StoreConnection, model: String, now: Timestamp, options: DriftOptions, orientations: [String: Orientation]
+    ) throws -> DriftRun {
         let active = try CalibrationStore.active(connection, model: model)
         let current = options.current ?? (now.adding(seconds: -7 * 86_400), now)
-        let reference = options.reference
+        let reference =
+            options.reference
             ?? active.map { ($0.windowFrom, min($0.windowTo, current.from)) }
             ?? (current.from.adding(seconds: -90 * 86_400), current.from)
-        let referenceRows = try ScoredPredictionQueries.load(connection, model: model, from: reference.0, to: reference.1, includeProbes: false)
+        let referenceRows = try ScoredPredictionQueries.load(
+            connection, model: model, from: reference.0, to: reference.1, includeProbes: false)
         let currentRows = try ScoredPredictionQueries.load(connection, model: model, from: current.0, to: current.1, includeProbes: false)
         let (findings, tests) = Self.driftFindings(
             reference: referenceRows, current: currentRows, active: active, orientations: orientations, options: options)
         let status = DriftSeverity.worst(of: findings.map(\.severity))
         let document = JSONValue.object([
             ("model", .string(model)), ("status", .string(status.rawValue)), ("tests_run", .count(tests)),
-            ("reference", .object([("from", .string(reference.0.rfc3339)), ("to", .string(reference.1.rfc3339)), ("n", .count(referenceRows.count))])),
-            ("current", .object([("from", .string(current.0.rfc3339)), ("to", .string(current.1.rfc3339)), ("n", .count(currentRows.count))])),
+            (
+                "reference",
+                .object([("from", .string(reference.0.rfc3339)), ("to", .string(reference.1.rfc3339)), ("n", .count(referenceRows.count))])
+            ),
+            (
+                "current",
+                .object([("from", .string(current.0.rfc3339)), ("to", .string(current.1.rfc3339)), ("n", .count(currentRows.count))])
+            ),
             ("calibration_version", active.map { .integer($0.versionID) } ?? .null),
             ("findings", .array(findings.map(\.json))),
-            ("label_free_caveat", .string("The estimated accuracy assumes the calibration survived the shift; a drop in accuracy "
-                + "with unchanged confidence (as under NOTA-like failures) is invisible to label-free checks until labels arrive.")),
+            (
+                "label_free_caveat",
+                .string(
+                    "The estimated accuracy assumes the calibration survived the shift; a drop in accuracy "
+                        + "with unchanged confidence (as under NOTA-like failures) is invisible to label-free checks until labels arrive.")
+            ),
         ])
         return DriftRun(model: model, reference: reference, current: current, status: status, testsRun: tests, findings: document)
     }
@@ -97,9 +112,14 @@ extension AuditApp {
     ) -> (findings: [DriftFinding], tests: Int) {
         var findings: [DriftFinding] = []
         guard !reference.isEmpty, !current.isEmpty else {
-            return ([DriftFinding(severity: .warn, check: "data", subject: "windows",
-                                  message: "not enough data: \(reference.count) reference and \(current.count) current predictions",
-                                  action: "check that predictions are still being logged", statistic: nil, pValue: nil, labelFree: true)], 0)
+            return (
+                [
+                    DriftFinding(
+                        severity: .warn, check: "data", subject: "windows",
+                        message: "not enough data: \(reference.count) reference and \(current.count) current predictions",
+                        action: "check that predictions are still being logged", statistic: nil, pValue: nil, labelFree: true)
+                ], 0
+            )
         }
         let temperature = active?.temperature ?? 1
 
@@ -115,13 +135,17 @@ extension AuditApp {
         let calibratedC = current.compactMap { $0.calibratedMSP(temperature: temperature) }
         if !calibratedR.isEmpty && !calibratedC.isEmpty { scoreSeries.append(("calibrated msp", calibratedR, calibratedC)) }
         for (name, r, c) in scoreSeries {
-            guard let psi = DriftTests.psi(reference: r, current: c), let ks = DriftTests.kolmogorovSmirnov(reference: r, current: c) else { continue }
+            guard let psi = DriftTests.psi(reference: r, current: c), let ks = DriftTests.kolmogorovSmirnov(reference: r, current: c) else {
+                continue
+            }
             let band = psi.band
-            findings.append(DriftFinding(
-                severity: band == .alert ? .alert : (band == .warn ? .warn : .ok), check: "score distribution", subject: name,
-                message: "\(name): PSI \(format(psi.psi)) (\(band.rawValue)), KS D = \(format(ks.statistic))",
-                action: band == .stable ? nil : "recalibrate: the \(name) distribution moved", statistic: psi.psi, pValue: ks.pValue, labelFree: true,
-                statistics: [("psi", psi.psi), ("ks_d", ks.statistic)]))
+            findings.append(
+                DriftFinding(
+                    severity: band == .alert ? .alert : (band == .warn ? .warn : .ok), check: "score distribution", subject: name,
+                    message: "\(name): PSI \(format(psi.psi)) (\(band.rawValue)), KS D = \(format(ks.statistic))",
+                    action: band == .stable ? nil : "recalibrate: the \(name) distribution moved", statistic: psi.psi, pValue: ks.pValue,
+                    labelFree: true,
+                    statistics: [("psi", psi.psi), ("ks_d", ks.statistic)]))
         }
 
         // Label-free: escalation rate.
@@ -130,12 +154,15 @@ extension AuditApp {
             let escalatedC = calibratedC.filter { $0 < tau }.count
             let rateR = Double(escalatedR) / Double(max(calibratedR.count, 1))
             let rateC = Double(escalatedC) / Double(max(calibratedC.count, 1))
-            let p = ProportionTests.twoSidedPValue(successes1: escalatedR, trials1: calibratedR.count, successes2: escalatedC, trials2: calibratedC.count)
+            let p = ProportionTests.twoSidedPValue(
+                successes1: escalatedR, trials1: calibratedR.count, successes2: escalatedC, trials2: calibratedC.count)
             let moved = abs(rateC - rateR) > 0.05
-            findings.append(DriftFinding(
-                severity: moved ? .warn : .ok, check: "escalation rate", subject: "calibrated msp < τ",
-                message: "escalation rate \(percent(rateR)) → \(percent(rateC))",
-                action: moved ? "review staffing for escalations and recalibrate" : nil, statistic: rateC - rateR, pValue: p, labelFree: true))
+            findings.append(
+                DriftFinding(
+                    severity: moved ? .warn : .ok, check: "escalation rate", subject: "calibrated msp < τ",
+                    message: "escalation rate \(percent(rateR)) → \(percent(rateC))",
+                    action: moved ? "review staffing for escalations and recalibrate" : nil, statistic: rateC - rateR, pValue: p,
+                    labelFree: true))
         }
 
         // Label-free: slice-attribute mix, overall and per site.
@@ -145,23 +172,27 @@ extension AuditApp {
             let c = current.compactMap { $0.attribute(attribute) }
             guard let psi = DriftTests.categoricalPSI(reference: r, current: c) else { continue }
             let band = DriftBand(psi: psi)
-            findings.append(DriftFinding(
-                severity: band == .stable ? .ok : .warn, check: "slice mix", subject: attribute,
-                message: "\(attribute) mix PSI \(format(psi)) (\(band.rawValue))",
-                action: band == .stable ? nil : "review the \(attribute) mix", statistic: psi,
-                pValue: ProportionTests.categoriesPValue(reference: r, current: c), labelFree: true))
+            findings.append(
+                DriftFinding(
+                    severity: band == .stable ? .ok : .warn, check: "slice mix", subject: attribute,
+                    message: "\(attribute) mix PSI \(format(psi)) (\(band.rawValue))",
+                    action: band == .stable ? nil : "review the \(attribute) mix", statistic: psi,
+                    pValue: ProportionTests.categoriesPValue(reference: r, current: c), labelFree: true))
         }
         let sites = Set(current.compactMap(\.site)).sorted()
         for site in sites {
             for attribute in attributes where attribute != "site" {
                 let r = reference.filter { $0.site == site }.compactMap { $0.attribute(attribute) }
                 let c = current.filter { $0.site == site }.compactMap { $0.attribute(attribute) }
-                guard r.count >= 30, c.count >= 30, let psi = DriftTests.categoricalPSI(reference: r, current: c), psi > 0.25 else { continue }
-                findings.append(DriftFinding(
-                    severity: .warn, check: "slice mix", subject: "\(site) \(attribute)",
-                    message: "\(site): \(attribute) mix changed (PSI \(format(psi)))",
-                    action: "review \(site): \(attribute) mix changed (new equipment or referral pattern?)", statistic: psi,
-                    pValue: ProportionTests.categoriesPValue(reference: r, current: c), labelFree: true))
+                guard r.count >= 30, c.count >= 30, let psi = DriftTests.categoricalPSI(reference: r, current: c), psi > 0.25 else {
+                    continue
+                }
+                findings.append(
+                    DriftFinding(
+                        severity: .warn, check: "slice mix", subject: "\(site) \(attribute)",
+                        message: "\(site): \(attribute) mix changed (PSI \(format(psi)))",
+                        action: "review \(site): \(attribute) mix changed (new equipment or referral pattern?)", statistic: psi,
+                        pValue: ProportionTests.categoriesPValue(reference: r, current: c), labelFree: true))
             }
         }
 
@@ -171,11 +202,14 @@ extension AuditApp {
         let newVersions = Dictionary(grouping: current.compactMap(\.modelVersion).filter { !referenceVersions.contains($0) }, by: { $0 })
         for (version, rows) in newVersions.sorted(by: { $0.key < $1.key }) {
             let share = Double(rows.count) / Double(current.count)
-            findings.append(DriftFinding(
-                severity: .warn, check: "model version", subject: version,
-                message: "new model version \(version) served \(percent(share)) of the current window; the active calibration was fitted on "
-                    + (referenceVersions.isEmpty ? "unversioned predictions" : referenceVersions.sorted().joined(separator: ", ")),
-                action: "recalibrate for model version \(version) before trusting its threshold", statistic: share, pValue: nil, labelFree: true))
+            findings.append(
+                DriftFinding(
+                    severity: .warn, check: "model version", subject: version,
+                    message:
+                        "new model version \(version) served \(percent(share)) of the current window; the active calibration was fitted on "
+                        + (referenceVersions.isEmpty ? "unversioned predictions" : referenceVersions.sorted().joined(separator: ", ")),
+                    action: "recalibrate for model version \(version) before trusting its threshold", statistic: share, pValue: nil,
+                    labelFree: true))
         }
 
         // Label-free: confidence-based estimated accuracy of the unlabeled current predictions.
@@ -183,11 +217,14 @@ extension AuditApp {
         let unlabeled = current.filter { $0.label == nil }.compactMap { $0.calibratedMSP(temperature: temperature) }
         if let estimate = Descriptive.mean(unlabeled), let referenceEstimate = Descriptive.mean(calibratedR) {
             let drop = referenceEstimate - estimate
-            findings.append(DriftFinding(
-                severity: drop > 0.05 ? .warn : .ok, check: "estimated accuracy", subject: "unlabeled current predictions",
-                message: "estimated accuracy \(percent(estimate)) of \(unlabeled.count) unlabeled predictions vs \(percent(referenceEstimate)) "
-                    + "in the reference window (mean calibrated msp; assumes calibration survived the shift)",
-                action: drop > 0.05 ? "prioritise labelling the current window" : nil, statistic: estimate - referenceEstimate, pValue: nil, labelFree: true))
+            findings.append(
+                DriftFinding(
+                    severity: drop > 0.05 ? .warn : .ok, check: "estimated accuracy", subject: "unlabeled current predictions",
+                    message:
+                        "estimated accuracy \(percent(estimate)) of \(unlabeled.count) unlabeled predictions vs \(percent(referenceEstimate)) "
+                        + "in the reference window (mean calibrated msp; assumes calibration survived the shift)",
+                    action: drop > 0.05 ? "prioritise labelling the current window" : nil, statistic: estimate - referenceEstimate,
+                    pValue: nil, labelFree: true))
         }
 
         // Label-based: accuracy, ECE, AUROC and accepted-set error per window, with bootstrap intervals.
@@ -195,10 +232,12 @@ extension AuditApp {
         if referenceLabeled.count >= options.minimumLabeled && currentLabeled.count >= options.minimumLabeled {
             findings += labelBasedFindings(reference: referenceLabeled, current: currentLabeled, active: active, options: options)
         } else {
-            findings.append(DriftFinding(
-                severity: .ok, check: "label-based", subject: "labels",
-                message: "label-based checks wait for labels: \(currentLabeled.count) labeled current predictions (need \(options.minimumLabeled))",
-                action: nil, statistic: nil, pValue: nil, labelFree: false))
+            findings.append(
+                DriftFinding(
+                    severity: .ok, check: "label-based", subject: "labels",
+                    message:
+                        "label-based checks wait for labels: \(currentLabeled.count) labeled current predictions (need \(options.minimumLabeled))",
+                    action: nil, statistic: nil, pValue: nil, labelFree: false))
         }
 
         // Benjamini–Hochberg across every test with a p-value; a finding whose adjusted p ≥ FDR is not significant.
@@ -221,7 +260,9 @@ extension AuditApp {
         return (findings, tested.count)
     }
 
-    private static func labelBasedFindings(reference: LabeledSet, current: LabeledSet, active: CalibrationVersion?, options: DriftOptions) -> [DriftFinding] {
+    private static func labelBasedFindings(
+        reference: LabeledSet, current: LabeledSet, active: CalibrationVersion?, options: DriftOptions
+    ) -> [DriftFinding] {
         var findings: [DriftFinding] = []
         let temperature = active?.temperature ?? 1
         func accuracy(_ set: LabeledSet, _ indices: [Int]) -> Double? {
@@ -230,14 +271,16 @@ extension AuditApp {
         let referenceCorrect = reference.correct.filter { $0 }.count
         let currentCorrect = current.correct.filter { $0 }.count
         let accuracyInterval = differenceInterval(reference: reference, current: current, options: options) { accuracy($0, $1) }
-        let p = ProportionTests.twoSidedPValue(successes1: referenceCorrect, trials1: reference.count, successes2: currentCorrect, trials2: current.count)
+        let p = ProportionTests.twoSidedPValue(
+            successes1: referenceCorrect, trials1: reference.count, successes2: currentCorrect, trials2: current.count)
         let dropped = (accuracyInterval.map { $0.upper < 0 } ?? false) && (accuracyInterval?.estimate ?? 0) < -0.02
-        findings.append(DriftFinding(
-            severity: dropped ? .alert : .ok, check: "accuracy", subject: "labeled predictions",
-            message: "accuracy \(percent(reference.accuracy)) → \(percent(current.accuracy)) (difference 95 % CI "
-                + "\(accuracyInterval.map { "[\(format($0.lower)), \(format($0.upper))]" } ?? "n/a"))",
-            action: dropped ? "accuracy fell: recalibrate, and review the slices where it fell" : nil,
-            statistic: accuracyInterval?.estimate, pValue: p, labelFree: false))
+        findings.append(
+            DriftFinding(
+                severity: dropped ? .alert : .ok, check: "accuracy", subject: "labeled predictions",
+                message: "accuracy \(percent(reference.accuracy)) → \(percent(current.accuracy)) (difference 95 % CI "
+                    + "\(accuracyInterval.map { "[\(format($0.lower)), \(format($0.upper))]" } ?? "n/a"))",
+                action: dropped ? "accuracy fell: recalibrate, and review the slices where it fell" : nil,
+                statistic: accuracyInterval?.estimate, pValue: p, labelFree: false))
 
         // Per site: a drop confined to one site is diluted in the fleet-wide figure.
         for site in Set(current.rows.compactMap(\.site)).sorted() {
@@ -249,12 +292,14 @@ extension AuditApp {
             let change = Double(cCorrect) / Double(c.count) - Double(rCorrect) / Double(r.count)
             let p = ProportionTests.twoSidedPValue(successes1: rCorrect, trials1: r.count, successes2: cCorrect, trials2: c.count)
             let dropped = change < -0.05
-            findings.append(DriftFinding(
-                severity: dropped ? .alert : .ok, check: "accuracy", subject: site,
-                message: "\(site): accuracy \(percent(Double(rCorrect) / Double(r.count))) → \(percent(Double(cCorrect) / Double(c.count))) "
-                    + "(\(r.count) and \(c.count) labeled)",
-                action: dropped ? "review \(site): accuracy fell while confidence did not; escalate its cases until recalibrated" : nil,
-                statistic: change, pValue: p, labelFree: false))
+            findings.append(
+                DriftFinding(
+                    severity: dropped ? .alert : .ok, check: "accuracy", subject: site,
+                    message:
+                        "\(site): accuracy \(percent(Double(rCorrect) / Double(r.count))) → \(percent(Double(cCorrect) / Double(c.count))) "
+                        + "(\(r.count) and \(c.count) labeled)",
+                    action: dropped ? "review \(site): accuracy fell while confidence did not; escalate its cases until recalibrated" : nil,
+                    statistic: change, pValue: p, labelFree: false))
         }
 
         func mspECE(_ set: LabeledSet, _ indices: [Int]) -> Double? {
@@ -263,12 +308,14 @@ extension AuditApp {
             return CalibrationMetrics.ece(scores: scores, correct: indices.map { set.correct[$0] })?.ece
         }
         if reference.count >= 200, current.count >= 200,
-            let interval = differenceInterval(reference: reference, current: current, options: options, statistic: mspECE) {
+            let interval = differenceInterval(reference: reference, current: current, options: options, statistic: mspECE)
+        {
             let worse = interval.lower > 0.02
-            findings.append(DriftFinding(
-                severity: worse ? .warn : .ok, check: "calibration", subject: "ECE of calibrated msp",
-                message: "ECE changed by \(format(interval.estimate)) (95 % CI [\(format(interval.lower)), \(format(interval.upper))])",
-                action: worse ? "recalibrate" : nil, statistic: interval.estimate, pValue: nil, labelFree: false))
+            findings.append(
+                DriftFinding(
+                    severity: worse ? .warn : .ok, check: "calibration", subject: "ECE of calibrated msp",
+                    message: "ECE changed by \(format(interval.estimate)) (95 % CI [\(format(interval.lower)), \(format(interval.upper))])",
+                    action: worse ? "recalibrate" : nil, statistic: interval.estimate, pValue: nil, labelFree: false))
         }
         func mspAUROC(_ set: LabeledSet, _ indices: [Int]) -> Double? {
             let scores = indices.compactMap { set.rows[$0].calibratedMSP(temperature: 1) }
@@ -277,11 +324,13 @@ extension AuditApp {
         }
         if let interval = differenceInterval(reference: reference, current: current, options: options, statistic: mspAUROC) {
             let worse = interval.upper < -0.02
-            findings.append(DriftFinding(
-                severity: worse ? .warn : .ok, check: "discrimination", subject: "AUROC of msp",
-                message: "AUROC changed by \(format(interval.estimate)) (95 % CI [\(format(interval.lower)), \(format(interval.upper))])",
-                action: worse ? "uncertainty separates right from wrong less well: review before trusting escalation" : nil,
-                statistic: interval.estimate, pValue: nil, labelFree: false))
+            findings.append(
+                DriftFinding(
+                    severity: worse ? .warn : .ok, check: "discrimination", subject: "AUROC of msp",
+                    message:
+                        "AUROC changed by \(format(interval.estimate)) (95 % CI [\(format(interval.lower)), \(format(interval.upper))])",
+                    action: worse ? "uncertainty separates right from wrong less well: review before trusting escalation" : nil,
+                    statistic: interval.estimate, pValue: nil, labelFree: false))
         }
         // The product's rule (per-slice τ when the version has them).
         if let active, case let rule = AcceptanceRule(version: active), rule.acceptsAnything {
@@ -291,16 +340,21 @@ extension AuditApp {
             }
             let indices = Array(current.rows.indices)
             if let rate = acceptedError(current, indices),
-                let interval = Bootstrap.interval(count: current.count, resamples: options.resamples, seed: options.seed, statistic: { acceptedError(current, $0) })
+                let interval = Bootstrap.interval(
+                    count: current.count, resamples: options.resamples, seed: options.seed, statistic: { acceptedError(current, $0) })
             {
                 let exceeds = interval.lower > active.targetRisk
                 let above = rate > active.targetRisk
-                findings.append(DriftFinding(
-                    severity: exceeds ? .alert : .ok, check: "accepted-set error", subject: "calibrated \(active.method) ≥ τ",
-                    message: "error among accepted predictions \(percent(rate)) (95 % CI [\(percent(interval.lower)), \(percent(interval.upper))]) "
-                        + "vs the guaranteed α = \(percent(active.targetRisk))",
-                    action: exceeds ? "accepted-set error exceeds α: tighten the threshold or escalate all" : (above ? "watch: above α but not significantly" : nil),
-                    statistic: rate, pValue: nil, labelFree: false))
+                findings.append(
+                    DriftFinding(
+                        severity: exceeds ? .alert : .ok, check: "accepted-set error", subject: "calibrated \(active.method) ≥ τ",
+                        message:
+                            "error among accepted predictions \(percent(rate)) (95 % CI [\(percent(interval.lower)), \(percent(interval.upper))]) "
+                            + "vs the guaranteed α = \(percent(active.targetRisk))",
+                        action: exceeds
+                            ? "accepted-set error exceeds α: tighten the threshold or escalate all"
+                            : (above ? "watch: above α but not significantly" : nil),
+                        statistic: rate, pValue: nil, labelFree: false))
             }
         }
         return findings
@@ -310,7 +364,9 @@ extension AuditApp {
     private static func differenceInterval(
         reference: LabeledSet, current: LabeledSet, options: DriftOptions, statistic: (LabeledSet, [Int]) -> Double?
     ) -> BootstrapInterval? {
-        guard let r = statistic(reference, Array(reference.rows.indices)), let c = statistic(current, Array(current.rows.indices)) else { return nil }
+        guard let r = statistic(reference, Array(reference.rows.indices)), let c = statistic(current, Array(current.rows.indices)) else {
+            return nil
+        }
         var generator = Xoshiro256StarStar(seed: options.seed)
         var differences: [Double] = []
         for _ in 0..<options.resamples {
@@ -320,8 +376,9 @@ extension AuditApp {
         }
         guard !differences.isEmpty else { return nil }
         differences.sort()
-        return BootstrapInterval(estimate: c - r, lower: Descriptive.quantile(sorted: differences, 0.025),
-                                 upper: Descriptive.quantile(sorted: differences, 0.975))
+        return BootstrapInterval(
+            estimate: c - r, lower: Descriptive.quantile(sorted: differences, 0.025),
+            upper: Descriptive.quantile(sorted: differences, 0.975))
     }
 
     /// Raw values of every method over the rows that carry it (derived ones at T = 1).

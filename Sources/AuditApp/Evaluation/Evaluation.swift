@@ -54,12 +54,21 @@ struct ModelEvaluation {
             ("collapses", .count(nota.collapses)),
             ("fragility_auroc", .object(methods.map { ($0.key, .number($0.value.fragilityAUROC)) })),
             ("method_pairs", .object(methods.map { ($0.key, .count($0.value.n)) })),
-            ("confidence", .object(methods.filter { $0.value.meanConfidenceClean != nil }.map { entry in
-                (entry.key, .object([
-                    ("mean_clean", .number(entry.value.meanConfidenceClean)), ("mean_nota", .number(entry.value.meanConfidenceNota)),
-                    ("calibration_gap_nota", .number(entry.value.calibrationGapNota)), ("ece_nota", .number(entry.value.eceNota)),
-                ]))
-            })),
+            (
+                "confidence",
+                .object(
+                    methods.filter { $0.value.meanConfidenceClean != nil }.map { entry in
+                        (
+                            entry.key,
+                            .object([
+                                ("mean_clean", .number(entry.value.meanConfidenceClean)),
+                                ("mean_nota", .number(entry.value.meanConfidenceNota)),
+                                ("calibration_gap_nota", .number(entry.value.calibrationGapNota)),
+                                ("ece_nota", .number(entry.value.eceNota)),
+                            ])
+                        )
+                    })
+            ),
         ])
     }
 }
@@ -77,13 +86,16 @@ extension AuditApp {
         let orientations = try ScoredPredictionQueries.orientations(connection)
         let active = try CalibrationStore.active(connection, model: model)
         let schedule = AuditPlanSchedule(plans: try AuditPlanStore.plans(connection, model: model))
-        return Self.evaluation(model: model, from: from, to: to, predictions: all, orientations: orientations, active: active,
-                               cleanLookup: try cleanPredictionsOfProbes(connection, model: model, probes: all.filter(\.isProbe)),
-                               schedule: schedule)
+        return Self.evaluation(
+            model: model, from: from, to: to, predictions: all, orientations: orientations, active: active,
+            cleanLookup: try cleanPredictionsOfProbes(connection, model: model, probes: all.filter(\.isProbe)),
+            schedule: schedule)
     }
 
     /// The clean predictions NOTA probes point to (they may lie outside the window).
-    func cleanPredictionsOfProbes(_ connection: StoreConnection, model: String, probes: [ScoredPrediction]) throws -> [String: ScoredPrediction] {
+    func cleanPredictionsOfProbes(
+        _ connection: StoreConnection, model: String, probes: [ScoredPrediction]
+    ) throws -> [String: ScoredPrediction] {
         let ids = Set(probes.compactMap(\.perturbationOf))
         guard !ids.isEmpty else { return [:] }
         let rows = try ScoredPredictionQueries.loadByID(connection, model: model, ids: Array(ids))
@@ -114,8 +126,9 @@ extension AuditApp {
         let probes = predictions.filter { $0.perturbationKind == "nota" && $0.label != nil }
         let nota = notaStatistics(probes: probes, cleanLookup: cleanLookup, orientations: orientations)
         let audit = DesignSample(clean: clean, schedule: schedule, from: from, to: to).map { design in
-            auditEstimate(clean: clean, design: design, naiveAccuracy: labeled.accuracy, temperature: active?.temperature ?? 1,
-                          orientations: orientations, probes: probes, cleanLookup: cleanLookup)
+            auditEstimate(
+                clean: clean, design: design, naiveAccuracy: labeled.accuracy, temperature: active?.temperature ?? 1,
+                orientations: orientations, probes: probes, cleanLookup: cleanLookup)
         }
         return ModelEvaluation(
             model: model, from: from, to: to, clean: clean, cleanMSP: clean.map { $0.calibratedMSP(temperature: 1) }, labeled: labeled,
@@ -125,12 +138,15 @@ extension AuditApp {
     }
 
     /// NOTA statistics over (clean, probe) pairs where both are labeled; nil when there are none.
-    static func notaStatistics(probes: [ScoredPrediction], cleanLookup: [String: ScoredPrediction], orientations: [String: Orientation]) -> NotaStatistics? {
+    static func notaStatistics(
+        probes: [ScoredPrediction], cleanLookup: [String: ScoredPrediction], orientations: [String: Orientation]
+    ) -> NotaStatistics? {
         var cleanCorrect: [Bool] = []
         var probeCorrect: [Bool] = []
         var scores: [String: (pairs: [Int], clean: [Double], probe: [Double], orientation: Orientation)] = [:]
         for probe in probes {
-            guard let of = probe.perturbationOf, let clean = cleanLookup[of], let cleanOK = clean.isCorrect, let probeOK = probe.isCorrect else { continue }
+            guard let of = probe.perturbationOf, let clean = cleanLookup[of], let cleanOK = clean.isCorrect, let probeOK = probe.isCorrect
+            else { continue }
             let cleanValues = methodValues(of: clean, orientations: orientations)
             let probeValues = methodValues(of: probe, orientations: orientations)
             // Each method over the pairs where both sides carry it (appended in place: a copy taken out of the
@@ -160,7 +176,9 @@ extension AuditApp {
     }
 
     /// Every method's raw value on one prediction (derived ones at T = 1).
-    static func methodValues(of row: ScoredPrediction, orientations: [String: Orientation]) -> [String: (value: Double, orientation: Orientation)] {
+    static func methodValues(
+        of row: ScoredPrediction, orientations: [String: Orientation]
+    ) -> [String: (value: Double, orientation: Orientation)] {
         var values: [String: (value: Double, orientation: Orientation)] = [:]
         if let derived = row.derivedScores() {
             for method in DerivedMethod.allCases { values[method.rawValue] = (derived.value(of: method), method.orientation) }

@@ -18,8 +18,9 @@ struct MethodMetrics {
     init(values: [Double], correct: [Bool], orientation: Orientation, bins: Int = 15) {
         self.orientation = orientation
         let isCalibrationScore = orientation == .confidence && values.allSatisfy { $0 >= 0 && $0 <= 1 }
-        let set = MetricSet(scores: orientation == .confidence ? values : values.map { -$0 }, correct: correct,
-                            calibrationScores: isCalibrationScore ? values : nil, bins: bins)
+        let set = MetricSet(
+            scores: orientation == .confidence ? values : values.map { -$0 }, correct: correct,
+            calibrationScores: isCalibrationScore ? values : nil, bins: bins)
         n = set.n
         auroc = set.auroc
         auprcError = set.auprcError
@@ -39,9 +40,15 @@ struct MethodMetrics {
             members += [
                 ("ece", .number(calibration.ece)), ("mce", .number(calibration.mce)), ("ace", .number(calibration.ace)),
                 ("brier", .number(calibration.brier)),
-                ("reliability", .array(calibration.reliability.map { bin in
-                    .object([("bin", .count(bin.bin)), ("n", .count(bin.n)), ("conf", .number(bin.conf)), ("acc", .number(bin.acc))])
-                })),
+                (
+                    "reliability",
+                    .array(
+                        calibration.reliability.map { bin in
+                            .object([
+                                ("bin", .count(bin.bin)), ("n", .count(bin.n)), ("conf", .number(bin.conf)), ("acc", .number(bin.acc)),
+                            ])
+                        })
+                ),
             ]
         }
         return .object(members)
@@ -86,7 +93,9 @@ struct LabeledSet {
 
     /// The values of every method present on all of `rows` that carry it: derived msp/margin/entropy at
     /// `temperature` from the option scores, client methods as stored.
-    func methodValues(temperature: Double = 1, orientations: [String: Orientation]) -> [String: (values: [Double], correct: [Bool], orientation: Orientation)] {
+    func methodValues(
+        temperature: Double = 1, orientations: [String: Orientation]
+    ) -> [String: (values: [Double], correct: [Bool], orientation: Orientation)] {
         var result: [String: (values: [Double], correct: [Bool], orientation: Orientation)] = [:]
         for (index, row) in rows.enumerated() {
             if let derived = row.derivedScores(temperature: temperature) {

@@ -149,9 +149,11 @@ extension AuditApp {
                 reasons[rejection.field ?? "record", default: (0, rejection.reason)].count += 1
                 try rejects?.write(rejection)
             }
-            progress(IngestProgress(source: source, file: fileIndex + 1, files: paths.count, read: summary.read,
-                                    rejected: summary.rejected, seconds: Date().timeIntervalSince(started),
-                                    bytesDone: bytesBefore + batch.bytesDone, bytesTotal: bytesTotal))
+            progress(
+                IngestProgress(
+                    source: source, file: fileIndex + 1, files: paths.count, read: summary.read,
+                    rejected: summary.rejected, seconds: Date().timeIntervalSince(started),
+                    bytesDone: bytesBefore + batch.bytesDone, bytesTotal: bytesTotal))
         }
 
         for path in paths {
@@ -206,7 +208,9 @@ extension AuditApp {
     /// earlier batches. One thread, not more: the database's process, which the commits wait for, needs the other
     /// core (splitting this work over two threads made ingest slower on two cores).
     static func readBatches(path: String, options: IngestOptions) -> BatchPipeline<ReadBatch> {
-        let (kind, batchSize, format, delimiter) = (options.kind, options.batchSize, options.format ?? .guess(path: path), options.csvDelimiter)
+        let (kind, batchSize, format, delimiter) = (
+            options.kind, options.batchSize, options.format ?? .guess(path: path), options.csvDelimiter
+        )
         return BatchPipeline { emit in
             var source = try RecordSource(path: path, format: format, kind: kind, delimiter: delimiter)
             var preparer = PreparedBatch.Preparer(expectedCount: batchSize)
@@ -223,7 +227,8 @@ extension AuditApp {
                     // Hashed and encoded straight from the line: no record is made.
                     preparer.appendPrediction(source.scan, line: line, lineNumber: lineNumber, derived: source.scan.derivedScores())
                 case .parsed(let value, let text):
-                    preparer.append(IngestItem(lineNumber: lineNumber, raw: text, outcome: outcome(of: value, kind: kind, sourceText: text)))
+                    preparer.append(
+                        IngestItem(lineNumber: lineNumber, raw: text, outcome: outcome(of: value, kind: kind, sourceText: text)))
                 }
                 if preparer.count >= batchSize {
                     guard emitBatch() else { return }
@@ -301,14 +306,16 @@ final class RejectsFile {
     }
 
     func write(_ record: QuarantinedRecord) throws {
-        let line = CanonicalJSON.text(.object(JSONObject([
-            ("source", .string(record.source)),
-            ("line", record.lineNumber.map { .integer(Int64($0)) } ?? .null),
-            ("prediction_id", record.predictionID.map { .string($0) } ?? .null),
-            ("field", record.field.map { .string($0) } ?? .null),
-            ("reason", .string(record.reason)),
-            ("raw", .string(record.raw)),
-        ])))
+        let line = CanonicalJSON.text(
+            .object(
+                JSONObject([
+                    ("source", .string(record.source)),
+                    ("line", record.lineNumber.map { .integer(Int64($0)) } ?? .null),
+                    ("prediction_id", record.predictionID.map { .string($0) } ?? .null),
+                    ("field", record.field.map { .string($0) } ?? .null),
+                    ("reason", .string(record.reason)),
+                    ("raw", .string(record.raw)),
+                ])))
         try handle.write(contentsOf: Data((line + "\n").utf8))
     }
 }

@@ -77,14 +77,23 @@ struct RecordSource {
             }
             let raw = Self.storableText(line.bytes, truncated: line.truncatedBytes)
             if line.truncatedBytes > 0 {
-                return RawRecord(lineNumber: line.number, raw: raw, value: .failure(RecordRejection(field: nil,
-                    reason: "line is longer than \(lines.maximumLineBytes) bytes (\(line.bytes.count + line.truncatedBytes)); stored truncated")))
+                return RawRecord(
+                    lineNumber: line.number, raw: raw,
+                    value: .failure(
+                        RecordRejection(
+                            field: nil,
+                            reason:
+                                "line is longer than \(lines.maximumLineBytes) bytes (\(line.bytes.count + line.truncatedBytes)); stored truncated"
+                        )))
             }
             do {
                 return RawRecord(lineNumber: line.number, raw: raw, value: .success(try JSONParser.parse(line.bytes)))
             } catch {
-                return RawRecord(lineNumber: line.number, raw: raw, value: .failure(RecordRejection(
-                    predictionID: Self.guessIdentifier(raw), field: nil, reason: "line is not valid JSON: \(error)")))
+                return RawRecord(
+                    lineNumber: line.number, raw: raw,
+                    value: .failure(
+                        RecordRejection(
+                            predictionID: Self.guessIdentifier(raw), field: nil, reason: "line is not valid JSON: \(error)")))
             }
         }
         return nil
@@ -114,8 +123,12 @@ struct RecordSource {
                 }
             }
             if truncated > 0 {
-                return RawRecord(lineNumber: first.number, raw: raw, value: .failure(RecordRejection(field: nil,
-                    reason: "record is longer than \(lines.maximumLineBytes) bytes; stored truncated")))
+                return RawRecord(
+                    lineNumber: first.number, raw: raw,
+                    value: .failure(
+                        RecordRejection(
+                            field: nil,
+                            reason: "record is longer than \(lines.maximumLineBytes) bytes; stored truncated")))
             }
             switch CSVParser.fields(bytes, delimiter: csvDelimiter!) {
             case .failure(let error):

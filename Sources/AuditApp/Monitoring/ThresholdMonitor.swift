@@ -102,7 +102,9 @@ extension AuditApp {
     }
 
     /// ``updateMonitors(models:options:)`` on a connection already open and migrated (an ingest's, between batches).
-    func updateMonitors(on connection: StoreConnection, models: [String]?, options: MonitorOptions = MonitorOptions()) throws -> [ModelMonitor] {
+    func updateMonitors(
+        on connection: StoreConnection, models: [String]?, options: MonitorOptions = MonitorOptions()
+    ) throws -> [ModelMonitor] {
         try Self.requireKnown(models, connection)
         let names = try models ?? ScoredPredictionQueries.modelNames(connection)
         let orientations = try ScoredPredictionQueries.orientations(connection)
@@ -119,8 +121,9 @@ extension AuditApp {
         let connection = try migratedConnection()
         try Self.requireKnown([model], connection)
         guard let version = try CalibrationStore.active(connection, model: model) else { return nil }
-        return try Self.modelMonitor(version: version, states: MonitorStore.states(connection, model: model, versionID: version.versionID),
-                                     alarms: MonitorStore.alarms(connection, model: model, versionID: version.versionID), newAlarms: [])
+        return try Self.modelMonitor(
+            version: version, states: MonitorStore.states(connection, model: model, versionID: version.versionID),
+            alarms: MonitorStore.alarms(connection, model: model, versionID: version.versionID), newAlarms: [])
     }
 
     /// The models among `predictionIDs`' predictions (whose monitors a label post may move).
@@ -128,7 +131,9 @@ extension AuditApp {
         try ScoredPredictionQueries.models(ofPredictions: predictionIDs, on: connection)
     }
 
-    private func look(_ connection: StoreConnection, version: CalibrationVersion, orientation: Orientation, options: MonitorOptions) throws -> ModelMonitor {
+    private func look(
+        _ connection: StoreConnection, version: CalibrationVersion, orientation: Orientation, options: MonitorOptions
+    ) throws -> ModelMonitor {
         let model = version.model
         var states = try MonitorStore.states(connection, model: model, versionID: version.versionID)
         let rule = AcceptanceRule(version: version, orientation: orientation)
@@ -138,16 +143,20 @@ extension AuditApp {
         var events: [MonitorEvent] = []
         if states.isEmpty {
             // Open the family: K is fixed now, from the slices of the version's fitting window.
-            let slices = try MonitorStore.sliceValues(connection, model: model, attributes: options.sliceAttributes,
-                                                      from: version.windowFrom, to: version.windowTo)
+            let slices = try MonitorStore.sliceValues(
+                connection, model: model, attributes: options.sliceAttributes,
+                from: version.windowFrom, to: version.windowTo)
             let sliceDelta = version.delta / Double(max(slices.count, 1))
             for slice in [MonitorSlice.whole] + slices {
-                events.append(MonitorEvent(
-                    kind: .open, model: model, versionID: version.versionID, slice: slice, alpha: version.targetRisk,
-                    delta: slice.isWhole ? version.delta : sliceDelta, threshold: version.threshold, batchCursor: 0, observations: 0, errors: 0,
-                    logEValue: 0, maxLogEValue: 0, alarmAt: nil, alarmPredictionID: nil, lastPredictionID: nil,
-                    reason: slice.isWhole ? "watching version \(version.versionID): α = \(version.targetRisk), δ = \(version.delta), K = \(slices.count) slices"
-                        : "slice of version \(version.versionID) at δ / K = \(sliceDelta)"))
+                events.append(
+                    MonitorEvent(
+                        kind: .open, model: model, versionID: version.versionID, slice: slice, alpha: version.targetRisk,
+                        delta: slice.isWhole ? version.delta : sliceDelta, threshold: version.threshold, batchCursor: 0, observations: 0,
+                        errors: 0,
+                        logEValue: 0, maxLogEValue: 0, alarmAt: nil, alarmPredictionID: nil, lastPredictionID: nil,
+                        reason: slice.isWhole
+                            ? "watching version \(version.versionID): α = \(version.targetRisk), δ = \(version.delta), K = \(slices.count) slices"
+                            : "slice of version \(version.versionID) at δ / K = \(sliceDelta)"))
             }
             states = events
         }
@@ -184,13 +193,15 @@ extension AuditApp {
         events += alarms
         try MonitorStore.append(connection, events)
         if !alarms.isEmpty { logger.critical("monitor alarm: \(alarms.map(\.reason).joined(separator: "; "))") }
-        return Self.modelMonitor(version: version, states: try MonitorStore.states(connection, model: model, versionID: version.versionID),
-                                 alarms: try MonitorStore.alarms(connection, model: model, versionID: version.versionID), newAlarms: alarms)
+        return Self.modelMonitor(
+            version: version, states: try MonitorStore.states(connection, model: model, versionID: version.versionID),
+            alarms: try MonitorStore.alarms(connection, model: model, versionID: version.versionID), newAlarms: alarms)
     }
 
     private static func alarmEvent(_ monitor: SequentialMonitor, _ state: MonitorEvent, version: CalibrationVersion) -> MonitorEvent {
         let scope = state.slice.isWhole ? "" : " on \(state.slice.attribute) = \(state.slice.value)"
-        let reason = "the accepted-set error of version \(version.versionID)\(scope) exceeds α = \(version.targetRisk): "
+        let reason =
+            "the accepted-set error of version \(version.versionID)\(scope) exceeds α = \(version.targetRisk): "
             + "M = \(MonitorSection.text(eValue: MonitorSection.eValue(monitor.logEValue))) ≥ 1/δ = \(MonitorSection.text(eValue: 1 / monitor.delta)) after \(monitor.observations) accepted "
             + "audited labels with \(monitor.errors) errors; the model escalates everything until a person activates a new version"
         var event = state
@@ -204,7 +215,9 @@ extension AuditApp {
         return event
     }
 
-    static func modelMonitor(version: CalibrationVersion, states: [MonitorEvent], alarms: [MonitorEvent], newAlarms: [MonitorEvent]) -> ModelMonitor {
+    static func modelMonitor(
+        version: CalibrationVersion, states: [MonitorEvent], alarms: [MonitorEvent], newAlarms: [MonitorEvent]
+    ) -> ModelMonitor {
         let sorted = states.sorted { $0.slice < $1.slice }
         let rule = AcceptanceRule(version: version)
         return ModelMonitor(

@@ -6,13 +6,16 @@ import Statistics
 extension AuditApp {
     /// The monitor section of every model with an active version: the stored state and alarms (what the service acted
     /// on), and the stream replayed up to `end` for the charts (each label's effective label now).
-    static func monitorSections(_ connection: StoreConnection, end: Timestamp, coverage: [String: [MonitorSlice: Double]],
-                                orientations: [String: Orientation]) throws -> [MonitorSection] {
+    static func monitorSections(
+        _ connection: StoreConnection, end: Timestamp, coverage: [String: [MonitorSlice: Double]],
+        orientations: [String: Orientation]
+    ) throws -> [MonitorSection] {
         var sections: [MonitorSection] = []
         for model in try ScoredPredictionQueries.modelNames(connection) {
             guard let version = try CalibrationStore.active(connection, model: model) else { continue }
-            var section = MonitorSection(model: model, version: version.versionID, threshold: version.threshold, alpha: version.targetRisk,
-                                         delta: version.delta)
+            var section = MonitorSection(
+                model: model, version: version.versionID, threshold: version.threshold, alpha: version.targetRisk,
+                delta: version.delta)
             let states = try MonitorStore.states(connection, model: model, versionID: version.versionID)
             let alarms = try MonitorStore.alarms(connection, model: model, versionID: version.versionID)
             section.alarmReason = alarms.first?.reason
@@ -22,14 +25,18 @@ extension AuditApp {
             }
             let rule = AcceptanceRule(version: version, orientation: orientations[version.method] ?? .confidence)
             section.slices = states.filter { !$0.slice.isWhole }.sorted { $0.slice < $1.slice }.map { state in
-                let tau = rule.slices.map { $0.attribute == state.slice.attribute ? $0.threshold(for: state.slice.value) : nil } ?? version.threshold
-                return MonitorSliceRow(attribute: state.slice.attribute, value: state.slice.value, threshold: tau,
-                                coverage: coverage[model]?[state.slice], observations: state.observations, errors: state.errors,
-                                logEValue: state.logEValue, delta: state.delta, alarm: state.alarmAt != nil)
+                let tau =
+                    rule.slices.map { $0.attribute == state.slice.attribute ? $0.threshold(for: state.slice.value) : nil }
+                    ?? version.threshold
+                return MonitorSliceRow(
+                    attribute: state.slice.attribute, value: state.slice.value, threshold: tau,
+                    coverage: coverage[model]?[state.slice], observations: state.observations, errors: state.errors,
+                    logEValue: state.logEValue, delta: state.delta, alarm: state.alarmAt != nil)
             }
             section.perSliceAttribute = rule.slices?.attribute
             if rule.acceptsAnything, !states.isEmpty {
-                let stream = end > version.windowTo ? try MonitorStore.stream(connection, model: model, from: version.windowTo, to: end) : []
+                let stream =
+                    end > version.windowTo ? try MonitorStore.stream(connection, model: model, from: version.windowTo, to: end) : []
                 (section.trajectory, section.alarmPositions) = replay(stream, rule: rule, states: states)
             }
             sections.append(section)
@@ -39,7 +46,9 @@ extension AuditApp {
 
     /// The family's monitors run again over `stream`: the whole model's trajectory, thinned to about 150 points (every
     /// alarm and the last point kept), and the positions where any monitor of the family alarmed.
-    static func replay(_ stream: [ScoredPrediction], rule: AcceptanceRule, states: [MonitorEvent]) -> (points: [MonitorPoint], alarms: [Int]) {
+    static func replay(
+        _ stream: [ScoredPrediction], rule: AcceptanceRule, states: [MonitorEvent]
+    ) -> (points: [MonitorPoint], alarms: [Int]) {
         let version = rule.version
         var family = MonitorFamily(states, resume: false)
         var errorsAt: [Bool] = []
@@ -63,15 +72,19 @@ extension AuditApp {
             let t = index + 1
             guard keep.contains(t) else { continue }
             bound = max(bound, MixtureEProcess.lowerBound(observations: t, errors: errors, delta: version.delta))
-            points.append(MonitorPoint(t: t, logEValue: MixtureEProcess.logEValue(observations: t, errors: errors, alpha: version.targetRisk),
-                                       errorRate: Double(errors) / Double(t), lowerBound: bound))
+            points.append(
+                MonitorPoint(
+                    t: t, logEValue: MixtureEProcess.logEValue(observations: t, errors: errors, alpha: version.targetRisk),
+                    errorRate: Double(errors) / Double(t), lowerBound: bound))
         }
         return (points, alarms)
     }
 
     /// Per slice of the monitored attributes, the share of the month's clean predictions accepted under the version.
-    static func sliceCoverage(_ clean: [ScoredPrediction], version: CalibrationVersion?, orientation: Orientation,
-                              attributes: [String] = MonitorOptions().sliceAttributes) -> [MonitorSlice: Double] {
+    static func sliceCoverage(
+        _ clean: [ScoredPrediction], version: CalibrationVersion?, orientation: Orientation,
+        attributes: [String] = MonitorOptions().sliceAttributes
+    ) -> [MonitorSlice: Double] {
         guard let version else { return [:] }
         let rule = AcceptanceRule(version: version, orientation: orientation)
         var tally: [MonitorSlice: (accepted: Int, all: Int)] = [:]

@@ -48,8 +48,10 @@ public enum ReportFormat: Sendable {
 extension AuditApp {
     /// Builds the monthly safety report of `month` (`YYYY-MM`) and writes report.md, report.html and report.json
     /// into `outFolder/YYYY-MM/`; `progress` hears of each model done (done, of, model).
-    public func writeMonthlyReport(month: String, outFolder: String,
-                                   progress: (_ done: Int, _ total: Int, _ model: String) -> Void = { _, _, _ in }) throws -> WrittenReport {
+    public func writeMonthlyReport(
+        month: String, outFolder: String,
+        progress: (_ done: Int, _ total: Int, _ model: String) -> Void = { _, _, _ in }
+    ) throws -> WrittenReport {
         let started = Date()
         var timing = ReportTiming()
         let report = try monthlyReport(month: month, timing: &timing, progress: progress)
@@ -85,8 +87,10 @@ extension AuditApp {
     /// Three things overlap: the integrity check (a full `verify`, on its own connection unless this copy runs on a
     /// lent pool connection), the reads of the next model's rows (``Prefetch/forEach(_:on:read:awaiting:_:)``), and the
     /// statistics of the current model.
-    func monthlyReport(month: String, timing: inout ReportTiming,
-                       progress: (_ done: Int, _ total: Int, _ model: String) -> Void = { _, _, _ in }) throws -> MonthlyReport {
+    func monthlyReport(
+        month: String, timing: inout ReportTiming,
+        progress: (_ done: Int, _ total: Int, _ model: String) -> Void = { _, _, _ in }
+    ) throws -> MonthlyReport {
         func read<T>(_ body: () throws -> T) rethrows -> T {
             let started = Date()
             defer { timing.databaseWait += Date().timeIntervalSince(started) }
@@ -125,37 +129,46 @@ extension AuditApp {
             totals.predictions += evaluation.clean.count
             totals.labeled += evaluation.labeled.count
             totals.probes += stored.rows.count - evaluation.clean.count
-            sections.append(Self.modelSection(evaluation, active: stored.active, drift: drift[model],
-                                              orientation: stored.active.flatMap { orientations[$0.method] } ?? .confidence))
-            coverage[model] = Self.sliceCoverage(evaluation.clean, version: stored.active,
-                                                 orientation: stored.active.flatMap { orientations[$0.method] } ?? .confidence)
+            sections.append(
+                Self.modelSection(
+                    evaluation, active: stored.active, drift: drift[model],
+                    orientation: stored.active.flatMap { orientations[$0.method] } ?? .confidence))
+            coverage[model] = Self.sliceCoverage(
+                evaluation.clean, version: stored.active,
+                orientation: stored.active.flatMap { orientations[$0.method] } ?? .confidence)
         }
         // A lent pool connection has no sibling to verify on, so the HTTP service verifies after the models.
         let (integrity, integritySeconds) = try read { try integrityCheck?.wait() ?? timedVerify() }
         timing.integrity = integritySeconds
         let points = sections.compactMap(\.findingPoint)
-        let spearman = points.count >= Descriptive.minimumSpearmanPoints ? Descriptive.spearman(points.map(\.accuracy), points.map(\.auroc)) : nil
+        let spearman =
+            points.count >= Descriptive.minimumSpearmanPoints ? Descriptive.spearman(points.map(\.accuracy), points.map(\.auroc)) : nil
         let versions = Dictionary(uniqueKeysWithValues: try CalibrationStore.list(connection).map { ($0.versionID, $0) })
         let changes = try CalibrationStore.events(connection, from: start, to: end).map { event in
-            CalibrationChange(version: event.versionID, model: event.model, status: event.status, actor: event.actor, reason: event.reason,
-                              at: String(event.at.rfc3339.prefix(19)) + "Z", temperature: versions[event.versionID]?.temperature,
-                              threshold: versions[event.versionID]?.threshold)
+            CalibrationChange(
+                version: event.versionID, model: event.model, status: event.status, actor: event.actor, reason: event.reason,
+                at: String(event.at.rfc3339.prefix(19)) + "Z", temperature: versions[event.versionID]?.temperature,
+                threshold: versions[event.versionID]?.threshold)
         }
         let driftSummaries = drift.values.sorted { $0.model < $1.model }.map { run -> DriftSummary in
             var findings: [(severity: DriftSeverity, message: String, action: String?)] = []
             if case .array(let list)? = run.findings["findings"] {
                 for finding in list {
-                    guard let severity = finding["severity"]?.stringValue.flatMap(DriftSeverity.init(rawValue:)), severity != .ok else { continue }
+                    guard let severity = finding["severity"]?.stringValue.flatMap(DriftSeverity.init(rawValue:)), severity != .ok else {
+                        continue
+                    }
                     findings.append((severity, finding["message"]?.stringValue ?? "", finding["action"]?.stringValue))
                 }
             }
             return DriftSummary(model: run.model, status: run.status, findings: findings)
         }
         var report = MonthlyReport(
-            month: month, chainHead: integrity.head?.hash, chainHeadBatch: integrity.head?.batchID, chainHeadTime: integrity.head?.ingestedAt,
+            month: month, chainHead: integrity.head?.hash, chainHeadBatch: integrity.head?.batchID,
+            chainHeadTime: integrity.head?.ingestedAt,
             integrityIntact: integrity.intact, integrityProblems: integrity.problems.map(\.description),
-            fleet: FleetSummary(predictions: totals.predictions, labeled: totals.labeled, probes: totals.probes, points: points, spearman: spearman,
-                                spearmanInterval: spearman.flatMap { Descriptive.spearmanInterval($0, n: points.count) }),
+            fleet: FleetSummary(
+                predictions: totals.predictions, labeled: totals.labeled, probes: totals.probes, points: points, spearman: spearman,
+                spearmanInterval: spearman.flatMap { Descriptive.spearmanInterval($0, n: points.count) }),
             models: sections, calibrationChanges: changes, driftRuns: driftSummaries,
             dataQuality: DataQuality(
                 quarantinedByReason: try DataQualityQueries.quarantinedByField(connection, from: start, to: end),
@@ -165,7 +178,8 @@ extension AuditApp {
         // The rule in force: a model whose monitor alarmed escalates everything, whatever its threshold says.
         for monitor in report.monitors where monitor.isAlarmed {
             guard let index = report.models.firstIndex(where: { $0.model == monitor.model }) else { continue }
-            report.models[index].verdict += " The threshold monitor's alarm against version \(monitor.version) stands: the model now "
+            report.models[index].verdict +=
+                " The threshold monitor's alarm against version \(monitor.version) stands: the model now "
                 + "escalates everything until a person activates a new version (section 6)."
         }
         report.calibrationHead = integrity.calibrationHead
@@ -176,8 +190,10 @@ extension AuditApp {
         return report
     }
 
-    static func modelSection(_ evaluation: ModelEvaluation, active: CalibrationVersion?, drift: DriftRun?,
-                             orientation: Orientation = .confidence) -> ModelSection {
+    static func modelSection(
+        _ evaluation: ModelEvaluation, active: CalibrationVersion?, drift: DriftRun?,
+        orientation: Orientation = .confidence
+    ) -> ModelSection {
         var section = ModelSection(model: evaluation.model)
         let labeled = evaluation.labeled
         section.predictions = evaluation.clean.count
@@ -230,12 +246,15 @@ extension AuditApp {
         }
         section.methods = evaluation.methods.keys.sorted().map { name in
             let metrics = evaluation.methods[name]!
-            return MethodRow(method: name, orientation: metrics.orientation.rawValue, n: metrics.n, auroc: metrics.auroc,
-                             auprcError: metrics.auprcError, aurc: metrics.aurc, prr: metrics.prr, eceBefore: metrics.calibration?.ece,
-                             eceAfter: evaluation.calibratedMethods[name]?.calibration?.ece)
+            return MethodRow(
+                method: name, orientation: metrics.orientation.rawValue, n: metrics.n, auroc: metrics.auroc,
+                auprcError: metrics.auprcError, aurc: metrics.aurc, prr: metrics.prr, eceBefore: metrics.calibration?.ece,
+                eceAfter: evaluation.calibratedMethods[name]?.calibration?.ece)
         }
         if let msp = evaluation.methods[DerivedMethod.msp.rawValue] {
-            section.reliabilityBefore = (msp.calibration?.reliability ?? []).map { ReliabilityPoint(confidence: $0.conf, accuracy: $0.acc, n: $0.n) }
+            section.reliabilityBefore = (msp.calibration?.reliability ?? []).map {
+                ReliabilityPoint(confidence: $0.conf, accuracy: $0.acc, n: $0.n)
+            }
             section.riskCoverage = downsample(msp.riskCoverage).map { CurvePoint(x: $0.coverage, y: $0.risk) }
         }
         section.reliabilityAfter = (evaluation.calibratedMethods[DerivedMethod.msp.rawValue]?.calibration?.reliability ?? []).map {
@@ -252,7 +271,10 @@ extension AuditApp {
                 pairs: nota.pairs, cleanAccuracy: nota.cleanAccuracy, notaAccuracy: nota.notaAccuracy, collapses: nota.collapses,
                 methods: nota.methods.keys.sorted().map { name in
                     let method = nota.methods[name]!
-                    return (name, method.meanConfidenceClean, method.meanConfidenceNota, method.calibrationGapNota, method.eceNota, method.fragilityAUROC)
+                    return (
+                        name, method.meanConfidenceClean, method.meanConfidenceNota, method.calibrationGapNota, method.eceNota,
+                        method.fragilityAUROC
+                    )
                 },
                 fragileLive: fragile, fragilityThreshold: threshold)
         }
@@ -310,19 +332,24 @@ extension AuditApp {
     static func verdict(_ section: ModelSection) -> String {
         var sentences: [String] = []
         if let audit = section.audit, let estimate = audit.ppiEstimate ?? audit.accuracy {
-            var text = "Accuracy \(percent(estimate)) (95 % CI \(percent(audit.ppiLower ?? 0))–\(percent(audit.ppiUpper ?? 0)), on the audit "
+            var text =
+                "Accuracy \(percent(estimate)) (95 % CI \(percent(audit.ppiLower ?? 0))–\(percent(audit.ppiUpper ?? 0)), on the audit "
                 + "sample: \(audit.labeled) of \(audit.members) members labeled); every label alone would say \(percent(audit.naiveAccuracy ?? 0))"
             if audit.selectionFlag { text += ", outside that interval: the labels are not a random sample" }
-            if audit.completionLow { text += "; audit completion \(percent(audit.completion ?? 0)) is below 90 %: the missing labels may be the hard cases" }
+            if audit.completionLow {
+                text += "; audit completion \(percent(audit.completion ?? 0)) is below 90 %: the missing labels may be the hard cases"
+            }
             sentences.append(text + ".")
         } else if let accuracy = section.accuracy {
-            sentences.append("Accuracy \(percent(accuracy)) on \(section.labeled) labeled predictions (no audit plan: labels are not a random sample).")
+            sentences.append(
+                "Accuracy \(percent(accuracy)) on \(section.labeled) labeled predictions (no audit plan: labels are not a random sample).")
         } else {
             sentences.append("No clinician labels yet; accuracy unknown.")
         }
         if let version = section.calibrationVersion {
             if let threshold = section.threshold {
-                var text = "Calibration version \(version) accepts calibrated msp ≥ \(format(threshold)) and escalates \(percent(section.escalationRate))"
+                var text =
+                    "Calibration version \(version) accepts calibrated msp ≥ \(format(threshold)) and escalates \(percent(section.escalationRate))"
                 if let error = section.acceptedErrorRate, let alpha = section.alpha {
                     text += "; accepted answers erred \(percent(error)) against the guaranteed \(percent(alpha))"
                     text += error > alpha ? " (above α: review)" : " (within α)"
@@ -341,8 +368,9 @@ extension AuditApp {
         if let nota = section.nota, let clean = nota.cleanAccuracy, let probe = nota.notaAccuracy,
             let msp = nota.msp, let before = msp.meanClean, let after = msp.meanNota
         {
-            sentences.append("Under NOTA probes accuracy falls from \(percent(clean)) to \(percent(probe)) while mean msp moves only "
-                             + "\(format(before)) → \(format(after)).")
+            sentences.append(
+                "Under NOTA probes accuracy falls from \(percent(clean)) to \(percent(probe)) while mean msp moves only "
+                    + "\(format(before)) → \(format(after)).")
         }
         if let drift = section.driftStatus, drift != .ok { sentences.append("Drift status \(drift.rawValue): see section 7.") }
         return sentences.joined(separator: " ")

@@ -32,9 +32,10 @@ public final class AuditService: Sendable {
     ///
     /// Each connection gets a statement timeout, so no request can hold a connection for long; connecting
     /// gives up after `connectTimeoutSeconds`.
-    public init(app: AuditApp, connections: Int = 4, statementTimeoutSeconds: Int = 30, connectTimeoutSeconds: Int = 5,
-                maximumQueue: Int = 512, tokenCacheSeconds: Double = 5) throws
-    {
+    public init(
+        app: AuditApp, connections: Int = 4, statementTimeoutSeconds: Int = 30, connectTimeoutSeconds: Int = 5,
+        maximumQueue: Int = 512, tokenCacheSeconds: Double = 5
+    ) throws {
         self.app = app
         self.tokenCacheSeconds = tokenCacheSeconds
         self.maximumQueue = maximumQueue
@@ -44,8 +45,9 @@ public final class AuditService: Sendable {
         self.connectTimeoutSeconds = connectTimeoutSeconds
         let database = app.database
         pool = StorePool(size: connections) {
-            try database.serviceConnection(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds,
-                                           statementTimeoutSeconds: statementTimeoutSeconds)
+            try database.serviceConnection(
+                conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds,
+                statementTimeoutSeconds: statementTimeoutSeconds)
         }
     }
 
@@ -57,7 +59,7 @@ public final class AuditService: Sendable {
         let connection: StoreConnection
         do {
             connection = try app.database.connect(conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds)
-        } catch where DatabaseFailure.isTransientConnectionFailure(error) {
+        } catch  where DatabaseFailure.isTransientConnectionFailure(error) {
             app.logger.warning("the database is unreachable at start-up; serving, and not ready until it answers: \(error)")
             return
         }
@@ -105,7 +107,8 @@ public final class AuditService: Sendable {
         do {
             return try await run { app in
                 let pending = try app.database.migrator.pending(app.migratedConnection())
-                return pending.isEmpty ? Readiness(ready: true, reason: nil)
+                return pending.isEmpty
+                    ? Readiness(ready: true, reason: nil)
                     : Readiness(ready: false, reason: "pending migrations: \(pending.joined(separator: ", "))")
             }
         } catch {
@@ -125,7 +128,7 @@ public final class AuditService: Sendable {
     /// With `staleWhenUnavailable`, a token that was valid when last looked up is still accepted while the database is
     /// unreachable (the metrics scrape, so that an outage shows in the metrics instead of hiding them).
     public func caller(secret: String, staleWhenUnavailable: Bool = false) async throws -> Caller? {
-        guard APITokens.isWellFormed(secret) else { return nil } // no database round trip for garbage
+        guard APITokens.isWellFormed(secret) else { return nil }  // no database round trip for garbage
         let key = APITokens.hash(secret)
         let now = DispatchTime.now().uptimeNanoseconds
         let cached = tokenCache.withLock { $0[key] }
@@ -133,7 +136,7 @@ public final class AuditService: Sendable {
         let caller: Caller?
         do {
             caller = try await run { app in try AuditApp.caller(secret: secret, on: app.migratedConnection()) }
-        } catch where staleWhenUnavailable && Self.isUnavailable(error) && cached?.caller != nil {
+        } catch  where staleWhenUnavailable && Self.isUnavailable(error) && cached?.caller != nil {
             return cached?.caller
         }
         let until = now + UInt64(tokenCacheSeconds * 1e9)

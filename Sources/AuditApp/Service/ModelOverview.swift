@@ -14,10 +14,15 @@ public struct ModelOverview: Sendable {
         .object([
             ("model", .string(model)), ("predictions", .count(predictions)), ("labeled", .count(labeled)),
             ("first_seen", .string(firstSeen.rfc3339)), ("last_seen", .string(lastSeen.rfc3339)),
-            ("active_calibration", activeCalibration.map { version in
-                .object([("version", .integer(version.versionID)), ("temperature", .number(version.temperature)),
-                         ("threshold", .number(version.threshold)), ("method", .string(version.method))])
-            } ?? .null),
+            (
+                "active_calibration",
+                activeCalibration.map { version in
+                    .object([
+                        ("version", .integer(version.versionID)), ("temperature", .number(version.temperature)),
+                        ("threshold", .number(version.threshold)), ("method", .string(version.method)),
+                    ])
+                } ?? .null
+            ),
         ])
     }
 }
@@ -27,8 +32,9 @@ extension AuditApp {
     public func modelOverviews() throws -> [ModelOverview] {
         let connection = try migratedConnection()
         return try ScoredPredictionQueries.models(connection).map { row in
-            ModelOverview(model: row.model, predictions: row.predictions, labeled: row.labeled, firstSeen: row.first,
-                          lastSeen: row.last, activeCalibration: try CalibrationStore.active(connection, model: row.model))
+            ModelOverview(
+                model: row.model, predictions: row.predictions, labeled: row.labeled, firstSeen: row.first,
+                lastSeen: row.last, activeCalibration: try CalibrationStore.active(connection, model: row.model))
         }
     }
 

@@ -29,9 +29,13 @@ public struct HTTPIngestResult: Sendable {
         .object([
             ("batch_id", .integer(batchID)), ("inserted", .count(inserted)), ("duplicates", .count(duplicates)),
             ("rejected", .count(rejected)),
-            ("results", .array(outcomes.enumerated().map { index, outcome in
-                outcome.json(index: index)
-            })),
+            (
+                "results",
+                .array(
+                    outcomes.enumerated().map { index, outcome in
+                        outcome.json(index: index)
+                    })
+            ),
         ])
     }
 }
@@ -74,15 +78,20 @@ extension AuditApp {
             case .inserted: return .init(status: .inserted, predictionID: item.predictionID, field: nil, reason: nil, audit: audit(item))
             case .duplicate: return .init(status: .duplicate, predictionID: item.predictionID, field: nil, reason: nil, audit: audit(item))
             case .rejected(let record):
-                return .init(status: .rejected, predictionID: record.predictionID ?? item.predictionID, field: record.field, reason: record.reason)
+                return .init(
+                    status: .rejected, predictionID: record.predictionID ?? item.predictionID, field: record.field, reason: record.reason)
             }
         }
         // New labels move the sequential monitors at once, so an alarm switches the served calibration before the reply.
-        if outcome.inserted > 0, kind == .labels || items.contains(where: { if case .prediction(let record) = $0.outcome { record.label != nil } else { false } }) {
+        if outcome.inserted > 0,
+            kind == .labels
+                || items.contains(where: { if case .prediction(let record) = $0.outcome { record.label != nil } else { false } })
+        {
             _ = lookAtMonitors(ofPredictions: items.compactMap(\.predictionID))
         }
-        return HTTPIngestResult(batchID: outcome.batchID, inserted: outcome.inserted, duplicates: outcome.duplicates,
-                                rejected: outcome.rejections.count, outcomes: outcomes)
+        return HTTPIngestResult(
+            batchID: outcome.batchID, inserted: outcome.inserted, duplicates: outcome.duplicates,
+            rejected: outcome.rejections.count, outcomes: outcomes)
     }
 }
 

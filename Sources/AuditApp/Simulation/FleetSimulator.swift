@@ -135,18 +135,23 @@ public struct FleetSimulator {
             for (modelIndex, model) in names.enumerated() {
                 let profile = ModelProfile(index: modelIndex, count: names.count)
                 if monthIndex == 0 {
-                    manifestModels.append(.object([("model", .string(model)), ("ability", .number(profile.ability)),
-                                                   ("overconfidence", .number(profile.overconfidence)), ("noise", .number(profile.noise))]))
+                    manifestModels.append(
+                        .object([
+                            ("model", .string(model)), ("ability", .number(profile.ability)),
+                            ("overconfidence", .number(profile.overconfidence)), ("noise", .number(profile.noise)),
+                        ]))
                 }
                 for item in 0..<perMonth {
                     let id = "\(model)-\(month)-\(item)"
-                    let occurred = Timestamp(microseconds: start.microseconds + Int64(random.uniform() * Double(end.microseconds - start.microseconds - 1)))
+                    let occurred = Timestamp(
+                        microseconds: start.microseconds + Int64(random.uniform() * Double(end.microseconds - start.microseconds - 1)))
                     var change = monthIndex == options.months - 1 && modelIndex == 0 ? options.firstModelChange : .none
                     if change == .siteErrorRise && occurred.microseconds < (start.microseconds + end.microseconds) / 2 { change = .none }
                     let prediction = simulate(id: id, model: model, profile: profile, at: occurred, drifting: drifting, change: change)
                     lines.append(prediction.line)
                     predictionCount += 1
-                    let member = options.auditRate > 0 && AuditMembership.isMember(seed: auditSeed, predictionID: id, rate: options.auditRate)
+                    let member =
+                        options.auditRate > 0 && AuditMembership.isMember(seed: auditSeed, predictionID: id, rate: options.auditRate)
                     let delay = randomDelay(escalated: prediction.escalated, member: member)
                     if options.writeTruth {
                         truths.append(CanonicalJSON.text(.object([("prediction_id", .string(id)), ("truth", .count(prediction.truth))])))
@@ -174,19 +179,35 @@ public struct FleetSimulator {
         let manifest = JSONValue.object([
             ("seed", .integer(Int64(options.seed))), ("start", .string(options.start)), ("months", .count(options.months)),
             ("per_model", .count(options.perModel)), ("now", .string(now.rfc3339)),
-            ("drift_event", .string(options.driftEvent ? "last month: a new scanner at site-b shifts the modality mix towards MR and makes its cases harder" : "none")),
+            (
+                "drift_event",
+                .string(
+                    options.driftEvent
+                        ? "last month: a new scanner at site-b shifts the modality mix towards MR and makes its cases harder" : "none")
+            ),
             ("first_model_change", .string(options.firstModelChange.rawValue)),
-            ("audit", .object([("rate", .number(options.auditRate)), ("seed_sha256", .string(ChainHash.sha256(bytes: auditSeed))),
-                               ("effective_from", .string(first.start.rfc3339)),
-                               ("review", .object([("member", .number(SimulationOptions.Review.member)),
-                                                   ("escalated", .number(SimulationOptions.Review.escalated)),
-                                                   ("other", .number(SimulationOptions.Review.other))]))])),
+            (
+                "audit",
+                .object([
+                    ("rate", .number(options.auditRate)), ("seed_sha256", .string(ChainHash.sha256(bytes: auditSeed))),
+                    ("effective_from", .string(first.start.rfc3339)),
+                    (
+                        "review",
+                        .object([
+                            ("member", .number(SimulationOptions.Review.member)),
+                            ("escalated", .number(SimulationOptions.Review.escalated)),
+                            ("other", .number(SimulationOptions.Review.other)),
+                        ])
+                    ),
+                ])
+            ),
             ("models", .array(manifestModels)),
         ])
         try (CanonicalJSON.text(manifest) + "\n").write(toFile: manifestPath, atomically: true, encoding: .utf8)
-        return SimulationOutput(predictionFiles: predictionFiles, labelFile: labelPath, manifest: manifestPath,
-                                predictions: predictionCount, probes: probeCount, labels: labels.count, now: now, start: first.start,
-                                truthFile: truthPath)
+        return SimulationOutput(
+            predictionFiles: predictionFiles, labelFile: labelPath, manifest: manifestPath,
+            predictions: predictionCount, probes: probeCount, labels: labels.count, now: now, start: first.start,
+            truthFile: truthPath)
     }
 
     /// Per-model traits, spread so that accuracies run roughly from 0.3 to 0.85.
@@ -233,10 +254,20 @@ public struct FleetSimulator {
                 ("options", .array(options.map { .string($0) })),
                 ("option_logits", .array(logits.map { .number($0) })),
                 ("predicted", .count(predicted)), ("escalated", .bool(escalated)),
-                ("confidence", .object([("verbalized", .number(clientScores.verbalized)), ("p_true", .number(clientScores.pTrue)),
-                                        ("consistency", .number(clientScores.consistency))])),
-                ("uncertainty", .object([("semantic_entropy", .number(clientScores.semanticEntropy)),
-                                         ("sequence_nll", .number(clientScores.sequenceNLL))])),
+                (
+                    "confidence",
+                    .object([
+                        ("verbalized", .number(clientScores.verbalized)), ("p_true", .number(clientScores.pTrue)),
+                        ("consistency", .number(clientScores.consistency)),
+                    ])
+                ),
+                (
+                    "uncertainty",
+                    .object([
+                        ("semantic_entropy", .number(clientScores.semanticEntropy)),
+                        ("sequence_nll", .number(clientScores.sequenceNLL)),
+                    ])
+                ),
             ])
             return CanonicalJSON.text(record)
         }
@@ -245,10 +276,12 @@ public struct FleetSimulator {
         func label(reviewedAfter delay: (seconds: Int64, reviewed: Bool)) -> (Timestamp, String)? {
             guard delay.reviewed else { return nil }
             let reviewedAt = occurredAt.adding(seconds: delay.seconds)
-            let text = CanonicalJSON.text(.object([
-                ("prediction_id", .string(id)), ("label", .count(truth)), ("reviewer", .string("rad-\(Int(ChainHash.sha256("reviewer:" + id).prefix(4), radix: 16)! % 40)")),
-                ("reviewed_at", .string(reviewedAt.rfc3339)),
-            ]))
+            let text = CanonicalJSON.text(
+                .object([
+                    ("prediction_id", .string(id)), ("label", .count(truth)),
+                    ("reviewer", .string("rad-\(Int(ChainHash.sha256("reviewer:" + id).prefix(4), radix: 16)! % 40)")),
+                    ("reviewed_at", .string(reviewedAt.rfc3339)),
+                ]))
             return (reviewedAt, text)
         }
 
@@ -260,7 +293,9 @@ public struct FleetSimulator {
             let collapseChance = 1 / (1 + exp(1.2 * (evidence - 0.5)))
             let keepsRight = predicted == truth && random.uniform() > collapseChance
             var probePredicted = predicted
-            if !keepsRight && probePredicted == truth { probePredicted = (truth + 1 + random.index(below: options.count - 1)) % options.count }
+            if !keepsRight && probePredicted == truth {
+                probePredicted = (truth + 1 + random.index(below: options.count - 1)) % options.count
+            }
             if keepsRight { probePredicted = truth }
             var probs = probabilities
             let top = max(0.05, probs[predicted] - 0.03 + 0.02 * (random.uniform() - 0.5))
@@ -275,18 +310,30 @@ public struct FleetSimulator {
                 ("option_probs", .array(probs.map { .number(($0 * 1e9).rounded() / 1e9) })),
                 ("predicted", .count(probePredicted)), ("label", .count(truth)),
                 ("perturbation", .object([("kind", .string("nota")), ("of", .string(id))])),
-                ("confidence", .object([("verbalized", .number(clientScores.verbalized)),
-                                        ("p_true", .number(max(0, clientScores.pTrue - 0.02))),
-                                        ("consistency", .number(clientScores.consistency))])),
-                ("uncertainty", .object([("semantic_entropy", .number(clientScores.semanticEntropy + 0.05)),
-                                         ("sequence_nll", .number(clientScores.sequenceNLL + 0.03))])),
+                (
+                    "confidence",
+                    .object([
+                        ("verbalized", .number(clientScores.verbalized)),
+                        ("p_true", .number(max(0, clientScores.pTrue - 0.02))),
+                        ("consistency", .number(clientScores.consistency)),
+                    ])
+                ),
+                (
+                    "uncertainty",
+                    .object([
+                        ("semantic_entropy", .number(clientScores.semanticEntropy + 0.05)),
+                        ("sequence_nll", .number(clientScores.sequenceNLL + 0.03)),
+                    ])
+                ),
             ])
             return CanonicalJSON.text(record)
         }
     }
 
-    private mutating func simulate(id: String, model: String, profile: ModelProfile, at occurredAt: Timestamp, drifting: Bool,
-                                   change: SimulationOptions.ModelChange) -> SimulatedPrediction {
+    private mutating func simulate(
+        id: String, model: String, profile: ModelProfile, at occurredAt: Timestamp, drifting: Bool,
+        change: SimulationOptions.ModelChange
+    ) -> SimulatedPrediction {
         var site = Self.sites[random.index(below: Self.sites.count)]
         var modalityIndex = random.index(below: Self.modalities.count)
         var hiddenShift = false
@@ -322,7 +369,8 @@ public struct FleetSimulator {
         let top = probabilities[predicted]
         let evidence = log(softmax(latent)[predicted] / (1 - softmax(latent)[predicted]))
         let sigmoidEvidence = 1 / (1 + exp(-evidence))
-        let verbalized = min(1, max(0, ((1 / (1 + exp(-(1.5 * evidence + 1.2)))) * 10).rounded() / 10 + (change == .confidenceInflation ? 0.1 : 0)))
+        let verbalized = min(
+            1, max(0, ((1 / (1 + exp(-(1.5 * evidence + 1.2)))) * 10).rounded() / 10 + (change == .confidenceInflation ? 0.1 : 0)))
         let pTrue = 1 / (1 + exp(-(0.8 * evidence + 0.7 * normal())))
         let semanticEntropy = max(0, 1.2 - 0.45 * evidence + 0.5 * normal())
         var successes = 0
@@ -333,7 +381,9 @@ public struct FleetSimulator {
             id: id, model: model, occurredAt: occurredAt,
             options: (0..<k).map { "option \(Character(UnicodeScalar(65 + $0)!))" },
             logits: logits, probabilities: probabilities, predicted: predicted, truth: truth, escalated: top < 0.6, evidence: evidence,
-            attributes: [("modality", Self.modalities[modalityIndex]), ("region", region), ("question_type", Self.questionTypes[questionIndex])],
+            attributes: [
+                ("modality", Self.modalities[modalityIndex]), ("region", region), ("question_type", Self.questionTypes[questionIndex]),
+            ],
             site: site, modelVersion: change == .newModelVersion ? "2026.12" : "2026.09",
             clientScores: (verbalized, pTrue, semanticEntropy, Double(successes) / 10, sequenceNLL))
     }
@@ -357,7 +407,8 @@ public struct FleetSimulator {
     /// Label delay, about a week (log-normal), and whether the case is reviewed at all (``SimulationOptions/Review``).
     private mutating func randomDelay(escalated: Bool, member: Bool) -> (seconds: Int64, reviewed: Bool) {
         let days = exp(1.6 + 0.7 * normal())
-        let chance = member ? SimulationOptions.Review.member : (escalated ? SimulationOptions.Review.escalated : SimulationOptions.Review.other)
+        let chance =
+            member ? SimulationOptions.Review.member : (escalated ? SimulationOptions.Review.escalated : SimulationOptions.Review.other)
         return (Int64(days * 86_400), random.uniform() < chance)
     }
 
@@ -380,8 +431,9 @@ extension AuditApp {
     public func createSimulatedAuditPlans(_ options: SimulationOptions, output: SimulationOutput) throws -> [AuditPlan] {
         guard options.auditRate > 0 else { return [] }
         return try FleetSimulator.names(count: options.models).map { model in
-            var request = AuditPlanRequest(model: model, rate: options.auditRate, seed: options.auditSeed, effectiveFrom: output.start,
-                                           createdBy: "vlm-audit simulate", reason: "the simulated hospital's audit sample")
+            var request = AuditPlanRequest(
+                model: model, rate: options.auditRate, seed: options.auditSeed, effectiveFrom: output.start,
+                createdBy: "vlm-audit simulate", reason: "the simulated hospital's audit sample")
             request.allowNewModel = true
             return try createAuditPlan(request).plan
         }

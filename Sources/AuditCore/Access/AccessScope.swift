@@ -29,7 +29,8 @@ public enum AccessScope: String, Sendable, CaseIterable, Codable {
     public struct UnknownScope: Error, CustomStringConvertible {
         public let name: String
         public var description: String {
-            name.isEmpty ? "no scope given (use ingest, label, read or admin)"
+            name.isEmpty
+                ? "no scope given (use ingest, label, read or admin)"
                 : "unknown scope \"\(name)\" (use ingest, label, read or admin)"
         }
     }

@@ -46,7 +46,8 @@ public enum CSVParser {
             while text.last == " " || text.last == "\t" { text = text.dropLast() }
             return text.lowercased()
         }
-        let (allowed, required): (Set<String>, [String]) = kind == .predictions
+        let (allowed, required): (Set<String>, [String]) =
+            kind == .predictions
             ? (RecordValidator.predictionFields, ["prediction_id", "model", "occurred_at", "options", "predicted"])
             : (RecordValidator.labelFields, ["prediction_id", "label", "reviewer", "reviewed_at"])
         let missing = required.filter { !columns.contains($0) }
@@ -55,9 +56,10 @@ public enum CSVParser {
             var parts: [String] = []
             if !missing.isEmpty { parts.append("missing \(missing.joined(separator: ", "))") }
             if !unknown.isEmpty { parts.append("unknown \(unknown.joined(separator: ", "))") }
-            throw Failure(description: "the CSV header does not match the \(kind == .predictions ? "prediction" : "label") format ("
-                + parts.joined(separator: "; ") + "): found " + names.joined(separator: " | ") + "; expected columns "
-                + required.joined(separator: ", ") + ", optionally " + allowed.subtracting(required).sorted().joined(separator: ", "))
+            throw Failure(
+                description: "the CSV header does not match the \(kind == .predictions ? "prediction" : "label") format ("
+                    + parts.joined(separator: "; ") + "): found " + names.joined(separator: " | ") + "; expected columns "
+                    + required.joined(separator: ", ") + ", optionally " + allowed.subtracting(required).sorted().joined(separator: ", "))
         }
         return columns
     }

@@ -122,9 +122,10 @@ public struct CanonicalOutput {
 
     /// Writes `"key":` for a fixed key that needs no escaping (letters, digits, `_`), copying its bytes as they are.
     public mutating func plainKey(_ key: StaticString) {
-        assert(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount).allSatisfy {
-            $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
-        })
+        assert(
+            UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount).allSatisfy {
+                $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
+            })
         plainKey(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
     }
 

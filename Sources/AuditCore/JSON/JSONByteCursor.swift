@@ -128,7 +128,8 @@ struct JSONByteCursor {
         if lexeme.isInteger, let integer = lexeme.integer { return Double(integer) }
         if let significand = lexeme.significand, significand <= 1 << 53, let exponent = lexeme.exponent, abs(exponent) <= 22 {
             // Clinger's fast path: both operands are exact, so the one rounding is the correct one.
-            let magnitude = exponent >= 0 ? Double(significand) * exactPowersOfTen[exponent] : Double(significand) / exactPowersOfTen[-exponent]
+            let magnitude =
+                exponent >= 0 ? Double(significand) * exactPowersOfTen[exponent] : Double(significand) / exactPowersOfTen[-exponent]
             return lexeme.negative ? -magnitude : magnitude
         }
         let value = try correctlyRounded(lexeme.range)
@@ -227,7 +228,7 @@ struct JSONByteCursor {
     /// as `.` (as it does unless something calls `setlocale`); the general path converts otherwise.
     private func correctlyRounded(_ range: Range<Int>) throws(NotPlainJSON) -> Double {
         guard range.count < 512, let conventions = localeconv(), conventions.pointee.decimal_point?.pointee == CChar(UInt8(ascii: ".")),
-              conventions.pointee.decimal_point?.successor().pointee == 0
+            conventions.pointee.decimal_point?.successor().pointee == 0
         else { throw NotPlainJSON() }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: range.count + 1) { text in
             for offset in 0..<range.count { text[offset] = CChar(bitPattern: bytes[range.lowerBound + offset]) }

@@ -48,8 +48,10 @@ public struct AuditPlan: Sendable, Equatable {
     public let planHash: String
     public let createdAt: Timestamp
 
-    public init(planID: Int64, model: String, rate: Double, seed: [UInt8]?, seedSHA256: String, effectiveFrom: Timestamp,
-                createdBy: String, reason: String, planHash: String, createdAt: Timestamp) {
+    public init(
+        planID: Int64, model: String, rate: Double, seed: [UInt8]?, seedSHA256: String, effectiveFrom: Timestamp,
+        createdBy: String, reason: String, planHash: String, createdAt: Timestamp
+    ) {
         self.planID = planID
         self.model = model
         self.rate = rate
@@ -64,10 +66,12 @@ public struct AuditPlan: Sendable, Equatable {
 
     /// The canonical JSON the plan's chain link covers (everything but the seed itself, whose hash stands for it).
     public var canonicalText: String {
-        CanonicalJSON.text(.object(JSONObject([
-            ("created_by", .string(createdBy)), ("effective_from", .string(effectiveFrom.rfc3339)), ("model", .string(model)),
-            ("rate", .number(rate)), ("reason", .string(reason)), ("seed_sha256", .string(seedSHA256)),
-        ])))
+        CanonicalJSON.text(
+            .object(
+                JSONObject([
+                    ("created_by", .string(createdBy)), ("effective_from", .string(effectiveFrom.rfc3339)), ("model", .string(model)),
+                    ("rate", .number(rate)), ("reason", .string(reason)), ("seed_sha256", .string(seedSHA256)),
+                ])))
     }
 }
 

@@ -55,14 +55,16 @@ public struct CalibrationVersion: Sendable {
 
     /// The canonical text hashed into `content_hash` (every stored field but the id and creation time).
     public var canonicalText: String {
-        CanonicalJSON.text(.object(JSONObject([
-            ("code_version", .string(codeVersion)), ("coverage", .number(coverage)), ("delta", .number(delta)),
-            ("empirical_risk", empiricalRisk.map { .number($0) } ?? .null), ("evidence", evidence),
-            ("fitted_by", .string(fittedBy)), ("guarantee_met", .bool(guaranteeMet)), ("method", .string(method)),
-            ("mode", .string(mode)), ("model", .string(model)), ("n_fit", .integer(Int64(nFit))),
-            ("n_holdout", .integer(Int64(nHoldout))), ("target_risk", .number(targetRisk)),
-            ("temperature", .number(temperature)), ("threshold", threshold.map { .number($0) } ?? .null),
-            ("window_from", .string(windowFrom.rfc3339)), ("window_to", .string(windowTo.rfc3339)),
-        ])))
+        CanonicalJSON.text(
+            .object(
+                JSONObject([
+                    ("code_version", .string(codeVersion)), ("coverage", .number(coverage)), ("delta", .number(delta)),
+                    ("empirical_risk", empiricalRisk.map { .number($0) } ?? .null), ("evidence", evidence),
+                    ("fitted_by", .string(fittedBy)), ("guarantee_met", .bool(guaranteeMet)), ("method", .string(method)),
+                    ("mode", .string(mode)), ("model", .string(model)), ("n_fit", .integer(Int64(nFit))),
+                    ("n_holdout", .integer(Int64(nHoldout))), ("target_risk", .number(targetRisk)),
+                    ("temperature", .number(temperature)), ("threshold", threshold.map { .number($0) } ?? .null),
+                    ("window_from", .string(windowFrom.rfc3339)), ("window_to", .string(windowTo.rfc3339)),
+                ])))
     }
 }

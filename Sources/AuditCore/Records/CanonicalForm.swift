@@ -37,31 +37,32 @@ extension PredictionRecord {
 
     /// The canonical JSON value of this record, built as a tree: the reference the direct writer is tested against.
     public var canonicalValue: JSONValue {
-        .object(JSONObject([
-            ("attributes", .object(JSONObject(attributes.map { ($0.key, JSONValue.string($0.value)) }))),
-            ("calibration_version", calibrationVersion.map { .integer($0) } ?? .null),
-            ("case_ref", optionalString(caseRef)),
-            ("confidence", scoreObject(confidence)),
-            ("derived_entropy", derived.map { .number($0.entropy) } ?? .null),
-            ("derived_margin", derived.map { .number($0.margin) } ?? .null),
-            ("derived_msp", derived.map { .number($0.msp) } ?? .null),
-            ("escalated", escalated.map { .bool($0) } ?? .null),
-            ("image_ref", optionalString(imageRef)),
-            ("label", label.map { .integer(Int64($0)) } ?? .null),
-            ("model", .string(model)),
-            ("model_version", optionalString(modelVersion)),
-            ("occurred_at", .string(occurredAt.rfc3339)),
-            ("option_logits", optionLogits.map { .array($0.map { .number($0) }) } ?? .null),
-            ("option_probs", optionProbs.map { .array($0.map { .number($0) }) } ?? .null),
-            ("options", .array(options.map { .string($0) })),
-            ("perturbation_kind", optionalString(perturbation?.kind)),
-            ("perturbation_of", optionalString(perturbation?.of)),
-            ("predicted", .integer(Int64(predicted))),
-            ("prediction_id", .string(predictionID)),
-            ("question", optionalString(question)),
-            ("site", optionalString(site)),
-            ("uncertainty", scoreObject(uncertainty)),
-        ]))
+        .object(
+            JSONObject([
+                ("attributes", .object(JSONObject(attributes.map { ($0.key, JSONValue.string($0.value)) }))),
+                ("calibration_version", calibrationVersion.map { .integer($0) } ?? .null),
+                ("case_ref", optionalString(caseRef)),
+                ("confidence", scoreObject(confidence)),
+                ("derived_entropy", derived.map { .number($0.entropy) } ?? .null),
+                ("derived_margin", derived.map { .number($0.margin) } ?? .null),
+                ("derived_msp", derived.map { .number($0.msp) } ?? .null),
+                ("escalated", escalated.map { .bool($0) } ?? .null),
+                ("image_ref", optionalString(imageRef)),
+                ("label", label.map { .integer(Int64($0)) } ?? .null),
+                ("model", .string(model)),
+                ("model_version", optionalString(modelVersion)),
+                ("occurred_at", .string(occurredAt.rfc3339)),
+                ("option_logits", optionLogits.map { .array($0.map { .number($0) }) } ?? .null),
+                ("option_probs", optionProbs.map { .array($0.map { .number($0) }) } ?? .null),
+                ("options", .array(options.map { .string($0) })),
+                ("perturbation_kind", optionalString(perturbation?.kind)),
+                ("perturbation_of", optionalString(perturbation?.of)),
+                ("predicted", .integer(Int64(predicted))),
+                ("prediction_id", .string(predictionID)),
+                ("question", optionalString(question)),
+                ("site", optionalString(site)),
+                ("uncertainty", scoreObject(uncertainty)),
+            ]))
     }
 
     private static func write(_ attributes: [(key: String, value: String)], to writer: inout CanonicalOutput) {
@@ -202,13 +203,14 @@ extension LabelRecord {
 
     /// The canonical JSON value of this record as a tree: the reference the direct writer is tested against.
     public var canonicalValue: JSONValue {
-        .object(JSONObject([
-            ("label", .integer(Int64(label))),
-            ("note", optionalString(note)),
-            ("prediction_id", .string(predictionID)),
-            ("reviewed_at", .string(reviewedAt.rfc3339)),
-            ("reviewer", .string(reviewer)),
-        ]))
+        .object(
+            JSONObject([
+                ("label", .integer(Int64(label))),
+                ("note", optionalString(note)),
+                ("prediction_id", .string(predictionID)),
+                ("reviewed_at", .string(reviewedAt.rfc3339)),
+                ("reviewer", .string(reviewer)),
+            ]))
     }
 }
 
@@ -250,15 +252,16 @@ public struct QuarantinedRecord: Sendable, Equatable {
 
     /// The canonical JSON value of this entry as a tree: the reference the direct writer is tested against.
     public var canonicalValue: JSONValue {
-        .object(JSONObject([
-            ("field", optionalString(field)),
-            ("kind", .string(kind.rawValue)),
-            ("line_number", lineNumber.map { .integer(Int64($0)) } ?? .null),
-            ("prediction_id", optionalString(predictionID)),
-            ("raw", .string(raw)),
-            ("reason", .string(reason)),
-            ("source", .string(source)),
-        ]))
+        .object(
+            JSONObject([
+                ("field", optionalString(field)),
+                ("kind", .string(kind.rawValue)),
+                ("line_number", lineNumber.map { .integer(Int64($0)) } ?? .null),
+                ("prediction_id", optionalString(predictionID)),
+                ("raw", .string(raw)),
+                ("reason", .string(reason)),
+                ("source", .string(source)),
+            ]))
     }
 }
 

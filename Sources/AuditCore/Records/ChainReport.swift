@@ -44,9 +44,10 @@ public struct ChainReport: Sendable {
     /// Differences found between the schema and the migrations.
     public var schemaProblems: Int { problems.count { $0.area == Self.schemaArea } }
 
-    public init(batches: Int, rows: Int, head: (hash: String, batchID: Int64, ingestedAt: String)?, problems: [Problem],
-                calibrationHead: String? = nil, driftHead: String? = nil)
-    {
+    public init(
+        batches: Int, rows: Int, head: (hash: String, batchID: Int64, ingestedAt: String)?, problems: [Problem],
+        calibrationHead: String? = nil, driftHead: String? = nil
+    ) {
         self.batches = batches
         self.rows = rows
         self.head = head

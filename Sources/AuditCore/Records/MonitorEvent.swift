@@ -56,9 +56,11 @@ public struct MonitorEvent: Sendable, Equatable {
     public var eventHash: String = ""
     public var recordedAt: Timestamp?
 
-    public init(kind: MonitorEventKind, model: String, versionID: Int64, slice: MonitorSlice, alpha: Double, delta: Double,
-                threshold: Double?, batchCursor: Int64, observations: Int, errors: Int, logEValue: Double, maxLogEValue: Double,
-                alarmAt: Int?, alarmPredictionID: String?, lastPredictionID: String?, reason: String = "") {
+    public init(
+        kind: MonitorEventKind, model: String, versionID: Int64, slice: MonitorSlice, alpha: Double, delta: Double,
+        threshold: Double?, batchCursor: Int64, observations: Int, errors: Int, logEValue: Double, maxLogEValue: Double,
+        alarmAt: Int?, alarmPredictionID: String?, lastPredictionID: String?, reason: String = ""
+    ) {
         self.kind = kind
         self.model = model
         self.versionID = versionID
@@ -79,14 +81,16 @@ public struct MonitorEvent: Sendable, Equatable {
 
     /// The canonical JSON the event's chain link covers: every field but its id, hash and time of record.
     public var canonicalText: String {
-        CanonicalJSON.text(.object(JSONObject([
-            ("alarm_at", alarmAt.map { .integer(Int64($0)) } ?? .null), ("alarm_prediction_id", .text(alarmPredictionID)),
-            ("alpha", .number(alpha)), ("batch_cursor", .integer(batchCursor)), ("delta", .number(delta)),
-            ("errors", .integer(Int64(errors))), ("kind", .string(kind.rawValue)), ("last_prediction_id", .text(lastPredictionID)),
-            ("log_e_value", .number(logEValue)), ("max_log_e_value", .number(maxLogEValue)), ("model", .string(model)),
-            ("observations", .integer(Int64(observations))), ("reason", .string(reason)),
-            ("slice_attribute", .string(slice.attribute)), ("slice_value", .string(slice.value)), ("threshold", .number(threshold)),
-            ("version_id", .integer(versionID)),
-        ])))
+        CanonicalJSON.text(
+            .object(
+                JSONObject([
+                    ("alarm_at", alarmAt.map { .integer(Int64($0)) } ?? .null), ("alarm_prediction_id", .text(alarmPredictionID)),
+                    ("alpha", .number(alpha)), ("batch_cursor", .integer(batchCursor)), ("delta", .number(delta)),
+                    ("errors", .integer(Int64(errors))), ("kind", .string(kind.rawValue)), ("last_prediction_id", .text(lastPredictionID)),
+                    ("log_e_value", .number(logEValue)), ("max_log_e_value", .number(maxLogEValue)), ("model", .string(model)),
+                    ("observations", .integer(Int64(observations))), ("reason", .string(reason)),
+                    ("slice_attribute", .string(slice.attribute)), ("slice_value", .string(slice.value)), ("threshold", .number(threshold)),
+                    ("version_id", .integer(versionID)),
+                ])))
     }
 }

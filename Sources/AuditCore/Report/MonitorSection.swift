@@ -64,8 +64,10 @@ public struct MonitorSliceRow: Sendable {
     public var delta: Double
     public var alarm: Bool
 
-    public init(attribute: String, value: String, threshold: Double?, coverage: Double?, observations: Int, errors: Int,
-                logEValue: Double, delta: Double, alarm: Bool) {
+    public init(
+        attribute: String, value: String, threshold: Double?, coverage: Double?, observations: Int, errors: Int,
+        logEValue: Double, delta: Double, alarm: Bool
+    ) {
         self.attribute = attribute
         self.value = value
         self.threshold = threshold

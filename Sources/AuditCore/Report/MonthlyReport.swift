@@ -1,4 +1,3 @@
-
 /// Everything the monthly safety report shows, as plain values: the app builds it, the renderers draw it.
 public struct MonthlyReport: Sendable {
     public var month: String
@@ -26,9 +25,11 @@ public struct MonthlyReport: Sendable {
     /// The newest monitor event's hash (nil when there is none).
     public var monitorHead: String?
 
-    public init(month: String, chainHead: String?, chainHeadBatch: Int64?, chainHeadTime: String?, integrityIntact: Bool,
-                integrityProblems: [String], fleet: FleetSummary, models: [ModelSection], calibrationChanges: [CalibrationChange],
-                driftRuns: [DriftSummary], dataQuality: DataQuality) {
+    public init(
+        month: String, chainHead: String?, chainHeadBatch: Int64?, chainHeadTime: String?, integrityIntact: Bool,
+        integrityProblems: [String], fleet: FleetSummary, models: [ModelSection], calibrationChanges: [CalibrationChange],
+        driftRuns: [DriftSummary], dataQuality: DataQuality
+    ) {
         self.month = month
         self.chainHead = chainHead
         self.chainHeadBatch = chainHeadBatch
@@ -55,8 +56,10 @@ public struct FleetSummary: Sendable {
     /// Its approximate 95 % interval (docs/statistics.md).
     public var spearmanInterval: (low: Double, high: Double)?
 
-    public init(predictions: Int, labeled: Int, probes: Int, points: [(model: String, accuracy: Double, auroc: Double)], spearman: Double?,
-                spearmanInterval: (low: Double, high: Double)? = nil) {
+    public init(
+        predictions: Int, labeled: Int, probes: Int, points: [(model: String, accuracy: Double, auroc: Double)], spearman: Double?,
+        spearmanInterval: (low: Double, high: Double)? = nil
+    ) {
         self.predictions = predictions
         self.labeled = labeled
         self.probes = probes
@@ -138,8 +141,10 @@ public struct MethodRow: Sendable {
     public var eceBefore: Double?
     public var eceAfter: Double?
 
-    public init(method: String, orientation: String, n: Int, auroc: Double?, auprcError: Double?, aurc: Double?, prr: Double?,
-                eceBefore: Double?, eceAfter: Double?) {
+    public init(
+        method: String, orientation: String, n: Int, auroc: Double?, auprcError: Double?, aurc: Double?, prr: Double?,
+        eceBefore: Double?, eceAfter: Double?
+    ) {
         self.method = method
         self.orientation = orientation
         self.n = n
@@ -207,9 +212,11 @@ public struct NotaSection: Sendable {
     public var fragileLive: Int
     public var fragilityThreshold: Double?
 
-    public init(pairs: Int, cleanAccuracy: Double?, notaAccuracy: Double?, collapses: Int,
-                methods: [(method: String, meanClean: Double?, meanNota: Double?, gap: Double?, eceNota: Double?, fragility: Double?)],
-                fragileLive: Int, fragilityThreshold: Double?) {
+    public init(
+        pairs: Int, cleanAccuracy: Double?, notaAccuracy: Double?, collapses: Int,
+        methods: [(method: String, meanClean: Double?, meanNota: Double?, gap: Double?, eceNota: Double?, fragility: Double?)],
+        fragileLive: Int, fragilityThreshold: Double?
+    ) {
         self.pairs = pairs
         self.cleanAccuracy = cleanAccuracy
         self.notaAccuracy = notaAccuracy
@@ -236,7 +243,10 @@ public struct CalibrationChange: Sendable {
     public var temperature: Double?
     public var threshold: Double?
 
-    public init(version: Int64, model: String, status: CalibrationStatus, actor: String, reason: String, at: String, temperature: Double?, threshold: Double?) {
+    public init(
+        version: Int64, model: String, status: CalibrationStatus, actor: String, reason: String, at: String, temperature: Double?,
+        threshold: Double?
+    ) {
         self.version = version
         self.model = model
         self.status = status
@@ -284,7 +294,8 @@ extension MonthlyReport {
     public var integrityVerdict: String {
         if !integrityIntact { return "the audit log FAILED verification" }
         if let reason = schemaNotChecked {
-            return "the audit log is only PARTIALLY verified: rows and chains are intact, but the schema was not compared with the migrations (\(reason))"
+            return
+                "the audit log is only PARTIALLY verified: rows and chains are intact, but the schema was not compared with the migrations (\(reason))"
         }
         return "the audit log verified intact"
     }
@@ -295,7 +306,6 @@ extension MonthlyReport {
             + (schemaDifferences > 0 ? "; differences are listed above." : "; all match.")
     }
 }
-
 
 /// A model's accuracy three ways (docs/audit.md): naive (every label, biased by who gets reviewed), on the audit sample
 /// (a uniform random sample, unbiased), and prediction-powered (the audit sample corrected with every prediction's
@@ -319,9 +329,11 @@ public struct AuditSummary: Sendable {
     /// Completion below 90 %: the missing audit labels may be the hard cases.
     public var completionLow: Bool
 
-    public init(rate: Double, members: Int, labeled: Int, completion: Double?, accuracy: Double?, accuracyLower: Double?,
-                accuracyUpper: Double?, ppiEstimate: Double?, ppiLower: Double?, ppiUpper: Double?, naiveAccuracy: Double?,
-                selectionGap: Double?, selectionFlag: Bool, completionLow: Bool) {
+    public init(
+        rate: Double, members: Int, labeled: Int, completion: Double?, accuracy: Double?, accuracyLower: Double?,
+        accuracyUpper: Double?, ppiEstimate: Double?, ppiLower: Double?, ppiUpper: Double?, naiveAccuracy: Double?,
+        selectionGap: Double?, selectionFlag: Bool, completionLow: Bool
+    ) {
         self.rate = rate
         self.members = members
         self.labeled = labeled

@@ -83,7 +83,8 @@ public struct PredictionLine: Sendable {
             optionLogits: logits.map { Array(numbers[$0]) }, optionProbs: probabilities.map { Array(numbers[$0]) },
             predicted: predicted, confidence: confidence.map { (text($0.method), $0.value) },
             uncertainty: uncertainty.map { (text($0.method), $0.value) },
-            perturbation: perturbationOf.map { Perturbation(kind: Perturbation.notaKind, of: text($0)) }, label: label, escalated: escalated,
+            perturbation: perturbationOf.map { Perturbation(kind: Perturbation.notaKind, of: text($0)) }, label: label,
+            escalated: escalated,
             calibrationVersion: calibrationVersion)
     }
 
@@ -103,26 +104,29 @@ public struct PredictionLine: Sendable {
 /// The top-level keys of a prediction record as received (docs/formats.md).
 private enum PredictionInputKey: Int {
     case predictionID, model, modelVersion, site, occurredAt, caseRef, imageRef, attributes, question, options, optionLogits,
-         optionProbs, predicted, confidence, uncertainty, perturbation, label, escalated, calibrationVersion
+        optionProbs, predicted, confidence, uncertainty, perturbation, label, escalated, calibrationVersion
 
     /// The field a key names (the names of ``RecordValidator``'s prediction fields), found by the key's length and a
     /// `memcmp` with the one or two names of that length.
     init(key: UnsafeBufferPointer<UInt8>) throws(NotPlainJSON) {
-        let field: PredictionInputKey? = switch key.count {
-        case 4: Self.match(key, "site", .site)
-        case 5: Self.match(key, "model", .model) ?? Self.match(key, "label", .label)
-        case 7: Self.match(key, "options", .options)
-        case 8: Self.match(key, "case_ref", .caseRef) ?? Self.match(key, "question", .question)
-        case 9: Self.match(key, "image_ref", .imageRef) ?? Self.match(key, "predicted", .predicted) ?? Self.match(key, "escalated", .escalated)
-        case 10: Self.match(key, "attributes", .attributes) ?? Self.match(key, "confidence", .confidence)
-        case 11: Self.match(key, "occurred_at", .occurredAt) ?? Self.match(key, "uncertainty", .uncertainty)
-        case 12: Self.match(key, "option_probs", .optionProbs) ?? Self.match(key, "perturbation", .perturbation)
-        case 13:
-            Self.match(key, "prediction_id", .predictionID) ?? Self.match(key, "model_version", .modelVersion)
-                ?? Self.match(key, "option_logits", .optionLogits)
-        case 19: Self.match(key, "calibration_version", .calibrationVersion)
-        default: nil
-        }
+        let field: PredictionInputKey? =
+            switch key.count {
+            case 4: Self.match(key, "site", .site)
+            case 5: Self.match(key, "model", .model) ?? Self.match(key, "label", .label)
+            case 7: Self.match(key, "options", .options)
+            case 8: Self.match(key, "case_ref", .caseRef) ?? Self.match(key, "question", .question)
+            case 9:
+                Self.match(key, "image_ref", .imageRef) ?? Self.match(key, "predicted", .predicted)
+                    ?? Self.match(key, "escalated", .escalated)
+            case 10: Self.match(key, "attributes", .attributes) ?? Self.match(key, "confidence", .confidence)
+            case 11: Self.match(key, "occurred_at", .occurredAt) ?? Self.match(key, "uncertainty", .uncertainty)
+            case 12: Self.match(key, "option_probs", .optionProbs) ?? Self.match(key, "perturbation", .perturbation)
+            case 13:
+                Self.match(key, "prediction_id", .predictionID) ?? Self.match(key, "model_version", .modelVersion)
+                    ?? Self.match(key, "option_logits", .optionLogits)
+            case 19: Self.match(key, "calibration_version", .calibrationVersion)
+            default: nil
+            }
         guard let field else { throw NotPlainJSON() }
         self = field
     }
@@ -178,10 +182,10 @@ private extension JSONByteCursor {
         guard required.allSatisfy({ seen & (1 << $0.rawValue) != 0 }) else { throw NotPlainJSON() }
         let optionCount = line.options.count
         guard line.logits == nil || line.probabilities == nil, line.logits.map({ $0.count == optionCount }) ?? true,
-              line.probabilities.map({ $0.count == optionCount }) ?? true,
-              (0..<optionCount).contains(line.predicted), line.label.map({ (0..<optionCount).contains($0) }) ?? true,
-              line.calibrationVersion.map({ $0 >= 1 }) ?? true,
-              !line.confidence.contains(where: { score in line.uncertainty.contains { same($0.method, score.method) } })
+            line.probabilities.map({ $0.count == optionCount }) ?? true,
+            (0..<optionCount).contains(line.predicted), line.label.map({ (0..<optionCount).contains($0) }) ?? true,
+            line.calibrationVersion.map({ $0 >= 1 }) ?? true,
+            !line.confidence.contains(where: { score in line.uncertainty.contains { same($0.method, score.method) } })
         else { throw NotPlainJSON() }
         if let of = line.perturbationOf {
             // Compared as strings by the general path: bytes decide only for ASCII.
@@ -311,7 +315,8 @@ private extension JSONByteCursor {
     // MARK: Spans
 
     func same(_ first: PredictionLine.Span, _ second: PredictionLine.Span) -> Bool {
-        first.count == second.count && memcmp(bytes.baseAddress! + first.lowerBound, bytes.baseAddress! + second.lowerBound, first.count) == 0
+        first.count == second.count
+            && memcmp(bytes.baseAddress! + first.lowerBound, bytes.baseAddress! + second.lowerBound, first.count) == 0
     }
 
     /// Byte order, as ``PredictionRecord`` sorts its keys (`utf8.lexicographicallyPrecedes`).

@@ -124,14 +124,17 @@ public enum RecordValidator {
                 throw RecordRejection(field: "label", reason: "label is required")
             }
             guard label < Int64(RecordLimits.options.upperBound) else {
-                throw RecordRejection(field: "label", reason: "label=\(label) is beyond the largest possible option index \(RecordLimits.options.upperBound - 1)")
+                throw RecordRejection(
+                    field: "label",
+                    reason: "label=\(label) is beyond the largest possible option index \(RecordLimits.options.upperBound - 1)")
             }
-            return .success(LabelRecord(
-                predictionID: reader.predictionID!,
-                label: Int(label),
-                reviewer: try reader.identifier("reviewer"),
-                reviewedAt: try reader.timestamp("reviewed_at"),
-                note: try reader.optionalText("note", limit: RecordLimits.note)))
+            return .success(
+                LabelRecord(
+                    predictionID: reader.predictionID!,
+                    label: Int(label),
+                    reviewer: try reader.identifier("reviewer"),
+                    reviewedAt: try reader.timestamp("reviewed_at"),
+                    note: try reader.optionalText("note", limit: RecordLimits.note)))
         } catch var rejection as RecordRejection {
             rejection.predictionID = reader.predictionID ?? object["prediction_id"]?.stringValue
             return .failure(rejection)
@@ -162,7 +165,8 @@ func nulRejection(_ value: JSONValue, _ object: JSONObject) -> RecordRejection? 
     guard containsNUL(value), let field = firstNUL(in: value) else { return nil }
     var identifier: String?
     if case .string(let text)? = object["prediction_id"], !text.containsNUL { identifier = text }
-    return RecordRejection(predictionID: identifier, field: field, reason: "\(field) contains a NUL character (U+0000), which cannot be stored")
+    return RecordRejection(
+        predictionID: identifier, field: field, reason: "\(field) contains a NUL character (U+0000), which cannot be stored")
 }
 
 /// What follows the backslash of the JSON escape for U+0000.
@@ -242,8 +246,10 @@ struct FieldReader {
 
     func rejectUnknown(allowed: Set<String>, format: String) throws {
         if let unknown = object.keys.first(where: { !allowed.contains($0) }) {
-            throw RecordRejection(field: unknown, reason: "unknown field \"\(unknown)\" (not part of the \(format) record format; "
-                + "direct identifiers and image data must never be logged)")
+            throw RecordRejection(
+                field: unknown,
+                reason: "unknown field \"\(unknown)\" (not part of the \(format) record format; "
+                    + "direct identifiers and image data must never be logged)")
         }
     }
 
@@ -367,16 +373,20 @@ struct FieldReader {
             throw RecordRejection(field: field, reason: "\(field) must be an object of method → number, not \(value.typeName)")
         }
         guard scores.members.count <= RecordLimits.methods else {
-            throw RecordRejection(field: field, reason: "\(field) has \(scores.members.count) methods; the limit is \(RecordLimits.methods)")
+            throw RecordRejection(
+                field: field, reason: "\(field) has \(scores.members.count) methods; the limit is \(RecordLimits.methods)")
         }
         return try scores.members.map { member in
             try checkMethodName(member.key, field: field)
             if DerivedMethod.names.contains(member.key) {
-                throw RecordRejection(field: "\(field).\(member.key)", reason: "\(member.key) is derived by vlm-audit from the option "
-                    + "probabilities and may not be supplied")
+                throw RecordRejection(
+                    field: "\(field).\(member.key)",
+                    reason: "\(member.key) is derived by vlm-audit from the option "
+                        + "probabilities and may not be supplied")
             }
             guard let number = member.value.doubleValue else {
-                throw RecordRejection(field: "\(field).\(member.key)", reason: "\(field).\(member.key) must be a number, not \(member.value.typeName)")
+                throw RecordRejection(
+                    field: "\(field).\(member.key)", reason: "\(field).\(member.key) must be a number, not \(member.value.typeName)")
             }
             return (member.key, number)
         }
@@ -394,13 +404,15 @@ struct FieldReader {
             throw RecordRejection(field: "attributes", reason: "attributes must be an object of string → string, not \(value.typeName)")
         }
         guard attributes.members.count <= RecordLimits.attributes else {
-            throw RecordRejection(field: "attributes", reason: "attributes has \(attributes.members.count) entries; the limit is \(RecordLimits.attributes)")
+            throw RecordRejection(
+                field: "attributes", reason: "attributes has \(attributes.members.count) entries; the limit is \(RecordLimits.attributes)")
         }
         return try attributes.members.map { member in
             guard !member.key.isEmpty else { throw RecordRejection(field: "attributes", reason: "an attribute name is empty") }
             try checkText(member.key, field: "attributes", limit: RecordLimits.attributeKey)
             guard case .string(let text) = member.value else {
-                throw RecordRejection(field: "attributes.\(member.key)", reason: "attributes.\(member.key) must be a string, not \(member.value.typeName)")
+                throw RecordRejection(
+                    field: "attributes.\(member.key)", reason: "attributes.\(member.key) must be a string, not \(member.value.typeName)")
             }
             try checkText(text, field: "attributes.\(member.key)", limit: RecordLimits.attributeValue)
             return (member.key, text)
@@ -410,7 +422,8 @@ struct FieldReader {
     func perturbation() throws -> Perturbation? {
         guard let value = object["perturbation"], value != .null else { return nil }
         guard case .object(let fields) = value else {
-            throw RecordRejection(field: "perturbation", reason: "perturbation must be an object {\"kind\": \"nota\", \"of\": \"<prediction_id>\"}")
+            throw RecordRejection(
+                field: "perturbation", reason: "perturbation must be an object {\"kind\": \"nota\", \"of\": \"<prediction_id>\"}")
         }
         if let unknown = fields.keys.first(where: { $0 != "kind" && $0 != "of" }) {
             throw RecordRejection(field: "perturbation.\(unknown)", reason: "unknown field \"\(unknown)\" in perturbation")

@@ -7,7 +7,8 @@ public enum TokenStore {
     public static func insert(_ connection: PQConnection, name: String, scopes: [String], tokenHash: String) throws -> Int64 {
         try connection.query(
             "INSERT INTO api_tokens (name, scopes, token_hash) VALUES ($1, $2, $3) RETURNING token_id",
-            [name, scopes, tokenHash]).value("token_id")
+            [name, scopes, tokenHash]
+        ).value("token_id")
     }
 
     /// The unrevoked token with this hash, if any.
@@ -25,10 +26,12 @@ public enum TokenStore {
     /// Revokes a token by id; returns false when no such unrevoked token exists.
     @discardableResult
     public static func revoke(_ connection: PQConnection, id: Int64, reason: String) throws -> Bool {
-        try connection.query("""
+        try connection.query(
+            """
             INSERT INTO api_token_revocations (token_id, reason)
             SELECT token_id, $2 FROM api_tokens WHERE token_id = $1 ON CONFLICT (token_id) DO NOTHING
-            """, [id, reason]).affectedRows == 1
+            """, [id, reason]
+        ).affectedRows == 1
     }
 
     private static let select = """

@@ -23,25 +23,37 @@ public enum AuditPlanStore {
         return try connection.transaction {
             try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.auditPlans])
             if !allowNewModel, try !ScoredPredictionQueries.modelExists(connection, model: model) {
-                throw AuditPlanError(field: "model", description:
-                    "unknown model '\(model)': no prediction of it is stored (check the name; to plan before its first prediction, pass --new-model)")
+                throw AuditPlanError(
+                    field: "model",
+                    description:
+                        "unknown model '\(model)': no prediction of it is stored (check the name; to plan before its first prediction, pass --new-model)"
+                )
             }
             let seedHash = ChainHash.sha256(bytes: seed)
             if let existing = try plans(connection, model: model).first(where: { $0.effectiveFrom == effectiveFrom }) {
                 if existing.rate == rate && existing.seedSHA256 == seedHash { return (existing, false) }
-                throw AuditPlanError(field: "effective_from", description:
-                    "model '\(model)' already has plan \(existing.planID) from \(effectiveFrom.rfc3339); plans are never edited: choose another --effective-from")
+                throw AuditPlanError(
+                    field: "effective_from",
+                    description:
+                        "model '\(model)' already has plan \(existing.planID) from \(effectiveFrom.rfc3339); plans are never edited: choose another --effective-from"
+                )
             }
             let previous = try chainHead(connection) ?? ChainHash.genesis
-            let draft = AuditPlan(planID: 0, model: model, rate: rate, seed: seed, seedSHA256: seedHash, effectiveFrom: effectiveFrom,
-                                  createdBy: createdBy, reason: reason, planHash: "", createdAt: effectiveFrom)
+            let draft = AuditPlan(
+                planID: 0, model: model, rate: rate, seed: seed, seedSHA256: seedHash, effectiveFrom: effectiveFrom,
+                createdBy: createdBy, reason: reason, planHash: "", createdAt: effectiveFrom)
             let hash = ChainHash.sha256(previous + "\n" + draft.canonicalText)
-            let result = try connection.query("""
+            let result = try connection.query(
+                """
                 INSERT INTO audit_plans (model, rate, seed, seed_sha256, member_bound, effective_from, created_by, reason,
                                          prev_plan_hash, plan_hash)
                 VALUES ($1, $2, decode($3, 'hex'), $4, decode($5, 'hex'), $6, $7, $8, $9, $10) RETURNING plan_id
-                """, [model, rate, lowerCaseHex(seed), seedHash, AuditMembership.boundHex(rate: rate), effectiveFrom.rfc3339, createdBy, reason,
-                      previous, hash])
+                """,
+                [
+                    model, rate, lowerCaseHex(seed), seedHash, AuditMembership.boundHex(rate: rate), effectiveFrom.rfc3339, createdBy,
+                    reason,
+                    previous, hash,
+                ])
             let id: Int64 = try result.value("plan_id")
             guard let plan = try plans(connection, model: model).first(where: { $0.planID == id }) else {
                 throw PQError(kind: .protocolViolation, message: "audit plan \(id) was stored but cannot be read back")
@@ -52,7 +64,8 @@ public enum AuditPlanStore {
 
     /// Plans, newest first, of one model or of all.
     public static func plans(_ connection: PQConnection, model: String? = nil) throws -> [AuditPlan] {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT plan_id, model, rate, encode(seed, 'hex') AS seed_hex, seed_sha256,
                    (extract(epoch FROM effective_from) * 1000000)::int8 AS effective_us, created_by, reason, plan_hash,
                    (extract(epoch FROM created_at) * 1000000)::int8 AS created_us
@@ -60,11 +73,12 @@ public enum AuditPlanStore {
             ORDER BY effective_from DESC, plan_id DESC
             """, [model])
         return try result.rows.map { row in
-            AuditPlan(planID: try row.decode("plan_id"), model: try row.decode("model"), rate: try row.decode("rate"),
-                      seed: bytes(hex: try row.decode("seed_hex")), seedSHA256: try row.decode("seed_sha256"),
-                      effectiveFrom: Timestamp(microseconds: try row.decode("effective_us")), createdBy: try row.decode("created_by"),
-                      reason: try row.decode("reason"), planHash: try row.decode("plan_hash"),
-                      createdAt: Timestamp(microseconds: try row.decode("created_us")))
+            AuditPlan(
+                planID: try row.decode("plan_id"), model: try row.decode("model"), rate: try row.decode("rate"),
+                seed: bytes(hex: try row.decode("seed_hex")), seedSHA256: try row.decode("seed_sha256"),
+                effectiveFrom: Timestamp(microseconds: try row.decode("effective_us")), createdBy: try row.decode("created_by"),
+                reason: try row.decode("reason"), planHash: try row.decode("plan_hash"),
+                createdAt: Timestamp(microseconds: try row.decode("created_us")))
         }
     }
 
@@ -86,7 +100,8 @@ public enum AuditPlanStore {
 
     /// Recomputes the plan chain, each plan's seed hash and membership bound; returns the problems found.
     public static func verify(_ connection: PQConnection) throws -> [String] {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT plan_id, model, rate, encode(seed, 'hex') AS seed_hex, seed_sha256, encode(member_bound, 'hex') AS bound_hex,
                    (extract(epoch FROM effective_from) * 1000000)::int8 AS effective_us, created_by, reason, prev_plan_hash, plan_hash
             FROM audit_plans ORDER BY plan_id
@@ -96,9 +111,10 @@ public enum AuditPlanStore {
         for row in result.rows {
             let id: Int64 = try row.decode("plan_id")
             let rate: Double = try row.decode("rate")
-            let plan = AuditPlan(planID: id, model: try row.decode("model"), rate: rate, seed: nil, seedSHA256: try row.decode("seed_sha256"),
-                                 effectiveFrom: Timestamp(microseconds: try row.decode("effective_us")), createdBy: try row.decode("created_by"),
-                                 reason: try row.decode("reason"), planHash: try row.decode("plan_hash"), createdAt: Timestamp(microseconds: 0))
+            let plan = AuditPlan(
+                planID: id, model: try row.decode("model"), rate: rate, seed: nil, seedSHA256: try row.decode("seed_sha256"),
+                effectiveFrom: Timestamp(microseconds: try row.decode("effective_us")), createdBy: try row.decode("created_by"),
+                reason: try row.decode("reason"), planHash: try row.decode("plan_hash"), createdAt: Timestamp(microseconds: 0))
             if ChainHash.sha256(bytes: bytes(hex: try row.decode("seed_hex"))) != plan.seedSHA256 {
                 problems.append("audit plan \(id): its seed does not match the seed hash chained at creation (seed replaced)")
             }
@@ -124,7 +140,8 @@ public enum AuditPlanStore {
 
     /// Audit members of `model` still without an effective label, oldest first (at most `limit`).
     public static func worklist(_ connection: PQConnection, model: String, limit: Int = 1000) throws -> [AuditWorkItem] {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT p.prediction_id, (extract(epoch FROM p.occurred_at) * 1000000)::int8 AS occurred_us, p.site, p.case_ref, p.image_ref, plan.plan_id
             FROM predictions p
             \(memberJoin)
@@ -135,21 +152,24 @@ public enum AuditPlanStore {
             LIMIT $2
             """, [model, limit])
         return try result.rows.map { row in
-            AuditWorkItem(predictionID: try row.decode("prediction_id"), occurredAt: Timestamp(microseconds: try row.decode("occurred_us")),
-                          site: try row.decodeIfPresent("site"), caseRef: try row.decodeIfPresent("case_ref"),
-                          imageRef: try row.decodeIfPresent("image_ref"), planID: try row.decode("plan_id"))
+            AuditWorkItem(
+                predictionID: try row.decode("prediction_id"), occurredAt: Timestamp(microseconds: try row.decode("occurred_us")),
+                site: try row.decodeIfPresent("site"), caseRef: try row.decodeIfPresent("case_ref"),
+                imageRef: try row.decodeIfPresent("image_ref"), planID: try row.decode("plan_id"))
         }
     }
 
     /// Audit members among the predictions stored by the given batches.
     public static func memberCount(_ connection: PQConnection, batchIDs: [Int64]) throws -> Int {
         guard !batchIDs.isEmpty, try connection.query("SELECT EXISTS (SELECT 1 FROM audit_plans)").bool(0, 0) == true else { return 0 }
-        return try connection.query("""
+        return try connection.query(
+            """
             SELECT count(*) AS members FROM predictions p
             \(memberJoin)
             WHERE p.batch_id = ANY($1::int8[]) AND p.perturbation_of IS NULL
               AND p.model IN (SELECT model FROM audit_plans)
-            """, [batchIDs]).value("members")
+            """, [batchIDs]
+        ).value("members")
     }
 }
 

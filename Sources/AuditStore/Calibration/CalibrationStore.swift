@@ -20,7 +20,8 @@ public enum CalibrationStore {
 
     /// The version of `model` fitted on exactly this data with these settings, if one exists.
     public static func version(_ connection: PQConnection, model: String, fingerprint: String) throws -> Int64? {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT version_id FROM calibration_versions WHERE model = $1 AND evidence->>'data_fingerprint' = $2
             ORDER BY version_id DESC LIMIT 1
             """, [model, fingerprint])
@@ -29,17 +30,23 @@ public enum CalibrationStore {
 
     /// Stores a new version with its first status event (`proposed` or `active`), in one transaction.
     /// Activating retires the model's previous active version in the same transaction.
-    public static func insert(_ connection: PQConnection, version: CalibrationVersion, status: CalibrationStatus, actor: String, reason: String) throws -> Int64 {
+    public static func insert(
+        _ connection: PQConnection, version: CalibrationVersion, status: CalibrationStatus, actor: String, reason: String
+    ) throws -> Int64 {
         try connection.transaction {
-            let result = try connection.query("""
+            let result = try connection.query(
+                """
                 INSERT INTO calibration_versions (model, method, temperature, threshold, mode, target_risk, delta, coverage,
                     empirical_risk, guarantee_met, window_from, window_to, n_fit, n_holdout, evidence, code_version, fitted_by,
                     content_hash)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING version_id
-                """, [version.model, version.method, version.temperature, version.threshold, version.mode, version.targetRisk,
-                      version.delta, version.coverage, version.empiricalRisk, version.guaranteeMet, version.windowFrom.rfc3339,
-                      version.windowTo.rfc3339, version.nFit, version.nHoldout, CanonicalJSON.text(version.evidence),
-                      version.codeVersion, version.fittedBy, ChainHash.sha256(version.canonicalText)])
+                """,
+                [
+                    version.model, version.method, version.temperature, version.threshold, version.mode, version.targetRisk,
+                    version.delta, version.coverage, version.empiricalRisk, version.guaranteeMet, version.windowFrom.rfc3339,
+                    version.windowTo.rfc3339, version.nFit, version.nHoldout, CanonicalJSON.text(version.evidence),
+                    version.codeVersion, version.fittedBy, ChainHash.sha256(version.canonicalText),
+                ])
             let id: Int64 = try result.value("version_id")
             if status == .active {
                 try retireActive(connection, model: version.model, actor: actor, reason: "superseded by version \(id)")
@@ -74,7 +81,9 @@ public enum CalibrationStore {
                 throw CalibrationStoreError(description: "no calibration version \(versionID)")
             }
             guard version.status == .proposed else {
-                throw CalibrationStoreError(description: "version \(versionID) is \(version.status?.rawValue ?? "unknown"); only a proposed version can be rejected")
+                throw CalibrationStoreError(
+                    description: "version \(versionID) is \(version.status?.rawValue ?? "unknown"); only a proposed version can be rejected"
+                )
             }
             try appendEvent(connection, versionID: versionID, model: version.model, status: .rejected, actor: actor, reason: reason)
         }
@@ -83,19 +92,25 @@ public enum CalibrationStore {
     private static func retireActive(_ connection: PQConnection, model: String, actor: String, reason: String) throws {
         let active = try connection.query("SELECT version_id FROM calibration_status WHERE model = $1 AND status = 'active'", [model])
         for row in active.rows {
-            try appendEvent(connection, versionID: try row.decode("version_id"), model: model, status: .retired, actor: actor, reason: reason)
+            try appendEvent(
+                connection, versionID: try row.decode("version_id"), model: model, status: .retired, actor: actor, reason: reason)
         }
     }
 
-    private static func appendEvent(_ connection: PQConnection, versionID: Int64, model: String, status: CalibrationStatus, actor: String, reason: String) throws {
+    private static func appendEvent(
+        _ connection: PQConnection, versionID: Int64, model: String, status: CalibrationStatus, actor: String, reason: String
+    ) throws {
         try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.calibrationEvents])
         let head = try connection.query("SELECT event_hash FROM calibration_events ORDER BY event_id DESC LIMIT 1")
         let previous = try head.rows.first?.decode("event_hash") ?? ChainHash.genesis
-        let canonical = CanonicalJSON.text(.object(JSONObject([
-            ("actor", .string(actor)), ("model", .string(model)), ("reason", .string(reason)), ("status", .string(status.rawValue)),
-            ("version_id", .integer(versionID)),
-        ])))
-        try connection.query("""
+        let canonical = CanonicalJSON.text(
+            .object(
+                JSONObject([
+                    ("actor", .string(actor)), ("model", .string(model)), ("reason", .string(reason)), ("status", .string(status.rawValue)),
+                    ("version_id", .integer(versionID)),
+                ])))
+        try connection.query(
+            """
             INSERT INTO calibration_events (version_id, model, status, actor, reason, prev_event_hash, event_hash)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
             """, [versionID, model, status, actor, reason, previous, ChainHash.sha256(previous + "\n" + canonical)])
@@ -117,18 +132,23 @@ public enum CalibrationStore {
     }
 
     /// Status events, oldest first, optionally only those recorded in [from, to).
-    public static func events(_ connection: PQConnection, from: Timestamp? = nil, to: Timestamp? = nil)
+    public static func events(
+        _ connection: PQConnection, from: Timestamp? = nil, to: Timestamp? = nil
+    )
         throws -> [(versionID: Int64, model: String, status: CalibrationStatus, actor: String, reason: String, at: Timestamp)]
     {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT version_id, model, status, actor, reason, (extract(epoch FROM recorded_at) * 1000000)::int8 AS recorded_us
             FROM calibration_events
             WHERE ($1::timestamptz IS NULL OR recorded_at >= $1) AND ($2::timestamptz IS NULL OR recorded_at < $2)
             ORDER BY event_id
             """, [from?.rfc3339, to?.rfc3339])
         return try result.rows.map { row in
-            (try row.decode("version_id"), try row.decode("model"), try row.decode("status"), try row.decode("actor"),
-             try row.decode("reason"), Timestamp(microseconds: try row.decode("recorded_us")))
+            (
+                try row.decode("version_id"), try row.decode("model"), try row.decode("status"), try row.decode("actor"),
+                try row.decode("reason"), Timestamp(microseconds: try row.decode("recorded_us"))
+            )
         }
     }
 
@@ -154,27 +174,35 @@ public enum CalibrationStore {
                 problems.append("calibration version \(id): content does not match its hash (edited)")
             }
         }
-        let events = try connection.query("""
+        let events = try connection.query(
+            """
             SELECT event_id, version_id, model, status, actor, reason, prev_event_hash, event_hash FROM calibration_events ORDER BY event_id
             """)
         var previous = ChainHash.genesis
         for row in events.rows {
-            let canonical = CanonicalJSON.text(.object(JSONObject([
-                ("actor", .string(try row.decode("actor"))), ("model", .string(try row.decode("model"))),
-                ("reason", .string(try row.decode("reason"))), ("status", .string(try row.decode("status"))),
-                ("version_id", .integer(try row.decode("version_id"))),
-            ])))
+            let canonical = CanonicalJSON.text(
+                .object(
+                    JSONObject([
+                        ("actor", .string(try row.decode("actor"))), ("model", .string(try row.decode("model"))),
+                        ("reason", .string(try row.decode("reason"))), ("status", .string(try row.decode("status"))),
+                        ("version_id", .integer(try row.decode("version_id"))),
+                    ])))
             let hash: String = try row.decode("event_hash")
             if try row.decode("prev_event_hash") != previous || hash != ChainHash.sha256(previous + "\n" + canonical) {
-                problems.append("calibration event \(try row.decode("event_id", as: Int64.self)): does not match the event chain (edited, removed or inserted)")
+                problems.append(
+                    "calibration event \(try row.decode("event_id", as: Int64.self)): does not match the event chain (edited, removed or inserted)"
+                )
             }
             previous = hash
         }
         return problems
     }
 
-    private static func select(_ connection: PQConnection, where condition: String, _ parameters: [(any PQEncodable)?]) throws -> [CalibrationVersion] {
-        let result = try connection.query("""
+    private static func select(
+        _ connection: PQConnection, where condition: String, _ parameters: [(any PQEncodable)?]
+    ) throws -> [CalibrationVersion] {
+        let result = try connection.query(
+            """
             SELECT v.version_id, v.model, v.method, v.temperature, v.threshold, v.mode, v.target_risk, v.delta, v.coverage,
                    v.empirical_risk, v.guarantee_met, (extract(epoch FROM v.window_from) * 1000000)::int8 AS window_from_us,
                    (extract(epoch FROM v.window_to) * 1000000)::int8 AS window_to_us, v.n_fit, v.n_holdout, v.evidence::text,
@@ -188,10 +216,12 @@ public enum CalibrationStore {
             var version = CalibrationVersion(
                 model: try row.decode("model"), method: try row.decode("method"), temperature: try row.decode("temperature"),
                 threshold: try row.decodeIfPresent("threshold"), mode: try row.decode("mode"), targetRisk: try row.decode("target_risk"),
-                delta: try row.decode("delta"), coverage: try row.decode("coverage"), empiricalRisk: try row.decodeIfPresent("empirical_risk"),
+                delta: try row.decode("delta"), coverage: try row.decode("coverage"),
+                empiricalRisk: try row.decodeIfPresent("empirical_risk"),
                 guaranteeMet: try row.decode("guarantee_met"), windowFrom: Timestamp(microseconds: try row.decode("window_from_us")),
                 windowTo: Timestamp(microseconds: try row.decode("window_to_us")), nFit: try row.decode("n_fit"),
-                nHoldout: try row.decode("n_holdout"), evidence: try JSONParser.parse(try row.decode("evidence") as String, maximumDepth: 64),
+                nHoldout: try row.decode("n_holdout"),
+                evidence: try JSONParser.parse(try row.decode("evidence") as String, maximumDepth: 64),
                 codeVersion: try row.decode("code_version"), fittedBy: try row.decode("fitted_by"))
             version.versionID = try row.decode("version_id")
             version.createdAt = Timestamp(microseconds: try row.decode("created_us"))

@@ -27,8 +27,10 @@ public struct AuditDatabase: Sendable {
             if try cluster.status() != .running, try cluster.start() {
                 // Said once, by the command that started it: the cluster outlives the command on purpose (the next one
                 // connects at once), and nothing should keep running unannounced.
-                FileHandle.standardError.write(Data(("vlm-audit: started the embedded PostgreSQL cluster in \(cluster.home.path); "
-                    + "it keeps running after this command (`vlm-audit db stop` stops it)\n").utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        ("vlm-audit: started the embedded PostgreSQL cluster in \(cluster.home.path); "
+                            + "it keeps running after this command (`vlm-audit db stop` stops it)\n").utf8))
             }
             return cluster.conninfo
         }

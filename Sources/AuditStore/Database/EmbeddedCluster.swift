@@ -119,19 +119,22 @@ public struct EmbeddedCluster: Sendable {
     }
 
     private func initialize() throws {
-        let result = try run(binary: "initdb", [
-            "-D", dataDirectory.path, "-U", superuser, "--auth=trust", "-E", "UTF8", "--no-locale", "--no-instructions",
-        ])
+        let result = try run(
+            binary: "initdb",
+            [
+                "-D", dataDirectory.path, "-U", superuser, "--auth=trust", "-E", "UTF8", "--no-locale", "--no-instructions",
+            ])
         guard result.status == 0 else { throw EmbeddedClusterError.commandFailed("initdb", result.output) }
-        let settings = [
-            "# Written by vlm-audit: a private cluster reachable only through its Unix socket.",
-            "listen_addresses = ''",
-            "unix_socket_directories = '\(socketDirectory.path)'",
-            "unix_socket_permissions = 0700",
-            "max_connections = 100",
-            "shared_buffers = 256MB",
-            "logging_collector = off",
-        ] + extraSettings
+        let settings =
+            [
+                "# Written by vlm-audit: a private cluster reachable only through its Unix socket.",
+                "listen_addresses = ''",
+                "unix_socket_directories = '\(socketDirectory.path)'",
+                "unix_socket_permissions = 0700",
+                "max_connections = 100",
+                "shared_buffers = 256MB",
+                "logging_collector = off",
+            ] + extraSettings
         let config = dataDirectory.appendingPathComponent("postgresql.conf")
         let handle = try FileHandle(forWritingTo: config)
         defer { try? handle.close() }
@@ -145,10 +148,12 @@ public struct EmbeddedCluster: Sendable {
     }
 
     private func createDatabaseIfMissing() throws {
-        let check = try run(binary: "psql", [
-            "-X", "-q", "-h", socketDirectory.path, "-U", superuser, "-d", "postgres", "-tAc",
-            "SELECT 1 FROM pg_database WHERE datname = '\(databaseName)'",
-        ])
+        let check = try run(
+            binary: "psql",
+            [
+                "-X", "-q", "-h", socketDirectory.path, "-U", superuser, "-d", "postgres", "-tAc",
+                "SELECT 1 FROM pg_database WHERE datname = '\(databaseName)'",
+            ])
         guard check.output.trimmingCharacters(in: .whitespacesAndNewlines) != "1" else { return }
         let create = try run(binary: "createdb", ["-h", socketDirectory.path, "-U", superuser, databaseName])
         guard create.status == 0 else { throw EmbeddedClusterError.commandFailed("createdb", create.output) }

@@ -3,7 +3,9 @@
 extension Migrator {
     /// Every migration file's name and its exact bytes as base64 (line breaks are not part of it), in version order.
     static let embeddedFiles: [(name: String, base64: String)] = [
-        ("0001_records.sql", """
+        (
+            "0001_records.sql",
+            """
             LS0gdmxtLWF1ZGl0OiB0aGUgYXBwZW5kLW9ubHkgcmVjb3JkIHRhYmxlcy4KLS0gUm93cyBhcmUgbmV2ZXIgdXBkYXRlZCBvciBkZWxldGVkOiBjb3JyZWN0
             aW9ucyBhcmUgbmV3IHJvd3MgKGxhYmVsIHJldmlzaW9ucywgY2FsaWJyYXRpb24gZXZlbnRzKS4KLS0gVGltZXN0YW1wcyBvZiByZWNvcmQgY29tZSBmcm9t
             IHRoZSBkYXRhYmFzZSBjbG9jay4gU2VlIGRvY3Mvc3RvcmFnZS5tZCBhbmQgZG9jcy9oYXNoLWNoYWluLm1kLgoKLS0gUm9sZXM6IHRoZSBhcHBsaWNhdGlv
@@ -125,8 +127,11 @@ extension Migrator {
             TyB2bG1fYXVkaXRfYXBwOwogICAgICAgIEdSQU5UIFVTQUdFIE9OIEFMTCBTRVFVRU5DRVMgSU4gU0NIRU1BIHB1YmxpYyBUTyB2bG1fYXVkaXRfYXBwOwog
             ICAgRU5EIElGOwogICAgSUYgaGFzX3JlYWRlciBUSEVOIEdSQU5UIFNFTEVDVCBPTiBlZmZlY3RpdmVfbGFiZWxzLCBjYWxpYnJhdGlvbl9zdGF0dXMgVE8g
             dmxtX2F1ZGl0X3JlYWRlcjsgRU5EIElGOwpFTkQKJCQ7Cg==
-            """),
-        ("0002_drift_findings.sql", """
+            """
+        ),
+        (
+            "0002_drift_findings.sql",
+            """
             LS0gRHJpZnQgY2hlY2tzOiBvbmUgcm93IHBlciBtb2RlbCBhbmQgcnVuLCB3aXRoIGV2ZXJ5IGZpbmRpbmcsIGFwcGVuZC1vbmx5IGxpa2UgdGhlIG90aGVy
             IHJlY29yZHMuCkNSRUFURSBUQUJMRSBkcmlmdF9ydW5zICgKICAgIHJ1bl9pZCAgICAgICAgICBiaWdpbnQgR0VORVJBVEVEIEFMV0FZUyBBUyBJREVOVElU
             WSBQUklNQVJZIEtFWSwKICAgIG1vZGVsICAgICAgICAgICB0ZXh0IE5PVCBOVUxMLAogICAgcmVmZXJlbmNlX2Zyb20gIHRpbWVzdGFtcHR6IE5PVCBOVUxM
@@ -143,8 +148,11 @@ extension Migrator {
             YXBwOwogICAgICAgIEdSQU5UIFVTQUdFIE9OIEFMTCBTRVFVRU5DRVMgSU4gU0NIRU1BIHB1YmxpYyBUTyB2bG1fYXVkaXRfYXBwOwogICAgRU5EIElGOwog
             ICAgSUYgRVhJU1RTIChTRUxFQ1QgMSBGUk9NIHBnX3JvbGVzIFdIRVJFIHJvbG5hbWUgPSAndmxtX2F1ZGl0X3JlYWRlcicpIFRIRU4KICAgICAgICBHUkFO
             VCBTRUxFQ1QgT04gZHJpZnRfcnVucyBUTyB2bG1fYXVkaXRfcmVhZGVyOwogICAgRU5EIElGOwpFTkQKJCQ7Cg==
-            """),
-        ("0003_api_tokens.sql", """
+            """
+        ),
+        (
+            "0003_api_tokens.sql",
+            """
             LS0gQmVhcmVyIHRva2VucyBvZiB0aGUgSFRUUCBBUEkuIE9ubHkgYSBTSEEtMjU2IG9mIGVhY2ggdG9rZW4gaXMgc3RvcmVkOyB0aGUgdG9rZW4gaXRzZWxm
             IGlzIHNob3duIG9uY2UuCi0tIEJvdGggdGFibGVzIGFyZSBhcHBlbmQtb25seTogYSByZXZvY2F0aW9uIGlzIGEgbmV3IHJvdywgc28gdGhlIGhpc3Rvcnkg
             b2Ygd2hvIGNvdWxkIGRvIHdoYXQgaXMga2VwdC4KQ1JFQVRFIFRBQkxFIGFwaV90b2tlbnMgKAogICAgdG9rZW5faWQgICAgYmlnaW50IEdFTkVSQVRFRCBB
@@ -165,16 +173,22 @@ extension Migrator {
             YXVkaXRfYXBwJykgVEhFTgogICAgICAgIEdSQU5UIFNFTEVDVCwgSU5TRVJUIE9OIGFwaV90b2tlbnMsIGFwaV90b2tlbl9yZXZvY2F0aW9ucyBUTyB2bG1f
             YXVkaXRfYXBwOwogICAgICAgIEdSQU5UIFVTQUdFIE9OIEFMTCBTRVFVRU5DRVMgSU4gU0NIRU1BIHB1YmxpYyBUTyB2bG1fYXVkaXRfYXBwOwogICAgRU5E
             IElGOwpFTkQKJCQ7Cg==
-            """),
-        ("0004_predictions_without_batch_fk.sql", """
+            """
+        ),
+        (
+            "0004_predictions_without_batch_fk.sql",
+            """
             LS0gVGhlIGZvcmVpZ24ga2V5IGZyb20gcHJlZGljdGlvbnMgdG8gaW5nZXN0X2JhdGNoZXMgZmlyZWQgYSByb3ctbGV2ZWwgY2hlY2sgZm9yIGV2ZXJ5IGlu
             Z2VzdGVkIHByZWRpY3Rpb24KLS0gKGFib3V0IGEgZmlmdGggb2YgdGhlIGRhdGFiYXNlJ3MgdGltZSBpbiBhIGJ1bGsgbG9hZCkuIEl0IGd1YXJkZWQgbm90
             aGluZyB0aGUgaGFzaCBjaGFpbiBkb2VzIG5vdDogcm93cyBhcmUKLS0gd3JpdHRlbiBvbmx5IGluc2lkZSB0aGUgdHJhbnNhY3Rpb24gdGhhdCBjcmVhdGVz
             IHRoZWlyIGJhdGNoLCBhbmQgYHZlcmlmeWAgcmVwb3J0cyBhbnkgcm93IHdob3NlIGJhdGNoIGlzCi0tIG1pc3NpbmcgKGFuIG9ycGhhbikgYXMgd2VsbCBh
             cyBhbnkgcm93IGNoYW5nZWQsIHJlbW92ZWQgb3IgYWRkZWQuIExhYmVscyBhbmQgcXVhcmFudGluZSBrZWVwIHRoZWlyIGtleXMKLS0gKHRoZXkgYXJlIGZh
             ciBmZXdlcikuCkFMVEVSIFRBQkxFIHByZWRpY3Rpb25zIERST1AgQ09OU1RSQUlOVCBwcmVkaWN0aW9uc19iYXRjaF9pZF9ma2V5Owo=
-            """),
-        ("0005_latest_label_index.sql", """
+            """
+        ),
+        (
+            "0005_latest_label_index.sql",
+            """
             LS0gVGhlIGVmZmVjdGl2ZSBsYWJlbCBvZiBhIHByZWRpY3Rpb24gaXMgaXRzIG5ld2VzdCByZXZpZXc6IE9SREVSIEJZIHJldmlld2VkX2F0IERFU0MsIGxh
             YmVsX2lkIERFU0MgTElNSVQgMSBvdmVyCi0tIGl0cyBsYWJlbHMgKGVmZmVjdGl2ZV9sYWJlbHMsIGFuZCB0aGUgcGVyLW1vZGVsIHJlYWRzIG9mIGV2YWx1
             YXRlIGFuZCB0aGUgbW9udGhseSByZXBvcnQpLiBUaGUgdW5pcXVlIGtleQotLSAocHJlZGljdGlvbl9pZCwgcmV2aWV3ZXIsIHJldmlld2VkX2F0KSBzZXJ2
@@ -182,8 +196,11 @@ extension Migrator {
             ZXggYWxvbmUsIHN0b3BwaW5nIGF0IHRoZSBmaXJzdCBlbnRyeSAocGVyLW1vZGVsIHJlYWQgb2YgMTE1IGsgcHJlZGljdGlvbnM6IDEuMCBzIOKGkiAwLjUg
             cykuCkNSRUFURSBJTkRFWCBncm91bmRfdHJ1dGhfbGF0ZXN0IE9OIGdyb3VuZF90cnV0aCAocHJlZGljdGlvbl9pZCwgcmV2aWV3ZWRfYXQgREVTQywgbGFi
             ZWxfaWQgREVTQykgSU5DTFVERSAobGFiZWwpOwo=
-            """),
-        ("0006_predictions_statement_time.sql", """
+            """
+        ),
+        (
+            "0006_predictions_statement_time.sql",
+            """
             LS0gQSBwcmVkaWN0aW9uJ3MgaW5nZXN0ZWRfYXQgd2FzIGNsb2NrX3RpbWVzdGFtcCgpLCBhIHZvbGF0aWxlIGRlZmF1bHQuIEEgdm9sYXRpbGUgZGVmYXVs
             dCBtYWtlcyBDT1BZIGluc2VydCBvbmUgcm93Ci0tIGF0IGEgdGltZSAoUG9zdGdyZVNRTCBtdXN0IGV2YWx1YXRlIGl0IHBlciByb3csIGFuZCBzdWNoIGFu
             IGV4cHJlc3Npb24gbWlnaHQgcmVhZCB0aGUgdGFibGUgYmVpbmcgbG9hZGVkKSwgc28gZXZlcnkKLS0gaW5nZXN0ZWQgcHJlZGljdGlvbiBwYWlkIGl0cyBv
@@ -193,8 +210,11 @@ extension Migrator {
             aWJsZSBvbmUgYnkgb25lKS4gVGhlIGJhdGNoJ3Mgb3duIHJvdyBpbgotLSBpbmdlc3RfYmF0Y2hlcyBrZWVwcyBjbG9ja190aW1lc3RhbXAoKSwgdGFrZW4g
             YWZ0ZXIgaXRzIHJvd3MuCkFMVEVSIFRBQkxFIHByZWRpY3Rpb25zIEFMVEVSIENPTFVNTiBpbmdlc3RlZF9hdCBTRVQgREVGQVVMVCBzdGF0ZW1lbnRfdGlt
             ZXN0YW1wKCk7Cg==
-            """),
-        ("0007_drift_run_chain.sql", """
+            """
+        ),
+        (
+            "0007_drift_run_chain.sql",
+            """
             LS0gRHJpZnQgcnVucywgY2hhaW5lZC4gRWFjaCBydW4gd2FzIHNlYWxlZCBvbiBpdHMgb3duIChjb250ZW50X2hhc2gpOiBhbiBlZGl0ZWQgcnVuIHdhcyBk
             ZXRlY3RlZCwgYSByZW1vdmVkIG9uZSAoc2F5LAotLSBhbiBBTEVSVCBzb21lb25lIHdhbnRlZCBnb25lKSB3YXMgbm90LiBOb3cgZXZlcnkgcnVuIGhhcyBh
             IGxpbmsgd2hvc2UgaGFzaCBjb3ZlcnMgdGhlIHByZXZpb3VzIGxpbmssIHRoZSBydW4ncyBpZCBhbmQKLS0gaXRzIGNvbnRlbnQgaGFzaCwgc28gdGhhdCBy
@@ -218,8 +238,11 @@ extension Migrator {
             UkFOVCBTRUxFQ1QsIElOU0VSVCBPTiBkcmlmdF9ydW5fbGlua3MgVE8gdmxtX2F1ZGl0X2FwcDsKICAgIEVORCBJRjsKICAgIElGIEVYSVNUUyAoU0VMRUNU
             IDEgRlJPTSBwZ19yb2xlcyBXSEVSRSByb2xuYW1lID0gJ3ZsbV9hdWRpdF9yZWFkZXInKSBUSEVOCiAgICAgICAgR1JBTlQgU0VMRUNUIE9OIGRyaWZ0X3J1
             bl9saW5rcyBUTyB2bG1fYXVkaXRfcmVhZGVyOwogICAgRU5EIElGOwpFTkQKJCQ7Cg==
-            """),
-        ("0008_batch_time_in_chain.sql", """
+            """
+        ),
+        (
+            "0008_batch_time_in_chain.sql",
+            """
             LS0gVGltZXMgb2YgcmVjb3JkIHVuZGVyIHRoZSBoYXNoIGNoYWluLiBVbnRpbCBub3cgYSBiYXRjaCdzIHJvd3MgdG9vayB0aGVpciB0aW1lcyBvZiByZWNv
             cmQgZnJvbSBjb2x1bW4gZGVmYXVsdHMKLS0gKHByZWRpY3Rpb25zOiB3aGVuIHRoZSBiYXRjaCdzIENPUFkgYmVnYW47IGxhYmVscyBhbmQgcXVhcmFudGlu
             ZWQgcmVjb3Jkczogd2hlbiBlYWNoIHdhcyBpbnNlcnRlZDsgdGhlIGJhdGNoIHJvdzoKLS0gYWZ0ZXIgaXRzIHJvd3MpLCBhbmQgbm8gaGFzaCBjb3ZlcmVk
@@ -231,8 +254,11 @@ extension Migrator {
             b3JlICh0aGVpciB0aW1lcyBvZiByZWNvcmQgc3RheSB1bmNvdmVyZWQpLiBTZWUgZG9jcy9oYXNoLWNoYWluLm1kLgpBTFRFUiBUQUJMRSBpbmdlc3RfYmF0
             Y2hlcwogICAgQUREIENPTFVNTiBoYXNoX3ZlcnNpb24gc21hbGxpbnQgTk9UIE5VTEwgREVGQVVMVCAxIENIRUNLIChoYXNoX3ZlcnNpb24gSU4gKDEsIDIp
             KTsK
-            """),
-        ("0009_audit_plans.sql", """
+            """
+        ),
+        (
+            "0009_audit_plans.sql",
+            """
             LS0gQXVkaXQgcGxhbnM6IHRoZSBwdWJsaXNoZWQgZGVzaWduIG9mIGVhY2ggbW9kZWwncyBhdWRpdCBzYW1wbGUgKGRvY3MvYXVkaXQubWQsIFNUQVRJU1RJ
             Q1MubWQgIkF1ZGl0IHNhbXBsaW5nIikuCi0tIEEgcGxhbiBmaXhlcyBhIHJhdGUgcSBhbmQgYSBzZWNyZXQgMzItYnl0ZSBzZWVkIGZyb20gYGVmZmVjdGl2
             ZV9mcm9tYCBvbiwgdW50aWwgdGhlIG1vZGVsJ3MgbmV4dCBwbGFuOyBwcmVkaWN0aW9uIGkKLS0gaXMgYW4gYXVkaXQgbWVtYmVyIGlmZiB0aGUgZmlyc3Qg
@@ -262,8 +288,11 @@ extension Migrator {
             bmx5IHBlciBwcmVkaWN0aW9uLCBvdmVyIEhUVFAuCiAgICBJRiBFWElTVFMgKFNFTEVDVCAxIEZST00gcGdfcm9sZXMgV0hFUkUgcm9sbmFtZSA9ICd2bG1f
             YXVkaXRfcmVhZGVyJykgVEhFTgogICAgICAgIEdSQU5UIFNFTEVDVCBPTiBhdWRpdF9wbGFucyBUTyB2bG1fYXVkaXRfcmVhZGVyOwogICAgRU5EIElGOwpF
             TkQKJCQ7Cg==
-            """),
-        ("0010_threshold_monitor.sql", """
+            """
+        ),
+        (
+            "0010_threshold_monitor.sql",
+            """
             LS0gVGhlIHNlcXVlbnRpYWwgbW9uaXRvciBvZiBldmVyeSBhY3RpdmUgZXNjYWxhdGlvbiB0aHJlc2hvbGQgKGRvY3MvbW9uaXRvci5tZCwgU1RBVElTVElD
             Uy5tZCAiU2VxdWVudGlhbCBtb25pdG9yaW5nCi0tIG9mIHRoZSBkZXBsb3llZCB0aHJlc2hvbGQiKS4gT25lIHRhYmxlLCBhcHBlbmQtb25seSBhbmQgaGFz
             aC1jaGFpbmVkIGxpa2UgY2FsaWJyYXRpb24gZXZlbnRzOgotLSAgIGtpbmQgJ29wZW4nICAgYSBtb25pdG9yIHN0YXJ0cyB3YXRjaGluZyBhIHZlcnNpb246
@@ -305,6 +334,7 @@ extension Migrator {
             ZXZlbnRzIFRPIHZsbV9hdWRpdF9hcHA7CiAgICAgICAgR1JBTlQgVVNBR0UgT04gQUxMIFNFUVVFTkNFUyBJTiBTQ0hFTUEgcHVibGljIFRPIHZsbV9hdWRp
             dF9hcHA7CiAgICBFTkQgSUY7CiAgICBJRiBFWElTVFMgKFNFTEVDVCAxIEZST00gcGdfcm9sZXMgV0hFUkUgcm9sbmFtZSA9ICd2bG1fYXVkaXRfcmVhZGVy
             JykgVEhFTgogICAgICAgIEdSQU5UIFNFTEVDVCBPTiBtb25pdG9yX2V2ZW50cyBUTyB2bG1fYXVkaXRfcmVhZGVyOwogICAgRU5EIElGOwpFTkQKJCQ7Cg==
-            """),
+            """
+        ),
     ]
 }

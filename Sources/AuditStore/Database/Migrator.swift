@@ -98,8 +98,10 @@ public struct Migrator: Sendable {
             guard let underscore = name.firstIndex(of: "_"), let version = Int(name[..<underscore]) else {
                 throw Failure.badFileName(name)
             }
-            result.append(Migration(version: version, name: name, sql: String(decoding: bytes, as: UTF8.self),
-                                    checksum: ChainHash.sha256(bytes: bytes)))
+            result.append(
+                Migration(
+                    version: version, name: name, sql: String(decoding: bytes, as: UTF8.self),
+                    checksum: ChainHash.sha256(bytes: bytes)))
         }
         if let duplicate = Dictionary(grouping: result, by: \.version).first(where: { $0.value.count > 1 }) {
             throw Failure.duplicateVersion(duplicate.key)

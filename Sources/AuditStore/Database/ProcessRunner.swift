@@ -32,7 +32,9 @@ package enum ProcessRunner {
     }
 
     /// Runs a program to completion; `environment` replaces the inherited one when given.
-    package static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    package static func run(
+        _ path: String, _ arguments: [String], environment: [String: String]? = nil
+    ) throws -> (status: Int32, output: String) {
         // Close-on-exec: a program spawned concurrently by another thread (a server, say) must not inherit the
         // write end, or this read would wait for that program to exit. dup2 in the child clears the flag on 1 and 2.
         // Glibc's module lacks pipe2, so the flag is set under the lock every spawn takes.
@@ -69,7 +71,9 @@ package enum ProcessRunner {
     }
 
     /// Starts a program in the background with stdout and stderr appended to `outputPath`.
-    package static func start(_ path: String, _ arguments: [String], environment: [String: String]? = nil, outputPath: String) throws -> Child {
+    package static func start(
+        _ path: String, _ arguments: [String], environment: [String: String]? = nil, outputPath: String
+    ) throws -> Child {
         let descriptor = open(outputPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw Failure(program: outputPath, errno: errno) }
         defer { close(descriptor) }

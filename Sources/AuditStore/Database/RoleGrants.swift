@@ -50,7 +50,8 @@ public enum RoleGrants {
 
     /// The table, column and sequence privileges the two roles hold, one line each, sorted (for comparisons).
     public static func held(_ connection: PQConnection) throws -> [String] {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT grantee || ' ' || privilege_type || ' ' || table_name AS privilege FROM information_schema.role_table_grants
             WHERE grantee IN ($1, $2) AND table_schema = 'public'
             UNION ALL

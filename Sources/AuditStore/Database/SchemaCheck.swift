@@ -25,10 +25,13 @@ public enum SchemaCheck {
 
     /// Replays `migrations` in a scratch schema and compares what they define with the live schema.
     public static func check(_ connection: PQConnection, migrations: [Migrator.Migration]) throws -> Result {
-        guard let live = try connection.query("""
-            SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.oid = to_regclass('schema_migrations')
-            """).string(0, 0)
+        guard
+            let live = try connection.query(
+                """
+                SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.oid = to_regclass('schema_migrations')
+                """
+            ).string(0, 0)
         else { return Result(compared: 0, problems: [], notChecked: "no migrated schema found") }
         try connection.execute("BEGIN")
         defer { try? connection.execute("ROLLBACK") }

@@ -22,7 +22,8 @@ public enum ChainVerifier {
         var head: (String, Int64, String)?
         var batches = 0
         var rows = 0
-        let headers = try connection.query("""
+        let headers = try connection.query(
+            """
             SELECT batch_id, kind, source, inserted_count, duplicate_count, rejected_count, rows_hash, prev_chain_hash,
                    chain_hash, code_version, to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ingested_text,
                    hash_version, ingested_at
@@ -47,8 +48,11 @@ public enum ChainVerifier {
             let committedRecords: Int = try batch.decode("inserted_count")
             let committedRejections: Int = try batch.decode("rejected_count")
             if storedPrevious != previous {
-                problems.append(.init(batchID: batchID, row: nil,
-                    message: "prev_chain_hash does not match the previous batch's chain hash (a batch was removed, inserted or edited)"))
+                problems.append(
+                    .init(
+                        batchID: batchID, row: nil,
+                        message: "prev_chain_hash does not match the previous batch's chain hash (a batch was removed, inserted or edited)")
+                )
             }
             let (hashes, rowProblems, sides) = try recomputeRows(stored, batchID: batchID)
             carried.merge(sides)
@@ -57,13 +61,19 @@ public enum ChainVerifier {
             rows += hashes.count
             problems += rowProblems
             if recordCount != committedRecords || quarantineCount != committedRejections {
-                problems.append(.init(batchID: batchID, row: nil, message: "holds \(recordCount) records and \(quarantineCount) "
-                    + "quarantined rows, but was committed with \(committedRecords) and \(committedRejections) "
-                    + "(rows were deleted or inserted)"))
+                problems.append(
+                    .init(
+                        batchID: batchID, row: nil,
+                        message: "holds \(recordCount) records and \(quarantineCount) "
+                            + "quarantined rows, but was committed with \(committedRecords) and \(committedRejections) "
+                            + "(rows were deleted or inserted)"))
             }
             let rowsHash = ChainHash.rowsHash(hashes)
             if rowsHash != storedRowsHash {
-                problems.append(.init(batchID: batchID, row: nil, message: "rows hash does not match its rows (rows edited, deleted, inserted or reordered)"))
+                problems.append(
+                    .init(
+                        batchID: batchID, row: nil,
+                        message: "rows hash does not match its rows (rows edited, deleted, inserted or reordered)"))
             }
             var header = BatchHeader(
                 batchID: batchID, kind: kind, source: try batch.decode("source"), inserted: committedRecords,
@@ -77,23 +87,28 @@ public enum ChainVerifier {
             }
             let chain = ChainHash.chainHash(previous: storedPrevious, header: header)
             if chain != storedChain {
-                problems.append(.init(batchID: batchID, row: nil, message: "chain hash does not match the batch header (the header was edited)"))
+                problems.append(
+                    .init(batchID: batchID, row: nil, message: "chain hash does not match the batch header (the header was edited)"))
             }
             previous = storedChain
             head = (storedChain, batchID, try batch.decode("ingested_text"))
         }
-        let orphans = try connection.query("""
+        let orphans = try connection.query(
+            """
             SELECT 'prediction ' || prediction_id AS row_name, batch_id FROM predictions WHERE batch_id <> ALL($1::bigint[])
             UNION ALL SELECT 'label ' || label_id, batch_id FROM ground_truth WHERE batch_id <> ALL($1::bigint[])
             UNION ALL SELECT 'quarantine ' || quarantine_id, batch_id FROM quarantine WHERE batch_id <> ALL($1::bigint[])
             LIMIT 20
             """, [Array(knownBatches)])
         for orphan in orphans.rows {
-            problems.append(.init(batchID: try orphan.decode("batch_id"), row: try orphan.decode("row_name"),
-                                  message: "row belongs to a batch that is not in the chain (inserted outside ingest)"))
+            problems.append(
+                .init(
+                    batchID: try orphan.decode("batch_id"), row: try orphan.decode("row_name"),
+                    message: "row belongs to a batch that is not in the chain (inserted outside ingest)"))
         }
         problems += try MethodRegistryCheck.problems(connection, carried: carried).map { .init(batchID: nil, row: nil, message: $0) }
-        return ChainReport(batches: batches, rows: rows, head: head.map { (hash: $0.0, batchID: $0.1, ingestedAt: $0.2) }, problems: problems)
+        return ChainReport(
+            batches: batches, rows: rows, head: head.map { (hash: $0.0, batchID: $0.1, ingestedAt: $0.2) }, problems: problems)
     }
 
     /// The rows of a version-2 batch whose time of record (the last column read) is not the batch's instant; at most
@@ -111,7 +126,12 @@ public enum ChainVerifier {
         }
         guard count > 0 else { return [] }
         return names.map { ChainReport.Problem(batchID: batchID, row: $0, message: "time of record is not its batch's (edited)") }
-            + (count > names.count ? [ChainReport.Problem(batchID: batchID, row: nil, message: "\(count - names.count) more rows with a time of record that is not their batch's")] : [])
+            + (count > names.count
+                ? [
+                    ChainReport.Problem(
+                        batchID: batchID, row: nil,
+                        message: "\(count - names.count) more rows with a time of record that is not their batch's")
+                ] : [])
     }
 
     /// The stored rows of one batch: its records and its quarantined rows, each in batch_seq order.
@@ -122,16 +142,20 @@ public enum ChainVerifier {
     }
 
     private static func fetchRows(_ connection: PQConnection, batchID: Int64, kind: String) throws -> BatchRows {
-        let records = kind == RecordKind.predictions.rawValue
-            ? try connection.query("""
+        let records =
+            kind == RecordKind.predictions.rawValue
+            ? try connection.query(
+                """
                 SELECT batch_seq, row_hash, \(RecordColumns.predictionSelectList), ingested_at
                 FROM predictions WHERE batch_id = $1 ORDER BY batch_seq
                 """, [batchID])
-            : try connection.query("""
+            : try connection.query(
+                """
                 SELECT batch_seq, row_hash, prediction_id, label, reviewer, reviewed_at, note, label_id, recorded_at
                 FROM ground_truth WHERE batch_id = $1 ORDER BY batch_seq
                 """, [batchID])
-        let quarantined = try connection.query("""
+        let quarantined = try connection.query(
+            """
             SELECT batch_seq, row_hash, kind, source, line_number, prediction_id, field, reason, raw, quarantine_id, recorded_at
             FROM quarantine WHERE batch_id = $1 ORDER BY batch_seq
             """, [batchID])
@@ -159,7 +183,9 @@ public enum ChainVerifier {
 
     /// Recomputes every row hash of a batch, the records in two halves on both cores, and gathers the UE methods its
     /// predictions carry.
-    private static func recomputeRows(_ stored: BatchRows, batchID: Int64) throws
+    private static func recomputeRows(
+        _ stored: BatchRows, batchID: Int64
+    ) throws
         -> ([(seq: Int, tag: Character, hash: String)], [ChainReport.Problem], MethodSides)
     {
         let records = stored.records
@@ -170,16 +196,18 @@ public enum ChainVerifier {
         let predictionColumns = isPredictions ? try PredictionColumns(records) : nil
         DispatchQueue.concurrentPerform(iterations: count >= 2_000 ? 2 : 1) { part in
             let range = count >= 2_000 ? (part == 0 ? 0..<half : half..<count) : 0..<count
-            parts.set(part, Result {
-                var sides = MethodSides()
-                let checks = try range.map { row in
-                    guard let predictionColumns else { return try labelCheck(records, row: row) }
-                    let (check, record) = try predictionCheck(records, columns: predictionColumns, row: row)
-                    if let record { sides.note(record) }
-                    return check
-                }
-                return (checks, sides)
-            })
+            parts.set(
+                part,
+                Result {
+                    var sides = MethodSides()
+                    let checks = try range.map { row in
+                        guard let predictionColumns else { return try labelCheck(records, row: row) }
+                        let (check, record) = try predictionCheck(records, columns: predictionColumns, row: row)
+                        if let record { sides.note(record) }
+                        return check
+                    }
+                    return (checks, sides)
+                })
         }
         let done = try parts.values.compactMap { try $0?.get() }
         var checks = done.flatMap(\.0)
@@ -192,18 +220,25 @@ public enum ChainVerifier {
                 lineNumber: try row.decodeIfPresent("line_number"), predictionID: try row.decodeIfPresent("prediction_id"),
                 field: try row.decodeIfPresent("field"), reason: try row.decode("reason"), raw: try row.decode("raw"))
             let hash = ChainHash.rowHash(of: record)
-            checks.append(RowCheck(seq: try row.decode("batch_seq"), tag: "Q", hash: hash, row: row.index,
-                                   edited: hash != (try row.decode("row_hash") as String)))
+            checks.append(
+                RowCheck(
+                    seq: try row.decode("batch_seq"), tag: "Q", hash: hash, row: row.index,
+                    edited: hash != (try row.decode("row_hash") as String)))
         }
         var problems: [ChainReport.Problem] = []
         var seenSeq = Set<Int>(minimumCapacity: checks.count)
         for check in checks {
             if !seenSeq.insert(check.seq).inserted {
-                problems.append(.init(batchID: batchID, row: name(tag: check.tag, row: check.row, in: stored),
-                                      message: "batch_seq \(check.seq) is used twice (rows reordered or inserted)"))
+                problems.append(
+                    .init(
+                        batchID: batchID, row: name(tag: check.tag, row: check.row, in: stored),
+                        message: "batch_seq \(check.seq) is used twice (rows reordered or inserted)"))
             }
             if check.edited {
-                problems.append(.init(batchID: batchID, row: name(tag: check.tag, row: check.row, in: stored), message: "row content does not match its row hash (edited)"))
+                problems.append(
+                    .init(
+                        batchID: batchID, row: name(tag: check.tag, row: check.row, in: stored),
+                        message: "row content does not match its row hash (edited)"))
             }
         }
         return (checks.map { ($0.seq, $0.tag, $0.hash) }, problems, sides)
@@ -224,7 +259,8 @@ public enum ChainVerifier {
             predictionID: try result.decode(row, 2), label: try result.decode(row, 3), reviewer: try result.decode(row, 4),
             reviewedAt: try result.decode(row, 5), note: try result.decodeIfPresent(row, 6))
         let hash = ChainHash.rowHash(of: record)
-        return RowCheck(seq: try result.decode(row, 0), tag: "L", hash: hash, row: row, edited: hash != (try result.decode(row, 1) as String))
+        return RowCheck(
+            seq: try result.decode(row, 0), tag: "L", hash: hash, row: row, edited: hash != (try result.decode(row, 1) as String))
     }
 }
 

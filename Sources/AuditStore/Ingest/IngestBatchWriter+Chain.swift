@@ -20,17 +20,20 @@ extension IngestBatchWriter {
         } else {
             rowsHash = ChainHash.rowsHash(storedRows() + fresh.map { (seq: $0.seq, tag: Character("Q"), hash: $0.rowHash) })
         }
-        try appendBatch(ticket.batchID, inserted: stored, duplicates: duplicates.count, rejected: fresh.count, rowsHash: rowsHash,
-                        instant: ticket.instant)
+        try appendBatch(
+            ticket.batchID, inserted: stored, duplicates: duplicates.count, rejected: fresh.count, rowsHash: rowsHash,
+            instant: ticket.instant)
         try afterLink()
         try insertQuarantine(fresh, batchID: ticket.batchID, instant: ticket.instant)
-        return BatchOutcome(batchID: ticket.batchID, count: count, inserted: stored, duplicates: duplicates,
-                            rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
+        return BatchOutcome(
+            batchID: ticket.batchID, count: count, inserted: stored, duplicates: duplicates,
+            rejected: rejected, fresh: fresh.map(\.record), alreadyQuarantined: repeated)
     }
 
     func quarantine(_ item: IngestItem, _ predictionID: String?, _ field: String?, _ reason: String) -> QuarantinedRecord {
-        QuarantinedRecord(kind: kind, source: source, lineNumber: item.lineNumber, predictionID: predictionID, field: field, reason: reason,
-                          raw: item.raw)
+        QuarantinedRecord(
+            kind: kind, source: source, lineNumber: item.lineNumber, predictionID: predictionID, field: field, reason: reason,
+            raw: item.raw)
     }
 
     static func rawHash(kind: RecordKind, raw: String) -> String {
@@ -60,7 +63,9 @@ extension IngestBatchWriter {
                 repeated += 1
             } else {
                 seen.insert(key)
-                fresh.append(FreshQuarantine(seq: entry.seq, record: entry.record, rawHash: hashes[index], rowHash: ChainHash.rowHash(of: entry.record)))
+                fresh.append(
+                    FreshQuarantine(
+                        seq: entry.seq, record: entry.record, rawHash: hashes[index], rowHash: ChainHash.rowHash(of: entry.record)))
             }
         }
         return (fresh, repeated)
@@ -80,21 +85,27 @@ extension IngestBatchWriter {
             batchID: batchID, kind: kind.rawValue, source: source, inserted: inserted, duplicates: duplicates,
             rejected: rejected, rowsHash: rowsHash, codeVersion: vlmAuditVersion)
         header.ingestedAt = instant.rfc3339
-        try connection.query("""
+        try connection.query(
+            """
             INSERT INTO ingest_batches (batch_id, kind, source, inserted_count, duplicate_count, rejected_count, rows_hash,
                 prev_chain_hash, chain_hash, code_version, ingested_at, hash_version)
             OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::timestamptz, 2)
-            """, [batchID, kind.rawValue, source, inserted, duplicates, rejected, header.rowsHash, previous,
-                  ChainHash.chainHash(previous: previous, header: header), vlmAuditVersion, instant.rfc3339])
+            """,
+            [
+                batchID, kind.rawValue, source, inserted, duplicates, rejected, header.rowsHash, previous,
+                ChainHash.chainHash(previous: previous, header: header), vlmAuditVersion, instant.rfc3339,
+            ])
     }
 
     private func insertQuarantine(_ rows: [FreshQuarantine], batchID: Int64, instant: Timestamp) throws {
         guard !rows.isEmpty else { return }
-        try connection.copyIn("""
+        try connection.copyIn(
+            """
             COPY quarantine (batch_id, batch_seq, kind, source, line_number, prediction_id, field, reason, raw, raw_hash, row_hash,
                 recorded_at)
             FROM STDIN
-            """) { stream in
+            """
+        ) { stream in
             var encoder = CopyRowEncoder()
             for row in rows {
                 let record = row.record

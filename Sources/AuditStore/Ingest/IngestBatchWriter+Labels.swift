@@ -10,7 +10,8 @@ extension IngestBatchWriter {
             stagingReady = true
             return
         }
-        try connection.execute("""
+        try connection.execute(
+            """
             CREATE TEMP TABLE label_staging (
                 seq integer, prediction_id text, label integer, reviewer text, reviewed_at timestamptz, note text,
                 row_hash text
@@ -30,9 +31,12 @@ extension IngestBatchWriter {
         duplicates += classified.duplicates
         rejected += classified.rejected
         let stored = classified.new.map { (seq: $0.seq, tag: Character("L"), hash: $0.hash) }
-        return try seal(ticket, count: items.count, stored: stored.count, storedRows: { stored }, duplicates: duplicates,
-                        rejected: rejected) {
-            try connection.query("""
+        return try seal(
+            ticket, count: items.count, stored: stored.count, storedRows: { stored }, duplicates: duplicates,
+            rejected: rejected
+        ) {
+            try connection.query(
+                """
                 INSERT INTO ground_truth (prediction_id, label, reviewer, reviewed_at, note, batch_id, batch_seq, row_hash, recorded_at)
                 SELECT prediction_id, label, reviewer, reviewed_at, note, $1, seq, row_hash, $2::timestamptz FROM label_staging ORDER BY seq
                 """, [ticket.batchID, ticket.instant.rfc3339])
@@ -44,7 +48,9 @@ extension IngestBatchWriter {
 
     /// The batch's labels sorted out within the input: the first label per (prediction, reviewer, reviewed_at) is
     /// accepted, a later identical one is a repeat, a later different one a conflict; rejects of validation join them.
-    private func sortOutInput(_ items: [IngestItem])
+    private func sortOutInput(
+        _ items: [IngestItem]
+    )
         -> (accepted: [AcceptedLabel], duplicates: [Int], rejected: [(seq: Int, record: QuarantinedRecord)])
     {
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
@@ -60,8 +66,13 @@ extension IngestBatchWriter {
                     if accepted[earlier].hash == hash {
                         duplicates.append(seq)
                     } else {
-                        rejected.append((seq, quarantine(item, record.predictionID, "label",
-                            "a different label by the same reviewer at the same reviewed_at appears earlier in the same input")))
+                        rejected.append(
+                            (
+                                seq,
+                                quarantine(
+                                    item, record.predictionID, "label",
+                                    "a different label by the same reviewer at the same reviewed_at appears earlier in the same input")
+                            ))
                     }
                     continue
                 }
@@ -79,7 +90,8 @@ extension IngestBatchWriter {
     /// Copies the accepted labels into the session's staging table.
     private func stage(_ accepted: [AcceptedLabel]) throws {
         guard !accepted.isEmpty else { return }
-        try connection.copyIn("COPY label_staging (seq, prediction_id, label, reviewer, reviewed_at, note, row_hash) FROM STDIN") { stream in
+        try connection.copyIn("COPY label_staging (seq, prediction_id, label, reviewer, reviewed_at, note, row_hash) FROM STDIN") {
+            stream in
             var encoder = CopyRowEncoder()
             for row in accepted {
                 encoder.field(row.seq)
@@ -98,14 +110,17 @@ extension IngestBatchWriter {
     /// Classifies the staged labels against the stored predictions and labels (the caller has waited for the earlier
     /// batches): new ones stay staged; repeats, labels of unknown predictions, labels out of the option range and
     /// conflicting revisions are removed from the staging table and reported.
-    private func classifyStaged(_ accepted: [AcceptedLabel]) throws
+    private func classifyStaged(
+        _ accepted: [AcceptedLabel]
+    ) throws
         -> (new: [(seq: Int, hash: String)], duplicates: [Int], rejected: [(seq: Int, record: QuarantinedRecord)])
     {
         var duplicates: [Int] = []
         var rejected: [(seq: Int, record: QuarantinedRecord)] = []
         // Index probes per staged label (LIMIT 1 keeps each subquery from being flattened into a join): plain joins
         // were planned as scans of all of `predictions` and `ground_truth`, whose cost grows with every batch stored.
-        let status = try connection.query("""
+        let status = try connection.query(
+            """
             SELECT s.seq,
                    CASE WHEN p.options IS NULL THEN 'unknown'
                         WHEN s.label >= p.options THEN 'range'
@@ -128,7 +143,8 @@ extension IngestBatchWriter {
         for row in status.rows {
             let seq: Int = try row.decode("seq")
             guard let position = positions[seq] else {
-                throw PQError(kind: .protocolViolation, message: "the label classification returned seq \(seq), which the batch does not hold")
+                throw PQError(
+                    kind: .protocolViolation, message: "the label classification returned seq \(seq), which the batch does not hold")
             }
             let entry = accepted[position]
             let id = entry.record.predictionID
@@ -139,14 +155,30 @@ extension IngestBatchWriter {
             case "duplicate":
                 duplicates.append(seq)
             case "unknown":
-                rejected.append((seq, quarantine(entry.item, id, "prediction_id",
-                    "label for unknown prediction \(id) (re-submit it once the prediction has arrived)")))
+                rejected.append(
+                    (
+                        seq,
+                        quarantine(
+                            entry.item, id, "prediction_id",
+                            "label for unknown prediction \(id) (re-submit it once the prediction has arrived)")
+                    ))
             case "range":
-                rejected.append((seq, quarantine(entry.item, id, "label",
-                    "label=\(entry.record.label) but prediction \(id) has only \(try row.decode("options", as: Int.self)) options")))
+                rejected.append(
+                    (
+                        seq,
+                        quarantine(
+                            entry.item, id, "label",
+                            "label=\(entry.record.label) but prediction \(id) has only \(try row.decode("options", as: Int.self)) options")
+                    ))
             default:
-                rejected.append((seq, quarantine(entry.item, id, "label",
-                    "a different label by \(entry.record.reviewer) at the same reviewed_at is already stored; revisions need a new reviewed_at")))
+                rejected.append(
+                    (
+                        seq,
+                        quarantine(
+                            entry.item, id, "label",
+                            "a different label by \(entry.record.reviewer) at the same reviewed_at is already stored; revisions need a new reviewed_at"
+                        )
+                    ))
             }
             dropped.append(seq)
         }

@@ -14,7 +14,6 @@ extension IngestBatchWriter {
     /// that): the batch is rolled back and written again with a new id.
     struct ChainOrderRace: Error {}
 
-
     /// Draws the batch's id and time of record and takes its ticket, a transaction lock on the id. The session lock
     /// around the three makes sure that when a batch has its id, every batch with a smaller id holds its ticket or has
     /// finished, so ``waitForEarlierBatches(_:)`` sees them all; it also makes the times of record follow the ids.
@@ -47,7 +46,8 @@ extension IngestBatchWriter {
     /// batch links or registers a method until it has finished.
     func waitForEarlierBatches(_ ticket: Ticket) throws {
         guard !serialized else { return }
-        try connection.query("""
+        try connection.query(
+            """
             SELECT count(pg_advisory_xact_lock_shared(l.classid::int8::int4, l.objid::int8::int4)) FROM pg_locks l
             WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.classid::int8 = $1 AND l.objid::int8 < $2
               AND l.mode = 'ExclusiveLock' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())

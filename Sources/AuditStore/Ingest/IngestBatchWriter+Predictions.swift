@@ -12,10 +12,11 @@ extension IngestBatchWriter {
         rejected += stored.rejected
         let sorting = batch.predictions
         let allStored = stored.inserted.count == sorting.seqs.count
-        return try seal(ticket, count: batch.items.count, stored: stored.inserted.count,
-                        storedRows: { stored.inserted.map { (seq: sorting.seqs[$0], tag: Character("P"), hash: sorting.hash(at: $0)) } },
-                        duplicates: sorting.repeats + stored.duplicates, rejected: rejected,
-                        rowsHashIfNothingQuarantined: allStored ? sorting.rowsHashIfAllStored : nil)
+        return try seal(
+            ticket, count: batch.items.count, stored: stored.inserted.count,
+            storedRows: { stored.inserted.map { (seq: sorting.seqs[$0], tag: Character("P"), hash: sorting.hash(at: $0)) } },
+            duplicates: sorting.repeats + stored.duplicates, rejected: rejected,
+            rowsHashIfNothingQuarantined: allStored ? sorting.rowsHashIfAllStored : nil)
     }
 
     /// The records refused before anything is stored, in input order: those validation rejected, and a second record
@@ -28,15 +29,21 @@ extension IngestBatchWriter {
         if sorting.candidates.count < items.count {  // some records are not valid predictions: rejected ones
             for seq in items.indices {
                 switch items[seq].outcome {
-                case .rejected(let rejection): rejected.append((seq, quarantine(items[seq], rejection.predictionID, rejection.field, rejection.reason)))
+                case .rejected(let rejection):
+                    rejected.append((seq, quarantine(items[seq], rejection.predictionID, rejection.field, rejection.reason)))
                 case .label: preconditionFailure("a label in a predictions batch")
                 case .prediction, .encodedPrediction: continue
                 }
             }
         }
         for (seq, id) in sorting.conflicts {
-            rejected.append((seq, quarantine(items[seq], id, "prediction_id",
-                                             "duplicate prediction_id with different content (earlier in the same input)")))
+            rejected.append(
+                (
+                    seq,
+                    quarantine(
+                        items[seq], id, "prediction_id",
+                        "duplicate prediction_id with different content (earlier in the same input)")
+                ))
         }
         if !sorting.conflicts.isEmpty { rejected.sort { $0.seq < $1.seq } }  // input order, as the quarantine stores them
         return rejected
@@ -61,7 +68,9 @@ extension IngestBatchWriter {
     /// ids up, which tells re-sent records (duplicates) from conflicts.
     ///
     /// - Returns: the positions (in the batch's sorting) stored, the seqs of re-sent records, and the records refused.
-    private func storeNewPredictions(_ batch: PreparedBatch, registered: [String: Orientation], ticket: Ticket) throws
+    private func storeNewPredictions(
+        _ batch: PreparedBatch, registered: [String: Orientation], ticket: Ticket
+    ) throws
         -> (inserted: [Int], duplicates: [Int], rejected: [(seq: Int, record: QuarantinedRecord)])
     {
         let acceptedSeqs = batch.predictions.seqs
@@ -83,7 +92,9 @@ extension IngestBatchWriter {
 
     /// The batch's accepted records whose id is stored already: identical content is a re-sent record (a no-op),
     /// anything else a conflict, quarantined while the stored record stays unchanged.
-    private func storedAlready(_ batch: PreparedBatch) throws
+    private func storedAlready(
+        _ batch: PreparedBatch
+    ) throws
         -> (positions: Set<Int>, duplicates: [Int], conflicts: [(seq: Int, record: QuarantinedRecord)])
     {
         let sorting = batch.predictions
@@ -92,22 +103,29 @@ extension IngestBatchWriter {
         var conflicts: [(seq: Int, record: QuarantinedRecord)] = []
         // One primary-key probe per id (LIMIT 1 keeps the subquery from being flattened into a join): `= ANY` and a
         // plain join were planned as a scan of the whole table, whose cost grows with every batch stored.
-        let existing = try connection.query("""
+        let existing = try connection.query(
+            """
             SELECT p.prediction_id, p.row_hash FROM unnest($1::text[]) AS i(id)
             CROSS JOIN LATERAL (SELECT prediction_id, row_hash FROM predictions WHERE prediction_id = i.id LIMIT 1) p
             """, [sorting.ids()])
         for row in existing.rows {
             let id: String = try row.decode("prediction_id")
             guard let position = sorting.position(ofID: id) else {
-                throw PQError(kind: .protocolViolation, message: "the look-up of the batch's ids returned \(id), which the batch does not hold")
+                throw PQError(
+                    kind: .protocolViolation, message: "the look-up of the batch's ids returned \(id), which the batch does not hold")
             }
             let seq = sorting.seqs[position]
             positions.insert(position)
             if try row.decode("row_hash") == sorting.hash(at: position) {
                 duplicates.append(seq)
             } else {
-                conflicts.append((seq, quarantine(batch.items[seq], sorting.id(at: position), "prediction_id",
-                                                  "duplicate prediction_id with different content; the stored record is unchanged")))
+                conflicts.append(
+                    (
+                        seq,
+                        quarantine(
+                            batch.items[seq], sorting.id(at: position), "prediction_id",
+                            "duplicate prediction_id with different content; the stored record is unchanged")
+                    ))
             }
         }
         return (positions, duplicates, conflicts)
@@ -145,8 +163,11 @@ extension IngestBatchWriter {
         for list in lists {
             let used = batch.methodLists[list].used
             if let clash = used.first(where: { orientation[$0.method] != nil && orientation[$0.method] != $0.side }) {
-                clashes[list] = ("\(clash.side.rawValue).\(clash.method)", "method \(clash.method) is \(orientation[clash.method]!.rawValue)-oriented "
-                    + "(fixed when first seen); it cannot appear under \(clash.side.rawValue)")
+                clashes[list] = (
+                    "\(clash.side.rawValue).\(clash.method)",
+                    "method \(clash.method) is \(orientation[clash.method]!.rawValue)-oriented "
+                        + "(fixed when first seen); it cannot appear under \(clash.side.rawValue)"
+                )
                 continue
             }
             for (method, side) in used where orientation[method] == nil {
@@ -166,7 +187,8 @@ extension IngestBatchWriter {
             }
         }
         if !newMethods.isEmpty {
-            try connection.query("""
+            try connection.query(
+                """
                 INSERT INTO ue_methods (method, orientation) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING
                 """, [newMethods.map(\.0), newMethods.map(\.1.rawValue)])
         }
@@ -191,8 +213,9 @@ extension IngestBatchWriter {
                     let start = chunk.count
                     chunk.append(contentsOf: UnsafeBufferPointer(rebasing: rows[batch.rowStarts[seq]..<batch.rowStarts[seq + 1]]))
                     chunk.replaceSubrange((start + RecordColumns.batchIDOffset)..<(start + RecordColumns.batchIDOffset + 8), with: idBytes)
-                    chunk.replaceSubrange((start + RecordColumns.ingestedAtOffset)..<(start + RecordColumns.ingestedAtOffset + 8),
-                                          with: instantBytes)
+                    chunk.replaceSubrange(
+                        (start + RecordColumns.ingestedAtOffset)..<(start + RecordColumns.ingestedAtOffset + 8),
+                        with: instantBytes)
                     if chunk.count >= 1 << 20 {
                         try stream.send(chunk)
                         chunk.removeAll(keepingCapacity: true)

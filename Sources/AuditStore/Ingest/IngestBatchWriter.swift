@@ -46,7 +46,7 @@ public final class IngestBatchWriter {
     /// A batch that the server chose to break a deadlock with another writer (both inserting one id) is rolled back and
     /// written again with a new id, this time alone (see ``drawTicket(alone:)``), where no deadlock can arise.
     public func commit(_ batch: PreparedBatch) throws -> BatchOutcome {
-        if kind == .labels { try prepareStaging() } // predictions are COPYed straight into their table
+        if kind == .labels { try prepareStaging() }  // predictions are COPYed straight into their table
         var alone = false
         for attempt in 1... {
             do {

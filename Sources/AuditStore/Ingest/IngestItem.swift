@@ -94,9 +94,10 @@ public struct BatchOutcome: Sendable {
         case rejected(QuarantinedRecord)
     }
 
-    init(batchID: Int64, count: Int, inserted: Int, duplicates: [Int], rejected: [(seq: Int, record: QuarantinedRecord)],
-         fresh: [QuarantinedRecord], alreadyQuarantined: Int)
-    {
+    init(
+        batchID: Int64, count: Int, inserted: Int, duplicates: [Int], rejected: [(seq: Int, record: QuarantinedRecord)],
+        fresh: [QuarantinedRecord], alreadyQuarantined: Int
+    ) {
         self.batchID = batchID
         self.inserted = inserted
         self.duplicates = duplicates.count

@@ -35,7 +35,8 @@ struct MethodSides: Sendable {
 
 enum MethodRegistryCheck {
     /// The methods every store registers itself (migration 0001), derived at ingest from the option scores.
-    static let derived: [String: Orientation] = Dictionary(uniqueKeysWithValues: DerivedMethod.allCases.map { ($0.rawValue, $0.orientation) })
+    static let derived: [String: Orientation] = Dictionary(
+        uniqueKeysWithValues: DerivedMethod.allCases.map { ($0.rawValue, $0.orientation) })
 
     /// Compares `ue_methods` with the methods the stored predictions carry; returns one message per discrepancy.
     static func problems(_ connection: PQConnection, carried sides: MethodSides) throws -> [String] {
@@ -50,15 +51,17 @@ enum MethodRegistryCheck {
             let derivedAs = derived[method]?.rawValue
             if isDerived || derivedAs != nil {
                 if !isDerived || derivedAs != orientation {
-                    problems.append("ue_methods: \(method) is registered as \(orientation)-oriented and derived = \(isDerived), "
-                        + "but vlm-audit derives it as \(derivedAs ?? "nothing") (edited or inserted)")
+                    problems.append(
+                        "ue_methods: \(method) is registered as \(orientation)-oriented and derived = \(isDerived), "
+                            + "but vlm-audit derives it as \(derivedAs ?? "nothing") (edited or inserted)")
                 }
                 continue
             }
             let other = orientation == Orientation.confidence.rawValue ? sides.uncertainty : sides.confidence
             if other.contains(method) {
-                problems.append("ue_methods: \(method) is registered as \(orientation)-oriented, but stored predictions carry it "
-                    + "on the other side (the orientation was edited)")
+                problems.append(
+                    "ue_methods: \(method) is registered as \(orientation)-oriented, but stored predictions carry it "
+                        + "on the other side (the orientation was edited)")
             } else if !sides.confidence.contains(method) && !sides.uncertainty.contains(method) {
                 problems.append("ue_methods: \(method) is registered, but no stored prediction carries it (inserted)")
             }

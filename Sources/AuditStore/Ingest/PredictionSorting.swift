@@ -79,7 +79,11 @@ struct PredictionSorting: Sendable {
                 let seq = candidates.seqs[candidate]
                 if slots[slot] != 0 {
                     let earlier = acceptedCandidates[Int(slots[slot] & 0xFFFF_FFFF) - 1]
-                    if candidates.digests[earlier] == candidates.digests[candidate] { repeats.append(seq) } else { conflicts.append((seq, candidates.id(candidate))) }
+                    if candidates.digests[earlier] == candidates.digests[candidate] {
+                        repeats.append(seq)
+                    } else {
+                        conflicts.append((seq, candidates.id(candidate)))
+                    }
                     continue
                 }
                 seqs.append(seq)
@@ -89,7 +93,8 @@ struct PredictionSorting: Sendable {
         }
         (self.candidates, self.seqs, self.acceptedCandidates, self.slots) = (candidates, seqs, acceptedCandidates, slots)
         (self.repeats, self.conflicts) = (repeats, conflicts)
-        rowsHashIfAllStored = candidates.count < itemCount || !conflicts.isEmpty || seqs.isEmpty
+        rowsHashIfAllStored =
+            candidates.count < itemCount || !conflicts.isEmpty || seqs.isEmpty
             ? nil : ChainHash.rowsHash(ofPredictions: acceptedCandidates.lazy.map { candidates.digests[$0] })
     }
 

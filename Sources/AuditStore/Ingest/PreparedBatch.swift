@@ -42,8 +42,10 @@ public struct PreparedBatch: Sendable {
         self = preparer.prepare(items)
     }
 
-    fileprivate init(items: [IngestItem], methodListOfItem: [Int], methodLists: [MethodList], rows: [UInt8], rowStarts: [Int],
-                     predictions: PredictionSorting) {
+    fileprivate init(
+        items: [IngestItem], methodListOfItem: [Int], methodLists: [MethodList], rows: [UInt8], rowStarts: [Int],
+        predictions: PredictionSorting
+    ) {
         self.items = items
         self.methodListOfItem = methodListOfItem
         self.methodLists = methodLists
@@ -129,8 +131,9 @@ public struct PreparedBatch: Sendable {
         /// The batch prepared so far; the preparer starts the next one.
         public mutating func finish() -> PreparedBatch {
             rowStarts.append(encoder.bytes.count)
-            let batch = PreparedBatch(items: items, methodListOfItem: methodListOfItem, methodLists: methodLists, rows: encoder.bytes,
-                                      rowStarts: rowStarts, predictions: PredictionSorting(candidates, itemCount: items.count))
+            let batch = PreparedBatch(
+                items: items, methodListOfItem: methodListOfItem, methodLists: methodLists, rows: encoder.bytes,
+                rowStarts: rowStarts, predictions: PredictionSorting(candidates, itemCount: items.count))
             startBatch()
             return batch
         }
@@ -171,13 +174,15 @@ struct MethodList: Sendable {
 
     init(_ record: PredictionRecord) {
         used = record.confidence.map { ($0.method, .confidence) } + record.uncertainty.map { ($0.method, .uncertainty) }
-        key = Self.key(confidence: record.confidence.map { Array($0.method.utf8) }, uncertainty: record.uncertainty.map { Array($0.method.utf8) })
+        key = Self.key(
+            confidence: record.confidence.map { Array($0.method.utf8) }, uncertainty: record.uncertainty.map { Array($0.method.utf8) })
     }
 
     init(_ scan: PredictionLine, in line: UnsafeBufferPointer<UInt8>) {
         func name(_ span: PredictionLine.Span) -> String { String(decoding: UnsafeBufferPointer(rebasing: line[span]), as: UTF8.self) }
         used = scan.confidence.map { (name($0.method), .confidence) } + scan.uncertainty.map { (name($0.method), .uncertainty) }
-        key = Self.key(confidence: scan.confidence.map { Array(line[$0.method]) }, uncertainty: scan.uncertainty.map { Array(line[$0.method]) })
+        key = Self.key(
+            confidence: scan.confidence.map { Array(line[$0.method]) }, uncertainty: scan.uncertainty.map { Array(line[$0.method]) })
     }
 
     /// True when the record names this list's methods, on the same sides and in the same order.
@@ -210,7 +215,7 @@ struct MethodList: Sendable {
         /// Whether `name` comes next (and steps over it).
         mutating func name(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
             guard position + name.count < key.count, key[position + name.count] == 0,
-                  name.isEmpty || memcmp(key.baseAddress! + position, name.baseAddress!, name.count) == 0
+                name.isEmpty || memcmp(key.baseAddress! + position, name.baseAddress!, name.count) == 0
             else { return false }
             position += name.count + 1
             return true

@@ -30,16 +30,19 @@ enum RecordColumns {
     /// and its time of record (see ``batchIDOffset`` and ``ingestedAtOffset``). The record's `jsonb` columns are copied
     /// from its canonical bytes (`canonical`, with `objects` saying where they lie), written already for its hash.
     static func encode(
-        _ record: PredictionRecord, seq: Int, hash: RowDigest, canonical: UnsafeBufferPointer<UInt8>, objects: PredictionRecord.CanonicalObjects,
+        _ record: PredictionRecord, seq: Int, hash: RowDigest, canonical: UnsafeBufferPointer<UInt8>,
+        objects: PredictionRecord.CanonicalObjects,
         into encoder: inout CopyBinaryEncoder
     ) {
         // Summed term by term: an array of the record's strings would be one more allocation per record.
         func bytes(_ text: String?) -> Int { text?.utf8.count ?? 0 }
-        let texts = bytes(record.predictionID) + bytes(record.model) + bytes(record.modelVersion) + bytes(record.site)
+        let texts =
+            bytes(record.predictionID) + bytes(record.model) + bytes(record.modelVersion) + bytes(record.site)
             + bytes(record.caseRef) + bytes(record.imageRef) + bytes(record.question) + bytes(record.perturbation?.kind)
             + bytes(record.perturbation?.of) + record.options.reduce(0) { $0 + $1.utf8.count }
-        let bound = rowBound(texts: texts, options: record.options.count,
-                             numbers: (record.optionLogits?.count ?? 0) + (record.optionProbs?.count ?? 0), objects: objects)
+        let bound = rowBound(
+            texts: texts, options: record.options.count,
+            numbers: (record.optionLogits?.count ?? 0) + (record.optionProbs?.count ?? 0), objects: objects)
         encode(record, bound: bound, seq: seq, hash: hash, canonical: canonical, objects: objects, into: &encoder)
     }
 
@@ -50,8 +53,9 @@ enum RecordColumns {
         objects: PredictionRecord.CanonicalObjects, into encoder: inout CopyBinaryEncoder
     ) {
         // The line's strings lie apart from one another, so all of them together take at most the line's length.
-        let bound = rowBound(texts: scanned.line.count + 4, options: scanned.scan.options.count, numbers: scanned.scan.numbers.count,
-                             objects: objects)
+        let bound = rowBound(
+            texts: scanned.line.count + 4, options: scanned.scan.options.count, numbers: scanned.scan.numbers.count,
+            objects: objects)
         encode(scanned, bound: bound, seq: seq, hash: hash, canonical: canonical, objects: objects, into: &encoder)
     }
 

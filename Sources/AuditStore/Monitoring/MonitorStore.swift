@@ -18,24 +18,31 @@ public enum MonitorStore {
 
     /// Each monitor's newest state ('open' or 'update' event) for the model's version, by slice.
     public static func states(_ connection: PQConnection, model: String, versionID: Int64) throws -> [MonitorEvent] {
-        try select(connection, where: """
-            event_id IN (SELECT DISTINCT ON (slice_attribute, slice_value) event_id FROM monitor_events
-                         WHERE model = $1 AND version_id = $2 AND kind <> 'alarm'
-                         ORDER BY slice_attribute, slice_value, event_id DESC)
-            """, [model, versionID])
+        try select(
+            connection,
+            where: """
+                event_id IN (SELECT DISTINCT ON (slice_attribute, slice_value) event_id FROM monitor_events
+                             WHERE model = $1 AND version_id = $2 AND kind <> 'alarm'
+                             ORDER BY slice_attribute, slice_value, event_id DESC)
+                """, [model, versionID])
     }
 
     /// Alarm events, oldest first: of one model's version, of one model, or of all.
     public static func alarms(_ connection: PQConnection, model: String? = nil, versionID: Int64? = nil) throws -> [MonitorEvent] {
-        try select(connection, where: "kind = 'alarm' AND ($1::text IS NULL OR model = $1) AND ($2::int8 IS NULL OR version_id = $2)",
-                   [model, versionID])
+        try select(
+            connection, where: "kind = 'alarm' AND ($1::text IS NULL OR model = $1) AND ($2::int8 IS NULL OR version_id = $2)",
+            [model, versionID])
     }
 
     /// Every event of a model (all versions), oldest first, optionally only those recorded in [from, to).
-    public static func history(_ connection: PQConnection, model: String, from: Timestamp? = nil, to: Timestamp? = nil) throws -> [MonitorEvent] {
-        try select(connection, where: """
-            model = $1 AND ($2::timestamptz IS NULL OR recorded_at >= $2) AND ($3::timestamptz IS NULL OR recorded_at < $3)
-            """, [model, from?.rfc3339, to?.rfc3339])
+    public static func history(
+        _ connection: PQConnection, model: String, from: Timestamp? = nil, to: Timestamp? = nil
+    ) throws -> [MonitorEvent] {
+        try select(
+            connection,
+            where: """
+                model = $1 AND ($2::timestamptz IS NULL OR recorded_at >= $2) AND ($3::timestamptz IS NULL OR recorded_at < $3)
+                """, [model, from?.rfc3339, to?.rfc3339])
     }
 
     /// Appends events in order, each chained after the newest.
@@ -45,22 +52,29 @@ public enum MonitorStore {
         var previous = try chainHead(connection) ?? ChainHash.genesis
         for event in events {
             let hash = ChainHash.sha256(previous + "\n" + event.canonicalText)
-            try connection.query("""
+            try connection.query(
+                """
                 INSERT INTO monitor_events (kind, model, version_id, slice_attribute, slice_value, alpha, delta, threshold, batch_cursor,
                     observations, errors, log_e_value, max_log_e_value, alarm_at, alarm_prediction_id, last_prediction_id, reason,
                     prev_event_hash, event_hash)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-                """, [event.kind.rawValue, event.model, event.versionID, event.slice.attribute, event.slice.value, event.alpha, event.delta,
-                      event.threshold, event.batchCursor, event.observations, event.errors, event.logEValue, event.maxLogEValue,
-                      event.alarmAt, event.alarmPredictionID, event.lastPredictionID, event.reason, previous, hash])
+                """,
+                [
+                    event.kind.rawValue, event.model, event.versionID, event.slice.attribute, event.slice.value, event.alpha, event.delta,
+                    event.threshold, event.batchCursor, event.observations, event.errors, event.logEValue, event.maxLogEValue,
+                    event.alarmAt, event.alarmPredictionID, event.lastPredictionID, event.reason, previous, hash,
+                ])
             previous = hash
         }
     }
 
     /// The distinct values of each attribute among the model's clean predictions with from ≤ occurred_at < to.
-    public static func sliceValues(_ connection: PQConnection, model: String, attributes: [String], from: Timestamp, to: Timestamp) throws -> [MonitorSlice] {
+    public static func sliceValues(
+        _ connection: PQConnection, model: String, attributes: [String], from: Timestamp, to: Timestamp
+    ) throws -> [MonitorSlice] {
         guard !attributes.isEmpty else { return [] }
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT DISTINCT a.name, CASE WHEN a.name = 'site' THEN p.site ELSE p.attributes ->> a.name END AS value
             FROM predictions p CROSS JOIN unnest($2::text[]) AS a(name)
             WHERE p.model = $1 AND p.perturbation_of IS NULL AND p.occurred_at >= $3 AND p.occurred_at < $4
@@ -82,7 +96,8 @@ public enum MonitorStore {
         // that no plan can rescan history. Without fresh statistics after a bulk load the planner once joined the new
         // labels against every prediction of the model (35 million comparisons for 1 666 predictions), and a model filter
         // here once made it scan the model's whole time index.
-        let arrived = try connection.query("""
+        let arrived = try connection.query(
+            """
             SELECT prediction_id, min(batch_id) AS first_batch FROM (
                 SELECT gt.prediction_id, gt.batch_id FROM ground_truth gt WHERE gt.batch_id > $1 AND gt.batch_id <= $2
                 UNION ALL
@@ -94,7 +109,8 @@ public enum MonitorStore {
         let arrivedRows = arrived.rows
         let ids = try arrivedRows.map { try $0.decode("prediction_id", as: String.self) }
         let batches = try arrivedRows.map { try $0.decode("first_batch", as: Int64.self) }
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT \(ScoredPredictionQueries.columns)
             FROM unnest($1::text[], $2::int8[]) AS f(prediction_id, first_batch)
             -- OFFSET 0 keeps this a look-up by primary key per new label, whatever the statistics say about the model's rows.
@@ -113,7 +129,8 @@ public enum MonitorStore {
     /// read it: (batch of the first label, occurred_at, prediction_id). For the report's replay; reads by the model's
     /// time index, not by label batch.
     public static func stream(_ connection: PQConnection, model: String, from: Timestamp, to: Timestamp) throws -> [ScoredPrediction] {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT \(ScoredPredictionQueries.columns)
             FROM predictions p
             \(AuditPlanStore.memberJoin)
@@ -152,8 +169,11 @@ public enum MonitorStore {
         return problems
     }
 
-    private static func select(_ connection: PQConnection, where condition: String, _ parameters: [(any PQEncodable)?]) throws -> [MonitorEvent] {
-        let result = try connection.query("""
+    private static func select(
+        _ connection: PQConnection, where condition: String, _ parameters: [(any PQEncodable)?]
+    ) throws -> [MonitorEvent] {
+        let result = try connection.query(
+            """
             SELECT event_id, kind, model, version_id, slice_attribute, slice_value, alpha, delta, threshold, batch_cursor, observations,
                    errors, log_e_value, max_log_e_value, alarm_at, alarm_prediction_id, last_prediction_id, reason, event_hash,
                    (extract(epoch FROM recorded_at) * 1000000)::int8 AS recorded_us, prev_event_hash

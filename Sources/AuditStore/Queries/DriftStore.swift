@@ -10,15 +10,20 @@ public enum DriftStore {
         return try connection.transaction {
             // One writer at a time: runs get their ids, and their links, in the order of the chain.
             try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.driftRuns])
-            let result = try connection.query("""
+            let result = try connection.query(
+                """
                 INSERT INTO drift_runs (model, reference_from, reference_to, current_from, current_to, status, tests_run, findings, content_hash)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING run_id
-                """, [run.model, run.reference.from.rfc3339, run.reference.to.rfc3339, run.current.from.rfc3339, run.current.to.rfc3339,
-                      run.status, run.testsRun, CanonicalJSON.text(run.findings), contentHash])
+                """,
+                [
+                    run.model, run.reference.from.rfc3339, run.reference.to.rfc3339, run.current.from.rfc3339, run.current.to.rfc3339,
+                    run.status, run.testsRun, CanonicalJSON.text(run.findings), contentHash,
+                ])
             let runID: Int64 = try result.value("run_id")
             let previous = try chainHead(connection) ?? ChainHash.genesis
-            try connection.query("INSERT INTO drift_run_links (run_id, prev_link_hash, link_hash) VALUES ($1, $2, $3)",
-                                 [runID, previous, linkHash(previous: previous, runID: runID, contentHash: contentHash)])
+            try connection.query(
+                "INSERT INTO drift_run_links (run_id, prev_link_hash, link_hash) VALUES ($1, $2, $3)",
+                [runID, previous, linkHash(previous: previous, runID: runID, contentHash: contentHash)])
             return runID
         }
     }
@@ -40,8 +45,11 @@ public enum DriftStore {
     }
 
     /// The newest run of each model (or of one), optionally only runs recorded in [from, to).
-    public static func latest(_ connection: PQConnection, model: String? = nil, from: Timestamp? = nil, to: Timestamp? = nil) throws -> [DriftRun] {
-        let result = try connection.query("""
+    public static func latest(
+        _ connection: PQConnection, model: String? = nil, from: Timestamp? = nil, to: Timestamp? = nil
+    ) throws -> [DriftRun] {
+        let result = try connection.query(
+            """
             SELECT DISTINCT ON (model) run_id, model, \(runColumns),
                    (extract(epoch FROM recorded_at) * 1000000)::int8 AS recorded_us
             FROM drift_runs
@@ -76,7 +84,8 @@ public enum DriftStore {
 
     /// Recomputes every run's content hash and the drift chain; returns the problems found.
     public static func verify(_ connection: PQConnection) throws -> [String] {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT run_id, model, \(runColumns), content_hash
             FROM drift_runs ORDER BY run_id
             """)
@@ -93,7 +102,8 @@ public enum DriftStore {
     /// Walks the drift chain in run order: every run linked once, every link in sequence and over its run's stored
     /// content hash.
     private static func verifyChain(_ connection: PQConnection) throws -> [String] {
-        let links = try connection.query("""
+        let links = try connection.query(
+            """
             SELECT run_id, r.content_hash, l.prev_link_hash, l.link_hash
             FROM drift_runs r FULL JOIN drift_run_links l USING (run_id) ORDER BY run_id
             """)
@@ -106,7 +116,8 @@ public enum DriftStore {
                 previous = try row.decode("link_hash")
                 continue
             }
-            guard let prev: String = try row.decodeIfPresent("prev_link_hash"), let link: String = try row.decodeIfPresent("link_hash") else {
+            guard let prev: String = try row.decodeIfPresent("prev_link_hash"), let link: String = try row.decodeIfPresent("link_hash")
+            else {
                 problems.append("drift run \(runID): not linked in the drift chain (inserted outside it)")
                 continue
             }

@@ -9,7 +9,8 @@ public enum ScoredPredictionQueries {
         _ connection: PQConnection, model: String, from: Timestamp? = nil, to: Timestamp? = nil,
         includeProbes: Bool = true, labeledOnly: Bool = false, ids: [String]? = nil
     ) throws -> [ScoredPrediction] {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT \(columns)
             FROM predictions p
             \(effectiveLabelJoin)
@@ -48,31 +49,34 @@ public enum ScoredPredictionQueries {
         // Each column's index, found by name once for all rows.
         let id = try result.column("prediction_id"), model = try result.column("model"), occurred = try result.column("occurred_us")
         let site = try result.column("site"), attributes = try result.column("attributes"), optionCount = try result.column("option_count")
-        let predicted = try result.column("predicted"), logits = try result.column("option_logits"), probs = try result.column("option_probs")
+        let predicted = try result.column("predicted"), logits = try result.column("option_logits"),
+            probs = try result.column("option_probs")
         let label = try result.column("effective_label"), reviewed = try result.column("reviewed_us"), scores = try result.column("scores")
         let escalated = try result.column("escalated"), kind = try result.column("perturbation_kind")
-        let of = try result.column("perturbation_of"), ingested = try result.column("ingested_us"), version = try result.column("model_version")
+        let of = try result.column("perturbation_of"), ingested = try result.column("ingested_us"),
+            version = try result.column("model_version")
         var rows: [ScoredPrediction] = []
         rows.reserveCapacity(result.rowCount)
         for row in 0..<result.rowCount {
-            rows.append(ScoredPrediction(
-                predictionID: try result.decode(row, id),
-                model: try result.decode(row, model),
-                occurredAt: Timestamp(microseconds: try result.decode(row, occurred)),
-                site: try result.decodeIfPresent(row, site),
-                attributes: try RecordColumns.attributes(result, row, attributes),
-                optionCount: try result.decode(row, optionCount),
-                predicted: try result.decode(row, predicted),
-                optionLogits: try result.decodeIfPresent(row, logits),
-                optionProbs: try result.decodeIfPresent(row, probs),
-                label: try result.decodeIfPresent(row, label),
-                labelReviewedAt: try result.decodeIfPresent(row, reviewed, as: Int64.self).map(Timestamp.init(microseconds:)),
-                scores: try RecordColumns.scores(result, row, scores),
-                escalated: try result.decodeIfPresent(row, escalated),
-                perturbationKind: try result.decodeIfPresent(row, kind),
-                perturbationOf: try result.decodeIfPresent(row, of),
-                ingestedAt: Timestamp(microseconds: try result.decode(row, ingested)),
-                modelVersion: try result.decodeIfPresent(row, version)))
+            rows.append(
+                ScoredPrediction(
+                    predictionID: try result.decode(row, id),
+                    model: try result.decode(row, model),
+                    occurredAt: Timestamp(microseconds: try result.decode(row, occurred)),
+                    site: try result.decodeIfPresent(row, site),
+                    attributes: try RecordColumns.attributes(result, row, attributes),
+                    optionCount: try result.decode(row, optionCount),
+                    predicted: try result.decode(row, predicted),
+                    optionLogits: try result.decodeIfPresent(row, logits),
+                    optionProbs: try result.decodeIfPresent(row, probs),
+                    label: try result.decodeIfPresent(row, label),
+                    labelReviewedAt: try result.decodeIfPresent(row, reviewed, as: Int64.self).map(Timestamp.init(microseconds:)),
+                    scores: try RecordColumns.scores(result, row, scores),
+                    escalated: try result.decodeIfPresent(row, escalated),
+                    perturbationKind: try result.decodeIfPresent(row, kind),
+                    perturbationOf: try result.decodeIfPresent(row, of),
+                    ingestedAt: Timestamp(microseconds: try result.decode(row, ingested)),
+                    modelVersion: try result.decodeIfPresent(row, version)))
         }
         return rows
     }
@@ -84,8 +88,11 @@ public enum ScoredPredictionQueries {
     }
 
     /// Every model with predictions, with counts.
-    public static func models(_ connection: PQConnection) throws -> [(model: String, predictions: Int, labeled: Int, first: Timestamp, last: Timestamp)] {
-        let result = try connection.query("""
+    public static func models(
+        _ connection: PQConnection
+    ) throws -> [(model: String, predictions: Int, labeled: Int, first: Timestamp, last: Timestamp)] {
+        let result = try connection.query(
+            """
             SELECT p.model, count(*) AS predictions, count(e.label) AS labeled,
                    (extract(epoch FROM min(p.occurred_at)) * 1000000)::int8 AS first_us,
                    (extract(epoch FROM max(p.occurred_at)) * 1000000)::int8 AS last_us
@@ -93,15 +100,18 @@ public enum ScoredPredictionQueries {
             GROUP BY p.model ORDER BY p.model
             """)
         return try result.rows.map { row in
-            (try row.decode("model"), try row.decode("predictions"), try row.decode("labeled"),
-             Timestamp(microseconds: try row.decode("first_us")), Timestamp(microseconds: try row.decode("last_us")))
+            (
+                try row.decode("model"), try row.decode("predictions"), try row.decode("labeled"),
+                Timestamp(microseconds: try row.decode("first_us")), Timestamp(microseconds: try row.decode("last_us"))
+            )
         }
     }
 
     /// The names of every model with predictions, in order: a skip scan of the (model, occurred_at) index, one index
     /// probe per model instead of a pass over every row.
     public static func modelNames(_ connection: PQConnection) throws -> [String] {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             WITH RECURSIVE names(model) AS (
                 (SELECT model FROM predictions ORDER BY model LIMIT 1)
                 UNION ALL
@@ -128,7 +138,8 @@ public enum ScoredPredictionQueries {
 
     /// The database clock, so that "now" is the server's, not the client's.
     public static func now(_ connection: PQConnection) throws -> Timestamp {
-        Timestamp(microseconds: try connection.query("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now_us").value("now_us"))
+        Timestamp(
+            microseconds: try connection.query("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now_us").value("now_us"))
     }
 }
 

@@ -4,7 +4,8 @@ extension FleetSummary {
     /// "ρ = 0.85 (95 % CI 0.52–0.96, 12 models)", or why it was not computed.
     public var spearmanText: String {
         guard let spearman else { return "ρ not computed: \(spearmanShortfall)" }
-        let interval = spearmanInterval.map { " (95 % CI \(Numbers.fixed($0.low, 2))–\(Numbers.fixed($0.high, 2)), \(points.count) models)" }
+        let interval =
+            spearmanInterval.map { " (95 % CI \(Numbers.fixed($0.low, 2))–\(Numbers.fixed($0.high, 2)), \(points.count) models)" }
             ?? " (\(points.count) models)"
         return "ρ = \(Numbers.fixed(spearman, 2))" + interval
     }

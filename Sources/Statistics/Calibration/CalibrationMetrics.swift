@@ -85,7 +85,8 @@ public enum CalibrationMetrics {
                         scoreSum += scores[position]
                         if correct[position] { correctCount += 1 }
                     }
-                    groups.append(ReliabilityBin(bin: group, n: size, conf: scoreSum / Double(size), acc: Double(correctCount) / Double(size)))
+                    groups.append(
+                        ReliabilityBin(bin: group, n: size, conf: scoreSum / Double(size), acc: Double(correctCount) / Double(size)))
                     start += size
                 }
             }

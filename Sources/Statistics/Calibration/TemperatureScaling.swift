@@ -53,7 +53,8 @@ public enum TemperatureScaling {
         for bound in [betaRange.lowerBound, betaRange.upperBound] where abs(beta - bound) < 1e-6 {
             let atBound = problem.evaluate(beta: bound)
             if (bound == betaRange.lowerBound && atBound.gradient >= 0) || (bound == betaRange.upperBound && atBound.gradient <= 0) {
-                return TemperatureFit(temperature: 1 / bound, nllBefore: nllBefore, nllAfter: atBound.value, iterations: iterations, atBound: true)
+                return TemperatureFit(
+                    temperature: 1 / bound, nllBefore: nllBefore, nllAfter: atBound.value, iterations: iterations, atBound: true)
             }
         }
         return TemperatureFit(temperature: 1 / beta, nllBefore: nllBefore, nllAfter: point.value, iterations: iterations, atBound: false)

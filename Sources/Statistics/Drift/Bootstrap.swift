@@ -96,7 +96,9 @@ extension Bootstrap {
     /// share is drawn directly, by inverting that distribution at one uniform number of the seeded generator. The
     /// same percentile bootstrap as ``interval(count:resamples:seed:level:statistic:)`` with the mean as the
     /// statistic, in O(resamples · log n) instead of O(resamples · n).
-    public static func proportionInterval(_ outcomes: [Bool], resamples: Int = 1000, seed: UInt64, level: Double = 0.95) -> BootstrapInterval? {
+    public static func proportionInterval(
+        _ outcomes: [Bool], resamples: Int = 1000, seed: UInt64, level: Double = 0.95
+    ) -> BootstrapInterval? {
         let count = outcomes.count
         guard count > 0 else { return nil }
         let share = Double(outcomes.filter { $0 }.count) / Double(count)

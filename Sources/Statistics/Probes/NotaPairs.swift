@@ -10,8 +10,10 @@ public struct PairedScores: Sendable {
     public let probeValues: [Double]
     public let isCalibrationScore: Bool
 
-    public init(pairs: [Int]? = nil, clean: [Double], probe: [Double], cleanValues: [Double], probeValues: [Double],
-                isCalibrationScore: Bool) {
+    public init(
+        pairs: [Int]? = nil, clean: [Double], probe: [Double], cleanValues: [Double], probeValues: [Double],
+        isCalibrationScore: Bool
+    ) {
         precondition(pairs.map { $0.count == clean.count } ?? true, "one score per pair that carries the method")
         self.pairs = pairs
         self.clean = clean
@@ -64,8 +66,9 @@ public struct NotaStatistics: Sendable, Equatable, Codable {
             let pairIndices = scores.pairs ?? Array(cleanCorrect.indices)
             let methodProbeCorrect = pairIndices.map { probeCorrect[$0] }
             let rightPositions = pairIndices.indices.filter { cleanCorrect[pairIndices[$0]] }
-            let fragility = Discrimination.auroc(scores: rightPositions.map { -scores.clean[$0] },
-                                                 positive: rightPositions.map { !methodProbeCorrect[$0] })
+            let fragility = Discrimination.auroc(
+                scores: rightPositions.map { -scores.clean[$0] },
+                positive: rightPositions.map { !methodProbeCorrect[$0] })
             if scores.isCalibrationScore {
                 let meanNota = Descriptive.mean(scores.probeValues)
                 let methodNotaAccuracy = accuracy(methodProbeCorrect)

@@ -125,9 +125,10 @@ public enum Discrimination {
                         accepted += 1
                         position -= 1
                     }
-                    body(RiskCoveragePoint(
-                        threshold: threshold, coverage: Double(accepted) / total,
-                        risk: Double(errors) / Double(accepted), accepted: accepted, errors: errors))
+                    body(
+                        RiskCoveragePoint(
+                            threshold: threshold, coverage: Double(accepted) / total,
+                            risk: Double(errors) / Double(accepted), accepted: accepted, errors: errors))
                 }
             }
         }
@@ -141,7 +142,9 @@ public enum Discrimination {
 
     /// AURC and a risk–coverage curve thinned to at most `maximumPoints` points (the last point always kept),
     /// in one pass over the ranking, without materialising a point per distinct score.
-    public static func aurcAndCurve(scores: [Double], correct: [Bool], ranking: ScoreRanking, maximumPoints: Int = 101)
+    public static func aurcAndCurve(
+        scores: [Double], correct: [Bool], ranking: ScoreRanking, maximumPoints: Int = 101
+    )
         -> (aurc: Double?, curve: [RiskCoveragePoint])
     {
         aurcAndCurve(RankedOutcomes(ranking: ranking, outcomes: correct), maximumPoints: maximumPoints)

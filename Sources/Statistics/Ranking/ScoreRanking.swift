@@ -21,7 +21,9 @@ public struct ScoreRanking: Sendable {
         halves.withUnsafeMutableBufferPointer { buffer in
             let output = UncheckedBuffer(buffer)
             Parallel.forEachPart(count: scores.count, parts: 2) { part, range in
-                output.buffer[part] = scores.withUnsafeBufferPointer { Self.radixSort(UnsafeBufferPointer(rebasing: $0[range]), firstIndex: range.lowerBound) }
+                output.buffer[part] = scores.withUnsafeBufferPointer {
+                    Self.radixSort(UnsafeBufferPointer(rebasing: $0[range]), firstIndex: range.lowerBound)
+                }
             }
         }
         (ascending, sortedScores) = Self.merge(halves[0], halves[1])

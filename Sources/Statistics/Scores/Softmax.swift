@@ -66,8 +66,9 @@ public struct DerivedScores: Sendable, Equatable {
         if let logits { return DerivedScores(logits: logits, temperature: temperature, predicted: predicted) }
         guard let probabilities else { return nil }
         if temperature == 1 { return DerivedScores(probabilities: probabilities, predicted: predicted) }
-        return DerivedScores(logits: probabilities.map(LogitRows.logit(ofProbability:))[...], temperature: temperature,
-                             predicted: predicted)
+        return DerivedScores(
+            logits: probabilities.map(LogitRows.logit(ofProbability:))[...], temperature: temperature,
+            predicted: predicted)
     }
 
     /// Scores from logits at temperature T, without allocating: with c_k = (z_k − max z)/T and S = Σ exp(c_k),

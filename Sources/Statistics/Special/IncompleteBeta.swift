@@ -172,7 +172,8 @@ public enum IncompleteBeta {
             return lgamma(a) + lgamma(b) - lgamma(a + b)
         }
         // ln Γ(large + small) − ln Γ(large), by Stirling, without cancelling two huge numbers.
-        let ratio = small * log(large) + (large + small - 0.5) * log1p(small / large) - small
+        let ratio =
+            small * log(large) + (large + small - 0.5) * log1p(small / large) - small
             + stirlingCorrection(large + small) - stirlingCorrection(large)
         return lgamma(small) - ratio
     }
@@ -197,7 +198,9 @@ public enum IncompleteBeta {
     static func stirlingCorrection(_ x: Double) -> Double {
         let inverse = 1 / x
         let square = inverse * inverse
-        let coefficients: [Double] = [1.0 / 12, -1.0 / 360, 1.0 / 1260, -1.0 / 1680, 1.0 / 1188, -691.0 / 360_360, 1.0 / 156, -3617.0 / 122_400]
+        let coefficients: [Double] = [
+            1.0 / 12, -1.0 / 360, 1.0 / 1260, -1.0 / 1680, 1.0 / 1188, -691.0 / 360_360, 1.0 / 156, -3617.0 / 122_400,
+        ]
         var sum = 0.0
         var power = inverse
         for coefficient in coefficients {

@@ -17,7 +17,8 @@ enum Parallel {
         if count < minimumParallelCount || parts < 2 {
             for part in 0..<parts { body(part, min(count, part * size)..<min(count, (part + 1) * size)) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: parts) { part in body(part, min(count, part * size)..<min(count, (part + 1) * size)) }
+            DispatchQueue.concurrentPerform(iterations: parts) { part in body(part, min(count, part * size)..<min(count, (part + 1) * size))
+            }
         }
     }
 }

@@ -49,8 +49,9 @@ public enum EscalationThreshold {
             chosenPValue = pValue
         }
         guard let chosen else {
-            return EscalationRule(threshold: nil, coverage: 0, empiricalRisk: nil, accepted: 0, errors: 0, pValue: nil,
-                                  riskUpperBound: nil, guaranteeMet: false, candidatesTested: tested)
+            return EscalationRule(
+                threshold: nil, coverage: 0, empiricalRisk: nil, accepted: 0, errors: 0, pValue: nil,
+                riskUpperBound: nil, guaranteeMet: false, candidatesTested: tested)
         }
         return EscalationRule(
             threshold: chosen.threshold, coverage: chosen.coverage, empiricalRisk: chosen.risk,
@@ -65,8 +66,9 @@ public enum EscalationThreshold {
     public static func budget(scores: [Double], correct: [Bool], escalationBudget: Double, alpha: Double, delta: Double) -> EscalationRule {
         let curve = Discrimination.riskCoverage(scores: scores, correct: correct)
         guard let point = curve.first(where: { $0.coverage >= 1 - escalationBudget }) else {
-            return EscalationRule(threshold: nil, coverage: 0, empiricalRisk: nil, accepted: 0, errors: 0, pValue: nil,
-                                  riskUpperBound: nil, guaranteeMet: false, candidatesTested: 0)
+            return EscalationRule(
+                threshold: nil, coverage: 0, empiricalRisk: nil, accepted: 0, errors: 0, pValue: nil,
+                riskUpperBound: nil, guaranteeMet: false, candidatesTested: 0)
         }
         let upper = Distributions.clopperPearsonUpper(errors: point.errors, trials: point.accepted, confidence: 1 - delta)
         return EscalationRule(
