@@ -111,10 +111,29 @@ struct VerifyCommand: ParsableCommand {
             "A chain head printed earlier (by verify or a monthly report) that must still be in the chain; repeatable.",
             discussion: "Catches a superuser who deleted the newest links or rewrote the chain from some point on."))
     var anchors: [String] = []
+    @Flag(help: "Check the whole chain from genesis instead of from the newest checkpoint.") var full = false
+    @Flag(
+        help: ArgumentHelp(
+            "After a verification that passed every check, seal the verified head as a chained checkpoint.",
+            discussion: "Later verifies (and the monthly report) check only the batches after it; --full still checks all."))
+    var checkpoint = false
     @OptionGroup var database: DatabaseOptions
 
     func run() throws {
-        let report = try database.app().verify(anchors: anchors)
+        let app = database.app()
+        var sealed: ChainCheckpoint?
+        let report: ChainReport
+        if checkpoint {
+            do {
+                (report, sealed) = try app.checkpoint(
+                    by: ProcessInfo.processInfo.environment["USER"] ?? "vlm-audit", full: full, anchors: anchors)
+            } catch let refused as CheckpointRefused {
+                report = refused.report
+                printError("error: \(refused)")
+            }
+        } else {
+            report = try app.verify(anchors: anchors, full: full)
+        }
         if json {
             // "intact" only when every check ran: a check that could not run never reads as passed.
             var object: [String: Any] = [
@@ -129,6 +148,17 @@ struct VerifyCommand: ParsableCommand {
             if let driftHead = report.driftHead { object["drift_head"] = driftHead }
             if let auditPlanHead = report.auditPlanHead { object["audit_plan_head"] = auditPlanHead }
             if let monitorHead = report.monitorHead { object["monitor_head"] = monitorHead }
+            if let checkpointHead = report.checkpointHead { object["checkpoint_head"] = checkpointHead }
+            if let range = report.range {
+                object["verified_range"] = [
+                    "full": range.isFull, "from_checkpoint": range.fromCheckpoint.map { $0 as Any } ?? NSNull(),
+                    "after_batch": range.afterBatch, "through_batch": range.throughBatch.map { $0 as Any } ?? NSNull(),
+                    "batches_checked": range.batchesChecked, "rows_checked": range.rowsChecked,
+                ]
+            }
+            if let sealed {
+                object["checkpoint"] = ["id": sealed.checkpointID, "hash": sealed.checkpointHash, "batch_id": sealed.batchID]
+            }
             object["schema"] =
                 ["definitions": report.schemaDefinitions, "not_checked": report.schemaNotChecked.map { $0 as Any } ?? NSNull()]
                 as [String: Any]
@@ -143,6 +173,8 @@ struct VerifyCommand: ParsableCommand {
         if let driftHead = report.driftHead { printError("drift chain head: \(driftHead)") }
         if let auditPlanHead = report.auditPlanHead { printError("audit plan chain head: \(auditPlanHead)") }
         if let monitorHead = report.monitorHead { printError("monitor chain head: \(monitorHead)") }
+        if let checkpointHead = report.checkpointHead { printError("checkpoint chain head: \(checkpointHead)") }
+        if let range = report.range { printError("verified range: \(range.description)") }
         if let reason = report.schemaNotChecked {
             printError("schema: NOT CHECKED against the migrations (\(reason))")
         } else if report.schemaProblems == 0 {
@@ -159,7 +191,14 @@ struct VerifyCommand: ParsableCommand {
                     + "with the migrations (\(reason))")
             throw ExitCode.failure
         }
-        printError("intact: \(report.batches) batches, \(report.rows) rows verified")
+        let checked = report.range.map {
+            $0.isFull ? "" : " (\($0.batchesChecked) batches, \($0.rowsChecked) rows recomputed since the checkpoint)"
+        }
+        printError("intact: \(report.batches) batches, \(report.rows) rows verified" + (checked ?? ""))
+        if checkpoint {
+            guard let sealed else { throw ExitCode.failure }
+            printError("sealed checkpoint \(sealed.checkpointID) at batch \(sealed.batchID): \(sealed.checkpointHash)")
+        }
     }
 }
 

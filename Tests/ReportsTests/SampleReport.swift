@@ -86,6 +86,8 @@ enum SampleReport {
         report.calibrationHead = String(repeating: "cd", count: 32)
         report.driftHead = String(repeating: "ef", count: 32)
         report.monitorHead = String(repeating: "01", count: 32)
+        report.checkpointHead = String(repeating: "02", count: 32)
+        report.verifiedRange = VerifiedRange(fromCheckpoint: 3, afterBatch: 380, throughBatch: 420, batchesChecked: 40, rowsChecked: 51_234)
         report.schemaDefinitions = 310
         var monitor = MonitorSection(model: "llava-med-7b", version: 4, threshold: 0.979, alpha: 0.1, delta: 0.05)
         monitor.observations = 31

@@ -20,7 +20,7 @@ public struct WrittenReport: Sendable {
     /// Seconds the report waited for database reads, and spent computing and rendering.
     public let databaseSeconds: Double
     public let computeSeconds: Double
-    /// Seconds the integrity check (a full `verify`) took; it runs beside the rest, so it is not part of the two above.
+    /// Seconds the integrity check (`verify` from the newest checkpoint, or from genesis without one) took; it runs beside the rest, so it is not part of the two above.
     public let integritySeconds: Double
 }
 
@@ -84,7 +84,7 @@ extension AuditApp {
 
     /// The report model of `month`, recording where the time went in `timing`.
     ///
-    /// Three things overlap: the integrity check (a full `verify`, on its own connection unless this copy runs on a
+    /// Three things overlap: the integrity check (`verify` from the newest checkpoint, on its own connection unless this copy runs on a
     /// lent pool connection), the reads of the next model's rows (``Prefetch/forEach(_:on:read:awaiting:_:)``), and the
     /// statistics of the current model.
     func monthlyReport(
@@ -185,6 +185,8 @@ extension AuditApp {
         report.calibrationHead = integrity.calibrationHead
         report.driftHead = integrity.driftHead
         report.monitorHead = integrity.monitorHead
+        report.checkpointHead = integrity.checkpointHead
+        report.verifiedRange = integrity.range
         (report.schemaDefinitions, report.schemaNotChecked) = (integrity.schemaDefinitions, integrity.schemaNotChecked)
         report.schemaDifferences = integrity.schemaProblems
         return report

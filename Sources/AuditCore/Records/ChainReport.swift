@@ -36,6 +36,13 @@ public struct ChainReport: Sendable {
     public var auditPlanHead: String?
     /// The head of the sequential monitor's event chain (nil when no monitor event exists).
     public var monitorHead: String?
+    /// The newest checkpoint's hash (the head of the checkpoint chain); nil when none was sealed.
+    public var checkpointHead: String?
+    /// Which batches had their rows and links recomputed: all of them, or those after the newest checkpoint.
+    public var range: VerifiedRange?
+    /// The UE methods the chain's predictions carry on each side, sorted (the checkpoint's and the checked rows'): what a
+    /// checkpoint sealed over this report records.
+    public var methodsCarried: (confidence: [String], uncertainty: [String]) = ([], [])
     /// Definitions of the schema compared with the migrations' (``SchemaCheck``), and why not if they were not.
     public var schemaDefinitions = 0
     public var schemaNotChecked: String?

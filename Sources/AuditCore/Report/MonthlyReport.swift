@@ -24,6 +24,10 @@ public struct MonthlyReport: Sendable {
     public var monitors: [MonitorSection] = []
     /// The newest monitor event's hash (nil when there is none).
     public var monitorHead: String?
+    /// The newest checkpoint's hash (nil when none was sealed).
+    public var checkpointHead: String?
+    /// Which batches the integrity check recomputed (nil in a report built without one).
+    public var verifiedRange: VerifiedRange?
 
     public init(
         month: String, chainHead: String?, chainHeadBatch: Int64?, chainHeadTime: String?, integrityIntact: Bool,
@@ -286,6 +290,14 @@ public struct DataQuality: Sendable {
 }
 
 extension MonthlyReport {
+    /// Which part of the records chain was recomputed, in one sentence for the integrity section.
+    public var verifiedRangeSentence: String {
+        guard let range = verifiedRange else { return "Verified range: not recorded." }
+        let checked = "\(range.batchesChecked) batches, \(range.rowsChecked) rows recomputed"
+        return "Verified range: \(range.description); \(checked)"
+            + (range.isFull ? "." : ". Rows before the checkpoint are covered by its seal; `vlm-audit verify --full` rechecks them.")
+    }
+
     /// What the comparison of the schema with the migrations found, in one sentence for the integrity section.
     /// True only when every check ran and passed: rows, chains and the schema's comparison with the migrations.
     public var integrityComplete: Bool { integrityIntact && schemaNotChecked == nil }

@@ -179,6 +179,7 @@ enum StoreLocks {
     static let driftRuns: Int64 = 0x766c_6d61_0004
     static let auditPlans: Int64 = 0x766c_6d61_0006
     static let monitorEvents: Int64 = 0x766c_6d61_0007
+    static let checkpoints: Int64 = 0x766c_6d61_0008
     /// The first key of a model's monitor lock, `pg_advisory_xact_lock(monitorModel, hashtext(model))`.
     static let monitorModel: Int32 = 0x766c_6d63
     /// Held (session level, briefly) while a batch draws its id and takes its ticket.

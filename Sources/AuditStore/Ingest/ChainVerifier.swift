@@ -15,11 +15,14 @@ public enum ChainVerifier {
         try connection.query("SELECT EXISTS (SELECT 1 FROM ingest_batches WHERE chain_hash = $1)", [hash]).bool(0, 0) == true
     }
 
-    /// Verifies the whole log; reads it in pages so memory stays flat.
-    public static func verify(_ connection: PQConnection) throws -> ChainReport {
+    /// Verifies the log from `checkpoint` on (the batches after the one it seals, linked from its chain hash), or from
+    /// genesis when it is nil; reads one batch at a time so memory stays flat. The checkpoint itself, and that the
+    /// records chain still holds the head it sealed, are checked by ``CheckpointStore/verify(_:)``.
+    public static func verify(_ connection: PQConnection, from checkpoint: ChainCheckpoint? = nil) throws -> ChainReport {
         var problems: [ChainReport.Problem] = []
-        var previous = ChainHash.genesis
-        var head: (String, Int64, String)?
+        var previous = checkpoint?.batchChainHash ?? ChainHash.genesis
+        let afterBatch = checkpoint?.batchID ?? 0
+        var head: (String, Int64, String)? = try checkpoint.map { try sealedHead($0, connection) } ?? nil
         var batches = 0
         var rows = 0
         let headers = try connection.query(
@@ -27,10 +30,11 @@ public enum ChainVerifier {
             SELECT batch_id, kind, source, inserted_count, duplicate_count, rejected_count, rows_hash, prev_chain_hash,
                    chain_hash, code_version, to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ingested_text,
                    hash_version, ingested_at
-            FROM ingest_batches ORDER BY batch_id
-            """)
+            FROM ingest_batches WHERE batch_id > $1 ORDER BY batch_id
+            """, [afterBatch])
         var knownBatches = Set<Int64>()
-        var carried = MethodSides()
+        var carried = MethodSides(
+            confidence: Set(checkpoint?.confidenceMethods ?? []), uncertainty: Set(checkpoint?.uncertaintyMethods ?? []))
         // The rows of batch k + 1 are read on a helper thread while the rows of batch k are hashed on both cores.
         let headerRows = headers.rows
         let batchKinds = try headerRows.map { (try $0.decode("batch_id", as: Int64.self), try $0.decode("kind", as: String.self)) }
@@ -95,11 +99,13 @@ public enum ChainVerifier {
         }
         let orphans = try connection.query(
             """
-            SELECT 'prediction ' || prediction_id AS row_name, batch_id FROM predictions WHERE batch_id <> ALL($1::bigint[])
-            UNION ALL SELECT 'label ' || label_id, batch_id FROM ground_truth WHERE batch_id <> ALL($1::bigint[])
-            UNION ALL SELECT 'quarantine ' || quarantine_id, batch_id FROM quarantine WHERE batch_id <> ALL($1::bigint[])
+            SELECT 'prediction ' || prediction_id AS row_name, batch_id FROM predictions
+            WHERE batch_id > $2 AND batch_id <> ALL($1::bigint[])
+            UNION ALL SELECT 'label ' || label_id, batch_id FROM ground_truth WHERE batch_id > $2 AND batch_id <> ALL($1::bigint[])
+            UNION ALL SELECT 'quarantine ' || quarantine_id, batch_id FROM quarantine
+            WHERE batch_id > $2 AND batch_id <> ALL($1::bigint[])
             LIMIT 20
-            """, [Array(knownBatches)])
+            """, [Array(knownBatches), afterBatch])
         for orphan in orphans.rows {
             problems.append(
                 .init(
@@ -107,8 +113,25 @@ public enum ChainVerifier {
                     message: "row belongs to a batch that is not in the chain (inserted outside ingest)"))
         }
         problems += try MethodRegistryCheck.problems(connection, carried: carried).map { .init(batchID: nil, row: nil, message: $0) }
-        return ChainReport(
-            batches: batches, rows: rows, head: head.map { (hash: $0.0, batchID: $0.1, ingestedAt: $0.2) }, problems: problems)
+        var report = ChainReport(
+            batches: (checkpoint?.batches ?? 0) + batches, rows: (checkpoint?.rows ?? 0) + rows,
+            head: head.map { (hash: $0.0, batchID: $0.1, ingestedAt: $0.2) }, problems: problems)
+        report.range = VerifiedRange(
+            fromCheckpoint: checkpoint?.checkpointID, afterBatch: afterBatch, throughBatch: batches > 0 ? head?.1 : nil,
+            batchesChecked: batches, rowsChecked: rows)
+        report.methodsCarried = (carried.confidence.sorted(), carried.uncertainty.sorted())
+        return report
+    }
+
+    /// The head a checkpoint sealed, with its batch's time of record (nil when that batch is gone: the checkpoint
+    /// chain's check names it).
+    private static func sealedHead(_ checkpoint: ChainCheckpoint, _ connection: PQConnection) throws -> (String, Int64, String)? {
+        let result = try connection.query(
+            """
+            SELECT to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ingested_text
+            FROM ingest_batches WHERE batch_id = $1
+            """, [checkpoint.batchID])
+        return try result.rows.first.map { (checkpoint.batchChainHash, checkpoint.batchID, try $0.decode("ingested_text")) }
     }
 
     /// The rows of a version-2 batch whose time of record (the last column read) is not the batch's instant; at most

@@ -11,6 +11,11 @@ struct MethodSides: Sendable {
     private var lastConfidence: [String] = []
     private var lastUncertainty: [String] = []
 
+    init(confidence: Set<String> = [], uncertainty: Set<String> = []) {
+        self.confidence = confidence
+        self.uncertainty = uncertainty
+    }
+
     /// Notes the methods of one stored record; consecutive records nearly always name the same ones.
     mutating func note(_ record: PredictionRecord) {
         if !Self.same(record.confidence, lastConfidence) {

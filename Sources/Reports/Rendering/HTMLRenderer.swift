@@ -233,7 +233,9 @@ public enum HTMLRenderer {
         body +=
             "<p>Chain head: <code>\(HTML.escape(report.chainHead ?? "none"))</code>; calibration chain head: "
             + "<code>\(HTML.escape(report.calibrationHead ?? "none"))</code>; drift chain head: <code>\(HTML.escape(report.driftHead ?? "none"))</code>"
-            + (report.monitorHead.map { "; monitor chain head: <code>\(HTML.escape($0))</code>" } ?? "") + "</p>"
+            + (report.monitorHead.map { "; monitor chain head: <code>\(HTML.escape($0))</code>" } ?? "")
+            + (report.checkpointHead.map { "; checkpoint chain head: <code>\(HTML.escape($0))</code>" } ?? "") + "</p>"
+            + "<p>\(HTML.escape(report.verifiedRangeSentence))</p>"
             + "<p>\(HTML.escape(report.schemaSentence))</p></section>"
 
         return """

@@ -194,7 +194,10 @@ public enum MarkdownRenderer {
         out.append("")
         out.append(
             "Chain head: `\(report.chainHead ?? "none")`; calibration chain head: `\(report.calibrationHead ?? "none")`; "
-                + "drift chain head: `\(report.driftHead ?? "none")`" + (report.monitorHead.map { "; monitor chain head: `\($0)`" } ?? ""))
+                + "drift chain head: `\(report.driftHead ?? "none")`" + (report.monitorHead.map { "; monitor chain head: `\($0)`" } ?? "")
+                + (report.checkpointHead.map { "; checkpoint chain head: `\($0)`" } ?? ""))
+        out.append("")
+        out.append(report.verifiedRangeSentence)
         out.append("")
         out.append(report.schemaSentence)
         out.append("")

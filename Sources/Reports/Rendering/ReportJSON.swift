@@ -13,6 +13,7 @@ extension MonthlyReport {
                     ("chain_head", .text(chainHead)), ("chain_head_batch", chainHeadBatch.map { .integer($0) } ?? .null),
                     ("chain_head_time", .text(chainHeadTime)), ("calibration_head", .text(calibrationHead)),
                     ("drift_head", .text(driftHead)), ("monitor_head", .text(monitorHead)),
+                    ("checkpoint_head", .text(checkpointHead)), ("verified_range", verifiedRangeJSON),
                     ("schema", .object([("definitions", .count(schemaDefinitions)), ("not_checked", .text(schemaNotChecked))])),
                 ])
             ),
@@ -174,4 +175,16 @@ extension ModelSection {
 
 extension ReliabilityPoint {
     var json: JSONValue { .object([("conf", .number(confidence)), ("acc", .number(accuracy)), ("n", .count(n))]) }
+}
+
+extension MonthlyReport {
+    /// Which batches the integrity check recomputed (null in a report built without one).
+    var verifiedRangeJSON: JSONValue {
+        guard let range = verifiedRange else { return .null }
+        return .object([
+            ("full", .bool(range.isFull)), ("from_checkpoint", range.fromCheckpoint.map { .integer($0) } ?? .null),
+            ("after_batch", .integer(range.afterBatch)), ("through_batch", range.throughBatch.map { .integer($0) } ?? .null),
+            ("batches_checked", .count(range.batchesChecked)), ("rows_checked", .count(range.rowsChecked)),
+        ])
+    }
 }
