@@ -21,7 +21,7 @@ extension AuditApp {
         let records = try ChainVerifier.verify(connection, from: full ? nil : CheckpointStore.newest(connection))
         let chained =
             try CheckpointStore.verify(connection) + CalibrationStore.verify(connection) + DriftStore.verify(connection)
-            + AuditPlanStore.verify(connection) + MonitorStore.verify(connection)
+            + AuditPlanStore.verify(connection) + MonitorStore.verify(connection) + AccessStore.verify(connection)
         var problems =
             records.problems
             + chained.map {
@@ -32,12 +32,13 @@ extension AuditApp {
             if try !ChainVerifier.contains(connection, chainHash: hash) && !CalibrationStore.containsEvent(connection, hash: hash)
                 && !DriftStore.containsLink(connection, hash: hash) && !AuditPlanStore.containsLink(connection, hash: hash)
                 && !MonitorStore.containsLink(connection, hash: hash) && !CheckpointStore.containsLink(connection, hash: hash)
+                && !AccessStore.containsLink(connection, hash: hash)
             {
                 problems.append(
                     ChainReport.Problem(
                         batchID: nil, row: nil,
                         message:
-                            "anchor \(hash) is no longer a link of the records, calibration, drift, audit plan, monitor or checkpoint chain: history was truncated or rewritten after it was taken"
+                            "anchor \(hash) is no longer a link of the records, calibration, drift, audit plan, monitor, checkpoint or access chain: history was truncated or rewritten after it was taken"
                     ))
             }
         }
@@ -50,6 +51,7 @@ extension AuditApp {
         report.auditPlanHead = try AuditPlanStore.chainHead(connection)
         report.monitorHead = try MonitorStore.chainHead(connection)
         report.checkpointHead = try CheckpointStore.chainHead(connection)
+        report.accessHead = try AccessStore.chainHead(connection)
         report.range = records.range
         report.methodsCarried = records.methodsCarried
         return report

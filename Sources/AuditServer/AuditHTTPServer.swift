@@ -53,12 +53,13 @@ public struct AuditHTTPServer: Sendable {
         let table = Router(context: AuditRequestContext.self)
         routes.register(on: table)
         let router = Router(context: AuditRequestContext.self)
+        let routeTable = table.routes.map { ($0.method.rawValue, $0.path.description.split(separator: "/")) }
         router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
-        router.middlewares.add(
-            ErrorMiddleware(routes: table.routes.map { ($0.method.rawValue, $0.path.description.split(separator: "/")) }))
+        router.middlewares.add(ErrorMiddleware(routes: routeTable))
         var open: Set<String> = ["/healthz", "/readyz"]
         if configuration.limits.publicMetrics { open.insert("/metrics") }
-        router.middlewares.add(AuthenticationMiddleware(service: service, openPaths: open))
+        router.middlewares.add(AuthenticationMiddleware(service: service, openPaths: open, routes: routeTable))
+        router.middlewares.add(AccessAuditMiddleware(service: service, routes: routeTable))
         routes.register(on: router)
         return router
     }
@@ -91,7 +92,12 @@ public struct AuditHTTPServer: Sendable {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [application] + companions, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
-        defer { service.shutdown() }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await service.shutdown()
+            throw error
+        }
+        await service.shutdown()
     }
 }

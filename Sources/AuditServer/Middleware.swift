@@ -48,19 +48,30 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AuditRequestContext
     let service: AuditService
     let openPaths: Set<String>
+    /// Every route (for naming a refused request's action in the access log).
+    let routes: [(method: String, segments: [Substring])]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if openPaths.contains(request.uri.path) { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.count > 7,
             header.prefix(7).lowercased() == "bearer "
-        else { throw APIError.unauthorized }
+        else { throw refused(request, context) }
         let secret = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
         guard let caller = try await service.caller(secret: secret, staleWhenUnavailable: request.uri.path == "/metrics") else {
-            throw APIError.unauthorized
+            throw refused(request, context)
         }
         var context = context
         context.caller = caller
         return try await next(request, context)
+    }
+
+    /// Records a refused request to the API in the access log (outcome denied, actor `anonymous`) and returns the 401.
+    private func refused(_ request: Request, _ context: Context) -> APIError {
+        if request.uri.path.hasPrefix("/v1/") {
+            service.recordAccess(
+                AccessAuditMiddleware.event(request, routes: routes, actor: "anonymous", client: context.clientAddress, status: 401))
+        }
+        return APIError.unauthorized
     }
 }
 

@@ -62,7 +62,10 @@ struct AuditCommand: ParsableCommand {
             @OptionGroup var database: DatabaseOptions
 
             func run() throws {
-                let plans = try database.app().auditPlans(model: model)
+                let app = database.app()
+                let plans = try app.audited("audit plan list", object: ["model": model].compactMapValues { $0 }) {
+                    try app.auditPlans(model: model)
+                }
                 if json {
                     printJSON(.array(plans.map(\.json)))
                     return
@@ -86,7 +89,10 @@ struct AuditCommand: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() throws {
-            let worklist = try database.app().auditWorklist(model: model, limit: limit)
+            let app = database.app()
+            let worklist = try app.audited("audit worklist", object: ["model": model, "limit": String(limit)]) {
+                try app.auditWorklist(model: model, limit: limit)
+            }
             if json {
                 printJSON(worklist.json)
                 return

@@ -24,9 +24,12 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() throws {
-        let document = try database.app().evaluate(
-            model: model, from: try from.map { try parseInstant($0, option: "--from") },
-            to: try to.map { try parseInstant($0, option: "--to") })
+        let app = database.app()
+        let window = (
+            from: try from.map { try parseInstant($0, option: "--from") }, to: try to.map { try parseInstant($0, option: "--to") }
+        )
+        let object = ["model": model].merging(["from": from, "to": to].compactMapValues { $0 }) { first, _ in first }
+        let document = try app.audited("evaluate", object: object) { try app.evaluate(model: model, from: window.from, to: window.to) }
         if json {
             printJSON(document)
             return
@@ -147,7 +150,10 @@ struct CalibrationCommand: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() throws {
-            let versions = try database.app().calibrations(model: model)
+            let app = database.app()
+            let versions = try app.audited("calibration list", object: ["model": model].compactMapValues { $0 }) {
+                try app.calibrations(model: model)
+            }
             if json {
                 printJSON(.array(versions.map(\.json)))
             } else {
@@ -173,7 +179,10 @@ struct CalibrationCommand: ParsableCommand {
 
         func run() throws {
             let app = database.app()
-            let found = try version.map { try app.calibration(id: $0) } ?? app.activeCalibration(model: model!)
+            let object = ["version": version.map(String.init), "model": model].compactMapValues { $0 }
+            let found = try app.audited("calibration show", object: object) {
+                try version.map { try app.calibration(id: $0) } ?? app.activeCalibration(model: model!)
+            }
             guard let found else {
                 printError(
                     version.map { "no calibration version \($0)" } ?? "model \(model!) has no active calibration: escalate everything")

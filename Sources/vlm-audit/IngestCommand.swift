@@ -123,16 +123,19 @@ struct VerifyCommand: ParsableCommand {
         let app = database.app()
         var sealed: ChainCheckpoint?
         let report: ChainReport
+        var read = ["range": full ? "full" : "from the newest checkpoint"]
+        if checkpoint { read["checkpoint"] = "seal" }
         if checkpoint {
             do {
-                (report, sealed) = try app.checkpoint(
-                    by: ProcessInfo.processInfo.environment["USER"] ?? "vlm-audit", full: full, anchors: anchors)
+                (report, sealed) = try app.audited("verify", object: read) {
+                    try app.checkpoint(by: ProcessInfo.processInfo.environment["USER"] ?? "vlm-audit", full: full, anchors: anchors)
+                }
             } catch let refused as CheckpointRefused {
                 report = refused.report
                 printError("error: \(refused)")
             }
         } else {
-            report = try app.verify(anchors: anchors, full: full)
+            report = try app.audited("verify", object: read) { try app.verify(anchors: anchors, full: full) }
         }
         if json {
             // "intact" only when every check ran: a check that could not run never reads as passed.
@@ -149,6 +152,7 @@ struct VerifyCommand: ParsableCommand {
             if let auditPlanHead = report.auditPlanHead { object["audit_plan_head"] = auditPlanHead }
             if let monitorHead = report.monitorHead { object["monitor_head"] = monitorHead }
             if let checkpointHead = report.checkpointHead { object["checkpoint_head"] = checkpointHead }
+            if let accessHead = report.accessHead { object["access_head"] = accessHead }
             if let range = report.range {
                 object["verified_range"] = [
                     "full": range.isFull, "from_checkpoint": range.fromCheckpoint.map { $0 as Any } ?? NSNull(),
@@ -174,6 +178,7 @@ struct VerifyCommand: ParsableCommand {
         if let auditPlanHead = report.auditPlanHead { printError("audit plan chain head: \(auditPlanHead)") }
         if let monitorHead = report.monitorHead { printError("monitor chain head: \(monitorHead)") }
         if let checkpointHead = report.checkpointHead { printError("checkpoint chain head: \(checkpointHead)") }
+        if let accessHead = report.accessHead { printError("access log chain head: \(accessHead)") }
         if let range = report.range { printError("verified range: \(range.description)") }
         if let reason = report.schemaNotChecked {
             printError("schema: NOT CHECKED against the migrations (\(reason))")

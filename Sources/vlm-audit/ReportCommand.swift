@@ -24,11 +24,14 @@ struct ReportCommand: ParsableCommand {
         func run() throws {
             let onTerminal = isatty(2) == 1 && !quiet
             let started = Date()
-            let written = try database.app().writeMonthlyReport(month: month, outFolder: out) { done, total, model in
-                guard onTerminal else { return }
-                let elapsed = Date().timeIntervalSince(started)
-                let left = done > 0 ? ", about " + ProgressLine.duration(elapsed * Double(total - done) / Double(done)) + " left" : ""
-                FileHandle.standardError.write(Data("\rreport \(month): model \(done) of \(total) (\(model))\(left)        ".utf8))
+            let app = database.app()
+            let written = try app.audited("report monthly", object: ["month": month]) {
+                try app.writeMonthlyReport(month: month, outFolder: out) { done, total, model in
+                    guard onTerminal else { return }
+                    let elapsed = Date().timeIntervalSince(started)
+                    let left = done > 0 ? ", about " + ProgressLine.duration(elapsed * Double(total - done) / Double(done)) + " left" : ""
+                    FileHandle.standardError.write(Data("\rreport \(month): model \(done) of \(total) (\(model))\(left)        ".utf8))
+                }
             }
             if onTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
             print(written.markdown)

@@ -39,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try service.checkStartup()
         } catch {
-            service.shutdown()
+            await service.shutdown()
             printError("vlm-audit serve: cannot start: \(error)")
             throw ExitCode.failure
         }

@@ -189,7 +189,8 @@ struct AnchorTests {
         #expect(
             anchored.problems.contains {
                 $0.message.contains(
-                    "anchor \(driftHead) is no longer a link of the records, calibration, drift, audit plan, monitor or checkpoint chain")
+                    "anchor \(driftHead) is no longer a link of the records, calibration, drift, audit plan, monitor, checkpoint or access chain"
+                )
             })
     }
 }

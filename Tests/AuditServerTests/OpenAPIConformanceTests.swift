@@ -27,8 +27,8 @@ struct OpenAPIConformanceTests {
         let documented = Self.operations(try Self.document()).map { "\($0.method) \($0.path)" }.sorted()
         let app = AuditApp(database: try TestDatabase.createMigrated(prefix: "openapi"))
         let service = try AuditService(app: app, connections: 1)
-        defer { service.shutdown() }
         let routes = AuditHTTPServer(service: service, configuration: .init(port: 0)).routeList
+        await service.shutdown()
         #expect(documented == routes)
         #expect(routes.count == 12)
     }

@@ -84,12 +84,28 @@ struct ReadEndpointTests {
             let json = try await server.send("GET", "/v1/reports/\(month)", token: token)
             #expect(json.status == 200)
             #expect(json.headers["content-type"] == "application/json")
-            #expect(json.text == (try server.app.renderedMonthlyReport(month: month, format: .json)))
+            // Equal but for the access log, which this very read (and the use case's render) moves on.
+            #expect(
+                try Self.withoutAccessLog(json.text) == Self.withoutAccessLog(server.app.renderedMonthlyReport(month: month, format: .json))
+            )
             let html = try await server.send("GET", "/v1/reports/\(month)", token: token, headers: ["Accept": "text/html"])
             #expect(html.headers["content-type"]?.hasPrefix("text/html") == true)
             #expect(html.text.hasPrefix("<!DOCTYPE html>"))
             #expect(try await server.send("GET", "/v1/reports/2026-13", token: token).status == 400)
         }
+    }
+
+    /// A report.json without its access section and access chain head.
+    static func withoutAccessLog(_ text: String) throws -> JSONValue {
+        guard case .object(var report) = try JSONParser.parse(text) else { return .null }
+        report.members.removeAll { $0.key == "access" }
+        if let index = report.members.firstIndex(where: { $0.key == "integrity" }),
+            case .object(var integrity) = report.members[index].value
+        {
+            integrity.members.removeAll { $0.key == "access_head" }
+            report.members[index].value = .object(integrity)
+        }
+        return .object(report)
     }
 
     @Test("/metrics speaks Prometheus text and counts ingested and quarantined records and requests")

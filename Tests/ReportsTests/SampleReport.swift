@@ -87,6 +87,16 @@ enum SampleReport {
         report.driftHead = String(repeating: "ef", count: 32)
         report.monitorHead = String(repeating: "01", count: 32)
         report.checkpointHead = String(repeating: "02", count: 32)
+        report.accessHead = String(repeating: "03", count: 32)
+        report.access = AccessSection(
+            counts: [
+                .init(actor: "anonymous", action: "GET /v1/models", outcome: .denied, count: 2),
+                .init(actor: "os:auditor", action: "cli report monthly", outcome: .allowed, count: 1),
+                .init(actor: "token:dashboard#4", action: "GET /v1/models/{model}/evaluation", outcome: .allowed, count: 412),
+                .init(actor: "token:dashboard#4", action: "GET /v1/models/{model}/evaluation", outcome: .failed, count: 3),
+            ],
+            newActors: ["token:dashboard#4"],
+            offHoursBulk: [.init(actor: "token:dashboard#4", hour: "2026-11-07T02:00Z", count: 37)])
         report.verifiedRange = VerifiedRange(fromCheckpoint: 3, afterBatch: 380, throughBatch: 420, batchesChecked: 40, rowsChecked: 51_234)
         report.schemaDefinitions = 310
         var monitor = MonitorSection(model: "llava-med-7b", version: 4, threshold: 0.979, alpha: 0.1, delta: 0.05)

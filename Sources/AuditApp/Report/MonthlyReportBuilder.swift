@@ -186,6 +186,8 @@ extension AuditApp {
         report.driftHead = integrity.driftHead
         report.monitorHead = integrity.monitorHead
         report.checkpointHead = integrity.checkpointHead
+        report.accessHead = integrity.accessHead
+        report.access = try read { try AccessStore.section(connection, from: start, to: end) }
         report.verifiedRange = integrity.range
         (report.schemaDefinitions, report.schemaNotChecked) = (integrity.schemaDefinitions, integrity.schemaNotChecked)
         report.schemaDifferences = integrity.schemaProblems

@@ -22,6 +22,8 @@ public final class AuditService: Sendable {
     public let maximumQueue: Int
     private let conninfo: String
     private let connectTimeoutSeconds: Int
+    /// The access log's writer: requests hand it their events, it stores them in small batches.
+    private let accessRecorder: AccessRecorder
 
     private struct CachedCaller {
         let caller: Caller?
@@ -44,10 +46,18 @@ public final class AuditService: Sendable {
         self.conninfo = conninfo
         self.connectTimeoutSeconds = connectTimeoutSeconds
         let database = app.database
-        pool = StorePool(size: connections) {
+        let pool = StorePool(size: connections) {
             try database.serviceConnection(
                 conninfo: conninfo, connectTimeoutSeconds: connectTimeoutSeconds,
                 statementTimeoutSeconds: statementTimeoutSeconds)
+        }
+        self.pool = pool
+        // Each batch makes sure the schema is current first (a connection remade after an outage may meet a new one).
+        accessRecorder = AccessRecorder(logger: app.logger) { events in
+            try await pool.withConnection { connection in
+                try database.migrate(connection)
+                try AccessStore.append(connection, events)
+            }
         }
     }
 
@@ -67,9 +77,26 @@ public final class AuditService: Sendable {
         schemaReady.withLock { $0 = true }
     }
 
-    /// Closes the pool once the calls in flight are done.
-    public func shutdown() {
+    /// Writes the access events still waiting, then closes the pool once the calls in flight are done.
+    public func shutdown() async {
+        await accessRecorder.flush()
         pool.shutdown()
+    }
+
+    /// Records one read in the access log (written in the next small batch, off the request path).
+    public func recordAccess(_ event: AccessEvent) {
+        accessRecorder.record(event)
+    }
+
+    /// Writes every access event still waiting (tests; ``shutdown()`` does it too).
+    public func flushAccessLog() async {
+        await accessRecorder.flush()
+    }
+
+    /// Access events written, waiting, and dropped because too many waited while the database was away.
+    public var accessLogCounts: (written: Int, pending: Int, dropped: Int) {
+        let counts = accessRecorder.counts
+        return (counts.written, counts.pending, accessRecorder.dropped)
     }
 
     /// Connections busy and calls waiting for one.

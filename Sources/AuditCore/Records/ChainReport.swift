@@ -38,6 +38,8 @@ public struct ChainReport: Sendable {
     public var monitorHead: String?
     /// The newest checkpoint's hash (the head of the checkpoint chain); nil when none was sealed.
     public var checkpointHead: String?
+    /// The newest access event's hash (the head of the access log's chain); nil while nothing was read.
+    public var accessHead: String?
     /// Which batches had their rows and links recomputed: all of them, or those after the newest checkpoint.
     public var range: VerifiedRange?
     /// The UE methods the chain's predictions carry on each side, sorted (the checkpoint's and the checked rows'): what a

@@ -1,3 +1,4 @@
+import Foundation
 /// An instant with microsecond precision (PostgreSQL's `timestamptz` resolution), as microseconds since
 /// 1970-01-01T00:00:00Z.
 public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -87,6 +88,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let start = Timestamp(microseconds: days(year: year, month: number, day: 1) * 86_400_000_000)
         let next = number == 12 ? days(year: year + 1, month: 1, day: 1) : days(year: year, month: number + 1, day: 1)
         return (start, Timestamp(microseconds: next * 86_400_000_000))
+    }
+
+    /// The machine's clock now, to the microsecond.
+    public static func now() -> Timestamp {
+        Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
     }
 
     /// This instant moved by whole seconds.

@@ -26,6 +26,10 @@ public struct MonthlyReport: Sendable {
     public var monitorHead: String?
     /// The newest checkpoint's hash (nil when none was sealed).
     public var checkpointHead: String?
+    /// The newest access event's hash (nil while nothing was read).
+    public var accessHead: String?
+    /// Who read what during the month (nil in a report built without the access log).
+    public var access: AccessSection?
     /// Which batches the integrity check recomputed (nil in a report built without one).
     public var verifiedRange: VerifiedRange?
 
@@ -295,7 +299,7 @@ extension MonthlyReport {
         guard let range = verifiedRange else { return "Verified range: not recorded." }
         let checked = "\(range.batchesChecked) batches, \(range.rowsChecked) rows recomputed"
         return "Verified range: \(range.description); \(checked)"
-            + (range.isFull ? "." : ". Rows before the checkpoint are covered by its seal; `vlm-audit verify --full` rechecks them.")
+            + (range.isFull ? "." : ". Rows before the checkpoint are covered by its seal; vlm-audit verify --full rechecks them.")
     }
 
     /// What the comparison of the schema with the migrations found, in one sentence for the integrity section.

@@ -16,3 +16,9 @@ extension DriftSeverity: PQDecodable, PQEncodable {}
 
 /// A calibration status column (`proposed`, `active`, `rejected`, `retired`).
 extension CalibrationStatus: PQDecodable, PQEncodable {}
+
+/// An access event's channel column (`http`, `cli`).
+extension AccessChannel: PQDecodable {}
+
+/// An access event's outcome column (`allowed`, `denied`, `failed`).
+extension AccessOutcome: PQDecodable {}

@@ -15,13 +15,13 @@ public enum RoleGrants {
     static let appendTables = [
         "ingest_batches", "ue_methods", "predictions", "ground_truth", "quarantine", "calibration_versions", "calibration_events",
         "schema_migrations", "drift_runs", "api_tokens", "api_token_revocations", "drift_run_links", "audit_plans",
-        "monitor_events", "chain_checkpoints",
+        "monitor_events", "chain_checkpoints", "access_events",
     ]
     /// Tables the reader role reads (API tokens are the application's alone).
     static let readTables = [
         "ingest_batches", "ue_methods", "predictions", "ground_truth", "quarantine", "calibration_versions", "calibration_events",
         "schema_migrations", "drift_runs", "drift_run_links", "audit_plans", "effective_labels", "calibration_status",
-        "monitor_events", "chain_checkpoints",
+        "monitor_events", "chain_checkpoints", "access_events",
     ]
 
     /// Grants to whichever of the two roles exist; returns the roles granted to and those missing.
@@ -41,6 +41,9 @@ public enum RoleGrants {
                     try connection.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(appRole)")
                 } else {
                     try connection.execute("GRANT SELECT ON \(readTables.joined(separator: ", ")) TO \(readerRole)")
+                    // A reader's reads are logged under the reader's own role: it appends to the access log.
+                    try connection.execute("GRANT INSERT ON access_events TO \(readerRole)")
+                    try connection.execute("GRANT USAGE ON SEQUENCE access_events_event_id_seq TO \(readerRole)")
                 }
                 granted.append(role)
             }

@@ -234,9 +234,19 @@ public enum HTMLRenderer {
             "<p>Chain head: <code>\(HTML.escape(report.chainHead ?? "none"))</code>; calibration chain head: "
             + "<code>\(HTML.escape(report.calibrationHead ?? "none"))</code>; drift chain head: <code>\(HTML.escape(report.driftHead ?? "none"))</code>"
             + (report.monitorHead.map { "; monitor chain head: <code>\(HTML.escape($0))</code>" } ?? "")
-            + (report.checkpointHead.map { "; checkpoint chain head: <code>\(HTML.escape($0))</code>" } ?? "") + "</p>"
+            + (report.checkpointHead.map { "; checkpoint chain head: <code>\(HTML.escape($0))</code>" } ?? "")
+            + (report.accessHead.map { "; access log chain head: <code>\(HTML.escape($0))</code>" } ?? "") + "</p>"
             + "<p>\(HTML.escape(report.verifiedRangeSentence))</p>"
             + "<p>\(HTML.escape(report.schemaSentence))</p></section>"
+        body += "<section><h2>10. Access</h2>"
+        if let access = report.access {
+            body += "<p>\(HTML.escape(access.summarySentence + " " + access.newActorsSentence))</p>"
+            body += "<p class=\"\(access.offHoursBulk.isEmpty ? "ok" : "alert")\">\(HTML.escape(access.bulkSentence))</p>"
+            if !access.counts.isEmpty { body += table(AccessSection.tableHeader, access.tableRows) }
+        } else {
+            body += "<p>The access log was not read for this report.</p>"
+        }
+        body += "</section>"
 
         return """
             <!DOCTYPE html>

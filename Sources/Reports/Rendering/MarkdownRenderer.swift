@@ -195,12 +195,28 @@ public enum MarkdownRenderer {
         out.append(
             "Chain head: `\(report.chainHead ?? "none")`; calibration chain head: `\(report.calibrationHead ?? "none")`; "
                 + "drift chain head: `\(report.driftHead ?? "none")`" + (report.monitorHead.map { "; monitor chain head: `\($0)`" } ?? "")
-                + (report.checkpointHead.map { "; checkpoint chain head: `\($0)`" } ?? ""))
+                + (report.checkpointHead.map { "; checkpoint chain head: `\($0)`" } ?? "")
+                + (report.accessHead.map { "; access log chain head: `\($0)`" } ?? ""))
         out.append("")
         out.append(report.verifiedRangeSentence)
         out.append("")
         out.append(report.schemaSentence)
         out.append("")
+        out.append("## 10. Access")
+        out.append("")
+        if let access = report.access {
+            out.append(access.summarySentence + " " + access.newActorsSentence)
+            out.append("")
+            out.append(access.bulkSentence)
+            out.append("")
+            if !access.counts.isEmpty {
+                out.append(Self.markdownTable(AccessSection.tableHeader, access.tableRows))
+                out.append("")
+            }
+        } else {
+            out.append("The access log was not read for this report.")
+            out.append("")
+        }
         return out.joined(separator: "\n")
     }
 

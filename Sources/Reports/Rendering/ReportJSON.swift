@@ -13,7 +13,8 @@ extension MonthlyReport {
                     ("chain_head", .text(chainHead)), ("chain_head_batch", chainHeadBatch.map { .integer($0) } ?? .null),
                     ("chain_head_time", .text(chainHeadTime)), ("calibration_head", .text(calibrationHead)),
                     ("drift_head", .text(driftHead)), ("monitor_head", .text(monitorHead)),
-                    ("checkpoint_head", .text(checkpointHead)), ("verified_range", verifiedRangeJSON),
+                    ("checkpoint_head", .text(checkpointHead)), ("access_head", .text(accessHead)),
+                    ("verified_range", verifiedRangeJSON),
                     ("schema", .object([("definitions", .count(schemaDefinitions)), ("not_checked", .text(schemaNotChecked))])),
                 ])
             ),
@@ -66,6 +67,7 @@ extension MonthlyReport {
                     })
             ),
             ("monitors", .array(monitors.map(\.json))),
+            ("access", accessJSON),
             (
                 "data_quality",
                 .object([
@@ -185,6 +187,34 @@ extension MonthlyReport {
             ("full", .bool(range.isFull)), ("from_checkpoint", range.fromCheckpoint.map { .integer($0) } ?? .null),
             ("after_batch", .integer(range.afterBatch)), ("through_batch", range.throughBatch.map { .integer($0) } ?? .null),
             ("batches_checked", .count(range.batchesChecked)), ("rows_checked", .count(range.rowsChecked)),
+        ])
+    }
+}
+
+extension MonthlyReport {
+    /// Section 10 (null in a report built without the access log).
+    var accessJSON: JSONValue {
+        guard let access else { return .null }
+        return .object([
+            (
+                "counts",
+                .array(
+                    access.counts.map {
+                        .object([
+                            ("actor", .string($0.actor)), ("action", .string($0.action)), ("outcome", .string($0.outcome.rawValue)),
+                            ("count", .count($0.count)),
+                        ])
+                    })
+            ),
+            ("new_actors", .array(access.newActors.map { .string($0) })),
+            (
+                "off_hours_bulk",
+                .array(
+                    access.offHoursBulk.map {
+                        .object([("actor", .string($0.actor)), ("hour", .string($0.hour)), ("count", .count($0.count))])
+                    })
+            ),
+            ("bulk_threshold", .count(AccessSection.bulkThreshold)),
         ])
     }
 }
