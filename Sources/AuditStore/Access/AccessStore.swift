@@ -97,11 +97,15 @@ public enum AccessStore {
         return AccessSection(counts: counts, newActors: try newActors(connection, from: from, to: to), offHoursBulk: bulk)
     }
 
-    /// The actors whose first event falls in [from, to).
+    /// The actors whose first event falls in [from, to) (the month's events, and one probe of the (actor, occurred_at)
+    /// index per actor: not the whole log).
     public static func newActors(_ connection: PQConnection, from: Timestamp, to: Timestamp) throws -> [String] {
         try connection.query(
             """
-            SELECT actor FROM access_events GROUP BY actor HAVING min(occurred_at) >= $1 AND min(occurred_at) < $2 ORDER BY actor
+            SELECT DISTINCT actor FROM access_events a
+            WHERE occurred_at >= $1 AND occurred_at < $2
+              AND NOT EXISTS (SELECT 1 FROM access_events e WHERE e.actor = a.actor AND e.occurred_at < $1)
+            ORDER BY actor
             """, [from.rfc3339, to.rfc3339]
         ).rows.map { try $0.decode("actor") }
     }

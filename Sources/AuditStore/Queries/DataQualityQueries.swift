@@ -25,12 +25,20 @@ public enum DataQualityQueries {
         ).value("labels")
     }
 
-    /// Labels of predictions made in [from, to) that were reviewed more than `days` days after the prediction.
+    /// Labels of predictions made in [from, to) that were reviewed more than `days` days after the prediction (read
+    /// per model through the (model, occurred_at) index: the month's predictions, not the whole table).
     public static func lateLabels(_ connection: PQConnection, from: Timestamp, to: Timestamp, days: Int = 30) throws -> Int {
         try connection.query(
             """
-            SELECT count(*) AS labels FROM ground_truth g JOIN predictions p USING (prediction_id)
-            WHERE p.occurred_at >= $1 AND p.occurred_at < $2 AND g.reviewed_at - p.occurred_at > make_interval(days => $3)
+            \(ScoredPredictionQueries.modelNamesCTE)
+            SELECT count(*) AS labels
+            FROM names
+            JOIN LATERAL (
+                SELECT prediction_id, occurred_at FROM predictions p
+                WHERE p.model = names.model AND p.occurred_at >= $1 AND p.occurred_at < $2
+            ) p ON true
+            JOIN ground_truth g ON g.prediction_id = p.prediction_id
+            WHERE g.reviewed_at - p.occurred_at > make_interval(days => $3)
             """, [from.rfc3339, to.rfc3339, days]
         ).value("labels")
     }

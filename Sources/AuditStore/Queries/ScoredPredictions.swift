@@ -110,18 +110,21 @@ public enum ScoredPredictionQueries {
     /// The names of every model with predictions, in order: a skip scan of the (model, occurred_at) index, one index
     /// probe per model instead of a pass over every row.
     public static func modelNames(_ connection: PQConnection) throws -> [String] {
-        let result = try connection.query(
-            """
-            WITH RECURSIVE names(model) AS (
-                (SELECT model FROM predictions ORDER BY model LIMIT 1)
-                UNION ALL
-                SELECT (SELECT p.model FROM predictions p WHERE p.model > names.model ORDER BY p.model LIMIT 1)
-                FROM names WHERE names.model IS NOT NULL
-            )
-            SELECT model FROM names WHERE model IS NOT NULL
-            """)
+        let result = try connection.query(modelNamesCTE + " SELECT model FROM names WHERE model IS NOT NULL")
         return try result.rows.map { try $0.decode("model") }
     }
+
+    /// `names(model)`: every model with predictions (and a final NULL), found by the skip scan of ``modelNames(_:)``; a
+    /// query reading one window of every model joins it laterally, so that it reads the (model, occurred_at) index once
+    /// per model instead of every prediction ever stored.
+    static let modelNamesCTE = """
+        WITH RECURSIVE names(model) AS (
+            (SELECT model FROM predictions ORDER BY model LIMIT 1)
+            UNION ALL
+            SELECT (SELECT p.model FROM predictions p WHERE p.model > names.model ORDER BY p.model LIMIT 1)
+            FROM names WHERE names.model IS NOT NULL
+        )
+        """
 
     /// True when `model` has at least one stored prediction.
     public static func modelExists(_ connection: PQConnection, model: String) throws -> Bool {
