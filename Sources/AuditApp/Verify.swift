@@ -20,7 +20,8 @@ extension AuditApp {
         let connection = try migratedConnection()
         let records = try ChainVerifier.verify(connection, from: full ? nil : CheckpointStore.newest(connection))
         let chained =
-            try CheckpointStore.verify(connection) + CalibrationStore.verify(connection) + DriftStore.verify(connection)
+            try CheckpointStore.verify(connection) + CalibrationStore.verify(connection) + CalibrationSignatures.verify(connection)
+            + DriftStore.verify(connection)
             + AuditPlanStore.verify(connection) + MonitorStore.verify(connection) + AccessStore.verify(connection)
         var problems =
             records.problems

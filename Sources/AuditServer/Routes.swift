@@ -62,6 +62,8 @@ struct Routes: Sendable {
             return Response.json(monitor.json)
         }
         v1.get("reports/:month") { request, context in try await report(request, context) }
+        v1.post("calibrations/:version/activate") { request, context in try await decide(.activate, request, context) }
+        v1.post("calibrations/:version/reject") { request, context in try await decide(.reject, request, context) }
         v1.get("models/:model/audit/worklist") { request, context in
             try context.require(.read)
             let model = try context.modelParameter()
@@ -124,6 +126,40 @@ struct Routes: Sendable {
                     ("prediction_id", .text(outcome.predictionID)),
                 ]), status: .unprocessableContent)
         }
+    }
+
+    // MARK: - Signed decisions
+
+    enum Decision { case activate, reject }
+
+    /// Signs a calibration decision as the authenticated token: its name is the printed name, `token:<name>#<id>` the
+    /// identity; no field of the body can name another signer. The body is `{"reason": "…"}`.
+    private func decide(_ decision: Decision, _ request: Request, _ context: AuditRequestContext) async throws -> Response {
+        try context.require(.admin)
+        guard let version = context.parameters.get("version").flatMap(Int64.init), version > 0 else {
+            throw APIError.badRequest("the version must be a positive whole number", field: "version")
+        }
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        guard case .object(let fields)? = try? JSONParser.parse(Array(body.readableBytesView)) else {
+            throw APIError(.badRequest, code: "invalid_json", message: "the body must be a JSON object {\"reason\": \"…\"}")
+        }
+        if let unknown = fields.members.first(where: { $0.key != "reason" }) {
+            throw APIError.badRequest("only reason may be given; the signer is the token's identity", field: unknown.key)
+        }
+        guard case .string(let reason)? = fields["reason"], !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw APIError.badRequest("reason is required: why the decision is taken", field: "reason")
+        }
+        let caller = context.caller!
+        let signer = Signer(name: caller.name, identity: AccessAuditMiddleware.actor(caller))
+        let outcome: SignedDecision
+        do {
+            outcome = try await service.decide(version: version, activate: decision == .activate, signer: signer, reason: reason)
+        } catch let error as CalibrationDecisionRefused {
+            throw APIError(
+                error.unknownVersion ? .notFound : .conflict, code: error.unknownVersion ? "not_found" : "conflict",
+                message: error.description)
+        }
+        return Response.json(outcome.json(version: version))
     }
 
     // MARK: - Reads

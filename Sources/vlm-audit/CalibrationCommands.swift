@@ -140,8 +140,8 @@ func parseDays(_ text: String) -> Int? {
 
 struct CalibrationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "calibration", abstract: "The calibration store: list, show, activate (or roll back), reject.",
-        subcommands: [List.self, Show.self, Activate.self, Reject.self])
+        commandName: "calibration", abstract: "The calibration store: list, show, activate (or roll back), reject, signing policy.",
+        subcommands: [List.self, Show.self, Activate.self, Reject.self, Policy.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Versions, newest first.")
@@ -188,38 +188,86 @@ struct CalibrationCommand: ParsableCommand {
                     version.map { "no calibration version \($0)" } ?? "model \(model!) has no active calibration: escalate everything")
                 throw ExitCode.failure
             }
+            let signatures = try app.calibrationSignatures(id: found.versionID)
             if json {
-                printJSON(found.json)
+                guard case .object(var document) = found.json else { return printJSON(found.json) }
+                document.members.append(("signatures", .array(signatures.map(\.json))))
+                printJSON(.object(document))
             } else {
                 print(found.summaryLine)
                 print(CanonicalJSON.text(found.evidence))
+                for signature in signatures { print("signature \(signature.signatureID): \(signature.manifestation)") }
             }
         }
     }
 
     struct Activate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a version active (rollback = activating an earlier one).")
+        static let configuration = CommandConfiguration(
+            abstract: "Sign the activation of a version (rollback = activating an earlier one).",
+            discussion: """
+                The signature records your printed name (--by), your operating-system user, the time and its meaning \
+                ("approved for deployment", or "rolled back" for a version that was active before). When the deployment \
+                requires two signers (calibration policy), the first signature leaves the version as it is and a second, \
+                different person's activates it.
+                """)
         @Argument(help: "The version number.") var version: Int64
-        @Option(name: .customLong("by"), help: "Who decides (recorded).") var actor: String
-        @Option(help: "Why (recorded).") var reason: String
+        @Option(name: .customLong("by"), help: "Your printed name, shown with the signature.") var actor: String
+        @Option(help: "Why (recorded with the signature).") var reason: String
         @OptionGroup var database: DatabaseOptions
 
         func run() throws {
-            try database.app().activateCalibration(id: version, by: actor, reason: reason)
-            printError("version \(version) is active")
+            switch try database.app().activateCalibration(id: version, by: actor, reason: reason) {
+            case .active(let signatures):
+                for signature in signatures { printError("signed: \(signature.manifestation)") }
+                printError("version \(version) is active")
+            case .awaitingSecondSigner(let first):
+                printError("signed: \(first.manifestation)")
+                printError("version \(version) awaits a second signature by a different person before it becomes active")
+            case .rejected:
+                break
+            }
         }
     }
 
     struct Reject: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reject a proposed version.")
+        static let configuration = CommandConfiguration(abstract: "Sign the rejection of a proposed version.")
         @Argument(help: "The version number.") var version: Int64
-        @Option(name: .customLong("by"), help: "Who decides (recorded).") var actor: String
-        @Option(help: "Why (recorded).") var reason: String
+        @Option(name: .customLong("by"), help: "Your printed name, shown with the signature.") var actor: String
+        @Option(help: "Why (recorded with the signature).") var reason: String
         @OptionGroup var database: DatabaseOptions
 
         func run() throws {
-            try database.app().rejectCalibration(id: version, by: actor, reason: reason)
+            if case .rejected(let signature) = try database.app().rejectCalibration(id: version, by: actor, reason: reason) {
+                printError("signed: \(signature.manifestation)")
+            }
             printError("version \(version) is rejected")
+        }
+    }
+
+    struct Policy: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show or set the signing policy: whether activation needs two different signers.")
+        @Option(name: .customLong("two-signers"), help: "on or off.") var twoSigners: Switch?
+        @Option(name: .customLong("by"), help: "Who sets it (recorded).") var actor: String?
+        @Option(help: "Why (recorded).") var reason: String?
+        @OptionGroup var database: DatabaseOptions
+
+        enum Switch: String, ExpressibleByArgument {
+            case on, off
+        }
+
+        func validate() throws {
+            if twoSigners != nil && (actor == nil || reason == nil) {
+                throw ValidationError("--two-signers needs --by and --reason")
+            }
+        }
+
+        func run() throws {
+            let app = database.app()
+            if let twoSigners, let actor, let reason {
+                try app.setSigningPolicy(twoSigners: twoSigners == .on, by: actor, reason: reason)
+            }
+            print("two signers: \(try app.requiresTwoSigners() ? "on" : "off")")
         }
     }
 }

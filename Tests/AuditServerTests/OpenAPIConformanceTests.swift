@@ -30,7 +30,7 @@ struct OpenAPIConformanceTests {
         let routes = AuditHTTPServer(service: service, configuration: .init(port: 0)).routeList
         await service.shutdown()
         #expect(documented == routes)
-        #expect(routes.count == 12)
+        #expect(routes.count == 14)
     }
 
     @Test("every operation answers with a documented status and content type, for allowed and refused callers")

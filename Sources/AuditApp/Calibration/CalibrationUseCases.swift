@@ -19,14 +19,45 @@ extension AuditApp {
         try CalibrationStore.active(migratedConnection(), model: model)
     }
 
-    /// Activates a version (a rollback when it is an earlier one); the previous active one is retired.
-    public func activateCalibration(id: Int64, by actor: String, reason: String) throws {
-        try CalibrationStore.activate(migratedConnection(), versionID: id, actor: actor, reason: reason)
+    /// Signs the activation of a version (a rollback when it was active before) as `signer`; the version becomes active
+    /// (and the previous active one is retired) unless the deployment asks for two signers and this is the first.
+    @discardableResult
+    public func activateCalibration(id: Int64, signer: Signer, reason: String) throws -> SignedDecision {
+        try CalibrationStore.activate(migratedConnection(), versionID: id, signer: signer, reason: reason)
     }
 
-    /// Rejects a proposed version.
-    public func rejectCalibration(id: Int64, by actor: String, reason: String) throws {
-        try CalibrationStore.reject(migratedConnection(), versionID: id, actor: actor, reason: reason)
+    /// ``activateCalibration(id:signer:reason:)`` signed on the command line: `name` printed, the operating-system user
+    /// as the identity.
+    @discardableResult
+    public func activateCalibration(id: Int64, by name: String, reason: String) throws -> SignedDecision {
+        try activateCalibration(id: id, signer: Signer(name: name, identity: Self.commandLineActor), reason: reason)
+    }
+
+    /// Signs the rejection of a proposed version as `signer`, and rejects it.
+    @discardableResult
+    public func rejectCalibration(id: Int64, signer: Signer, reason: String) throws -> SignedDecision {
+        try CalibrationStore.reject(migratedConnection(), versionID: id, signer: signer, reason: reason)
+    }
+
+    /// ``rejectCalibration(id:signer:reason:)`` signed on the command line.
+    @discardableResult
+    public func rejectCalibration(id: Int64, by name: String, reason: String) throws -> SignedDecision {
+        try rejectCalibration(id: id, signer: Signer(name: name, identity: Self.commandLineActor), reason: reason)
+    }
+
+    /// The signatures given to a version (or to every version), oldest first.
+    public func calibrationSignatures(id: Int64? = nil) throws -> [CalibrationSignature] {
+        try CalibrationSignatures.list(migratedConnection(), versionID: id)
+    }
+
+    /// True when the deployment asks for two different signers before a version becomes active.
+    public func requiresTwoSigners() throws -> Bool {
+        try CalibrationSignatures.requiresTwoSigners(migratedConnection())
+    }
+
+    /// Sets the deployment's signing policy, recorded with who and why.
+    public func setSigningPolicy(twoSigners: Bool, by actor: String, reason: String) throws {
+        try CalibrationSignatures.setPolicy(migratedConnection(), twoSigners: twoSigners, actor: actor, reason: reason)
     }
 }
 
@@ -135,4 +166,34 @@ extension AuditApp {
         }
         return gauges
     }
+}
+
+extension CalibrationSignature {
+    /// The signature as JSON (`calibration show --json`, the model card): its manifestation's fields.
+    public var json: JSONValue {
+        .object([
+            ("signature_id", .integer(signatureID)), ("version", .integer(versionID)), ("meaning", .string(meaning.rawValue)),
+            ("signer_name", .string(signer.name)), ("signer_identity", .string(signer.identity)),
+            ("signed_at", .string(signedAt.rfc3339)), ("reason", .string(reason)),
+        ])
+    }
+}
+
+extension SignedDecision {
+    /// The decision as the HTTP service answers it: the version, its status now, and the signatures that count.
+    public func json(version: Int64) -> JSONValue {
+        let (status, signatures): (String, [CalibrationSignature]) =
+            switch self {
+            case .active(let signatures): ("active", signatures)
+            case .awaitingSecondSigner(let first): ("awaiting_second_signer", [first])
+            case .rejected(let signature): ("rejected", [signature])
+            }
+        return .object([("version", .integer(version)), ("status", .string(status)), ("signatures", .array(signatures.map(\.json)))])
+    }
+}
+
+/// A calibration decision the store refused: an unknown version, or a status that does not allow it.
+public struct CalibrationDecisionRefused: Error, CustomStringConvertible {
+    public let description: String
+    public let unknownVersion: Bool
 }

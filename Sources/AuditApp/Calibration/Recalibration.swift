@@ -152,6 +152,9 @@ extension AuditApp {
             }
         }
         if !options.autoActivate { reasons.append("automatic activation is off; a person must activate it") }
+        if try CalibrationSignatures.requiresTwoSigners(connection) {
+            reasons.append("the deployment requires two signers; two people must sign the activation")
+        }
         // Only a person ends a monitor alarm (docs/monitor.md): a refit never replaces an alarmed version by itself.
         if let active, let alarm = try MonitorStore.alarms(connection, model: model, versionID: active.versionID).first {
             reasons.append(

@@ -237,6 +237,20 @@ public final class AuditService: Sendable {
         try await run { app in try app.latestDrift() }
     }
 
+    /// Signs the activation (or rejection) of a calibration version as `signer`.
+    /// - Throws: ``CalibrationDecisionRefused`` when the version is unknown or its status does not allow the decision.
+    public func decide(version: Int64, activate: Bool, signer: Signer, reason: String) async throws -> SignedDecision {
+        try await run { app in
+            do {
+                return activate
+                    ? try app.activateCalibration(id: version, signer: signer, reason: reason)
+                    : try app.rejectCalibration(id: version, signer: signer, reason: reason)
+            } catch let error as CalibrationStoreError {
+                throw CalibrationDecisionRefused(description: error.description, unknownVersion: error.isUnknownVersion)
+            }
+        }
+    }
+
     /// The monthly report of `month` (YYYY-MM) rendered as JSON or HTML.
     public func monthlyReport(month: String, format: ReportFormat) async throws -> String {
         try await run { app in try app.renderedMonthlyReport(month: month, format: format) }

@@ -4,6 +4,8 @@ import PQ
 /// Why a calibration status change was refused.
 public struct CalibrationStoreError: Error, CustomStringConvertible, Sendable {
     public let description: String
+    /// True when no version has the id asked for (as opposed to a status that does not allow the change).
+    public var isUnknownVersion = false
 }
 
 /// The calibration store: versions (never changed) and their append-only, hash-chained status events.
@@ -56,11 +58,18 @@ public enum CalibrationStore {
         }
     }
 
-    /// Makes `versionID` the model's active version (also a rollback to an earlier one); retires the current one.
-    public static func activate(_ connection: PQConnection, versionID: Int64, actor: String, reason: String) throws {
+    /// Signs the activation of `versionID` (a rollback when the version was active before) and, unless the deployment
+    /// asks for two signers and this is the first, makes it the model's active version and retires the current one.
+    ///
+    /// With two signers, the first signature is recorded and the version stays as it is; a later signature by a
+    /// different identity and a different printed name activates it. A signature counts toward the version's current
+    /// status only (one given before the version was last retired does not).
+    /// - Throws: ``CalibrationStoreError`` for an unknown, active or rejected version, or a second signature by the
+    ///   signer who signed first.
+    public static func activate(_ connection: PQConnection, versionID: Int64, signer: Signer, reason: String) throws -> SignedDecision {
         try connection.transaction {
             guard let version = try load(connection, versionID: versionID) else {
-                throw CalibrationStoreError(description: "no calibration version \(versionID)")
+                throw CalibrationStoreError(description: "no calibration version \(versionID)", isUnknownVersion: true)
             }
             guard version.status != .active else {
                 throw CalibrationStoreError(description: "version \(versionID) is already active for \(version.model)")
@@ -69,23 +78,56 @@ public enum CalibrationStore {
                 throw CalibrationStoreError(description: "version \(versionID) was rejected; fit a new one instead of activating it")
             }
             try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", [version.model])
+            let meaning: SignatureMeaning = version.status == .retired ? .rolledBack : .approvedForDeployment
+            let pending = try pendingSignatures(connection, versionID: versionID, meaning: meaning)
+            if let first = pending.first, first.signer.identity == signer.identity || first.signer.name == signer.name {
+                throw CalibrationStoreError(
+                    description: "version \(versionID) already carries \(first.signer.description)'s signature; "
+                        + "the second signature must come from a different person")
+            }
+            let signature = try CalibrationSignatures.append(
+                connection, versionID: versionID, model: version.model, meaning: meaning, signer: signer, reason: reason)
+            let signatures = pending + [signature]
+            if try CalibrationSignatures.requiresTwoSigners(connection) && signatures.count < 2 {
+                return .awaitingSecondSigner(first: signature)
+            }
+            let actor = signatures.map(\.signer.description).joined(separator: " and ")
             try retireActive(connection, model: version.model, actor: actor, reason: "superseded by version \(versionID)")
             try appendEvent(connection, versionID: versionID, model: version.model, status: .active, actor: actor, reason: reason)
+            return .active(signatures: signatures)
         }
     }
 
-    /// Rejects a proposed version.
-    public static func reject(_ connection: PQConnection, versionID: Int64, actor: String, reason: String) throws {
+    /// Signs the rejection of a proposed version and rejects it (one signer suffices).
+    public static func reject(_ connection: PQConnection, versionID: Int64, signer: Signer, reason: String) throws -> SignedDecision {
         try connection.transaction {
             guard let version = try load(connection, versionID: versionID) else {
-                throw CalibrationStoreError(description: "no calibration version \(versionID)")
+                throw CalibrationStoreError(description: "no calibration version \(versionID)", isUnknownVersion: true)
             }
             guard version.status == .proposed else {
                 throw CalibrationStoreError(
                     description: "version \(versionID) is \(version.status?.rawValue ?? "unknown"); only a proposed version can be rejected"
                 )
             }
-            try appendEvent(connection, versionID: versionID, model: version.model, status: .rejected, actor: actor, reason: reason)
+            let signature = try CalibrationSignatures.append(
+                connection, versionID: versionID, model: version.model, meaning: .rejected, signer: signer, reason: reason)
+            try appendEvent(
+                connection, versionID: versionID, model: version.model, status: .rejected, actor: signer.description, reason: reason)
+            return .rejected(signature: signature)
+        }
+    }
+
+    /// The signatures with `meaning` given to a version since its latest status event (those still waiting to count).
+    private static func pendingSignatures(
+        _ connection: PQConnection, versionID: Int64, meaning: SignatureMeaning
+    ) throws -> [CalibrationSignature] {
+        let since: Int64? = try connection.query(
+            """
+            SELECT (extract(epoch FROM max(recorded_at)) * 1000000)::int8 AS since_us FROM calibration_events WHERE version_id = $1
+            """, [versionID]
+        ).rows.first?.decodeIfPresent("since_us")
+        return try CalibrationSignatures.list(connection, versionID: versionID).filter {
+            $0.meaning == meaning && $0.signedAt.microseconds > (since ?? .min)
         }
     }
 

@@ -22,3 +22,6 @@ extension AccessChannel: PQDecodable {}
 
 /// An access event's outcome column (`allowed`, `denied`, `failed`).
 extension AccessOutcome: PQDecodable {}
+
+/// A calibration signature's meaning column (`approved for deployment`, `rejected`, `rolled back`).
+extension SignatureMeaning: PQDecodable {}

@@ -181,6 +181,8 @@ enum StoreLocks {
     static let monitorEvents: Int64 = 0x766c_6d61_0007
     static let checkpoints: Int64 = 0x766c_6d61_0008
     static let accessEvents: Int64 = 0x766c_6d61_0009
+    static let calibrationSignatures: Int64 = 0x766c_6d61_000a
+    static let calibrationPolicy: Int64 = 0x766c_6d61_000b
     /// The first key of a model's monitor lock, `pg_advisory_xact_lock(monitorModel, hashtext(model))`.
     static let monitorModel: Int32 = 0x766c_6d63
     /// Held (session level, briefly) while a batch draws its id and takes its ticket.

@@ -15,13 +15,13 @@ public enum RoleGrants {
     static let appendTables = [
         "ingest_batches", "ue_methods", "predictions", "ground_truth", "quarantine", "calibration_versions", "calibration_events",
         "schema_migrations", "drift_runs", "api_tokens", "api_token_revocations", "drift_run_links", "audit_plans",
-        "monitor_events", "chain_checkpoints", "access_events",
+        "monitor_events", "chain_checkpoints", "access_events", "calibration_signatures", "calibration_policy",
     ]
     /// Tables the reader role reads (API tokens are the application's alone).
     static let readTables = [
         "ingest_batches", "ue_methods", "predictions", "ground_truth", "quarantine", "calibration_versions", "calibration_events",
         "schema_migrations", "drift_runs", "drift_run_links", "audit_plans", "effective_labels", "calibration_status",
-        "monitor_events", "chain_checkpoints", "access_events",
+        "monitor_events", "chain_checkpoints", "access_events", "calibration_signatures", "calibration_policy",
     ]
 
     /// Grants to whichever of the two roles exist; returns the roles granted to and those missing.
