@@ -23,6 +23,8 @@ unset DATABASE_URL PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGSERVI
 swift test --skip-build "$@"
 # The layout every Swift file keeps (.swift-format: 4 spaces, lines of at most 140 characters where a break is possible).
 if [ $# -eq 0 ]; then swift format lint --strict --recursive --parallel Package.swift Sources Tests Benchmarks; fi
+# The FHIR R5 export as the product writes it today, validated by the fhir.resources package in a throwaway venv.
+if [ $# -eq 0 ]; then scripts/check-fhir.sh "$VLM_AUDIT_EXECUTABLE"; fi
 # The deployment a hospital runs: its own server with password auth, a plain database owner, the binary installed
 # outside the checkout (skipped when only some tests were asked for).
 if [ $# -eq 0 ]; then scripts/deployment-check.sh "$VLM_AUDIT_EXECUTABLE"; fi

@@ -19,7 +19,7 @@ struct VLMAudit: AsyncParsableCommand {
         subcommands: [
             DatabaseCommand.self, MigrateCommand.self, IngestCommand.self, VerifyCommand.self, EvaluateCommand.self,
             RecalibrateCommand.self, CalibrationCommand.self, DriftCommand.self, ReportCommand.self, SimulateCommand.self, DemoCommand.self,
-            ServeCommand.self, TokenCommand.self, AuditCommand.self, MonitorCommand.self, AccessLogCommand.self,
+            ServeCommand.self, TokenCommand.self, AuditCommand.self, MonitorCommand.self, AccessLogCommand.self, ExportCommand.self,
         ]
     )
 

@@ -101,5 +101,16 @@ struct SignedDecisionTests {
         #expect(show.status == 0)
         #expect(show.output.contains("approved for deployment by Dr. Ada Lovelace (os:ada) at "))
         #expect(show.output.contains("approved for deployment by Dr. Grace Hopper (os:grace) at "))
+        // And in the FHIR export's Provenance of the version: both signers as attesters, and both signatures.
+        let bundle = try app.fhirBundle(from: Timestamp(microseconds: 0), to: Timestamp.now().adding(seconds: 60))
+        guard case .array(let entries)? = bundle["entry"] else {
+            Issue.record("no entries")
+            return
+        }
+        let provenance = try #require(
+            entries.compactMap { $0["resource"] }.first { $0["id"] == .string("calibration-version-\(versions[0])") })
+        let text = CanonicalJSON.text(provenance)
+        #expect(text.contains(#""display":"Dr. Ada Lovelace (os:ada)""#) && text.contains(#""display":"Dr. Grace Hopper (os:grace)""#))
+        #expect(text.contains(#""code":"attester""#) && text.contains(#""signature":["#))
     }
 }
