@@ -140,8 +140,9 @@ func parseDays(_ text: String) -> Int? {
 
 struct CalibrationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "calibration", abstract: "The calibration store: list, show, activate (or roll back), reject, signing policy.",
-        subcommands: [List.self, Show.self, Activate.self, Reject.self, Policy.self])
+        commandName: "calibration",
+        abstract: "The calibration store: list, show, model card, activate (or roll back), reject, signing policy.",
+        subcommands: [List.self, Show.self, Card.self, Activate.self, Reject.self, Policy.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Versions, newest first.")
@@ -241,6 +242,27 @@ struct CalibrationCommand: ParsableCommand {
                 printError("signed: \(signature.manifestation)")
             }
             printError("version \(version) is rejected")
+        }
+    }
+
+    struct Card: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The model card of a version: intended use, data, guarantee, performance, slices, NOTA, limitations, approvals.")
+        @Argument(help: "The version number.") var version: Int64
+        @Option(help: "md (Markdown) or json.") var format: CardFormat = .md
+        @OptionGroup var database: DatabaseOptions
+
+        enum CardFormat: String, ExpressibleByArgument {
+            case md, json
+        }
+
+        func run() throws {
+            let app = database.app()
+            let card = try app.audited("calibration card", object: ["version": String(version)]) { try app.modelCard(version: version) }
+            switch format {
+            case .md: print(app.renderModelCard(card), terminator: "")
+            case .json: printJSON(card)
+            }
         }
     }
 

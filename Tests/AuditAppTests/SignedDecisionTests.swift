@@ -101,6 +101,21 @@ struct SignedDecisionTests {
         #expect(show.status == 0)
         #expect(show.output.contains("approved for deployment by Dr. Ada Lovelace (os:ada) at "))
         #expect(show.output.contains("approved for deployment by Dr. Grace Hopper (os:grace) at "))
+        // And in the model card, as data and as the printed card.
+        let card = try app.modelCard(version: versions[0])
+        guard case .array(let cardSignatures)? = card["approvals"]?["signatures"] else {
+            Issue.record("no signatures in the card")
+            return
+        }
+        #expect(cardSignatures.map { $0["signer_name"] } == [.string("Dr. Ada Lovelace"), .string("Dr. Grace Hopper")])
+        let printed = app.renderModelCard(card)
+        #expect(printed.contains("Signed approved for deployment by Dr. Ada Lovelace (os:ada) at "))
+        #expect(printed.contains("Signed approved for deployment by Dr. Grace Hopper (os:grace) at "))
+        for section in [
+            "Intended use", "Data", "Guarantee", "Performance", "Per slice", "NOTA fragility", "Known limitations", "Approval history",
+        ] {
+            #expect(printed.contains("## \(section)"), "\(section)")
+        }
         // And in the FHIR export's Provenance of the version: both signers as attesters, and both signatures.
         let bundle = try app.fhirBundle(from: Timestamp(microseconds: 0), to: Timestamp.now().adding(seconds: 60))
         guard case .array(let entries)? = bundle["entry"] else {

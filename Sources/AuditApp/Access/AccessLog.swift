@@ -5,7 +5,9 @@ import Foundation
 extension AuditApp {
     /// Who runs this command, as the access log names a command-line reader.
     public static var commandLineActor: String {
-        "os:" + (ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown")
+        "os:"
+            + (ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"]
+                ?? ProcessInfo.processInfo.userName)
     }
 
     /// Records one read at once (the command line's; the HTTP service batches through ``AuditService``).

@@ -6,6 +6,11 @@ public struct CalibrationStoreError: Error, CustomStringConvertible, Sendable {
     public let description: String
     /// True when no version has the id asked for (as opposed to a status that does not allow the change).
     public var isUnknownVersion = false
+
+    public init(description: String, isUnknownVersion: Bool = false) {
+        self.description = description
+        self.isUnknownVersion = isUnknownVersion
+    }
 }
 
 /// The calibration store: versions (never changed) and their append-only, hash-chained status events.
