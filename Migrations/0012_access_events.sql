@@ -1,7 +1,9 @@
 -- Who read what (docs/access-audit.md): every read of record-level or derived data, over HTTP or from the command line,
 -- allowed, denied or failed. Append-only and hash-chained like the other records, so `verify` covers it:
 --   event_hash = sha256_hex(prev_event_hash || '\n' || canonical JSON of the row's fields but event_id and recorded_at),
---   the first prev 64 zeros. The HTTP service writes its events in small batches (one transaction, one link per event).
+--   the first prev 64 zeros. The HTTP service writes its events in small batches (one transaction, one link per event);
+--   links are appended under an advisory lock, so prev_event_hash needs no unique index of its own (the read path pays
+--   for every index of this table).
 -- `object` holds what was read as canonical JSON (model, month, ids): references only, never record content.
 CREATE TABLE access_events (
     event_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -14,7 +16,7 @@ CREATE TABLE access_events (
     client          text,
     outcome         text NOT NULL CHECK (outcome IN ('allowed', 'denied', 'failed')),
     status          integer,
-    prev_event_hash text NOT NULL UNIQUE,
+    prev_event_hash text NOT NULL,
     event_hash      text NOT NULL UNIQUE,
     recorded_at     timestamptz NOT NULL DEFAULT clock_timestamp()
 );

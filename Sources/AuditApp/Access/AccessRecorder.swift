@@ -4,13 +4,13 @@ import Synchronization
 
 /// Collects the HTTP service's access events and writes them in small batches, off the request path.
 ///
-/// A request only appends its event to a buffer; the first event of a quiet moment schedules a write 50 ms later, so
+/// A request only appends its event to a buffer; the first event of a quiet moment schedules a write 200 ms later, so
 /// events arriving meanwhile share one transaction. A failed write (the database away) keeps the events and retries
 /// after a second; beyond ``maximumPending`` waiting events the oldest are dropped and counted in ``dropped`` (and the
 /// log says so), so an outage cannot exhaust memory.
 final class AccessRecorder: Sendable {
     static let maximumPending = 100_000
-    static let batchDelay = Duration.milliseconds(50)
+    static let batchDelay = Duration.milliseconds(200)
     static let retryDelay = Duration.seconds(1)
 
     private struct State {
@@ -22,12 +22,16 @@ final class AccessRecorder: Sendable {
     }
 
     private let state = Mutex(State())
-    private let write: @Sendable ([AccessEvent]) async throws -> Void
+    private let writer = Mutex<(@Sendable ([AccessEvent]) async throws -> Void)?>(nil)
     private let logger: Logger
 
-    init(logger: Logger, write: @escaping @Sendable ([AccessEvent]) async throws -> Void) {
-        self.write = write
+    init(logger: Logger) {
         self.logger = logger
+    }
+
+    /// Sets how batches are written (once, by the service that owns the recorder, when it can run jobs).
+    func attach(write: @escaping @Sendable ([AccessEvent]) async throws -> Void) {
+        writer.withLock { $0 = write }
     }
 
     /// Events dropped because too many waited while the database was away.
@@ -68,6 +72,7 @@ final class AccessRecorder: Sendable {
                 return
             }
             do {
+                guard let write = writer.withLock({ $0 }) else { throw AccessRecorderDetached() }
                 try await write(batch)
                 state.withLock {
                     $0.writing = false
@@ -96,4 +101,9 @@ final class AccessRecorder: Sendable {
             await flush()
         }
     }
+}
+
+/// A batch was ready before the recorder had a writer (it is kept and retried).
+struct AccessRecorderDetached: Error, CustomStringConvertible {
+    var description: String { "the access recorder has no writer yet" }
 }

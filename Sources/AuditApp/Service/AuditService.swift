@@ -52,12 +52,11 @@ public final class AuditService: Sendable {
                 statementTimeoutSeconds: statementTimeoutSeconds)
         }
         self.pool = pool
-        // Each batch makes sure the schema is current first (a connection remade after an outage may meet a new one).
-        accessRecorder = AccessRecorder(logger: app.logger) { events in
-            try await pool.withConnection { connection in
-                try database.migrate(connection)
-                try AccessStore.append(connection, events)
-            }
+        accessRecorder = AccessRecorder(logger: app.logger)
+        // Batches run as service jobs: on a pool connection, the schema made current once, like every use case.
+        accessRecorder.attach { [weak self] events in
+            guard let self else { throw AccessRecorderDetached() }
+            _ = try await run { app in try AccessStore.append(app.migratedConnection(), events) }
         }
     }
 
