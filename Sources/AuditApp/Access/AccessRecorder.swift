@@ -19,6 +19,8 @@ final class AccessRecorder: Sendable {
         var writing = false
         var dropped = 0
         var written = 0
+        /// Set by ``close()``: no write is scheduled any more.
+        var closed = false
     }
 
     private let state = Mutex(State())
@@ -42,6 +44,10 @@ final class AccessRecorder: Sendable {
     /// Queues `event` and makes sure a write is scheduled.
     func record(_ event: AccessEvent) {
         let schedule = state.withLock { state -> Bool in
+            if state.closed {
+                state.dropped += 1
+                return false
+            }
             if state.pending.count >= Self.maximumPending {
                 state.pending.removeFirst()
                 state.dropped += 1
@@ -94,7 +100,21 @@ final class AccessRecorder: Sendable {
         }
     }
 
+    /// Writes what waits, then stops scheduling writes (the service is shutting down). Events recorded later stay
+    /// unwritten and are counted as dropped.
+    func close() async {
+        await flush()
+        let left = state.withLock { state -> Int in
+            state.closed = true
+            state.dropped += state.pending.count
+            defer { state.pending = [] }
+            return state.pending.count
+        }
+        if left > 0 { logger.error("\(left) access events could not be written before shutdown") }
+    }
+
     private func scheduleWrite(after delay: Duration) {
+        guard !state.withLock({ $0.closed }) else { return }
         Task { [self] in
             try? await Task.sleep(for: delay)
             state.withLock { $0.scheduled = false }

@@ -78,7 +78,7 @@ public final class AuditService: Sendable {
 
     /// Writes the access events still waiting, then closes the pool once the calls in flight are done.
     public func shutdown() async {
-        await accessRecorder.flush()
+        await accessRecorder.close()
         pool.shutdown()
     }
 
