@@ -28,8 +28,10 @@ serve() {
     export VLM_AUDIT_HOME=$work/home-$name
     "$binary" ingest predictions "$work"/data/predictions-*.jsonl >/dev/null 2>&1
     "$binary" ingest labels "$work/data/labels.jsonl" >/dev/null 2>&1
-    # An active version, so that the calibration read answers 200 (the simulated models are about 60 % accurate).
-    "$binary" recalibrate --all --as-of 2026-12-05 --min-fit 0 --target-risk 0.45 >/dev/null 2>&1
+    # An active version of every model, so that the calibration read answers 200 (without an audit sample a version is
+    # never activated automatically: a person signs it in).
+    "$binary" recalibrate --all --as-of 2026-12-05 --min-fit 0 --target-risk 0.45 --propose-only >/dev/null 2>&1
+    for version in 1 2 3 4; do "$binary" calibration activate $version --by bench --reason bench >/dev/null 2>&1 || true; done
     local token model
     token=$("$binary" token create --name "bench-$name" --scope read 2>/dev/null)
     model=$(head -1 "$work"/data/predictions-*.jsonl | python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['model'])")

@@ -140,7 +140,8 @@ extension AuditApp {
         if fit.count < options.minimumFit { reasons.append("too little data: \(fit.count) fit rows < minimum \(options.minimumFit)") }
         if !basis.isAuditSample {
             reasons.append(
-                "the guarantee rests on non-random labels: \(basis.auditedRows) audited fit rows < minimum \(options.minimumFit)"
+                "the guarantee rests on non-random labels: \(basis.auditedRows) audited fit rows"
+                    + (basis.auditedRows < options.minimumFit ? " < minimum \(options.minimumFit)" : "")
                     + (basis.rate == nil ? " (no audit plan covers the window)" : ""))
         }
         if let activeOnHoldout {
