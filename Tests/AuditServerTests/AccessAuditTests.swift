@@ -115,6 +115,14 @@ struct AccessAuditTests {
                 ], "cli report monthly", .allowed
             ),
             (["verify"], "cli verify", .allowed),
+            (
+                [
+                    "export", "fhir", "--from", "2026-01-01", "--to", "2027-01-01", "--out",
+                    FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID()).json").path,
+                ],
+                "cli export fhir", .allowed
+            ),
+            (["calibration", "card", "99"], "cli calibration card", .failed),
             (["evaluate", "--model", "unknown"], "cli evaluate", .failed),
             (["access-log", "--json"], "cli access-log", .allowed),
         ]
