@@ -194,6 +194,14 @@ done
 echo '{"prediction_id":"rejected-1","model":"m"}' > "$work/one-bad.jsonl"
 "$bin" ingest predictions "$work/one-bad.jsonl" >/dev/null 2>&1
 "$bin" token create --name tamper --scope read >/dev/null 2>&1
+# A signature (a proposed version rejected), a signing policy, a checkpoint and an access event (the verify), so that the
+# tables they live in hold rows for the access checks below. With a checkpoint sealing the history, the tampering
+# checks run `verify --full`: an edit before a checkpoint is found from genesis (docs/hash-chain.md).
+"$bin" recalibrate --all --as-of "$now" --target-risk 0.35 --propose-only >/dev/null 2>&1
+proposed=$("$bin" calibration list --json 2>/dev/null | python3 -c 'import json,sys; print(next((str(v["version"]) for v in json.load(sys.stdin) if v["status"] == "proposed"), ""))')
+[ -n "$proposed" ] && "$bin" calibration reject "$proposed" --by reliability --reason "tamper base" >/dev/null 2>&1
+"$bin" calibration policy --two-signers off --by reliability --reason "tamper base" >/dev/null 2>&1
+"$bin" verify --checkpoint >/dev/null 2>&1
 # Anchors, as an auditor would keep them from an earlier report: the two chain heads.
 anchors=$("$bin" verify --json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["head"]["hash"], d.get("calibration_head", ""), d.get("drift_head", ""), d.get("audit_plan_head", ""), d.get("monitor_head", ""))')
 anchor_args=(); for a in $anchors; do anchor_args+=(--anchor "$a"); done
@@ -233,19 +241,19 @@ held=0
 for sql in "${tampers[@]}"; do
     psql_admin postgres -c "DROP DATABASE IF EXISTS tampered" -c "CREATE DATABASE tampered TEMPLATE tamperbase" >/dev/null
     psql_admin tampered -c "$sql" >/dev/null 2>&1 || echo "   (tamper statement failed: $sql)"
-    DATABASE_URL="host=$socket user=vlm_audit dbname=tampered" "$bin" verify "${anchor_args[@]}" >/dev/null 2>&1
+    DATABASE_URL="host=$socket user=vlm_audit dbname=tampered" "$bin" verify --full "${anchor_args[@]}" >/dev/null 2>&1
     if [ $? = 1 ]; then held=$((held + 1)); else echo "   (not detected: $sql)"; fi
 done
 psql_admin postgres -c "DROP DATABASE IF EXISTS tampered" -c "CREATE DATABASE tampered TEMPLATE tamperbase" >/dev/null
-DATABASE_URL="host=$socket user=vlm_audit dbname=tampered" "$bin" verify "${anchor_args[@]}" >/dev/null 2>&1; untouched=$?
-record "tampering: edit, delete, insert, reorder, truncate, backdate; calibration; drift; audit plans; monitor; UE orientations; schema" "${#tampers[@]}" "$held" "verify (with the earlier chain heads as anchors) exits 1 for each; the untouched copy exits $untouched"
+DATABASE_URL="host=$socket user=vlm_audit dbname=tampered" "$bin" verify --full "${anchor_args[@]}" >/dev/null 2>&1; untouched=$?
+record "tampering: edit, delete, insert, reorder, truncate, backdate; calibration; drift; audit plans; monitor; UE orientations; schema" "${#tampers[@]}" "$held" "verify --full (with the earlier chain heads as anchors) exits 1 for each; the untouched copy exits $untouched"
 [ "$untouched" = 0 ] || failures=$((failures + 1))
 
 # 7. Access: the application role and the triggers.
 held=0; tried=0
 denied() { tried=$((tried + 1)); if psql_admin tamperbase -c "$1" >/dev/null 2>&1; then echo "   (allowed: $1)"; else held=$((held + 1)); fi; }
 tables=(predictions ground_truth quarantine ingest_batches calibration_versions calibration_events drift_runs drift_run_links api_tokens
-        audit_plans monitor_events)
+        audit_plans monitor_events chain_checkpoints access_events calibration_signatures calibration_policy)
 for table in "${tables[@]}"; do
     # A column the table has, set to itself: refused only by the privileges, never by a misspelt column.
     column=$(psql_admin tamperbase -Atc "SELECT column_name FROM information_schema.columns WHERE table_name = '$table' ORDER BY ordinal_position LIMIT 1")
@@ -262,7 +270,7 @@ record "access: app role / superuser cannot change history" "$tried" "$held" "UP
 held=0; tried=0
 for endpoint in "POST /v1/predictions" "POST /v1/labels" "GET /v1/models" "GET /v1/models/x/calibration" \
                 "GET /v1/models/x/evaluation" "GET /v1/models/x/drift" "GET /v1/models/x/audit/worklist" "GET /v1/models/x/monitor" \
-                "GET /v1/reports/2026-10" "GET /metrics"; do
+                "GET /v1/reports/2026-10" "POST /v1/calibrations/1/activate" "POST /v1/calibrations/1/reject" "GET /metrics"; do
     for header in "" "Authorization: Bearer vla_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "Authorization: Basic eDp5"; do
         tried=$((tried + 1))
         status=$(curl -s -o /dev/null -w '%{http_code}' -X "${endpoint%% *}" ${header:+-H "$header"} -d '{}' "$url${endpoint#* }")
