@@ -10,7 +10,7 @@ public enum AccessStore {
         guard !events.isEmpty else { return [] }
         return try connection.transaction {
             try connection.query("SELECT pg_advisory_xact_lock($1)", [StoreLocks.accessEvents])
-            let role: String = try connection.query("SELECT current_user AS role").value("role")
+            let role = try AuditDatabase.sessionRole(connection)
             var previous = try chainHead(connection) ?? ChainHash.genesis
             var stored: [AccessEvent] = []
             var occurred: [String] = [], channels: [String] = [], actors: [String] = [], actions: [String] = []

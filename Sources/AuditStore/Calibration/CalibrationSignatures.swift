@@ -16,7 +16,7 @@ public enum CalibrationSignatures {
             let previous: String =
                 try connection.query("SELECT policy_hash FROM calibration_policy ORDER BY policy_id DESC LIMIT 1").rows.first?
                 .decode("policy_hash") ?? ChainHash.genesis
-            let now = try databaseNow(connection)
+            let now = try ScoredPredictionQueries.now(connection)
             try connection.query(
                 """
                 INSERT INTO calibration_policy (two_signers, actor, reason, recorded_at, prev_policy_hash, policy_hash)
@@ -39,7 +39,7 @@ public enum CalibrationSignatures {
             .decode("signature_hash") ?? ChainHash.genesis
         let unsigned = CalibrationSignature(
             signatureID: 0, versionID: versionID, model: model, meaning: meaning, signer: signer, reason: reason,
-            signedAt: try databaseNow(connection), signatureHash: "")
+            signedAt: try ScoredPredictionQueries.now(connection), signatureHash: "")
         let hash = ChainHash.sha256(previous + "\n" + unsigned.canonicalText)
         let id: Int64 = try connection.query(
             """
@@ -118,13 +118,6 @@ public enum CalibrationSignatures {
                             ("actor", .string(actor)), ("reason", .string(reason)), ("recorded_at", .string(at.rfc3339)),
                             ("two_signers", .bool(twoSigners)),
                         ]))))
-    }
-
-    private static func databaseNow(_ connection: PQConnection) throws -> Timestamp {
-        Timestamp(
-            microseconds: try connection.query(
-                "SELECT (extract(epoch FROM date_trunc('microseconds', clock_timestamp())) * 1000000)::int8 AS now_us"
-            ).value("now_us"))
     }
 
     private static func decode(_ row: PQRow) throws -> CalibrationSignature {

@@ -63,4 +63,9 @@ extension AuditDatabase {
     public static func serverMajorVersion(_ connection: StoreConnection) -> Int {
         connection.serverMajorVersion
     }
+
+    /// The database role the session acts as (`current_user`): what records written by it name as their role.
+    static func sessionRole(_ connection: StoreConnection) throws -> String {
+        try connection.query("SELECT current_user AS role").value("role")
+    }
 }

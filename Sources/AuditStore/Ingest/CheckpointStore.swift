@@ -29,15 +29,12 @@ public enum CheckpointStore {
                 throw CheckpointError(
                     description: "checkpoint \(newest.checkpointID) already seals batch \(newest.batchID); nothing newer to seal")
             }
-            let session = try connection.query(
-                "SELECT (extract(epoch FROM date_trunc('microseconds', clock_timestamp())) * 1000000)::int8 AS now_us, current_user AS role"
-            )
-            let now: Int64 = try session.value("now_us")
-            let createdBy = "\(by) (database role \(try session.value("role", as: String.self)))"
+            let now = try ScoredPredictionQueries.now(connection)
+            let createdBy = "\(by) (database role \(try AuditDatabase.sessionRole(connection)))"
             let unsealed = ChainCheckpoint(
                 checkpointID: 0, batchID: batchID, batchChainHash: batchChainHash, batches: batches, rows: rows,
                 confidenceMethods: confidenceMethods.sorted(), uncertaintyMethods: uncertaintyMethods.sorted(), createdBy: createdBy,
-                createdAt: Timestamp(microseconds: now), checkpointHash: "")
+                createdAt: now, checkpointHash: "")
             let previous = newest?.checkpointHash ?? ChainHash.genesis
             let hash = linkHash(previous: previous, unsealed)
             let id: Int64 = try connection.query(
