@@ -12,8 +12,8 @@ import Hummingbird
 struct AccessAuditMiddleware: RouterMiddleware {
     typealias Context = AuditRequestContext
     let service: AuditService
-    /// Every route as (method, path segments), `:name` or `{name}` segments being parameters.
-    let routes: [(method: String, segments: [Substring])]
+    /// Every route (to name the route a request matched and its parameters).
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
@@ -44,28 +44,14 @@ struct AccessAuditMiddleware: RouterMiddleware {
     /// The event of `request`, answered with `status`: the route it matched (or its path), the route's parameters and
     /// the query's bounds as the object read.
     static func event(
-        _ request: Request, routes: [(method: String, segments: [Substring])], actor: String, client: String?, status: Int
+        _ request: Request, routes: RouteTable, actor: String, client: String?, status: Int
     ) -> AccessEvent {
-        let segments = request.uri.path.split(separator: "/")
-        var object: [String: String] = [:]
-        var action = "\(request.method) \(request.uri.path)"
-        // A route's parameter segments read `:name` or `{name}`.
-        func parameter(_ pattern: Substring) -> String? {
-            if pattern.hasPrefix(":") { return String(pattern.dropFirst()) }
-            if pattern.hasPrefix("{") && pattern.hasSuffix("}") { return String(pattern.dropFirst().dropLast()) }
-            return nil
-        }
-        if let route = routes.first(where: { route in
-            route.method == request.method.rawValue && route.segments.count == segments.count
-                && zip(route.segments, segments).allSatisfy { parameter($0) != nil || $0 == $1 }
-        }) {
-            action = "\(request.method) /" + route.segments.map { parameter($0).map { "{\($0)}" } ?? String($0) }.joined(separator: "/")
-            for (pattern, segment) in zip(route.segments, segments) {
-                if let name = parameter(pattern) { object[name] = String(segment).removingPercentEncoding ?? String(segment) }
-            }
-        }
+        let route = routes.route(method: request.method.rawValue, path: request.uri.path)
+        let action = "\(request.method) " + (route?.template ?? request.uri.path)
+        var object = route?.parameters(in: request.uri.path.split(separator: "/")) ?? [:]
+        let query = request.uri.queryParameters
         for name in ["from", "to", "limit", "format"] {
-            if let value = request.uri.queryParameters.get(name) { object[name] = value }
+            if let value = query.get(name) { object[name] = value }
         }
         let outcome: AccessOutcome = status < 400 ? .allowed : (status == 401 || status == 403) ? .denied : .failed
         return AccessEvent(

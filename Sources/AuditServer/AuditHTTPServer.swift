@@ -53,7 +53,7 @@ public struct AuditHTTPServer: Sendable {
         let table = Router(context: AuditRequestContext.self)
         routes.register(on: table)
         let router = Router(context: AuditRequestContext.self)
-        let routeTable = table.routes.map { ($0.method.rawValue, $0.path.description.split(separator: "/")) }
+        let routeTable = RouteTable(table.routes.map { ($0.method.rawValue, $0.path.description) })
         router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
         router.middlewares.add(ErrorMiddleware(routes: routeTable))
         var open: Set<String> = ["/healthz", "/readyz"]
@@ -66,14 +66,8 @@ public struct AuditHTTPServer: Sendable {
 
     /// Every route as `METHOD /path/{parameter}`, the notation of the OpenAPI document (docs/openapi.json).
     public var routeList: [String] {
-        makeRouter().routes.map { route in
-            let path =
-                "/"
-                + route.path.description.split(separator: "/").map { part in
-                    part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
-                }.joined(separator: "/")
-            return "\(route.method) \(path)"
-        }.sorted()
+        RouteTable(makeRouter().routes.map { ($0.method.rawValue, $0.path.description) }).routes.map { "\($0.method) \($0.template)" }
+            .sorted()
     }
 
     /// Serves until SIGTERM or SIGINT (or the task is cancelled), then stops accepting, lets in-flight requests

@@ -8,8 +8,8 @@ import NIOCore
 /// path asked with a method it does not serve becomes 405 with `Allow`.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = AuditRequestContext
-    /// Every route as (method, path segments), a `{name}` (or `:name`) segment matching any one segment.
-    let routes: [(method: String, segments: [Substring])]
+    /// Every route (to tell a path served with another method, 405, from an unknown one, 404).
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -49,7 +49,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let service: AuditService
     let openPaths: Set<String>
     /// Every route (for naming a refused request's action in the access log).
-    let routes: [(method: String, segments: [Substring])]
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if openPaths.contains(request.uri.path) { return try await next(request, context) }
@@ -78,14 +78,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
 extension ErrorMiddleware {
     /// The methods the routes serve on `path`, sorted; empty when no route has this path.
     func allowedMethods(_ path: String) -> [String] {
-        let segments = path.split(separator: "/")
-        let matching = routes.filter { route in
-            route.segments.count == segments.count
-                && zip(route.segments, segments).allSatisfy { pattern, segment in
-                    pattern.hasPrefix("{") || pattern.hasPrefix(":") || pattern == segment
-                }
-        }
-        return Set(matching.map(\.method)).sorted()
+        Set(routes.routes(matching: path).map(\.method)).sorted()
     }
 }
 
