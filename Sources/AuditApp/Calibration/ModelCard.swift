@@ -53,7 +53,7 @@ extension AuditApp {
         let statusChanges: [JSONValue] = events.map { event in
             .object([
                 ("status", .string(event.status.rawValue)), ("by", .string(event.actor)), ("reason", .string(event.reason)),
-                ("at", .string(event.at.rfc3339)),
+                ("at", .string(event.recordedAt.rfc3339)),
             ])
         }
         let limitations = Self.limitations(version, evaluation: evaluation, auditBased: auditBased).map { JSONValue.string($0) }

@@ -13,7 +13,7 @@ extension AuditApp {
         var entries: [JSONValue] = []
         entries += try ExportQueries.batches(connection, from: from, to: to).map(FHIR.auditEvent)
         entries += try ExportQueries.labelRevisions(connection, from: from, to: to).map(FHIR.auditEvent)
-        entries += try ExportQueries.calibrationEvents(connection, from: from, to: to).map(FHIR.auditEvent)
+        entries += try CalibrationStore.events(connection, from: from, to: to).map(FHIR.auditEvent)
         entries += try AccessStore.list(connection, since: from, until: to, limit: Int.max).map(FHIR.auditEvent)
         let signatures = Dictionary(grouping: try CalibrationSignatures.list(connection), by: \.versionID)
         for version in try CalibrationStore.list(connection).reversed() {

@@ -147,7 +147,7 @@ extension AuditApp {
         let changes = try CalibrationStore.events(connection, from: start, to: end).map { event in
             CalibrationChange(
                 version: event.versionID, model: event.model, status: event.status, actor: event.actor, reason: event.reason,
-                at: String(event.at.rfc3339.prefix(19)) + "Z", temperature: versions[event.versionID]?.temperature,
+                at: String(event.recordedAt.rfc3339.prefix(19)) + "Z", temperature: versions[event.versionID]?.temperature,
                 threshold: versions[event.versionID]?.threshold)
         }
         let driftSummaries = drift.values.sorted { $0.model < $1.model }.map { run -> DriftSummary in

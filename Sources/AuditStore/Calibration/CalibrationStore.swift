@@ -179,23 +179,20 @@ public enum CalibrationStore {
     }
 
     /// Status events, oldest first, optionally only those recorded in [from, to).
-    public static func events(
-        _ connection: PQConnection, from: Timestamp? = nil, to: Timestamp? = nil
-    )
-        throws -> [(versionID: Int64, model: String, status: CalibrationStatus, actor: String, reason: String, at: Timestamp)]
-    {
-        let result = try connection.query(
+    public static func events(_ connection: PQConnection, from: Timestamp? = nil, to: Timestamp? = nil) throws -> [CalibrationStatusEvent] {
+        try connection.query(
             """
-            SELECT version_id, model, status, actor, reason, (extract(epoch FROM recorded_at) * 1000000)::int8 AS recorded_us
+            SELECT event_id, version_id, model, status, actor, reason, event_hash,
+                   (extract(epoch FROM recorded_at) * 1000000)::int8 AS recorded_us
             FROM calibration_events
             WHERE ($1::timestamptz IS NULL OR recorded_at >= $1) AND ($2::timestamptz IS NULL OR recorded_at < $2)
             ORDER BY event_id
-            """, [from?.rfc3339, to?.rfc3339])
-        return try result.rows.map { row in
-            (
-                try row.decode("version_id"), try row.decode("model"), try row.decode("status"), try row.decode("actor"),
-                try row.decode("reason"), Timestamp(microseconds: try row.decode("recorded_us"))
-            )
+            """, [from?.rfc3339, to?.rfc3339]
+        ).rows.map { row in
+            CalibrationStatusEvent(
+                eventID: try row.decode("event_id"), versionID: try row.decode("version_id"), model: try row.decode("model"),
+                status: try row.decode("status"), actor: try row.decode("actor"), reason: try row.decode("reason"),
+                recordedAt: Timestamp(microseconds: try row.decode("recorded_us")), eventHash: try row.decode("event_hash"))
         }
     }
 

@@ -1,7 +1,7 @@
 import AuditCore
 import PQ
 
-/// The records an export of [from, to) names: batches, label revisions and calibration status changes.
+/// The records an export of [from, to) names beside the stores' own lists: ingest batches and label revisions.
 public enum ExportQueries {
     /// Ingest batches committed in [from, to), in chain order.
     public static func batches(_ connection: PQConnection, from: Timestamp, to: Timestamp) throws -> [IngestBatchSummary] {
@@ -37,22 +37,6 @@ public enum ExportQueries {
                 labelID: try row.decode("label_id"), predictionID: try row.decode("prediction_id"), reviewer: try row.decode("reviewer"),
                 reviewedAt: Timestamp(microseconds: try row.decode("reviewed_us")),
                 recordedAt: Timestamp(microseconds: try row.decode("recorded_us")), batchID: try row.decode("batch_id"))
-        }
-    }
-
-    /// Calibration status changes recorded in [from, to), in chain order.
-    public static func calibrationEvents(_ connection: PQConnection, from: Timestamp, to: Timestamp) throws -> [CalibrationStatusEvent] {
-        try connection.query(
-            """
-            SELECT event_id, version_id, model, status, actor, reason, event_hash,
-                   (extract(epoch FROM recorded_at) * 1000000)::int8 AS recorded_us
-            FROM calibration_events WHERE recorded_at >= $1 AND recorded_at < $2 ORDER BY event_id
-            """, [from.rfc3339, to.rfc3339]
-        ).rows.map { row in
-            CalibrationStatusEvent(
-                eventID: try row.decode("event_id"), versionID: try row.decode("version_id"), model: try row.decode("model"),
-                status: try row.decode("status"), actor: try row.decode("actor"), reason: try row.decode("reason"),
-                recordedAt: Timestamp(microseconds: try row.decode("recorded_us")), eventHash: try row.decode("event_hash"))
         }
     }
 }
